@@ -1,0 +1,97 @@
+using System.Buffers;
+
+namespace FlagExport.Buffers;
+
+/// <summary>
+/// A growable, contiguous byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, that encoders write a whole batch into.
+/// </summary>
+/// <remarks>
+/// Written by hand because <see cref="ArrayBufferWriter{T}"/> allocates a new array on every growth and cannot return
+/// it to a pool; a batch of 100,000 events is tens of megabytes, encoded again at every flush. Not thread-safe: one
+/// encoder writes, then one exporter reads <see cref="WrittenMemory"/>. Dispose to return the array to the pool.
+/// </remarks>
+internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+{
+    private const int MinimumCapacity = 4096;
+    private byte[] _buffer;
+    private int _written;
+
+    public PooledBufferWriter(int initialCapacity = 64 * 1024) =>
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, MinimumCapacity));
+
+    /// <summary>The bytes written so far.</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
+    /// <summary>The bytes written so far.</summary>
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    /// <summary>How many bytes have been written.</summary>
+    public int WrittenCount => _written;
+
+    /// <summary>Forgets what was written and keeps the array for the next batch.</summary>
+    public void Clear() => _written = 0;
+
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > _buffer.Length - _written)
+        {
+            throw new InvalidOperationException($"Cannot advance {count} bytes past the end of the buffer.");
+        }
+
+        _written += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        EnsureFree(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        EnsureFree(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    /// <summary>Appends <paramref name="bytes"/>.</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        EnsureFree(bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_written));
+        _written += bytes.Length;
+    }
+
+    public void Dispose()
+    {
+        byte[] buffer = _buffer;
+        _buffer = [];
+        _written = 0;
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void EnsureFree(int sizeHint)
+    {
+        ObjectDisposedException.ThrowIf(_buffer.Length == 0, this);
+        int needed = Math.Max(sizeHint, 1);
+        if (_buffer.Length - _written >= needed)
+        {
+            return;
+        }
+
+        long wanted = Math.Max((long)_buffer.Length * 2, (long)_written + needed);
+        int capacity = (int)Math.Min(wanted, Array.MaxLength);
+        if (capacity - _written < needed)
+        {
+            throw new InvalidOperationException($"A batch cannot exceed {Array.MaxLength} bytes; lower MaxEventInMemory.");
+        }
+
+        byte[] larger = ArrayPool<byte>.Shared.Rent(capacity);
+        _buffer.AsSpan(0, _written).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+}
