@@ -14,9 +14,10 @@ namespace FlagExport.Formats;
 /// <c>File/ThriftFooter.cs</c>): the codec recorded in the footer is the enum's number, and both
 /// <see cref="CompressionMethod.LZ4"/> and <see cref="CompressionMethod.Lz4Raw"/> compress pages as a bare LZ4 block
 /// (K4os <c>LZ4Codec.Encode</c>), without the Hadoop framing that parquet-format requires for the deprecated
-/// <c>LZ4</c> codec. So a file labelled <c>LZ4</c> holds <c>LZ4_RAW</c> bytes: Arrow-based readers get by through a
-/// fallback, parquet-mr (Spark, Hive) rejects it. This class therefore maps <c>LZ4</c> to
-/// <see cref="CompressionMethod.Lz4Raw"/>, so that the label in the file describes its bytes; see <see cref="Parse"/>.</para>
+/// <c>LZ4</c> codec. So a file labelled <c>LZ4</c> holds <c>LZ4_RAW</c> bytes: ParquetSharp (Arrow) reads it through
+/// a fallback, DuckDB 1.5 refuses it ("Unsupported compression codec LZ4"), and parquet-mr expects the Hadoop framing.
+/// This class therefore maps <c>LZ4</c> to <see cref="CompressionMethod.Lz4Raw"/>, so that the label in the file
+/// describes its bytes and every reader above reads it (tests/…/ParquetLz4Tests.cs checks these facts).</para>
 /// </remarks>
 internal static class ParquetCompressionCodecs
 {
