@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using FlagExport.Formats;
 using Parquet;
 
@@ -72,5 +73,19 @@ public sealed class ParquetCompressionCodecsTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ParquetEncoder(CompressionMethod.Lzo));
 
         Assert.Equal("compression", error.ParamName);
+    }
+
+    [Theory]
+    [InlineData("SNAPPY", CompressionLevel.Optimal)]
+    [InlineData("ZSTD", CompressionLevel.Optimal)]
+    [InlineData("GZIP", CompressionLevel.Optimal)]
+    [InlineData("BROTLI", CompressionLevel.Optimal)]
+    [InlineData("LZ4", CompressionLevel.Fastest)]
+    [InlineData("LZ4_RAW", CompressionLevel.Fastest)]
+    public void Encoder_SetsTheCompressionLevel_NeverTheLibraryDefaultSmallestSize(string codec, CompressionLevel expected)
+    {
+        using var encoder = ParquetEncoder.FromOption(codec);
+
+        Assert.Equal(expected, encoder.CompressionLevel);
     }
 }
