@@ -72,6 +72,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(output);
         EventType type = GetBatchType(events);
+        cancellationToken.ThrowIfCancellationRequested();
 
         Scratch scratch = Interlocked.Exchange(ref _scratch, null) ?? new Scratch();
         try

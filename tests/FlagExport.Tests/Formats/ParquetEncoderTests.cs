@@ -16,6 +16,13 @@ public sealed class ParquetEncoderTests
         FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
         """;
 
+    private const string TrackingColumnsSql =
+        """
+        SELECT kind, contextKind, userKey, creationDate, key, map_keys(evaluationContext), map_values(evaluationContext),
+               map_keys(trackingEventDetails), map_values(trackingEventDetails)
+        FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
+        """;
+
     [Theory]
     [MemberData(nameof(Codecs))]
     public async Task FeatureBatch_ReadBackWithParquetSharp_HasEveryValueOfEveryRow(string codec)
@@ -70,13 +77,7 @@ public sealed class ParquetEncoderTests
         Assert.Equal(names, columns.Keys);
         Assert.Equal(expectedRows, Enumerable.Range(0, expected.Length).Select(i => Row(names.Select(n => columns[n][i]))));
 
-        List<object?[]> duckRows = ParquetReaders.QueryWithDuckDb(file,
-            """
-            SELECT kind, contextKind, userKey, creationDate, key,
-                   map_keys(evaluationContext), map_values(evaluationContext),
-                   map_keys(trackingEventDetails), map_values(trackingEventDetails)
-            FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
-            """);
+        List<object?[]> duckRows = ParquetReaders.QueryWithDuckDb(file, TrackingColumnsSql);
         Assert.Equal(expectedRows, duckRows.Select(r => Row(r)));
     }
 
@@ -209,12 +210,7 @@ public sealed class ParquetEncoderTests
         byte[] small = await EncodeAsync([.. features.Select(r => r.Event)], encoder: encoder);
 
         Assert.Equal(500, ParquetReaders.QueryWithDuckDb(big, FeatureColumnsSql).Count);
-        Assert.Equal(trackings.Select(TrackingRow), ParquetReaders.QueryWithDuckDb(tracking,
-            """
-            SELECT kind, contextKind, userKey, creationDate, key, map_keys(evaluationContext), map_values(evaluationContext),
-                   map_keys(trackingEventDetails), map_values(trackingEventDetails)
-            FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
-            """).Select(r => Row(r)));
+        Assert.Equal(trackings.Select(TrackingRow), ParquetReaders.QueryWithDuckDb(tracking, TrackingColumnsSql).Select(r => Row(r)));
         Assert.Equal(features.Select(FeatureRow), ParquetReaders.QueryWithDuckDb(small, FeatureColumnsSql).Select(r => Row(r)));
     }
 
@@ -256,6 +252,42 @@ public sealed class ParquetEncoderTests
         Assert.Equal("events", error.ParamName);
         Assert.Contains("index 2 is Tracking", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Fact]
+    public async Task CancelledToken_ThrowsBeforeWritingAnything()
+    {
+        using var encoder = new ParquetEncoder();
+        using var output = new PooledBufferWriter();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            async () => await encoder.EncodeAsync(ParquetSampleEvents.Repetitive(10), output, cancelled.Token));
+
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Fact]
+    public async Task ConcurrentCallsOnOneEncoder_EachWriteTheirOwnBatchCorrectly()
+    {
+        using var encoder = new ParquetEncoder(Parquet.CompressionMethod.Zstd);
+        ExpectedFeatureRow[] features = ParquetSampleEvents.Features();
+        ExpectedTrackingRow[] trackings = ParquetSampleEvents.Trackings();
+
+        Task<byte[]>[] calls =
+        [
+            .. Enumerable.Range(0, 8).Select(i => Task.Run(
+                () => EncodeAsync(i % 2 == 0 ? [.. features.Select(r => r.Event)] : [.. trackings.Select(r => r.Event)], encoder: encoder),
+                TestContext.Current.CancellationToken)),
+        ];
+        byte[][] files = await Task.WhenAll(calls);
+
+        for (int i = 0; i < files.Length; i++)
+        {
+            List<object?[]> rows = ParquetReaders.QueryWithDuckDb(files[i], i % 2 == 0 ? FeatureColumnsSql : TrackingColumnsSql);
+            Assert.Equal(i % 2 == 0 ? features.Select(FeatureRow) : trackings.Select(TrackingRow), rows.Select(r => Row(r)));
+        }
     }
 
     [Fact]
