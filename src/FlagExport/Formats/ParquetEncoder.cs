@@ -17,7 +17,9 @@ namespace FlagExport.Formats;
 /// <para>Nothing is allocated per event: string columns are <see cref="ReadOnlyMemory{T}"/> slices of the events' own
 /// strings, and JSON text (the <c>value</c> column, non-string map values) is written by <see cref="GoJson"/> into a
 /// pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch buffers are kept by the encoder
-/// for the next batch. Parquet.Net itself allocates per column (dictionary tables, pages), not per row.</para>
+/// for the next batch. Parquet.Net itself allocates in proportion to the rows, per column: measured by allocation
+/// sampling on 100,000 events, about 42 MB per batch (420 B per event), nearly all of it the hash tables of its
+/// dictionary encoder, which it sizes to the row count for every string column. Only Parquet.Net can remove that.</para>
 /// <para>Safe to call from several threads: a call that finds the scratch buffers in use works with its own.</para>
 /// </remarks>
 internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
@@ -31,12 +33,19 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     private Scratch? _scratch;
 
     /// <summary>Creates an encoder that compresses pages with <paramref name="compression"/>.</summary>
-    /// <param name="compression">Usually from <see cref="ParquetCompressionCodecs.Parse"/>.</param>
+    /// <param name="compression">Usually from <see cref="ParquetCompressionCodecs.Parse"/>. <see cref="CompressionMethod.LZ4"/>
+    /// is written as <see cref="CompressionMethod.Lz4Raw"/>, as <see cref="ParquetCompressionCodecs"/> explains.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="CompressionMethod.Lzo"/>, which Parquet.Net cannot write.</exception>
     public ParquetEncoder(CompressionMethod compression = ParquetCompressionCodecs.Default)
     {
         if (compression == CompressionMethod.Lzo || !Enum.IsDefined(compression))
         {
             throw new ArgumentOutOfRangeException(nameof(compression), compression, "Parquet.Net cannot write this codec.");
+        }
+
+        if (compression == CompressionMethod.LZ4)
+        {
+            compression = CompressionMethod.Lz4Raw;
         }
 
         Compression = compression;
@@ -123,8 +132,8 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// <item>BROTLI Optimal (4) vs Fastest (1): 59 vs 127 KB, about +11 % time;</item>
     /// <item>LZ4 Optimal (LZ4-HC level 11) vs Fastest: 418 vs 440 KB, but 227 vs 69 ms, 3 times slower.</item>
     /// </list>
-    /// So Optimal, close to the defaults go-feature-flag's writer uses (gzip 6, zstd 3), for the codecs one picks for
-    /// size, and Fastest for LZ4, which one picks for speed. SNAPPY and UNCOMPRESSED have no levels.
+    /// So Optimal (the usual default levels of these libraries) for the codecs one picks for size, and Fastest for LZ4,
+    /// which one picks for speed. SNAPPY and UNCOMPRESSED have no levels.
     /// </remarks>
     internal static CompressionLevel ChooseCompressionLevel(CompressionMethod compression) =>
         compression is CompressionMethod.LZ4 or CompressionMethod.Lz4Raw ? CompressionLevel.Fastest : CompressionLevel.Optimal;

@@ -68,6 +68,14 @@ public sealed class ParquetCompressionCodecsTests
     }
 
     [Fact]
+    public void Encoder_GivenLz4Directly_WritesLz4RawToo()
+    {
+        using var encoder = new ParquetEncoder(CompressionMethod.LZ4);
+
+        Assert.Equal(CompressionMethod.Lz4Raw, encoder.Compression);
+    }
+
+    [Fact]
     public void Encoder_RejectsLzo_WhichParquetNetCannotWrite()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ParquetEncoder(CompressionMethod.Lzo));
