@@ -1,0 +1,100 @@
+using System.Buffers;
+using FlagExport.Buffers;
+
+namespace FlagExport.Formats;
+
+/// <summary>
+/// Writes one compact JSON object per event, each followed by <c>\n</c>, byte for byte as go-feature-flag does.
+/// </summary>
+/// <remarks>
+/// Field order and omission follow go-feature-flag's struct tags: <c>contextKind</c> and <c>metadata</c> are
+/// <c>omitempty</c>, <c>version</c> is always present. Property names are precomputed UTF-8 literals and values go
+/// through <see cref="GoJson"/>, so encoding allocates nothing per event.
+/// </remarks>
+internal sealed class JsonLinesEncoder : IBatchEncoder
+{
+    public static readonly JsonLinesEncoder Instance = new();
+
+    public ExportFormat Format => ExportFormat.Json;
+
+    public ValueTask EncodeAsync(IReadOnlyList<ExportableEvent> events, PooledBufferWriter output, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < events.Count; i++)
+        {
+            WriteLine(output, events[i]);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Writes one event and its trailing newline.</summary>
+    public static void WriteLine(IBufferWriter<byte> output, ExportableEvent exportable)
+    {
+        switch (exportable)
+        {
+            case FeatureEvent feature:
+                WriteFeature(output, feature);
+                break;
+            case TrackingEvent tracking:
+                WriteTracking(output, tracking);
+                break;
+            default:
+                throw new ArgumentException($"Unsupported event type {exportable.GetType()}.", nameof(exportable));
+        }
+
+        Write(output, "}\n"u8);
+    }
+
+    private static void WriteCommon(IBufferWriter<byte> output, ExportableEvent e)
+    {
+        Write(output, "{\"kind\":"u8);
+        GoJson.WriteString(output, e.Kind);
+        if (!string.IsNullOrEmpty(e.ContextKind))
+        {
+            Write(output, ",\"contextKind\":"u8);
+            GoJson.WriteString(output, e.ContextKind);
+        }
+
+        Write(output, ",\"userKey\":"u8);
+        GoJson.WriteString(output, e.UserKey);
+        Write(output, ",\"creationDate\":"u8);
+        GoJson.WriteInteger(output, e.CreationDate);
+        Write(output, ",\"key\":"u8);
+        GoJson.WriteString(output, e.Key);
+    }
+
+    private static void WriteFeature(IBufferWriter<byte> output, FeatureEvent e)
+    {
+        WriteCommon(output, e);
+        Write(output, ",\"variation\":"u8);
+        GoJson.WriteString(output, e.Variation);
+        Write(output, ",\"value\":"u8);
+        GoJson.WriteValue(output, e.Value);
+        Write(output, e.Default ? ",\"default\":true"u8 : ",\"default\":false"u8);
+        Write(output, ",\"version\":"u8);
+        GoJson.WriteString(output, e.Version);
+        Write(output, ",\"source\":"u8);
+        GoJson.WriteString(output, e.Source);
+        if (e.MetadataObject is { Count: > 0 } metadata)
+        {
+            Write(output, ",\"metadata\":"u8);
+            GoJson.WriteObject(output, metadata);
+        }
+    }
+
+    private static void WriteTracking(IBufferWriter<byte> output, TrackingEvent e)
+    {
+        WriteCommon(output, e);
+        Write(output, ",\"evaluationContext\":"u8);
+        GoJson.WriteObject(output, e.EvaluationContextObject);
+        Write(output, ",\"trackingEventDetails\":"u8);
+        GoJson.WriteObject(output, e.TrackingEventDetailsObject);
+    }
+
+    private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> span = output.GetSpan(bytes.Length);
+        bytes.CopyTo(span);
+        output.Advance(bytes.Length);
+    }
+}
