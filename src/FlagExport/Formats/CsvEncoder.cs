@@ -92,29 +92,34 @@ internal sealed class CsvEncoder : IBatchEncoder
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(output);
+        var cursor = new Utf8Cursor(output);
         for (int i = 0; i < events.Count; i++)
         {
-            if (i % CancellationCheckInterval == 0)
+            if (i % CancellationCheckInterval == 0 && cancellationToken.IsCancellationRequested)
             {
+                cursor.Commit();
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
             switch (events[i])
             {
                 case FeatureEvent feature when EventType == EventType.Feature:
-                    WriteFeature(feature, output);
+                    WriteFeature(feature, ref cursor);
                     break;
                 case TrackingEvent tracking when EventType == EventType.Tracking:
-                    WriteTracking(tracking, output);
+                    WriteTracking(tracking, ref cursor);
                     break;
                 case var other:
+                    cursor.Commit();
                     throw new ArgumentException(
                         $"The CSV encoder for {Template.Fields.Description} got a {other?.GetType().Name ?? "null"} at index {i}.", nameof(events));
             }
         }
+
+        cursor.Commit();
     }
 
-    private void WriteFeature(FeatureEvent e, PooledBufferWriter output)
+    private void WriteFeature(FeatureEvent e, ref Utf8Cursor output)
     {
         foreach (TemplateSegment segment in _segments)
         {
@@ -126,24 +131,24 @@ internal sealed class CsvEncoder : IBatchEncoder
 
             switch ((FeatureCsvField)segment.FieldId)
             {
-                case FeatureCsvField.Kind: Utf8ValueFormatter.WriteString(output, e.Kind); break;
-                case FeatureCsvField.ContextKind: Utf8ValueFormatter.WriteString(output, e.ContextKind); break;
-                case FeatureCsvField.UserKey: Utf8ValueFormatter.WriteString(output, e.UserKey); break;
-                case FeatureCsvField.CreationDate: Utf8ValueFormatter.WriteInt64(output, e.CreationDate); break;
-                case FeatureCsvField.Key: Utf8ValueFormatter.WriteString(output, e.Key); break;
-                case FeatureCsvField.Variation: Utf8ValueFormatter.WriteString(output, e.Variation); break;
-                case FeatureCsvField.Value: Utf8ValueFormatter.WriteValue(output, e.Value); break;
-                case FeatureCsvField.Default: Utf8ValueFormatter.WriteBoolean(output, e.Default); break;
-                case FeatureCsvField.Version: Utf8ValueFormatter.WriteString(output, e.Version); break;
-                case FeatureCsvField.Source: Utf8ValueFormatter.WriteString(output, e.Source); break;
-                case FeatureCsvField.Metadata: Utf8ValueFormatter.WriteObject(output, e.MetadataObject); break;
-                case FeatureCsvField.FormattedDate: Utf8ValueFormatter.WriteRfc3339(output, e.CreationDate); break;
+                case FeatureCsvField.Kind: Utf8ValueFormatter.WriteString(ref output, e.Kind); break;
+                case FeatureCsvField.ContextKind: Utf8ValueFormatter.WriteString(ref output, e.ContextKind); break;
+                case FeatureCsvField.UserKey: Utf8ValueFormatter.WriteString(ref output, e.UserKey); break;
+                case FeatureCsvField.CreationDate: Utf8ValueFormatter.WriteInt64(ref output, e.CreationDate); break;
+                case FeatureCsvField.Key: Utf8ValueFormatter.WriteString(ref output, e.Key); break;
+                case FeatureCsvField.Variation: Utf8ValueFormatter.WriteString(ref output, e.Variation); break;
+                case FeatureCsvField.Value: Utf8ValueFormatter.WriteValue(ref output, e.Value); break;
+                case FeatureCsvField.Default: Utf8ValueFormatter.WriteBoolean(ref output, e.Default); break;
+                case FeatureCsvField.Version: Utf8ValueFormatter.WriteString(ref output, e.Version); break;
+                case FeatureCsvField.Source: Utf8ValueFormatter.WriteString(ref output, e.Source); break;
+                case FeatureCsvField.Metadata: Utf8ValueFormatter.WriteObject(ref output, e.MetadataObject); break;
+                case FeatureCsvField.FormattedDate: Utf8ValueFormatter.WriteRfc3339(ref output, e.CreationDate); break;
                 default: throw new InvalidOperationException($"Unknown feature field id {segment.FieldId}.");
             }
         }
     }
 
-    private void WriteTracking(TrackingEvent e, PooledBufferWriter output)
+    private void WriteTracking(TrackingEvent e, ref Utf8Cursor output)
     {
         foreach (TemplateSegment segment in _segments)
         {
@@ -155,14 +160,14 @@ internal sealed class CsvEncoder : IBatchEncoder
 
             switch ((TrackingCsvField)segment.FieldId)
             {
-                case TrackingCsvField.Kind: Utf8ValueFormatter.WriteString(output, e.Kind); break;
-                case TrackingCsvField.ContextKind: Utf8ValueFormatter.WriteString(output, e.ContextKind); break;
-                case TrackingCsvField.UserKey: Utf8ValueFormatter.WriteString(output, e.UserKey); break;
-                case TrackingCsvField.CreationDate: Utf8ValueFormatter.WriteInt64(output, e.CreationDate); break;
-                case TrackingCsvField.Key: Utf8ValueFormatter.WriteString(output, e.Key); break;
-                case TrackingCsvField.EvaluationContext: Utf8ValueFormatter.WriteObject(output, e.EvaluationContextObject); break;
-                case TrackingCsvField.TrackingEventDetails: Utf8ValueFormatter.WriteObject(output, e.TrackingEventDetailsObject); break;
-                case TrackingCsvField.FormattedDate: Utf8ValueFormatter.WriteRfc3339(output, e.CreationDate); break;
+                case TrackingCsvField.Kind: Utf8ValueFormatter.WriteString(ref output, e.Kind); break;
+                case TrackingCsvField.ContextKind: Utf8ValueFormatter.WriteString(ref output, e.ContextKind); break;
+                case TrackingCsvField.UserKey: Utf8ValueFormatter.WriteString(ref output, e.UserKey); break;
+                case TrackingCsvField.CreationDate: Utf8ValueFormatter.WriteInt64(ref output, e.CreationDate); break;
+                case TrackingCsvField.Key: Utf8ValueFormatter.WriteString(ref output, e.Key); break;
+                case TrackingCsvField.EvaluationContext: Utf8ValueFormatter.WriteObject(ref output, e.EvaluationContextObject); break;
+                case TrackingCsvField.TrackingEventDetails: Utf8ValueFormatter.WriteObject(ref output, e.TrackingEventDetailsObject); break;
+                case TrackingCsvField.FormattedDate: Utf8ValueFormatter.WriteRfc3339(ref output, e.CreationDate); break;
                 default: throw new InvalidOperationException($"Unknown tracking field id {segment.FieldId}.");
             }
         }

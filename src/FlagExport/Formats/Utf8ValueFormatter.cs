@@ -1,13 +1,12 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Unicode;
-using FlagExport.Buffers;
 
 namespace FlagExport.Formats;
 
 /// <summary>
-/// Writes event fields as text (not JSON) straight into a <see cref="PooledBufferWriter"/> as UTF-8, without allocating:
-/// what a CSV template prints for each field.
+/// Writes event fields as text (not JSON) as UTF-8 through a <see cref="Utf8Cursor"/>, without allocating: what a CSV
+/// template prints for each field.
 /// </summary>
 /// <remarks>
 /// Strings are written raw, without quoting or escaping: go-feature-flag's CSV template does the same, and the user's
@@ -19,26 +18,26 @@ internal static class Utf8ValueFormatter
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     /// <summary>Writes <paramref name="value"/> as raw UTF-8.</summary>
-    public static void WriteString(PooledBufferWriter output, ReadOnlySpan<char> value)
+    public static void WriteString(ref Utf8Cursor output, ReadOnlySpan<char> value)
     {
         if (value.IsEmpty)
         {
             return;
         }
 
-        Span<byte> destination = output.GetSpan(checked(value.Length * 3));
+        Span<byte> destination = output.Reserve(checked(value.Length * 3));
         OperationStatus status = Utf8.FromUtf16(value, destination, out _, out int written, replaceInvalidSequences: true);
         System.Diagnostics.Debug.Assert(status == OperationStatus.Done, "Three bytes per UTF-16 unit always suffice.");
         output.Advance(written);
     }
 
     /// <summary>Writes <c>true</c> or <c>false</c>.</summary>
-    public static void WriteBoolean(PooledBufferWriter output, bool value) => output.Write(value ? "true"u8 : "false"u8);
+    public static void WriteBoolean(ref Utf8Cursor output, bool value) => output.Write(value ? "true"u8 : "false"u8);
 
     /// <summary>Writes an integer in invariant culture: digits with a leading minus, no separators.</summary>
-    public static void WriteInt64(PooledBufferWriter output, long value)
+    public static void WriteInt64(ref Utf8Cursor output, long value)
     {
-        Span<byte> destination = output.GetSpan(20);
+        Span<byte> destination = output.Reserve(20);
         value.TryFormat(destination, out int written, default, CultureInfo.InvariantCulture);
         output.Advance(written);
     }
@@ -47,7 +46,7 @@ internal static class Utf8ValueFormatter
     /// Writes Unix seconds as RFC 3339 in UTC, for example <c>2021-04-09T12:15:47Z</c>; nothing for a date outside
     /// years 1 to 9999, which RFC 3339 cannot write.
     /// </summary>
-    public static void WriteRfc3339(PooledBufferWriter output, long unixSeconds)
+    public static void WriteRfc3339(ref Utf8Cursor output, long unixSeconds)
     {
         if (unixSeconds < MinUnixSeconds || unixSeconds > MaxUnixSeconds)
         {
@@ -55,7 +54,7 @@ internal static class Utf8ValueFormatter
         }
 
         DateTime utc = DateTime.UnixEpoch.AddSeconds(unixSeconds);
-        Span<byte> destination = output.GetSpan(20);
+        Span<byte> destination = output.Reserve(20);
         utc.TryFormat(destination, out int written, "s", CultureInfo.InvariantCulture);
         destination[written++] = (byte)'Z';
         output.Advance(written);
@@ -72,33 +71,33 @@ internal static class Utf8ValueFormatter
     /// output, which a CSV reader can parse back: <c>1000000</c>, <c>0.00001</c>, an exponent only from 1e21 or below
     /// 1e-6 (<c>1e+21</c>, <c>1e-7</c>), <c>["a","b"]</c>, <c>{"k":"v"}</c>.
     /// </remarks>
-    public static void WriteValue(PooledBufferWriter output, in FlagValue value)
+    public static void WriteValue(ref Utf8Cursor output, in FlagValue value)
     {
         switch (value.Kind)
         {
             case FlagValueKind.Null:
                 return;
             case FlagValueKind.Boolean:
-                WriteBoolean(output, value.AsBoolean());
+                WriteBoolean(ref output, value.AsBoolean());
                 return;
             case FlagValueKind.Integer:
-                WriteInt64(output, value.AsInteger());
+                WriteInt64(ref output, value.AsInteger());
                 return;
             case FlagValueKind.String:
-                WriteString(output, value.AsString());
+                WriteString(ref output, value.AsString());
                 return;
             default:
-                GoJson.WriteValue(output, value);
+                GoJson.WriteValue(output.Commit(), value);
                 return;
         }
     }
 
     /// <summary>Writes an object as compact JSON (<c>{}</c> when empty), or nothing when it is <see langword="null"/>.</summary>
-    public static void WriteObject(PooledBufferWriter output, FlagObject? value)
+    public static void WriteObject(ref Utf8Cursor output, FlagObject? value)
     {
         if (value is not null)
         {
-            GoJson.WriteValue(output, FlagValue.FromObject(value));
+            GoJson.WriteValue(output.Commit(), FlagValue.FromObject(value));
         }
     }
 }
