@@ -57,7 +57,10 @@ internal sealed class FilenameTemplate
 
         CompiledTemplate template = TemplateParser.Parse(text, TemplateFieldSets.Filename, optionName);
 
-        int bad = IndexOfForbiddenLiteralChar(text);
+        // Check what is written (trim markers may have removed white space), then point at it in the text as written.
+        int bad = template.Segments.Any(segment => segment.IsLiteral && segment.Text!.Any(IsForbidden))
+            ? IndexOfForbiddenLiteralChar(text)
+            : -1;
         if (bad >= 0)
         {
             (int line, int column) = TemplateParser.LineAndColumn(text, bad);
@@ -85,7 +88,7 @@ internal sealed class FilenameTemplate
             {
                 i = text.IndexOf("}}", i + 2, StringComparison.Ordinal) + 1;
             }
-            else if (text[i] is '/' or '\\' || char.IsControl(text[i]))
+            else if (IsForbidden(text[i]))
             {
                 return i;
             }
@@ -93,6 +96,8 @@ internal sealed class FilenameTemplate
 
         return -1;
     }
+
+    private static bool IsForbidden(char c) => c is '/' or '\\' || char.IsControl(c);
 
     /// <summary>The next value of the per-process counter behind <c>{{ .Sequence}}</c>: 1 for the first call, then 2, 3…</summary>
     public static long NextSequence() => Interlocked.Increment(ref s_sequence);

@@ -123,6 +123,12 @@ public sealed class FilenameTemplateTests
             error.Message);
     }
 
+    [Fact]
+    public void Parse_NewlineRemovedByTrimMarker_IsAllowed()
+    {
+        Assert.Equal("ah", FilenameTemplate.Parse("a\n{{- .Hostname}}").Render("h", 0, ExportFormat.Json, SomeUuid, 1));
+    }
+
     [Theory]
     [InlineData(".")]
     [InlineData("..")]
