@@ -10,11 +10,10 @@ namespace FlagExport;
 public abstract class ExportFileOptions
 {
     /// <summary>The default for <see cref="Filename"/>.</summary>
-    public const string DefaultFilename = "flag-variation-{{ .Hostname}}-{{ .Timestamp}}.{{ .Format}}";
+    public const string DefaultFilename = Templates.FilenameTemplate.DefaultText;
 
     /// <summary>The default for <see cref="CsvTemplate"/>, ending with a newline.</summary>
-    public const string DefaultCsvTemplate =
-        "{{ .Kind}};{{ .ContextKind}};{{ .UserKey}};{{ .CreationDate}};{{ .Key}};{{ .Variation}};{{ .Value}};{{ .Default}};{{ .Source}}\n";
+    public const string DefaultCsvTemplate = Formats.CsvEncoder.DefaultFeatureTemplate;
 
     /// <summary>The default for <see cref="Format"/>.</summary>
     public const string DefaultFormat = "JSON";
@@ -39,7 +38,9 @@ public abstract class ExportFileOptions
     /// <summary>
     /// The line written for each event when <see cref="Format"/> is CSV, a Go template over the event's fields
     /// (<c>{{ .Kind}}</c>, <c>{{ .UserKey}}</c>, <c>{{ .Value}}</c>, <c>{{ .FormattedDate}}</c>, …). Ignored for other formats.
-    /// The default value is <see cref="DefaultCsvTemplate"/>.
+    /// The default value is go-feature-flag's
+    /// <c>{{ .Kind}};{{ .ContextKind}};{{ .UserKey}};{{ .CreationDate}};{{ .Key}};{{ .Variation}};{{ .Value}};{{ .Default}};{{ .Source}}</c>
+    /// followed by a newline; a tracking exporter left on this default writes its own fields instead.
     /// </summary>
     public string CsvTemplate { get; set; } = DefaultCsvTemplate;
 
