@@ -1,0 +1,417 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+using FlagExport.Buffers;
+using Parquet;
+using Parquet.Schema;
+
+namespace FlagExport.Formats;
+
+/// <summary>
+/// Writes a batch as one Parquet file with one row group, in go-feature-flag's schema for feature or tracking events
+/// (see <see cref="ParquetSchemas"/>), with Parquet.Net's low-level column writer.
+/// </summary>
+/// <remarks>
+/// <para>The schema is chosen by the batch: all its events must be of one <see cref="EventType"/>. An empty batch
+/// gives a valid file with the feature schema and no rows.</para>
+/// <para>Nothing is allocated per event: string columns are <see cref="ReadOnlyMemory{T}"/> slices of the events' own
+/// strings, and JSON text (the <c>value</c> column, non-string map values) is written by <see cref="GoJson"/> into a
+/// pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch buffers are kept by the encoder
+/// for the next batch. Parquet.Net itself allocates per column (dictionary tables, pages), not per row.</para>
+/// <para>Safe to call from several threads: a call that finds the scratch buffers in use works with its own.</para>
+/// </remarks>
+internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
+{
+    // Rows whose JSON is one of these literals point at them instead of the char buffer.
+    private static readonly ReadOnlyMemory<char> NullText = "null".AsMemory();
+    private static readonly ReadOnlyMemory<char> TrueText = "true".AsMemory();
+    private static readonly ReadOnlyMemory<char> FalseText = "false".AsMemory();
+
+    private readonly ParquetOptions _options;
+    private Scratch? _scratch;
+
+    /// <summary>Creates an encoder that compresses pages with <paramref name="compression"/>.</summary>
+    /// <param name="compression">Usually from <see cref="ParquetCompressionCodecs.Parse"/>.</param>
+    public ParquetEncoder(CompressionMethod compression = ParquetCompressionCodecs.Default)
+    {
+        if (compression == CompressionMethod.Lzo || !Enum.IsDefined(compression))
+        {
+            throw new ArgumentOutOfRangeException(nameof(compression), compression, "Parquet.Net cannot write this codec.");
+        }
+
+        Compression = compression;
+        _options = new ParquetOptions
+        {
+            CompressionMethod = compression,
+
+            // Parquet.Net defaults to SmallestSize: zstd level 19 and the maximum level of GZIP, BROTLI and LZ4, about
+            // 100 times slower than level 1 for a few percent (pitfalls note). Fastest is chosen over Optimal because
+            // exporting must keep up with the event flow and Optimal is not a moderate setting for every codec: for
+            // LZ4 it means LZ4-HC level 11, several times slower than the fast mode; for zstd it is level 3 (level 1
+            // here), GZIP 6 (1), BROTLI 4 (1). Dictionary encoding already removes most of the redundancy of these
+            // columns, so the higher levels gain little. SNAPPY and UNCOMPRESSED have no levels.
+            CompressionLevel = CompressionLevel.Fastest,
+
+            // Parquet.Net pre-sizes its dictionary hash table to the row count (pitfalls note 7). For a column of
+            // mostly distinct values (user keys), look at the first values and give up early instead.
+            DictionaryEncodingSampleSize = 1024,
+        };
+        ParquetSchemas.AddDictionaryHints(_options);
+    }
+
+    /// <summary>The codec pages are compressed with.</summary>
+    public CompressionMethod Compression { get; }
+
+    public ExportFormat Format => ExportFormat.Parquet;
+
+    /// <summary>Creates an encoder from the <c>ParquetCompressionCodec</c> option.</summary>
+    /// <exception cref="ArgumentException">The option names no codec; the message lists the valid ones.</exception>
+    public static ParquetEncoder FromOption(string? parquetCompressionCodec) => new(ParquetCompressionCodecs.Parse(parquetCompressionCodec));
+
+    /// <inheritdoc/>
+    /// <remarks>If this throws, <paramref name="output"/> holds a partial file and should be discarded.</remarks>
+    public async ValueTask EncodeAsync(IReadOnlyList<ExportableEvent> events, PooledBufferWriter output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(output);
+        EventType type = GetBatchType(events);
+
+        Scratch scratch = Interlocked.Exchange(ref _scratch, null) ?? new Scratch();
+        try
+        {
+            using var stream = new BufferWriterStream(output);
+            ParquetSchema schema = type == EventType.Feature ? ParquetSchemas.Feature : ParquetSchemas.Tracking;
+            ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream, _options, append: false, cancellationToken).ConfigureAwait(false);
+            await using (writer.ConfigureAwait(false))
+            {
+                // The row group must be disposed (it records its row count and sizes) before the writer writes the footer.
+                using ParquetRowGroupWriter rowGroup = writer.CreateRowGroup();
+                if (type == EventType.Feature)
+                {
+                    await WriteFeatureColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteTrackingColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
+                }
+
+                rowGroup.CompleteValidate();
+            }
+        }
+        finally
+        {
+            scratch.Release();
+            if (Interlocked.CompareExchange(ref _scratch, scratch, null) is not null)
+            {
+                scratch.Dispose(); // another call put its buffers back first
+            }
+        }
+    }
+
+    /// <summary>Returns the buffers kept between batches to the pool; the encoder stays usable.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _scratch, null)?.Dispose();
+
+    private static EventType GetBatchType(IReadOnlyList<ExportableEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return EventType.Feature;
+        }
+
+        EventType type = events[0]?.EventType ?? throw new ArgumentException("The batch holds a null event at index 0.", nameof(events));
+        for (int i = 1; i < events.Count; i++)
+        {
+            ExportableEvent e = events[i] ?? throw new ArgumentException($"The batch holds a null event at index {i}.", nameof(events));
+            if (e.EventType != type)
+            {
+                throw new ArgumentException(
+                    $"A Parquet file holds one event type: the batch starts with {type} events but the event at index {i} is {e.EventType}.",
+                    nameof(events));
+            }
+        }
+
+        return type;
+    }
+
+    private static async Task WriteFeatureColumnsAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    {
+        await WriteCommonColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(rowGroup, ParquetSchemas.Variation, events, static e => ((FeatureEvent)e).Variation, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteValuesAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
+
+        bool[] defaults = scratch.Booleans(events.Count);
+        for (int i = 0; i < events.Count; i++)
+        {
+            defaults[i] = ((FeatureEvent)events[i]).Default;
+        }
+
+        await rowGroup.WriteAsync(ParquetSchemas.Default, new ReadOnlyMemory<bool>(defaults, 0, events.Count), null, null, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(rowGroup, ParquetSchemas.Version, events, static e => ((FeatureEvent)e).Version, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(rowGroup, ParquetSchemas.Source, events, static e => ((FeatureEvent)e).Source, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteMapAsync(rowGroup, ParquetSchemas.Metadata, events, static e => ((FeatureEvent)e).MetadataObject, scratch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteTrackingColumnsAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    {
+        await WriteCommonColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteMapAsync(rowGroup, ParquetSchemas.EvaluationContext, events, static e => ((TrackingEvent)e).EvaluationContextObject, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteMapAsync(rowGroup, ParquetSchemas.TrackingEventDetails, events, static e => ((TrackingEvent)e).TrackingEventDetailsObject, scratch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteCommonColumnsAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    {
+        await WriteTextAsync(rowGroup, ParquetSchemas.Kind, events, static e => e.Kind, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(rowGroup, ParquetSchemas.ContextKind, events, static e => e.ContextKind, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(rowGroup, ParquetSchemas.UserKey, events, static e => e.UserKey, scratch, cancellationToken).ConfigureAwait(false);
+
+        long[] dates = scratch.Longs(events.Count);
+        for (int i = 0; i < events.Count; i++)
+        {
+            dates[i] = events[i].CreationDate;
+        }
+
+        await rowGroup.WriteAsync(ParquetSchemas.CreationDate, new ReadOnlyMemory<long>(dates, 0, events.Count), null, null, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(rowGroup, ParquetSchemas.Key, events, static e => e.Key, scratch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a REQUIRED string column from the events' own strings (null is written as empty).</summary>
+    private static Task WriteTextAsync(
+        ParquetRowGroupWriter rowGroup, DataField field, IReadOnlyList<ExportableEvent> events,
+        Func<ExportableEvent, string?> select, Scratch scratch, CancellationToken cancellationToken)
+    {
+        ReadOnlyMemory<char>[] column = scratch.Texts(events.Count);
+        for (int i = 0; i < events.Count; i++)
+        {
+            column[i] = select(events[i]).AsMemory();
+        }
+
+        return rowGroup.WriteAsync(field, new ReadOnlyMemory<ReadOnlyMemory<char>>(column, 0, events.Count), null, null, cancellationToken);
+    }
+
+    /// <summary>Writes the <c>value</c> column: each value's Go JSON encoding, a string with its quotes.</summary>
+    private static Task WriteValuesAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    {
+        int count = events.Count;
+        ReadOnlyMemory<char>[] column = scratch.Texts(count);
+        int[] starts = scratch.Starts(count);
+        int[] lengths = scratch.Lengths(count);
+        scratch.ResetChars();
+        for (int i = 0; i < count; i++)
+        {
+            column[i] = TextOrAppendJson(((FeatureEvent)events[i]).Value, scratch, out starts[i], out lengths[i]);
+        }
+
+        scratch.SliceAppended(column, starts, lengths, count);
+        return rowGroup.WriteAsync(ParquetSchemas.Value, new ReadOnlyMemory<ReadOnlyMemory<char>>(column, 0, count), null, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes a MAP&lt;UTF8, UTF8&gt; column: keys raw, string values raw, other values as Go JSON; a null or empty
+    /// object is an empty map. Map columns take explicit definition and repetition levels (pitfalls note 4).
+    /// </summary>
+    private static async Task WriteMapAsync(
+        ParquetRowGroupWriter rowGroup, MapField field, IReadOnlyList<ExportableEvent> events,
+        Func<ExportableEvent, FlagObject?> select, Scratch scratch, CancellationToken cancellationToken)
+    {
+        int levelCount = 0, entryCount = 0;
+        for (int i = 0; i < events.Count; i++)
+        {
+            int properties = select(events[i])?.Count ?? 0;
+            entryCount += properties;
+            levelCount += Math.Max(properties, 1);
+        }
+
+        int[] definitions = scratch.Definitions(levelCount);
+        int[] repetitions = scratch.Repetitions(levelCount);
+        ReadOnlyMemory<char>[] keys = scratch.Texts(entryCount);
+        ReadOnlyMemory<char>[] values = scratch.MapValues(entryCount);
+        int[] starts = scratch.Starts(entryCount);
+        int[] lengths = scratch.Lengths(entryCount);
+        scratch.ResetChars();
+
+        int level = 0, entry = 0;
+        for (int i = 0; i < events.Count; i++)
+        {
+            FlagObject? map = select(events[i]);
+            if (map is null || map.Count == 0)
+            {
+                definitions[level] = ParquetSchemas.EmptyMapDefinitionLevel;
+                repetitions[level] = 0;
+                level++;
+                continue;
+            }
+
+            int repetition = 0;
+            foreach (KeyValuePair<string, FlagValue> property in map.Properties)
+            {
+                definitions[level] = ParquetSchemas.MapEntryDefinitionLevel;
+                repetitions[level] = repetition;
+                repetition = 1;
+                level++;
+
+                keys[entry] = property.Key.AsMemory();
+                if (property.Value.Kind == FlagValueKind.String)
+                {
+                    values[entry] = property.Value.AsString().AsMemory();
+                    starts[entry] = -1;
+                }
+                else
+                {
+                    values[entry] = TextOrAppendJson(property.Value, scratch, out starts[entry], out lengths[entry]);
+                }
+
+                entry++;
+            }
+        }
+
+        scratch.SliceAppended(values, starts, lengths, entryCount);
+        var definitionLevels = new ReadOnlyMemory<int>(definitions, 0, levelCount);
+        var repetitionLevels = new ReadOnlyMemory<int>(repetitions, 0, levelCount);
+        DataField keyField = (DataField)field.Key, valueField = (DataField)field.Value;
+        await rowGroup.WriteAllPartsAsync(keyField, new ReadOnlyMemory<ReadOnlyMemory<char>>(keys, 0, entryCount), definitionLevels, repetitionLevels, cancellationToken).ConfigureAwait(false);
+        await rowGroup.WriteAllPartsAsync(valueField, new ReadOnlyMemory<ReadOnlyMemory<char>>(values, 0, entryCount), definitionLevels, repetitionLevels, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Returns the text of a JSON literal (null, true, false) with <paramref name="start"/> -1, or appends the value's
+    /// Go JSON to the char buffer and returns default with its position, to be sliced once the buffer stops growing.
+    /// </summary>
+    private static ReadOnlyMemory<char> TextOrAppendJson(in FlagValue value, Scratch scratch, out int start, out int length)
+    {
+        switch (value.Kind)
+        {
+            case FlagValueKind.Null:
+                (start, length) = (-1, 0);
+                return NullText;
+            case FlagValueKind.Boolean:
+                (start, length) = (-1, 0);
+                return value.AsBoolean() ? TrueText : FalseText;
+            default:
+                (start, length) = scratch.AppendJson(value);
+                return default;
+        }
+    }
+
+    /// <summary>Buffers reused from one batch to the next; one batch uses them at a time.</summary>
+    private sealed class Scratch : IDisposable
+    {
+        private readonly PooledBufferWriter _json = new(4096);
+        private ReadOnlyMemory<char>[] _texts = [];
+        private ReadOnlyMemory<char>[] _mapValues = [];
+        private int[] _starts = [];
+        private int[] _lengths = [];
+        private int[] _definitions = [];
+        private int[] _repetitions = [];
+        private long[] _longs = [];
+        private bool[] _booleans = [];
+        private char[] _chars = [];
+        private int _charCount;
+
+        public ReadOnlyMemory<char>[] Texts(int count) => Ensure(ref _texts, count);
+
+        public ReadOnlyMemory<char>[] MapValues(int count) => Ensure(ref _mapValues, count);
+
+        public int[] Starts(int count) => Ensure(ref _starts, count);
+
+        public int[] Lengths(int count) => Ensure(ref _lengths, count);
+
+        public int[] Definitions(int count) => Ensure(ref _definitions, count);
+
+        public int[] Repetitions(int count) => Ensure(ref _repetitions, count);
+
+        public long[] Longs(int count) => Ensure(ref _longs, count);
+
+        public bool[] Booleans(int count) => Ensure(ref _booleans, count);
+
+        /// <summary>Starts a new column in the char buffer; slices of the previous column must no longer be in use.</summary>
+        public void ResetChars() => _charCount = 0;
+
+        /// <summary>Appends the Go JSON of <paramref name="value"/> to the char buffer and returns where it is.</summary>
+        public (int Start, int Length) AppendJson(in FlagValue value)
+        {
+            _json.Clear();
+            GoJson.WriteValue(_json, value);
+            ReadOnlySpan<byte> utf8 = _json.WrittenSpan;
+
+            // UTF-8 never takes fewer bytes than UTF-16 takes chars, so the byte count is enough room.
+            if (_chars.Length - _charCount < utf8.Length)
+            {
+                Grow(ref _chars, checked(_charCount + utf8.Length), _charCount);
+            }
+
+            int length = Encoding.UTF8.GetChars(utf8, _chars.AsSpan(_charCount));
+            int start = _charCount;
+            _charCount += length;
+            return (start, length);
+        }
+
+        /// <summary>Points the rows appended with <see cref="AppendJson"/> (start ≥ 0) at the now final char buffer.</summary>
+        public void SliceAppended(ReadOnlyMemory<char>[] column, int[] starts, int[] lengths, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (starts[i] >= 0)
+                {
+                    column[i] = new ReadOnlyMemory<char>(_chars, starts[i], lengths[i]);
+                }
+            }
+        }
+
+        /// <summary>Forgets the events' strings so that the kept buffers do not keep them alive.</summary>
+        public void Release()
+        {
+            Array.Clear(_texts);
+            Array.Clear(_mapValues);
+            _charCount = 0;
+        }
+
+        public void Dispose()
+        {
+            Release();
+            _json.Dispose();
+            Return(ref _texts);
+            Return(ref _mapValues);
+            Return(ref _starts);
+            Return(ref _lengths);
+            Return(ref _definitions);
+            Return(ref _repetitions);
+            Return(ref _longs);
+            Return(ref _booleans);
+            Return(ref _chars);
+        }
+
+        private static void Return<T>(ref T[] array)
+        {
+            if (array.Length > 0)
+            {
+                ArrayPool<T>.Shared.Return(array);
+            }
+
+            array = [];
+        }
+
+        private static T[] Ensure<T>(ref T[] array, int count)
+        {
+            if (array.Length < count)
+            {
+                Grow(ref array, count, 0);
+            }
+
+            return array;
+        }
+
+        private static void Grow<T>(ref T[] array, int count, int keep)
+        {
+            T[] larger = ArrayPool<T>.Shared.Rent(Math.Max(count, array.Length * 2));
+            array.AsSpan(0, keep).CopyTo(larger);
+            if (array.Length > 0)
+            {
+                ArrayPool<T>.Shared.Return(array, clearArray: RuntimeHelpersIsReference<T>());
+            }
+
+            array = larger;
+        }
+
+        private static bool RuntimeHelpersIsReference<T>() => System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>();
+    }
+}

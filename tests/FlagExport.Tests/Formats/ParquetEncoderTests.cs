@@ -1,0 +1,333 @@
+using System.Text.Json;
+using FlagExport.Buffers;
+using FlagExport.Formats;
+
+namespace FlagExport.Tests.Formats;
+
+public sealed class ParquetEncoderTests
+{
+    /// <summary>Every value <c>ParquetCompressionCodec</c> accepts, as go-feature-flag users write them.</summary>
+    public static TheoryData<string> Codecs => new("UNCOMPRESSED", "SNAPPY", "GZIP", "BROTLI", "LZ4", "LZ4_RAW", "ZSTD");
+
+    private const string FeatureColumnsSql =
+        """
+        SELECT kind, contextKind, userKey, creationDate, key, variation, value, "default", version, source,
+               map_keys(metadata), map_values(metadata)
+        FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
+        """;
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public async Task FeatureBatch_ReadBackWithParquetSharp_HasEveryValueOfEveryRow(string codec)
+    {
+        ExpectedFeatureRow[] expected = ParquetSampleEvents.Features();
+
+        byte[] file = await EncodeAsync([.. expected.Select(r => r.Event)], codec);
+
+        Dictionary<string, object[]> columns = ParquetReaders.ReadWithParquetSharp(file, out long rowCount, out int rowGroups);
+        Assert.Equal(1, rowGroups);
+        Assert.Equal(expected.Length, rowCount);
+        string[] names =
+        [
+            "kind", "contextKind", "userKey", "creationDate", "key", "variation", "value", "default", "version", "source",
+            "metadata.key_value.key", "metadata.key_value.value",
+        ];
+        Assert.Equal(names, columns.Keys);
+        Assert.Equal(
+            expected.Select(FeatureRow),
+            Enumerable.Range(0, expected.Length).Select(i => Row(names.Select(n => columns[n][i]))));
+    }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public async Task FeatureBatch_ReadBackWithDuckDb_HasEveryValueOfEveryRow(string codec)
+    {
+        ExpectedFeatureRow[] expected = ParquetSampleEvents.Features();
+
+        byte[] file = await EncodeAsync([.. expected.Select(r => r.Event)], codec);
+
+        List<object?[]> rows = ParquetReaders.QueryWithDuckDb(file, FeatureColumnsSql);
+        Assert.Equal(expected.Select(FeatureRow), rows.Select(r => Row(r)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public async Task TrackingBatch_ReadBackWithBothReaders_HasEveryValueOfEveryRow(string codec)
+    {
+        ExpectedTrackingRow[] expected = ParquetSampleEvents.Trackings();
+
+        byte[] file = await EncodeAsync([.. expected.Select(r => r.Event)], codec);
+
+        string[] expectedRows = [.. expected.Select(TrackingRow)];
+        Dictionary<string, object[]> columns = ParquetReaders.ReadWithParquetSharp(file, out long rowCount, out _);
+        Assert.Equal(expected.Length, rowCount);
+        string[] names =
+        [
+            "kind", "contextKind", "userKey", "creationDate", "key",
+            "evaluationContext.key_value.key", "evaluationContext.key_value.value",
+            "trackingEventDetails.key_value.key", "trackingEventDetails.key_value.value",
+        ];
+        Assert.Equal(names, columns.Keys);
+        Assert.Equal(expectedRows, Enumerable.Range(0, expected.Length).Select(i => Row(names.Select(n => columns[n][i]))));
+
+        List<object?[]> duckRows = ParquetReaders.QueryWithDuckDb(file,
+            """
+            SELECT kind, contextKind, userKey, creationDate, key,
+                   map_keys(evaluationContext), map_values(evaluationContext),
+                   map_keys(trackingEventDetails), map_values(trackingEventDetails)
+            FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
+            """);
+        Assert.Equal(expectedRows, duckRows.Select(r => Row(r)));
+    }
+
+    [Fact]
+    public async Task FeatureSchema_HasGoFeatureFlagColumnsTypesAndMapStructure()
+    {
+        byte[] file = await EncodeAsync([.. ParquetSampleEvents.Features().Select(r => r.Event)]);
+
+        Assert.Equal(
+            [
+                ("kind", "Required", "String"), ("contextKind", "Required", "String"), ("userKey", "Required", "String"),
+                // Parquet.Net annotates INT64 as INT(64, signed) where go-feature-flag writes no annotation: the same values.
+                ("creationDate", "Required", "Int"), ("key", "Required", "String"), ("variation", "Required", "String"),
+                ("value", "Required", "String"), ("default", "Required", "None"), ("version", "Required", "String"),
+                ("source", "Required", "String"),
+
+                // Parquet.Net always declares a map OPTIONAL; FlagExport never writes a null map.
+                ("metadata", "Optional", "Map"),
+            ],
+            ParquetReaders.TopLevelFieldsWithParquetSharp(file));
+
+        Assert.Equal(
+            [
+                ("kind", "ByteArray", "String", 0, 0), ("contextKind", "ByteArray", "String", 0, 0),
+                ("userKey", "ByteArray", "String", 0, 0), ("creationDate", "Int64", "Int", 0, 0),
+                ("key", "ByteArray", "String", 0, 0), ("variation", "ByteArray", "String", 0, 0),
+                ("value", "ByteArray", "String", 0, 0), ("default", "Boolean", "None", 0, 0),
+                ("version", "ByteArray", "String", 0, 0), ("source", "ByteArray", "String", 0, 0),
+                ("metadata.key_value.key", "ByteArray", "String", 2, 1),
+                ("metadata.key_value.value", "ByteArray", "String", 2, 1),
+            ],
+            ParquetReaders.DescribeWithParquetSharp(file)
+                .Select(c => (c.Path, c.PhysicalType, c.LogicalType, c.MaxDefinitionLevel, c.MaxRepetitionLevel)));
+
+        List<object?[]> types = ParquetReaders.QueryWithDuckDb(file, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({file}))");
+        Assert.Equal(
+            [
+                "kind VARCHAR", "contextKind VARCHAR", "userKey VARCHAR", "creationDate BIGINT", "key VARCHAR",
+                "variation VARCHAR", "value VARCHAR", "default BOOLEAN", "version VARCHAR", "source VARCHAR",
+                "metadata MAP(VARCHAR, VARCHAR)",
+            ],
+            types.Select(t => $"{t[0]} {t[1]}"));
+    }
+
+    [Fact]
+    public async Task TrackingSchema_HasGoFeatureFlagColumnsAndTwoMaps()
+    {
+        byte[] file = await EncodeAsync([.. ParquetSampleEvents.Trackings().Select(r => r.Event)]);
+
+        List<object?[]> types = ParquetReaders.QueryWithDuckDb(file, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet({file}))");
+        Assert.Equal(
+            [
+                "kind VARCHAR", "contextKind VARCHAR", "userKey VARCHAR", "creationDate BIGINT", "key VARCHAR",
+                "evaluationContext MAP(VARCHAR, VARCHAR)", "trackingEventDetails MAP(VARCHAR, VARCHAR)",
+            ],
+            types.Select(t => $"{t[0]} {t[1]}"));
+        Assert.All(
+            ParquetReaders.DescribeWithParquetSharp(file).Where(c => c.MaxRepetitionLevel > 0),
+            c => Assert.Equal(("ByteArray", "String", 2, 1), (c.PhysicalType, c.LogicalType, c.MaxDefinitionLevel, c.MaxRepetitionLevel)));
+    }
+
+    [Fact]
+    public async Task MissingAndEmptyMetadata_AreEmptyMapsNotNull()
+    {
+        FeatureEvent[] events =
+        [
+            new() { UserKey = "none", Metadata = null },
+            new() { UserKey = "empty", Metadata = new Dictionary<string, FlagValue>() },
+            new() { UserKey = "one", Metadata = new Dictionary<string, FlagValue> { ["a"] = "b" } },
+        ];
+
+        byte[] file = await EncodeAsync(events);
+
+        List<object?[]> rows = ParquetReaders.QueryWithDuckDb(file,
+            "SELECT metadata IS NULL, cardinality(metadata) FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number");
+        Assert.Equal([Row([false, 0UL]), Row([false, 0UL]), Row([false, 1UL])], rows.Select(r => Row(r)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public async Task StringColumns_AreDictionaryEncoded_AndCompressedWithTheCodecAsked(string codec)
+    {
+        byte[] file = await EncodeAsync(ParquetSampleEvents.Repetitive(2000), codec);
+
+        // The codec name written in the footer, as DuckDB reads it. LZ4 is written as LZ4_RAW: see ParquetCompressionCodecs.
+        string expectedCodec = codec == "LZ4" ? "LZ4_RAW" : codec;
+        List<object?[]> chunks = ParquetReaders.QueryWithDuckDb(file,
+            "SELECT path_in_schema, compression, encodings FROM parquet_metadata({file}) ORDER BY column_id");
+        Assert.Equal(12, chunks.Count);
+        Assert.All(chunks, c => Assert.Equal(expectedCodec, c[1]));
+
+        ParquetColumnInfo[] columns = ParquetReaders.DescribeWithParquetSharp(file);
+        ParquetColumnInfo[] strings = [.. columns.Where(c => c.PhysicalType == "ByteArray")];
+        Assert.Equal(10, strings.Length); // 8 top-level strings, the map's key and value
+        Assert.All(strings, c => Assert.Contains("PlainDictionary", c.Encodings));
+    }
+
+    [Fact]
+    public async Task MostlyDistinctStringColumn_FallsBackToPlain()
+    {
+        FeatureEvent[] events = [.. Enumerable.Range(0, 3000).Select(i => new FeatureEvent { UserKey = $"user-{i}", Key = "k" })];
+
+        byte[] file = await EncodeAsync(events);
+
+        ParquetColumnInfo[] columns = ParquetReaders.DescribeWithParquetSharp(file);
+        Assert.DoesNotContain("PlainDictionary", columns.Single(c => c.Path == "userKey").Encodings);
+        Assert.Contains("PlainDictionary", columns.Single(c => c.Path == "key").Encodings);
+    }
+
+    [Fact]
+    public async Task RepetitiveBatch_ReadsBackRowForRow()
+    {
+        FeatureEvent[] events = ParquetSampleEvents.Repetitive(2000);
+
+        byte[] file = await EncodeAsync(events, "ZSTD");
+
+        List<object?[]> rows = ParquetReaders.QueryWithDuckDb(file, FeatureColumnsSql);
+        Assert.Equal(events.Select(e => FeatureRow(new ExpectedFeatureRow(e, ValueJsonOfRepetitive(e.Value), MetadataOfRepetitive(e)))), rows.Select(r => Row(r)));
+    }
+
+    [Fact]
+    public async Task Encoder_ReusedAcrossBatchesOfBothTypesAndSizes_WritesEachCorrectly()
+    {
+        using var encoder = new ParquetEncoder();
+        ExpectedFeatureRow[] features = ParquetSampleEvents.Features();
+        ExpectedTrackingRow[] trackings = ParquetSampleEvents.Trackings();
+
+        byte[] big = await EncodeAsync(ParquetSampleEvents.Repetitive(500), encoder: encoder);
+        byte[] tracking = await EncodeAsync([.. trackings.Select(r => r.Event)], encoder: encoder);
+        byte[] small = await EncodeAsync([.. features.Select(r => r.Event)], encoder: encoder);
+
+        Assert.Equal(500, ParquetReaders.QueryWithDuckDb(big, FeatureColumnsSql).Count);
+        Assert.Equal(trackings.Select(TrackingRow), ParquetReaders.QueryWithDuckDb(tracking,
+            """
+            SELECT kind, contextKind, userKey, creationDate, key, map_keys(evaluationContext), map_values(evaluationContext),
+                   map_keys(trackingEventDetails), map_values(trackingEventDetails)
+            FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number
+            """).Select(r => Row(r)));
+        Assert.Equal(features.Select(FeatureRow), ParquetReaders.QueryWithDuckDb(small, FeatureColumnsSql).Select(r => Row(r)));
+    }
+
+    [Fact]
+    public async Task EncodeAsync_AfterOtherBytesInTheBuffer_WritesOffsetsRelativeToTheFile()
+    {
+        ExpectedFeatureRow[] expected = ParquetSampleEvents.Features();
+        using var output = new PooledBufferWriter();
+        output.Write("not parquet"u8);
+        using var encoder = new ParquetEncoder();
+
+        await encoder.EncodeAsync([.. expected.Select(r => r.Event)], output, TestContext.Current.CancellationToken);
+
+        byte[] file = output.WrittenSpan["not parquet".Length..].ToArray();
+        Assert.Equal(expected.Select(FeatureRow), ParquetReaders.QueryWithDuckDb(file, FeatureColumnsSql).Select(r => Row(r)));
+    }
+
+    [Fact]
+    public async Task EmptyBatch_IsAValidFileWithTheFeatureSchemaAndNoRows()
+    {
+        byte[] file = await EncodeAsync([]);
+
+        Assert.Equal("PAR1"u8.ToArray(), file[..4]);
+        Assert.Equal("PAR1"u8.ToArray(), file[^4..]);
+        List<object?[]> rows = ParquetReaders.QueryWithDuckDb(file, "SELECT count(*), count(metadata) FROM read_parquet({file})");
+        Assert.Equal(Row([0L, 0L]), Row(rows.Single()));
+    }
+
+    [Fact]
+    public async Task MixedBatch_IsRejected_NamingTheFirstOddEvent()
+    {
+        using var encoder = new ParquetEncoder();
+        using var output = new PooledBufferWriter();
+        ExportableEvent[] events = [new FeatureEvent(), new FeatureEvent(), new TrackingEvent()];
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            async () => await encoder.EncodeAsync(events, output, TestContext.Current.CancellationToken));
+
+        Assert.Equal("events", error.ParamName);
+        Assert.Contains("index 2 is Tracking", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Fact]
+    public async Task HundredThousandEvents_EncodeIntoOneRowGroup()
+    {
+        FeatureEvent[] events = ParquetSampleEvents.Repetitive(100_000);
+        using var encoder = new ParquetEncoder();
+        using var output = new PooledBufferWriter();
+
+        await encoder.EncodeAsync(events, output, TestContext.Current.CancellationToken);
+        output.Clear();
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await encoder.EncodeAsync(events, output, TestContext.Current.CancellationToken);
+        watch.Stop();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        // Information only: no timing or allocation assertion on a shared machine.
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"100,000 events, SNAPPY: {output.WrittenCount:N0} bytes in {watch.ElapsedMilliseconds} ms, {allocated:N0} bytes allocated on this thread (second batch).");
+        byte[] file = output.WrittenSpan.ToArray();
+        List<object?[]> summary = ParquetReaders.QueryWithDuckDb(file,
+            "SELECT count(*), count(DISTINCT userKey), CAST(sum(cardinality(metadata)) AS BIGINT), min(creationDate), max(creationDate) FROM read_parquet({file})");
+        Assert.Equal(Row([100_000L, 50L, 133_334L, 1617970547L, 1617970547L + 999]), Row(summary.Single()));
+        Assert.Single(ParquetReaders.QueryWithDuckDb(file, "SELECT row_group_id FROM parquet_metadata({file}) WHERE column_id = 0"));
+    }
+
+    private static async Task<byte[]> EncodeAsync(ExportableEvent[] events, string? codec = null, ParquetEncoder? encoder = null)
+    {
+        using var output = new PooledBufferWriter();
+        using ParquetEncoder owned = ParquetEncoder.FromOption(codec);
+        await (encoder ?? owned).EncodeAsync(events, output, TestContext.Current.CancellationToken);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static string FeatureRow(ExpectedFeatureRow row)
+    {
+        FeatureEvent e = row.Event;
+        return Row(
+        [
+            e.Kind, e.ContextKind, e.UserKey, e.CreationDate, e.Key, e.Variation, row.Value, e.Default, e.Version, e.Source,
+            row.Metadata.Select(p => p.Key).ToArray(), row.Metadata.Select(p => p.Value).ToArray(),
+        ]);
+    }
+
+    private static string TrackingRow(ExpectedTrackingRow row)
+    {
+        TrackingEvent e = row.Event;
+        return Row(
+        [
+            e.Kind, e.ContextKind, e.UserKey, e.CreationDate, e.Key,
+            row.EvaluationContext.Select(p => p.Key).ToArray(), row.EvaluationContext.Select(p => p.Value).ToArray(),
+            row.TrackingEventDetails.Select(p => p.Key).ToArray(), row.TrackingEventDetails.Select(p => p.Value).ToArray(),
+        ]);
+    }
+
+    /// <summary>A row as JSON, so that a mismatch shows the whole row; lists from either reader become arrays.</summary>
+    private static string Row(IEnumerable<object?> values) =>
+        JsonSerializer.Serialize(values.Select(v => v switch
+        {
+            System.Collections.IList list => list.Cast<object?>().ToArray(),
+            _ => v,
+        }));
+
+    private static string ValueJsonOfRepetitive(FlagValue value) => value.Kind switch
+    {
+        FlagValueKind.String => $"\"{value.AsString()}\"",
+        FlagValueKind.Object => """{"color":"red"}""",
+        FlagValueKind.Boolean => value.AsBoolean() ? "true" : "false",
+        _ => value.ToString(),
+    };
+
+    private static KeyValuePair<string, string>[] MetadataOfRepetitive(FeatureEvent e) =>
+        [.. e.MetadataObject!.Select(p => KeyValuePair.Create(p.Key, p.Value.Kind == FlagValueKind.String ? p.Value.AsString() : p.Value.ToString()))];
+}
