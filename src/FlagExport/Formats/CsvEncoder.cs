@@ -12,8 +12,9 @@ namespace FlagExport.Formats;
 /// template, each type has its default (<see cref="DefaultFeatureTemplate"/>, <see cref="DefaultTrackingTemplate"/>).</para>
 /// <para>Fields print as <see cref="Utf8ValueFormatter"/> describes; <c>FormattedDate</c> is the creation date in RFC 3339,
 /// UTC. Nothing is quoted or escaped, as in go-feature-flag: a value holding the separator or a newline is written
-/// as it is. The template decides the line ending; the defaults end with a newline. Encoding allocates nothing per
-/// event. Stateless: safe to share across threads.</para>
+/// as it is. The template decides the line ending; the defaults end with a newline. As in Go, the template is
+/// literal: the two characters <c>\n</c> stay a backslash and an n (see <see cref="TemplateParser"/>).
+/// Encoding allocates nothing per event. Stateless: safe to share across threads.</para>
 /// </remarks>
 internal sealed class CsvEncoder : IBatchEncoder
 {

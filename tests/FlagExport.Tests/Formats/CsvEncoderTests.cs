@@ -54,6 +54,14 @@ public sealed class CsvEncoderTests
     }
 
     [Fact]
+    public async Task EncodeAsync_TemplateWithBackslashN_WritesItLiterallyAsGo()
+    {
+        string csv = await EncodeAsync(CsvEncoder.Create(@"{{ .Kind}}\n", EventType.Feature), IssueEvent("YO"));
+
+        Assert.Equal(@"feature\n", csv);
+    }
+
+    [Fact]
     public void Create_EmptyTemplate_UsesDefault()
     {
         Assert.Equal(CsvEncoder.DefaultFeatureTemplate, CsvEncoder.Create("", EventType.Feature).Template.Text);
