@@ -162,6 +162,32 @@ public sealed class FilenameTemplateTests
     }
 
     [Fact]
+    public void Parse_RandomInput_NeverGivesAPathOrCrashes()
+    {
+        string[] pieces = ["{{", "}}", "{{- ", " -}}", ".Hostname", ".Format", "/", "\\", "\n", ".", "..", "a", " "];
+        var random = new Random(7);
+        for (int i = 0; i < 20_000; i++)
+        {
+            string text = string.Concat(Enumerable.Range(0, random.Next(1, 7)).Select(_ => pieces[random.Next(pieces.Length)]));
+            FilenameTemplate template;
+            try
+            {
+                template = FilenameTemplate.Parse(text);
+            }
+            catch (ArgumentException error)
+            {
+                Assert.Equal(typeof(ArgumentException), error.GetType());
+                continue;
+            }
+
+            string name = template.Render("h", 1, ExportFormat.Json, SomeUuid, 1);
+            Assert.DoesNotContain('/', name);
+            Assert.DoesNotContain('\\', name);
+            Assert.NotEqual("..", name);
+        }
+    }
+
+    [Fact]
     public void Render_HostnameWithSlash_IsAnError()
     {
         var error = Assert.Throws<ArgumentException>(

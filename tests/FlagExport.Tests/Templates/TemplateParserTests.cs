@@ -275,6 +275,29 @@ public sealed class TemplateParserTests
         Assert.Equal(["Year", "Month", "Day", "Hour"], TemplateFieldSets.S3Path.Names);
     }
 
+    [Fact]
+    public void Parse_RandomInput_SucceedsOrThrowsArgumentExceptionOnly()
+    {
+        // Fragments that stress the scanner's edges: braces, trim markers, dots, names, ends of text.
+        string[] pieces = ["{{", "}}", "{", "}", "-", " ", "\n", ".", ".Kind", "Kind", "$", "|", "/*", "*/", "\"", "é", "😀"];
+        var random = new Random(42);
+        for (int i = 0; i < 20_000; i++)
+        {
+            string text = string.Concat(Enumerable.Range(0, random.Next(1, 9)).Select(_ => pieces[random.Next(pieces.Length)]));
+            try
+            {
+                CompiledTemplate template = Parse(text);
+                Assert.All(template.Segments, segment => Assert.True(segment.IsLiteral ? segment.Text!.Length > 0 : segment.FieldId >= 0));
+            }
+            catch (ArgumentException error)
+            {
+                // Not a subclass such as ArgumentOutOfRangeException from a slip in the scanner.
+                Assert.Equal(typeof(ArgumentException), error.GetType());
+                Assert.StartsWith("Invalid CsvTemplate at line ", error.Message, StringComparison.Ordinal);
+            }
+        }
+    }
+
     private const string Supported = "only field references such as '{{ .Kind }}' are supported. (Parameter 'CsvTemplate')";
 
     private static CompiledTemplate Parse(string text) => TemplateParser.Parse(text, TemplateFieldSets.FeatureCsv, "CsvTemplate");
