@@ -1,0 +1,5 @@
+// Run: dotnet run -c Release --project bench/FlagExport.Benchmarks -- --filter '*'
+// Each class compares FlagExport's code with a straightforward baseline in the same run (Ratio column).
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

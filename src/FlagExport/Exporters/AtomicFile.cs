@@ -1,0 +1,66 @@
+namespace FlagExport;
+
+/// <summary>Creates files that appear whole, under a name no other file has.</summary>
+internal static class AtomicFile
+{
+    /// <summary>How many suffixes (<c>-1</c> … <c>-N</c>) are tried before giving up.</summary>
+    internal const int MaxSuffix = 10_000;
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to a new file called <paramref name="fileName"/> in <paramref name="directory"/>,
+    /// or to <c>name-1.ext</c>, <c>name-2.ext</c>… when that name is taken, and returns the path written.
+    /// </summary>
+    public static async Task<string> WriteNewAsync(string directory, string fileName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        // The temporary file starts with a dot so that readers globbing *.json never see a partial file.
+        string temporary = Path.Combine(directory, $".{fileName}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var fileOptions = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Options = FileOptions.Asynchronous,
+                PreallocationSize = content.Length,
+            };
+            await using (var stream = new FileStream(temporary, fileOptions))
+            {
+                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true); // durable before it becomes visible under its final name
+            }
+
+            for (int suffix = 0; suffix <= MaxSuffix; suffix++)
+            {
+                string target = Path.Combine(directory, WithSuffix(fileName, suffix));
+                try
+                {
+                    // Without overwrite, .NET moves with link()+unlink() on Unix: atomic, and it fails if the target exists.
+                    File.Move(temporary, target, overwrite: false);
+                    return target;
+                }
+                catch (IOException) when (File.Exists(target))
+                {
+                    // Taken: try the next suffix.
+                }
+            }
+
+            throw new IOException($"Could not find a free name for '{fileName}' in '{directory}' after {MaxSuffix} attempts.");
+        }
+        finally
+        {
+            File.Delete(temporary); // no-op once moved
+        }
+    }
+
+    /// <summary><c>name.ext</c> → <c>name-N.ext</c>; suffix 0 leaves the name as it is.</summary>
+    internal static string WithSuffix(string fileName, int suffix)
+    {
+        if (suffix == 0)
+        {
+            return fileName;
+        }
+
+        string extension = Path.GetExtension(fileName);
+        return $"{fileName[..^extension.Length]}-{suffix}{extension}";
+    }
+}

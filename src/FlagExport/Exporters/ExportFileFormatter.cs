@@ -1,0 +1,59 @@
+using FlagExport.Buffers;
+using FlagExport.Formats;
+using FlagExport.Templates;
+
+namespace FlagExport;
+
+/// <summary>
+/// Turns <see cref="ExportFileOptions"/> into what a file-writing exporter needs: an encoder and a file name template,
+/// each checked once, when the exporter is created.
+/// </summary>
+/// <remarks>Shared by the file and S3 exporters so that both accept and reject exactly the same options.</remarks>
+internal sealed class ExportFileFormatter
+{
+    private readonly IBatchEncoder _encoder;
+    private readonly FilenameTemplate _filename;
+    private readonly string _hostname;
+
+    private ExportFileFormatter(IBatchEncoder encoder, FilenameTemplate filename, string hostname)
+    {
+        _encoder = encoder;
+        _filename = filename;
+        _hostname = hostname;
+    }
+
+    /// <summary>The format written.</summary>
+    public ExportFormat Format => _encoder.Format;
+
+    /// <summary>Checks <paramref name="options"/> and builds the encoder for events of <paramref name="eventType"/>.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public static ExportFileFormatter Create(ExportFileOptions options, EventType eventType)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ExportFormat format = ExportFormats.Parse(options.Format, nameof(options.Format));
+        FilenameTemplate filename = FilenameTemplate.Parse(options.Filename, nameof(options.Filename));
+
+        // Codec and CSV template are checked whatever the format, so that a typo fails now rather than after a format switch.
+        var codec = ParquetCompressionCodecs.Parse(options.ParquetCompressionCodec, nameof(options.ParquetCompressionCodec));
+        string csvTemplate = eventType == EventType.Tracking && options.CsvTemplate == ExportFileOptions.DefaultCsvTemplate
+            ? CsvEncoder.DefaultTrackingTemplate // the feature default names fields a tracking event does not have
+            : options.CsvTemplate;
+        var csv = CsvEncoder.Create(csvTemplate, eventType, nameof(options.CsvTemplate));
+
+        IBatchEncoder encoder = format switch
+        {
+            ExportFormat.Csv => csv,
+            ExportFormat.Parquet => new ParquetEncoder(codec),
+            _ => JsonLinesEncoder.Instance,
+        };
+
+        return new ExportFileFormatter(encoder, filename, Environment.MachineName);
+    }
+
+    /// <summary>Appends the encoding of <paramref name="events"/> to <paramref name="output"/>.</summary>
+    public ValueTask EncodeAsync(IReadOnlyList<ExportableEvent> events, PooledBufferWriter output, CancellationToken cancellationToken) =>
+        _encoder.EncodeAsync(events, output, cancellationToken);
+
+    /// <summary>The name of a file flushed at <paramref name="flushTime"/>.</summary>
+    public string RenderFilename(DateTimeOffset flushTime) => _filename.Render(_hostname, flushTime.ToUnixTimeSeconds(), Format);
+}

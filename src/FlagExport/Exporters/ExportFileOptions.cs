@@ -1,0 +1,52 @@
+namespace FlagExport;
+
+/// <summary>
+/// The options every file-writing exporter shares, named as go-feature-flag's exporters name them.
+/// </summary>
+/// <remarks>
+/// Designed for inheritance by <see cref="FileExporterOptions"/> and the S3 exporter's options. Values are checked when
+/// the exporter is created; a bad value throws an <see cref="ArgumentException"/> that names the option and the value.
+/// </remarks>
+public abstract class ExportFileOptions
+{
+    /// <summary>The default for <see cref="Filename"/>.</summary>
+    public const string DefaultFilename = Templates.FilenameTemplate.DefaultText;
+
+    /// <summary>The default for <see cref="CsvTemplate"/>, ending with a newline.</summary>
+    public const string DefaultCsvTemplate = Formats.CsvEncoder.DefaultFeatureTemplate;
+
+    /// <summary>The default for <see cref="Format"/>.</summary>
+    public const string DefaultFormat = "JSON";
+
+    /// <summary>The default for <see cref="ParquetCompressionCodec"/>.</summary>
+    public const string DefaultParquetCompressionCodec = "SNAPPY";
+
+    /// <summary>
+    /// The output format: <c>JSON</c> (JSON lines), <c>CSV</c> or <c>Parquet</c>, case-insensitive.
+    /// The default value is <c>JSON</c>.
+    /// </summary>
+    public string Format { get; set; } = DefaultFormat;
+
+    /// <summary>
+    /// The name of each file, a Go template with the fields <c>{{ .Hostname}}</c>, <c>{{ .Timestamp}}</c> (Unix seconds of
+    /// the flush), <c>{{ .Format}}</c> (json, csv or parquet), <c>{{ .UUID}}</c> and <c>{{ .Sequence}}</c> (a per-process counter).
+    /// The default value is <c>flag-variation-{{ .Hostname}}-{{ .Timestamp}}.{{ .Format}}</c>.
+    /// </summary>
+    /// <remarks>A name that is already taken gets <c>-1</c>, <c>-2</c>… before its extension: no file is ever overwritten.</remarks>
+    public string Filename { get; set; } = DefaultFilename;
+
+    /// <summary>
+    /// The line written for each event when <see cref="Format"/> is CSV, a Go template over the event's fields
+    /// (<c>{{ .Kind}}</c>, <c>{{ .UserKey}}</c>, <c>{{ .Value}}</c>, <c>{{ .FormattedDate}}</c>, …). Ignored for other formats.
+    /// The default value is go-feature-flag's
+    /// <c>{{ .Kind}};{{ .ContextKind}};{{ .UserKey}};{{ .CreationDate}};{{ .Key}};{{ .Variation}};{{ .Value}};{{ .Default}};{{ .Source}}</c>
+    /// followed by a newline; a tracking exporter left on this default writes its own fields instead.
+    /// </summary>
+    public string CsvTemplate { get; set; } = DefaultCsvTemplate;
+
+    /// <summary>
+    /// The Parquet compression codec: UNCOMPRESSED, SNAPPY, GZIP, BROTLI, LZ4, LZ4_RAW or ZSTD, case-insensitive.
+    /// Ignored for other formats. The default value is <c>SNAPPY</c>.
+    /// </summary>
+    public string ParquetCompressionCodec { get; set; } = DefaultParquetCompressionCodec;
+}
