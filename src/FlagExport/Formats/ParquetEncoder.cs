@@ -12,8 +12,9 @@ namespace FlagExport.Formats;
 /// (see <see cref="ParquetSchemas"/>), with Parquet.Net's low-level column writer.
 /// </summary>
 /// <remarks>
-/// <para>The schema is chosen by the batch: all its events must be of one <see cref="EventType"/>. An empty batch
-/// gives a valid file with the feature schema and no rows.</para>
+/// <para>The schema is chosen by the batch: all its events must be of one <see cref="EventType"/>, the one given to
+/// the constructor if any. An empty batch gives a valid file with no rows, in that type's schema (feature by
+/// default).</para>
 /// <para>Nothing is allocated per event: string columns are <see cref="ReadOnlyMemory{T}"/> slices of the events' own
 /// strings, and JSON text (the <c>value</c> column, non-string map values) is written by <see cref="GoJson"/> into a
 /// pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch buffers are kept by the encoder
@@ -30,18 +31,28 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     private static readonly ReadOnlyMemory<char> FalseText = "false".AsMemory();
 
     private readonly ParquetOptions _options;
+    private readonly EventType? _eventType;
     private Scratch? _scratch;
 
     /// <summary>Creates an encoder that compresses pages with <paramref name="compression"/>.</summary>
     /// <param name="compression">Usually from <see cref="ParquetCompressionCodecs.Parse"/>. <see cref="CompressionMethod.LZ4"/>
     /// is written as <see cref="CompressionMethod.Lz4Raw"/>, as <see cref="ParquetCompressionCodecs"/> explains.</param>
+    /// <param name="eventType">The only event type this encoder accepts, and the schema of an empty batch; null to
+    /// accept either (one per batch) and write an empty batch with the feature schema.</param>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="CompressionMethod.Lzo"/>, which Parquet.Net cannot write.</exception>
-    public ParquetEncoder(CompressionMethod compression = ParquetCompressionCodecs.Default)
+    public ParquetEncoder(CompressionMethod compression = ParquetCompressionCodecs.Default, EventType? eventType = null)
     {
         if (compression == CompressionMethod.Lzo || !Enum.IsDefined(compression))
         {
             throw new ArgumentOutOfRangeException(nameof(compression), compression, "Parquet.Net cannot write this codec.");
         }
+
+        if (eventType is { } type && !Enum.IsDefined(type))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eventType), eventType, null);
+        }
+
+        _eventType = eventType;
 
         if (compression == CompressionMethod.LZ4)
         {
@@ -62,6 +73,9 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         ParquetSchemas.AddDictionaryHints(_options);
     }
 
+    /// <summary>The only event type accepted, or null for either.</summary>
+    public EventType? EventType => _eventType;
+
     /// <summary>The codec pages are compressed with.</summary>
     public CompressionMethod Compression { get; }
 
@@ -72,7 +86,8 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
 
     /// <summary>Creates an encoder from the <c>ParquetCompressionCodec</c> option.</summary>
     /// <exception cref="ArgumentException">The option names no codec; the message lists the valid ones.</exception>
-    public static ParquetEncoder FromOption(string? parquetCompressionCodec) => new(ParquetCompressionCodecs.Parse(parquetCompressionCodec));
+    public static ParquetEncoder FromOption(string? parquetCompressionCodec, EventType? eventType = null) =>
+        new(ParquetCompressionCodecs.Parse(parquetCompressionCodec), eventType);
 
     /// <inheritdoc/>
     /// <remarks>If this throws, <paramref name="output"/> holds a partial file and should be discarded.</remarks>
@@ -87,13 +102,13 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         try
         {
             using var stream = new BufferWriterStream(output);
-            ParquetSchema schema = type == EventType.Feature ? ParquetSchemas.Feature : ParquetSchemas.Tracking;
+            ParquetSchema schema = type == FlagExport.EventType.Feature ? ParquetSchemas.Feature : ParquetSchemas.Tracking;
             ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream, _options, append: false, cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
                 // The row group must be disposed (it records its row count and sizes) before the writer writes the footer.
                 using ParquetRowGroupWriter rowGroup = writer.CreateRowGroup();
-                if (type == EventType.Feature)
+                if (type == FlagExport.EventType.Feature)
                 {
                     await WriteFeatureColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
                 }
@@ -138,14 +153,19 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     internal static CompressionLevel ChooseCompressionLevel(CompressionMethod compression) =>
         compression is CompressionMethod.LZ4 or CompressionMethod.Lz4Raw ? CompressionLevel.Fastest : CompressionLevel.Optimal;
 
-    private static EventType GetBatchType(IReadOnlyList<ExportableEvent> events)
+    private EventType GetBatchType(IReadOnlyList<ExportableEvent> events)
     {
         if (events.Count == 0)
         {
-            return EventType.Feature;
+            return _eventType ?? FlagExport.EventType.Feature;
         }
 
         EventType type = events[0]?.EventType ?? throw new ArgumentException("The batch holds a null event at index 0.", nameof(events));
+        if (_eventType is { } expected && type != expected)
+        {
+            throw new ArgumentException($"This Parquet encoder writes {expected} events, but the event at index 0 is {type}.", nameof(events));
+        }
+
         for (int i = 1; i < events.Count; i++)
         {
             ExportableEvent e = events[i] ?? throw new ArgumentException($"The batch holds a null event at index {i}.", nameof(events));

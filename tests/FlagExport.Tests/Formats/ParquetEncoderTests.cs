@@ -240,6 +240,34 @@ public sealed class ParquetEncoderTests
     }
 
     [Fact]
+    public async Task EmptyBatch_OfATrackingEncoder_HasTheTrackingSchema()
+    {
+        using var encoder = ParquetEncoder.FromOption(null, EventType.Tracking);
+        using var output = new PooledBufferWriter();
+
+        await encoder.EncodeAsync([], output, TestContext.Current.CancellationToken);
+
+        List<object?[]> columns = ParquetReaders.QueryWithDuckDb(output.WrittenSpan.ToArray(),
+            "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet({file}))");
+        Assert.Equal(
+            ["kind", "contextKind", "userKey", "creationDate", "key", "evaluationContext", "trackingEventDetails"],
+            columns.Select(c => (string)c[0]!));
+    }
+
+    [Fact]
+    public async Task FeatureEvents_GivenToATrackingEncoder_AreRejected()
+    {
+        using var encoder = new ParquetEncoder(Parquet.CompressionMethod.Snappy, EventType.Tracking);
+        using var output = new PooledBufferWriter();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            async () => await encoder.EncodeAsync([new FeatureEvent()], output, TestContext.Current.CancellationToken));
+
+        Assert.Equal("This Parquet encoder writes Tracking events, but the event at index 0 is Feature. (Parameter 'events')", error.Message);
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    [Fact]
     public async Task MixedBatch_IsRejected_NamingTheFirstOddEvent()
     {
         using var encoder = new ParquetEncoder();
