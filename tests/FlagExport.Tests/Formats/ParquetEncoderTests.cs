@@ -215,6 +215,21 @@ public sealed class ParquetEncoderTests
     }
 
     [Fact]
+    public async Task Dispose_ReturnsTheKeptBuffers_AndTheEncoderStaysUsable()
+    {
+        var encoder = new ParquetEncoder();
+        ExpectedFeatureRow[] features = ParquetSampleEvents.Features();
+        await EncodeAsync(ParquetSampleEvents.Repetitive(300), encoder: encoder);
+
+        encoder.Dispose();
+        byte[] file = await EncodeAsync([.. features.Select(r => r.Event)], encoder: encoder);
+        encoder.Dispose();
+        encoder.Dispose();
+
+        Assert.Equal(features.Select(FeatureRow), ParquetReaders.QueryWithDuckDb(file, FeatureColumnsSql).Select(r => Row(r)));
+    }
+
+    [Fact]
     public async Task EncodeAsync_AfterOtherBytesInTheBuffer_WritesOffsetsRelativeToTheFile()
     {
         ExpectedFeatureRow[] expected = ParquetSampleEvents.Features();
