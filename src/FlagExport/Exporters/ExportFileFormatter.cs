@@ -43,7 +43,7 @@ internal sealed class ExportFileFormatter
         IBatchEncoder encoder = format switch
         {
             ExportFormat.Csv => csv,
-            ExportFormat.Parquet => new ParquetEncoder(codec),
+            ExportFormat.Parquet => new ParquetEncoder(codec, eventType),
             _ => JsonLinesEncoder.Instance,
         };
 
