@@ -32,15 +32,9 @@ internal static class AtomicFile
             for (int suffix = 0; suffix <= MaxSuffix; suffix++)
             {
                 string target = Path.Combine(directory, WithSuffix(fileName, suffix));
-                try
+                if (NoReplaceRename.TryMove(temporary, target))
                 {
-                    // Without overwrite, .NET moves with link()+unlink() on Unix: atomic, and it fails if the target exists.
-                    File.Move(temporary, target, overwrite: false);
                     return target;
-                }
-                catch (IOException) when (File.Exists(target))
-                {
-                    // Taken: try the next suffix.
                 }
             }
 

@@ -43,18 +43,27 @@ public sealed class FileExporterTests : IDisposable
     [Fact]
     public async Task ExportAsync_ConcurrentExportersOnOneName_NeverOverwriteEachOther()
     {
+        // File.Move(overwrite: false) lost one file of eight here: only an atomic no-replace move passes this.
+        const int Writers = 32;
         var options = new FileExporterOptions { OutputDir = _folder.Path, Filename = "same.json" };
-        FileExporter[] exporters = [.. Enumerable.Range(0, 8).Select(_ => new FileExporter(options, timeProvider: _clock))];
+        FileExporter[] exporters = [.. Enumerable.Range(0, Writers).Select(_ => new FileExporter(options, timeProvider: _clock))];
+        using var start = new Barrier(Writers);
 
-        await Task.WhenAll(exporters.Select((exporter, i) => Task.Run(
-            () => exporter.ExportAsync([SampleEvent($"writer-{i}")], TestContext.Current.CancellationToken),
-            TestContext.Current.CancellationToken)));
+        await Task.WhenAll(exporters.Select((exporter, i) => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait(TestContext.Current.CancellationToken);
+                exporter.ExportAsync([SampleEvent($"writer-{i:D2}")], TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+            },
+            TestContext.Current.CancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)));
 
         string[] names = _folder.FileNames();
-        Assert.Equal(8, names.Length);
+        Assert.Equal(Writers, names.Length);
         string[] contents = await Task.WhenAll(names.Select(ReadAsync));
         Assert.Equal(
-            Enumerable.Range(0, 8).Select(i => $"writer-{i}").Order(StringComparer.Ordinal),
+            Enumerable.Range(0, Writers).Select(i => $"writer-{i:D2}"),
             contents.Select(c => c.Split('"')[11]).Order(StringComparer.Ordinal));
     }
 
@@ -90,6 +99,59 @@ public sealed class FileExporterTests : IDisposable
         await exporter.ExportAsync([SampleEvent("u")], TestContext.Current.CancellationToken);
 
         Assert.EndsWith(extension, Assert.Single(_folder.FileNames()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportAsync_Csv_WritesTheIssueExampleLine()
+    {
+        var exporter = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Format = "CSV", Filename = "out.{{ .Format}}" }, timeProvider: _clock);
+
+        await exporter.ExportAsync([SampleEvent("ABCD")], TestContext.Current.CancellationToken);
+
+        Assert.Equal("feature;anonymousUser;ABCD;1617970547;random-key;Default;YO;false;SERVER\n", await ReadAsync("out.csv"));
+    }
+
+    [Fact]
+    public async Task ExportAsync_Parquet_WritesAFileDuckDbQueries()
+    {
+        var exporter = new FileExporter(
+            new FileExporterOptions { OutputDir = _folder.Path, Format = "Parquet", ParquetCompressionCodec = "zstd", Filename = "out.{{ .Format}}" },
+            timeProvider: _clock);
+
+        await exporter.ExportAsync([SampleEvent("ABCD"), SampleEvent("EFGH")], TestContext.Current.CancellationToken);
+
+        byte[] file = await File.ReadAllBytesAsync(Path.Combine(_folder.Path, "out.parquet"), TestContext.Current.CancellationToken);
+        List<object?[]> rows = FlagExport.Tests.Formats.ParquetReaders.QueryWithDuckDb(file, "select userKey, value, creationDate from read_parquet({file}) order by userKey");
+        Assert.Equal([["ABCD", "\"YO\"", 1617970547L], ["EFGH", "\"YO\"", 1617970547L]], rows);
+    }
+
+    [Fact]
+    public async Task ExportAsync_TrackingExporterOnDefaultCsvTemplate_WritesTrackingFields()
+    {
+        var exporter = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Format = "csv", Filename = "t.csv" }, EventType.Tracking, _clock);
+        var tracking = new TrackingEvent
+        {
+            UserKey = "ABCD", CreationDate = 1617970547, Key = "checkout",
+            TrackingEventDetails = new Dictionary<string, FlagValue> { ["amount"] = 12.5 },
+        };
+
+        await exporter.ExportAsync([tracking], TestContext.Current.CancellationToken);
+
+        Assert.Equal("tracking;user;ABCD;1617970547;checkout;{};{\"amount\":12.5}\n", await ReadAsync("t.csv"));
+    }
+
+    [Fact]
+    public void Constructor_BadTemplateOrCodec_NamesTheOption()
+    {
+        var csv = Assert.Throws<ArgumentException>(() => new FileExporter(new FileExporterOptions { CsvTemplate = "{{ .Nope}}" }));
+        var codec = Assert.Throws<ArgumentException>(() => new FileExporter(new FileExporterOptions { ParquetCompressionCodec = "lzma" }));
+        var name = Assert.Throws<ArgumentException>(() => new FileExporter(new FileExporterOptions { Filename = "{{ if .Format}}x{{ end }}" }));
+
+        Assert.Equal("CsvTemplate", csv.ParamName);
+        Assert.Contains("'.Nope'", csv.Message, StringComparison.Ordinal);
+        Assert.Equal("ParquetCompressionCodec", codec.ParamName);
+        Assert.Contains("'lzma'", codec.Message, StringComparison.Ordinal);
+        Assert.Equal("Filename", name.ParamName);
     }
 
     [Fact]

@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+
+namespace FlagExport;
+
+/// <summary>
+/// Moves a file to a new name only if that name is free, atomically: two writers can never both take one name.
+/// </summary>
+/// <remarks>
+/// Written by hand because <see cref="File.Move(string, string, bool)"/> without overwrite checks that the target is
+/// missing and then renames, on Unix: a concurrent writer can slip in between, and one file silently replaces the other
+/// (a test with eight concurrent exporters showed it). POSIX <c>link(2)</c> fails with EEXIST when the name is taken,
+/// so link-then-unlink is the atomic no-replace move. On Windows, MoveFileEx without REPLACE_EXISTING is already atomic.
+/// </remarks>
+internal static partial class NoReplaceRename
+{
+    private const int EEXIST = 17; // the same value on Linux and macOS
+
+    /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>; returns false when the target exists.</summary>
+    public static bool TryMove(string source, string target)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(source, target, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                return false;
+            }
+        }
+
+        if (Link(source, target) == 0)
+        {
+            File.Delete(source);
+            return true;
+        }
+
+        int error = Marshal.GetLastPInvokeError();
+        if (error == EEXIST)
+        {
+            return false;
+        }
+
+        throw new IOException($"Could not link '{source}' to '{target}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existingPath, string newPath);
+}
