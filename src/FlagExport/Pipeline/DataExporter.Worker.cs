@@ -117,6 +117,7 @@ public sealed partial class DataExporter
     private async Task<bool> ExportBatchAsync()
     {
         int count = _batch.Count;
+        long attempt = Interlocked.Increment(ref _attempts);
         long started = _timeProvider.GetTimestamp();
         using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);
@@ -149,7 +150,7 @@ public sealed partial class DataExporter
             return true;
         }
 
-        OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration);
+        OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration, attempt);
         return false;
     }
 
@@ -176,10 +177,10 @@ public sealed partial class DataExporter
             _droppedReported = dropped;
         }
 
-        CompleteFlushRequests(retired, failure: null);
+        CompleteFlushRequests(retired, failure: null, failedAttempt: 0);
     }
 
-    private void OnBatchFailed(Exception failure, bool timedOut, int count, TimeSpan duration)
+    private void OnBatchFailed(Exception failure, bool timedOut, int count, TimeSpan duration, long attempt)
     {
         _lastRetryDelay = _retryPolicy.MarkFailure();
         _metrics.ExportFailed(duration);
@@ -198,7 +199,7 @@ public sealed partial class DataExporter
         }
 
         CompleteFlushRequests(Volatile.Read(ref _retired), new InvalidOperationException(
-            $"Exporter '{Name}' failed to write {count} events; they stay buffered and are retried.", failure));
+            $"Exporter '{Name}' failed to write {count} events; they stay buffered and are retried.", failure), attempt);
     }
 
     private void RearmSizeTrigger()
@@ -250,26 +251,32 @@ public sealed partial class DataExporter
         }
     }
 
-    /// <summary>Completes the flush requests satisfied by <paramref name="retired"/>; fails the others when <paramref name="failure"/> is set.</summary>
-    private void CompleteFlushRequests(long retired, Exception? failure)
+    /// <summary>
+    /// Completes the flush requests satisfied by <paramref name="retired"/>. When <paramref name="failure"/> is set, also
+    /// fails the requests made before <paramref name="failedAttempt"/> started; a request made during that attempt
+    /// waits for the next one, which its own wake-up starts.
+    /// </summary>
+    private void CompleteFlushRequests(long retired, Exception? failure, long failedAttempt)
     {
         List<FlushRequest>? done = null;
         lock (_flushGate)
         {
+            long remainingTarget = 0;
             for (int i = _flushRequests.Count - 1; i >= 0; i--)
             {
                 FlushRequest request = _flushRequests[i];
-                if (request.Target <= retired || failure is not null)
+                if (request.Target <= retired || (failure is not null && request.AttemptsBefore < failedAttempt))
                 {
                     (done ??= []).Add(request);
                     _flushRequests.RemoveAt(i);
                 }
+                else
+                {
+                    remainingTarget = Math.Max(remainingTarget, request.Target);
+                }
             }
 
-            if (failure is not null || _flushRequests.Count == 0)
-            {
-                Volatile.Write(ref _flushTarget, 0);
-            }
+            Volatile.Write(ref _flushTarget, remainingTarget);
         }
 
         if (done is null)

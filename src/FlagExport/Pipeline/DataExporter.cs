@@ -58,6 +58,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private long _dequeued;    // events taken from the queue into a batch
     private long _retired;     // events written by the exporter
     private long _notWritten;  // events given up at the shutdown deadline
+    private long _attempts;    // export calls started
 
     // Flush requests; _flushTarget is the largest target requested, read by the worker without the lock.
     private readonly Lock _flushGate = new();
@@ -236,7 +237,7 @@ public sealed partial class DataExporter : IAsyncDisposable
                 return Task.FromException(new ObjectDisposedException(nameof(DataExporter), $"Exporter '{Name}' has stopped; {target - Volatile.Read(ref _retired)} events were not written."));
             }
 
-            request = new FlushRequest(target);
+            request = new FlushRequest(target, Volatile.Read(ref _attempts));
             _flushRequests.Add(request);
             if (target > _flushTarget)
             {
@@ -347,9 +348,13 @@ public sealed partial class DataExporter : IAsyncDisposable
     }
 
     /// <summary>A caller of <see cref="FlushAsync"/> waiting until <see cref="Target"/> events are written.</summary>
-    private sealed class FlushRequest(long target)
+    /// <param name="target">The sequence number to reach.</param>
+    /// <param name="attemptsBefore">How many exports had started when the request was made: only a later one can fail it.</param>
+    private sealed class FlushRequest(long target, long attemptsBefore)
     {
         internal long Target { get; } = target;
+
+        internal long AttemptsBefore { get; } = attemptsBefore;
 
         internal TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
