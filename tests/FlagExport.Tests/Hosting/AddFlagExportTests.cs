@@ -35,6 +35,24 @@ public sealed class AddFlagExportTests
     }
 
     [Fact]
+    public async Task StopAsync_HostTokenCancelled_StopsAtOnceAndReportsWhatWasNotWritten()
+    {
+        var exporter = new AlwaysFailingExporter();
+        HostApplicationBuilder builder = CreateBuilder();
+        _ = builder.Services.AddFlagExport().AddExporter("down", _ => exporter, o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        _ = host.Services.GetRequiredService<IFlagEventSink>().Add(TestEvents.Feature(1));
+        _ = host.Services.GetRequiredService<IFlagEventSink>().Add(TestEvents.Feature(2));
+
+        using var hostGivesUp = new CancellationTokenSource();
+        await hostGivesUp.CancelAsync();
+        await host.StopAsync(hostGivesUp.Token);
+
+        Assert.Equal(2, host.Services.GetRequiredService<ExporterPipelines>().Pipelines[0].NotWrittenCount);
+    }
+
+    [Fact]
     public async Task FlushAsync_FansOutToEveryPipelineOfTheEventType()
     {
         var first = new InMemoryExporter();

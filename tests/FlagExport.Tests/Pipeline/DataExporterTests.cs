@@ -133,6 +133,24 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task FlushAsync_RequestedDuringAFailingExport_WaitsForTheNextAttempt()
+    {
+        var exporter = new GatedExporter();
+        await using DataExporter pipeline = Create(exporter);
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        Task before = pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        await exporter.FirstStarted;
+        Task during = pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        exporter.Release();
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => before);
+        await during;
+        Assert.Equal(2, exporter.Calls);
+        Assert.Equal(0, pipeline.BufferedCount);
+    }
+
+    [Fact]
     public async Task RetryTimer_RetriesAfterBackoffWithoutWaitingForTheInterval()
     {
         var exporter = new InMemoryExporter { FailuresLeft = 1 };
@@ -263,7 +281,9 @@ public sealed class DataExporterTests
         await TestEvents.AdvanceUntilCompletedAsync(_time, pipeline.DisposeAsync().AsTask(), TimeSpan.FromSeconds(1));
 
         Assert.Equal(7, pipeline.NotWrittenCount);
-        Assert.True(exporter.Calls >= 2, "the shutdown retried with backoff before its deadline");
+
+        // Retried with backoff (delays of at least 0.8, 1.6, 3.2 and 6.4 s) until the 10 s deadline, then stopped.
+        Assert.InRange(exporter.Calls, 2, 5);
         FakeLogRecord error = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.EventsNotWritten);
         Assert.Equal(LogLevel.Error, error.Level);
         Assert.Contains("7 events not written", error.Message, StringComparison.Ordinal);
