@@ -96,20 +96,23 @@ public sealed partial class DataExporter
     private void TakeBatch(int count)
     {
         var spinner = default(SpinWait);
-        while (_batch.Count < count)
+        long next = _dequeued;
+        long end = next + count;
+        while (next < end)
         {
-            if (_queue.TryDequeue(out ExportableEvent? item))
+            if (_ring.TryTake(next, out ExportableEvent? item))
             {
                 _batch.Add(item);
+                next++;
             }
             else
             {
-                // A producer reserved its place but has not enqueued yet: it is a few instructions away.
+                // A producer reserved this number but has not stored the event yet: it is a few instructions away.
                 spinner.SpinOnce();
             }
         }
 
-        Volatile.Write(ref _dequeued, _dequeued + count);
+        Volatile.Write(ref _dequeued, next);
     }
 
     /// <summary>Hands the batch to the exporter once, with the export timeout and the shutdown deadline.</summary>
@@ -244,9 +247,9 @@ public sealed partial class DataExporter
             _logger.EventsNotWritten(Name, notWritten, _shutdownTimeout);
         }
 
-        // Release the events that were not written; producers that reserved a place have enqueued or will be ignored.
+        // Release the events that were not written (a producer still storing one is not waited for).
         _batch.Clear();
-        while (_queue.TryDequeue(out _))
+        for (long next = _dequeued, end = Sequence; next < end && _ring.TryTake(next, out _); next++)
         {
         }
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,7 +35,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly PipelineMetrics _metrics;
-    private readonly ConcurrentQueue<ExportableEvent> _queue = new();
+    private readonly EventRing _ring;
     private readonly WorkerSignal _signal = new();
     private readonly ITimer _intervalTimer;
     private readonly ITimer _retryTimer;
@@ -55,7 +54,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private int _wakeReasons;
 
     // Written by the worker only; read by producers and flush callers (Volatile).
-    private long _dequeued;    // events taken from the queue into a batch
+    private long _dequeued;    // events taken from the ring into a batch
     private long _retired;     // events written by the exporter
     private long _notWritten;  // events given up at the shutdown deadline
     private long _attempts;    // export calls started
@@ -111,6 +110,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         _eventType = options.EventType;
         _maxBatch = options.MaxEventInMemory;
         _maxBuffered = options.EffectiveMaxBufferedEvents;
+        _ring = new EventRing(_maxBuffered);
         _exportTimeout = options.ExportTimeout;
         _shutdownTimeout = options.ShutdownTimeout;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -199,8 +199,9 @@ public sealed partial class DataExporter : IAsyncDisposable
             state = seen;
         }
 
-        // The place is reserved; the worker waits out the short gap until the enqueue when it must reach this number.
-        _queue.Enqueue(exportableEvent);
+        // The number is reserved and within the bound, so its slot is free; the worker waits out the short gap until
+        // this store when it reaches the number.
+        _ring.Write(state, exportableEvent);
 
         // Wake the worker once per crossing of the threshold: the worker re-arms the trigger after a successful export.
         if (state + 1 - Volatile.Read(ref _dequeued) >= _maxBatch

@@ -95,9 +95,13 @@ public sealed class DataExporterTests
         await pipeline.FlushAsync(TestContext.Current.CancellationToken);
 
         int[] seen = new int[Total];
+        long[] lastPerThread = [.. Enumerable.Repeat(-1L, Threads)];
         foreach (long id in exporter.Ids)
         {
             seen[id]++;
+            long thread = id / PerThread;
+            Assert.True(id > lastPerThread[thread], "each thread's events are exported in the order it added them");
+            lastPerThread[thread] = id;
         }
 
         Assert.Equal(Total, exporter.EventCount);
