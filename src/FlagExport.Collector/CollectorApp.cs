@@ -1,0 +1,162 @@
+using System.Reflection;
+using FlagExport.Collector.Configuration;
+using FlagExport.Collector.Ingestion;
+using FlagExport.Collector.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace FlagExport.Collector;
+
+/// <summary>
+/// Builds the collector: configuration (appsettings.json, YAML with <c>--config</c>, environment variables, command line),
+/// the exporters, the endpoints and the metrics.
+/// </summary>
+internal static class CollectorApp
+{
+    /// <summary>Where the collector listens when no address is configured: the relay proxy's port, on loopback.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:1031";
+
+    /// <summary>The command-line option (and configuration key) naming the YAML file.</summary>
+    public const string ConfigKey = "config";
+
+    /// <summary>Builds the application; <paramref name="configure"/> runs before the settings are read (tests add configuration there).</summary>
+    /// <exception cref="CollectorConfigurationException">The configuration is invalid.</exception>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+
+        // Lowest precedence: one line per request at Information is noise for a collector; any source can change it.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+        });
+        AddYamlFile(builder.Configuration);
+        configure?.Invoke(builder);
+
+        CollectorSettings settings = CollectorSettings.Read(builder.Configuration);
+        if (!HasConfiguredAddress(builder.Configuration))
+        {
+            _ = builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        IServiceCollection services = builder.Services;
+        _ = services.AddSingleton(settings);
+        _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys));
+        _ = services.AddSingleton<CollectorMetrics>();
+        _ = services.AddSingleton<CollectEndpoint>();
+        _ = services.AddFlagExport(export =>
+        {
+            foreach (ExporterSpec exporter in settings.Exporters)
+            {
+                exporter.Register(export);
+            }
+        });
+        _ = services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter("FlagExport", CollectorMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections")
+            .AddPrometheusExporter());
+
+        WebApplication app = builder.Build();
+        DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+        InfoResponse info = CreateInfo(settings, startedAt);
+
+        _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context));
+        _ = app.MapGet("/health", context =>
+            context.Response.WriteAsJsonAsync(new HealthResponse(Initialized: true), CollectorJsonContext.Default.HealthResponse));
+        _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Default.InfoResponse));
+        _ = app.MapPrometheusScrapingEndpoint("/metrics");
+
+        _ = app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, settings));
+        return app;
+    }
+
+    /// <summary>Adds the YAML file named by <c>--config</c>, above appsettings.json and below environment variables.</summary>
+    private static void AddYamlFile(ConfigurationManager configuration)
+    {
+        string? path = configuration[ConfigKey];
+        if (path is null)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new CollectorConfigurationException("--config: give the path of a YAML file.");
+        }
+
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new CollectorConfigurationException($"--config: the file '{fullPath}' does not exist.");
+        }
+
+        var yaml = new ConfigurationBuilder().AddYamlFile(fullPath, optional: false, reloadOnChange: false);
+        IConfigurationSource source = yaml.Sources[0];
+        IList<IConfigurationSource> sources = configuration.Sources;
+        int last = -1;
+        for (int i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is FileConfigurationSource)
+            {
+                last = i;
+            }
+        }
+
+        try
+        {
+            sources.Insert(last + 1, source);
+        }
+        catch (Exception exception) when (exception is FormatException or InvalidDataException or YamlDotNet.Core.YamlException)
+        {
+            throw new CollectorConfigurationException($"--config: '{fullPath}' is not valid YAML: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary><see langword="true"/> when <c>--urls</c>, <c>ASPNETCORE_URLS</c>, the HTTP(S) ports or Kestrel endpoints are set.</summary>
+    private static bool HasConfiguredAddress(ConfigurationManager configuration) =>
+        !string.IsNullOrEmpty(configuration["urls"])
+        || !string.IsNullOrEmpty(configuration["http_ports"])
+        || !string.IsNullOrEmpty(configuration["https_ports"])
+        || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+
+    private static InfoResponse CreateInfo(CollectorSettings settings, DateTimeOffset startedAt) => new(
+        Name: "FlagExport.Collector",
+        Version: VersionOf(typeof(CollectorApp).Assembly),
+        FlagExportVersion: VersionOf(typeof(IFlagEventSink).Assembly),
+        StartedAt: startedAt,
+        Exporters: [.. settings.Exporters.Select(e => new InfoExporter(e.Name, e.Kind, e.Format, e.Pipeline.EventTypeName))]);
+
+    private static string VersionOf(Assembly assembly) =>
+        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
+    private static void LogStarted(WebApplication app, CollectorSettings settings)
+    {
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CollectorApp).FullName!);
+        ICollection<string>? addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (!logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        logger.Listening(addresses is { Count: > 0 } ? string.Join(", ", addresses) : "(in-process test server)");
+        foreach (ExporterSpec exporter in settings.Exporters)
+        {
+            logger.ExporterConfigured(exporter.Describe());
+        }
+
+        if (settings.ApiKeys.Count > 0)
+        {
+            logger.ApiKeysRequired(settings.ApiKeys.Count);
+        }
+    }
+}

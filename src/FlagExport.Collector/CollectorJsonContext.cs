@@ -1,0 +1,29 @@
+using System.Text.Json.Serialization;
+
+namespace FlagExport.Collector;
+
+/// <summary>The answer to <c>POST /v1/data/collector</c>, the relay proxy's plus two counts it does not give.</summary>
+/// <param name="IngestedContentCount">Events converted and buffered by at least one exporter.</param>
+/// <param name="RejectedContentCount">Events that could not be converted (wrong field types); omitted when zero.</param>
+/// <param name="DroppedContentCount">Events converted but taken by no exporter (none for their type, or buffers full); omitted when zero.</param>
+internal sealed record CollectResponse(int IngestedContentCount, int? RejectedContentCount, int? DroppedContentCount);
+
+/// <summary>An error answer, shaped as the relay proxy's (Echo's) <c>{"message": "..."}</c>.</summary>
+internal sealed record ErrorResponse(string Message);
+
+/// <summary>The answer to <c>GET /health</c>, as the relay proxy's.</summary>
+internal sealed record HealthResponse(bool Initialized);
+
+/// <summary>The answer to <c>GET /info</c>.</summary>
+internal sealed record InfoResponse(string Name, string Version, string FlagExportVersion, DateTimeOffset StartedAt, IReadOnlyList<InfoExporter> Exporters);
+
+/// <summary>One exporter in <see cref="InfoResponse"/>: no paths, buckets or other settings.</summary>
+internal sealed record InfoExporter(string Name, string Kind, string Format, string EventType);
+
+/// <summary>Source-generated serialization of the collector's answers (no reflection, AOT-friendly).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CollectResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(InfoResponse))]
+internal sealed partial class CollectorJsonContext : JsonSerializerContext;

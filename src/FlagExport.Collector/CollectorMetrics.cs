@@ -1,0 +1,44 @@
+using System.Diagnostics.Metrics;
+
+namespace FlagExport.Collector;
+
+/// <summary>
+/// The collector's own instruments, on the meter <c>FlagExport.Collector</c>: events received by outcome. Requests by
+/// status and duration come from ASP.NET Core's own meters; what the exporters write comes from the <c>FlagExport</c> meter.
+/// </summary>
+internal sealed class CollectorMetrics
+{
+    /// <summary>The meter name.</summary>
+    public const string MeterName = "FlagExport.Collector";
+
+    /// <summary>The tag saying what became of the events: <c>ingested</c>, <c>rejected</c> or <c>dropped</c>.</summary>
+    public const string OutcomeTag = "flagexport.collector.outcome";
+
+    private static readonly KeyValuePair<string, object?> Ingested = new(OutcomeTag, "ingested");
+    private static readonly KeyValuePair<string, object?> Rejected = new(OutcomeTag, "rejected");
+    private static readonly KeyValuePair<string, object?> Dropped = new(OutcomeTag, "dropped");
+
+    private readonly Counter<long> _events;
+
+    public CollectorMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter meter = meterFactory.Create(MeterName);
+        _events = meter.CreateCounter<long>("flagexport.collector.events", "{event}", "Events received on /v1/data/collector, by outcome.");
+    }
+
+    /// <summary>Records the outcome of one accepted request.</summary>
+    public void Record(int ingested, int rejected, int dropped)
+    {
+        _events.Add(ingested, Ingested);
+        if (rejected > 0)
+        {
+            _events.Add(rejected, Rejected);
+        }
+
+        if (dropped > 0)
+        {
+            _events.Add(dropped, Dropped);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace FlagExport.Collector.Configuration;
+
+/// <summary>
+/// The collector's own settings, read from the configuration root with the relay proxy's key names (appsettings.json,
+/// environment variables such as <c>exporters__0__format</c>, or the YAML file given with <c>--config</c>).
+/// </summary>
+/// <remarks>
+/// Everything is checked at once: <see cref="Read"/> throws a <see cref="CollectorConfigurationException"/> listing every
+/// problem, each naming its key as written in YAML (<c>exporters[1].format</c>).
+/// </remarks>
+internal sealed class CollectorSettings
+{
+    /// <summary>The default for <see cref="MaxRequestBodySize"/>: 5 MiB.</summary>
+    public const long DefaultMaxRequestBodySize = 5L * 1024 * 1024;
+
+    /// <summary>
+    /// The default file name of the collector's exporters. Unlike the library's default it carries a UUID, so that several
+    /// instances, on one host or many, never pick the same name even where the store cannot refuse an overwrite.
+    /// </summary>
+    public const string DefaultFilename = "flag-variation-{{ .Hostname}}-{{ .Timestamp}}-{{ .UUID}}.{{ .Format}}";
+
+    /// <summary>The largest <see cref="MaxRequestBodySize"/> accepted: 1 GiB (a body is held in memory while it is checked).</summary>
+    public const long MaxMaxRequestBodySize = 1L << 30;
+
+    /// <summary>The largest flush interval a timer accepts, in milliseconds (about 49.7 days).</summary>
+    private const long MaxFlushIntervalMilliseconds = uint.MaxValue - 1L;
+
+    private static readonly string[] FileKeys =
+        ["kind", "outputDir", "format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType"];
+
+    // Keys that would carry secrets: refused wherever they appear in an exporter, with a pointer to the AWS sources.
+    private static readonly string[] CredentialKeys =
+        ["accessKey", "accessKeyId", "secretKey", "secretAccessKey", "sessionToken", "awsAccessKeyId", "awsSecretAccessKey",
+         "awsSessionToken", "secret", "credentials", "password", "token"];
+
+    /// <summary>The largest request body accepted, in bytes; larger bodies get 413. The default value is 5 MiB.</summary>
+    public long MaxRequestBodySize { get; private init; } = DefaultMaxRequestBodySize;
+
+    /// <summary>The API keys a request may present; empty means no key is required.</summary>
+    public IReadOnlyList<string> ApiKeys { get; private init; } = [];
+
+    /// <summary>The exporters to register, in order.</summary>
+    public IReadOnlyList<ExporterSpec> Exporters { get; private init; } = [];
+
+    /// <summary><see langword="true"/> when no exporter was configured and the embedded default is used.</summary>
+    public bool UsesDefaultExporter { get; private init; }
+
+    /// <summary>Reads and checks the settings.</summary>
+    /// <exception cref="CollectorConfigurationException">Something is invalid; every problem is listed.</exception>
+    public static CollectorSettings Read(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var errors = new List<string>();
+
+        long maxBody = DefaultMaxRequestBodySize;
+        if (configuration["maxRequestBodySize"] is { } maxBodyText
+            && (!long.TryParse(maxBodyText, NumberStyles.None, CultureInfo.InvariantCulture, out maxBody) || maxBody is <= 0 or > MaxMaxRequestBodySize))
+        {
+            errors.Add($"maxRequestBodySize: must be a number of bytes between 1 and {MaxMaxRequestBodySize.ToString(CultureInfo.InvariantCulture)} (1 GiB); got '{maxBodyText}'.");
+        }
+
+        var keys = new List<string>();
+        ReadKeys(configuration.GetSection("apiKeys"), "apiKeys", keys, errors);
+        ReadKeys(configuration.GetSection("authorizedKeys:evaluation"), "authorizedKeys.evaluation", keys, errors);
+
+        var exporters = new List<ExporterSpec>();
+        IConfigurationSection single = configuration.GetSection("exporter");
+        if (single.GetChildren().Any())
+        {
+            Add(ReadExporter(single, "exporter", exporters.Count, errors));
+        }
+
+        IConfigurationSection list = configuration.GetSection("exporters");
+        foreach (IConfigurationSection entry in list.GetChildren())
+        {
+            if (!int.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+            {
+                errors.Add($"exporters: must be a list of exporters; found the key '{entry.Key}'.");
+                break;
+            }
+
+            Add(ReadExporter(entry, $"exporters[{index.ToString(CultureInfo.InvariantCulture)}]", exporters.Count, errors));
+        }
+
+        bool useDefault = exporters.Count == 0 && errors.Count == 0 && !list.GetChildren().Any() && !single.GetChildren().Any();
+        if (useDefault)
+        {
+            exporters.Add(new FileExporterSpec
+            {
+                Name = "exporter-0",
+                Path = "default exporter",
+                Pipeline = new PipelineSettings(null, null, EventType.Feature),
+                Options = new FileExporterOptions { Filename = DefaultFilename },
+            });
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new CollectorConfigurationException(errors);
+        }
+
+        return new CollectorSettings { MaxRequestBodySize = maxBody, ApiKeys = keys, Exporters = exporters, UsesDefaultExporter = useDefault };
+
+        void Add(ExporterSpec? spec)
+        {
+            if (spec is not null)
+            {
+                exporters.Add(spec);
+            }
+        }
+    }
+
+    private static void ReadKeys(IConfigurationSection section, string path, List<string> keys, List<string> errors)
+    {
+        if (section.Value is { Length: > 0 } scalar)
+        {
+            errors.Add($"{path}: must be a list of keys; got a single value.");
+            return;
+        }
+
+        foreach (IConfigurationSection entry in section.GetChildren())
+        {
+            if (string.IsNullOrWhiteSpace(entry.Value))
+            {
+                // Never echo anything that might be a key.
+                errors.Add($"{path}[{entry.Key}]: must be a non-empty string.");
+            }
+            else
+            {
+                keys.Add(entry.Value);
+            }
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "Each exporter kind has its own spec type.")]
+    private static ExporterSpec? ReadExporter(IConfigurationSection section, string path, int number, List<string> errors)
+    {
+        int before = errors.Count;
+        string? kind = section["kind"];
+        string[] validKeys;
+        switch (kind?.ToUpperInvariant())
+        {
+            case "FILE":
+                validKeys = FileKeys;
+                break;
+            case null or "":
+                errors.Add($"{path}.kind: is required; valid values are {ExporterKinds}.");
+                return null;
+            default:
+                errors.Add($"{path}.kind: '{kind}' is not a supported exporter kind; valid values are {ExporterKinds}.");
+                return null;
+        }
+
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (CredentialKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"{path}.{child.Key}: credentials are never read from the configuration; use the standard AWS sources " +
+                    "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or an instance or container role).");
+            }
+            else if (!validKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"{path}.{child.Key}: is not a setting of a '{kind}' exporter; valid keys are {string.Join(", ", validKeys)}.");
+            }
+        }
+
+        PipelineSettings pipeline = ReadPipeline(section, path, errors);
+        var options = new FileExporterOptions
+        {
+            OutputDir = section["outputDir"] ?? FileExporterOptions.DefaultOutputDir,
+            Format = section["format"] ?? ExportFileOptions.DefaultFormat,
+            Filename = section["filename"] ?? DefaultFilename,
+            CsvTemplate = section["csvTemplate"] ?? ExportFileOptions.DefaultCsvTemplate,
+            ParquetCompressionCodec = section["parquetCompressionCodec"] ?? ExportFileOptions.DefaultParquetCompressionCodec,
+        };
+
+        if (string.IsNullOrWhiteSpace(options.OutputDir))
+        {
+            errors.Add($"{path}.outputDir: must name a folder; got '{options.OutputDir}'.");
+        }
+        else
+        {
+            Check(path, errors, () => _ = new FileExporter(options, pipeline.EventType));
+        }
+
+        return errors.Count > before ? null : new FileExporterSpec
+        {
+            Name = $"exporter-{number.ToString(CultureInfo.InvariantCulture)}",
+            Path = path,
+            Pipeline = pipeline,
+            Options = options,
+        };
+    }
+
+    private static string ExporterKinds => "file";
+
+    private static PipelineSettings ReadPipeline(IConfigurationSection section, string path, List<string> errors)
+    {
+        TimeSpan? flushInterval = null;
+        if (section["flushInterval"] is { } intervalText)
+        {
+            if (long.TryParse(intervalText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long milliseconds)
+                && milliseconds is > 0 and <= MaxFlushIntervalMilliseconds)
+            {
+                flushInterval = TimeSpan.FromMilliseconds(milliseconds);
+            }
+            else
+            {
+                errors.Add($"{path}.flushInterval: must be a whole number of milliseconds between 1 and {MaxFlushIntervalMilliseconds.ToString(CultureInfo.InvariantCulture)}; got '{intervalText}'.");
+            }
+        }
+
+        int? maxEventInMemory = null;
+        if (section["maxEventInMemory"] is { } maxText)
+        {
+            if (int.TryParse(maxText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int max) && max > 0)
+            {
+                maxEventInMemory = max;
+            }
+            else
+            {
+                errors.Add($"{path}.maxEventInMemory: must be a whole number greater than zero; got '{maxText}'.");
+            }
+        }
+
+        EventType eventType = EventType.Feature;
+        switch (section["eventType"]?.ToUpperInvariant())
+        {
+            case null or "" or "FEATURE":
+                break;
+            case "TRACKING":
+                eventType = EventType.Tracking;
+                break;
+            default:
+                errors.Add($"{path}.eventType: '{section["eventType"]}' is not a valid event type; valid values are feature, tracking.");
+                break;
+        }
+
+        return new PipelineSettings(flushInterval, maxEventInMemory, eventType);
+    }
+
+    /// <summary>Runs an exporter constructor and turns its <see cref="ArgumentException"/> into a message naming the YAML key.</summary>
+    private static void Check(string path, List<string> errors, Action create)
+    {
+        try
+        {
+            create();
+        }
+        catch (ArgumentException error)
+        {
+            errors.Add(Describe(path, error));
+        }
+    }
+
+    /// <summary>
+    /// "Format 'xml' is not a valid format…" (about the option <c>Format</c>) becomes
+    /// "exporters[1].format: 'xml' is not a valid format…".
+    /// </summary>
+    internal static string Describe(string path, ArgumentException error)
+    {
+        string message = error.ParamName is null ? error.Message : error.Message.Replace($" (Parameter '{error.ParamName}')", "", StringComparison.Ordinal);
+        string? option = error.ParamName;
+        if (option is null || option.Length == 0 || !char.IsUpper(option[0]))
+        {
+            return $"{path}: {message}";
+        }
+
+        string key = YamlKey(option);
+        message = message.StartsWith(option + " ", StringComparison.Ordinal)
+            ? message[(option.Length + 1)..]
+            : message.Replace(option, key, StringComparison.Ordinal);
+        return $"{path}.{key}: {message}";
+    }
+
+    /// <summary>The YAML key of a FlagExport option: <c>S3Path</c> is <c>path</c>, the rest are camelCase.</summary>
+    internal static string YamlKey(string option) => option switch
+    {
+        "S3Path" => "path",
+        _ => string.Concat([char.ToLowerInvariant(option[0])], option.AsSpan(1)),
+    };
+}

@@ -1,0 +1,175 @@
+using System.Buffers;
+using FlagExport.Collector.Configuration;
+using FlagExport.Collector.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace FlagExport.Collector.Ingestion;
+
+/// <summary>
+/// <c>POST /v1/data/collector</c>: checks the API key (401), the content type (415), the size (413) and the body (400),
+/// then hands every converted event to <see cref="IFlagEventSink"/>.
+/// </summary>
+/// <remarks>
+/// Nothing reaches the exporters before the whole body has been read and checked, so a refused request changes nothing.
+/// The body is read into a pooled buffer up to the configured limit, whatever the Content-Length says.
+/// </remarks>
+internal sealed class CollectEndpoint(
+    CollectorSettings settings,
+    ApiKeyValidator apiKeys,
+    IFlagEventSink sink,
+    CollectorMetrics metrics,
+    ILogger<CollectEndpoint> logger)
+{
+    /// <summary>The path, as the relay proxy serves it.</summary>
+    public const string Path = "/v1/data/collector";
+
+    private readonly bool _hasTrackingExporter = settings.Exporters.Any(e => e.Pipeline.EventType == EventType.Tracking);
+    private int _noTrackingExporterLogged;
+
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (!apiKeys.IsAuthorized(request))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized,
+                "A valid API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            string given = string.IsNullOrEmpty(request.ContentType) ? "none" : $"'{request.ContentType}'";
+            await RefuseAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                $"The request body must be JSON with Content-Type: application/json; got {given}.").ConfigureAwait(false);
+            return;
+        }
+
+        long limit = settings.MaxRequestBodySize;
+        if (request.ContentLength > limit)
+        {
+            await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
+            return;
+        }
+
+        // Kestrel's own limit (30 MB by default) must not be lower than ours; ours is enforced while reading below.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
+        try
+        {
+            int length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
+                    return;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            if (!CollectRequest.TryParse(buffer.AsMemory(0, length), out CollectRequest? parsed, out string? error))
+            {
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+                return;
+            }
+
+            CollectResponse response = Apply(parsed);
+            await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Default.CollectResponse).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private CollectResponse Apply(CollectRequest request)
+    {
+        int ingested = 0, dropped = 0, droppedTracking = 0;
+        foreach (ExportableEvent exportable in request.Events)
+        {
+            if (sink.Add(exportable))
+            {
+                ingested++;
+            }
+            else if (exportable is TrackingEvent && !_hasTrackingExporter)
+            {
+                droppedTracking++;
+            }
+            else
+            {
+                dropped++;
+            }
+        }
+
+        int rejected = request.Rejected.Count;
+        if (rejected > 0)
+        {
+            RejectedEvent first = request.Rejected[0];
+            logger.EventsRejected(rejected, rejected + request.Events.Count, first.Index, first.Reason);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                foreach (RejectedEvent item in request.Rejected)
+                {
+                    logger.EventRejected(item.Index, item.Reason);
+                }
+            }
+        }
+
+        if (droppedTracking > 0 && Interlocked.Exchange(ref _noTrackingExporterLogged, 1) == 0)
+        {
+            logger.NoTrackingExporter();
+        }
+
+        if (dropped > 0)
+        {
+            logger.EventsNotBuffered(dropped);
+        }
+
+        dropped += droppedTracking;
+        metrics.Record(ingested, rejected, dropped);
+        return new CollectResponse(ingested, rejected > 0 ? rejected : null, dropped > 0 ? dropped : null);
+    }
+
+    private Task RefuseTooLargeAsync(HttpContext context, long limit) =>
+        RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
+            $"The request body is larger than the limit of {limit} bytes (maxRequestBodySize).");
+
+    private async Task RefuseAsync(HttpContext context, int statusCode, string message)
+    {
+        logger.RequestRefused(statusCode, message);
+        context.Response.StatusCode = statusCode;
+        await context.Response.WriteAsJsonAsync(new ErrorResponse(message), CollectorJsonContext.Default.ErrorResponse).ConfigureAwait(false);
+    }
+}

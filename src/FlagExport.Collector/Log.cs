@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace FlagExport.Collector;
+
+/// <summary>The collector's log messages, with stable event ids. No message ever includes an API key or event content.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
+        Message = "FlagExport collector listening on {Addresses}; POST events to /v1/data/collector")]
+    public static partial void Listening(this ILogger logger, string addresses);
+
+    [LoggerMessage(EventId = 2, EventName = "ExporterConfigured", Level = LogLevel.Information, Message = "Exporting with {Exporter}")]
+    public static partial void ExporterConfigured(this ILogger logger, string exporter);
+
+    [LoggerMessage(EventId = 3, EventName = "ApiKeysRequired", Level = LogLevel.Information,
+        Message = "API keys required on /v1/data/collector ({Count} configured)")]
+    public static partial void ApiKeysRequired(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4, EventName = "EventsRejected", Level = LogLevel.Warning,
+        Message = "Rejected {Rejected} of {Total} events of a request; the first: events[{Index}] {Reason}")]
+    public static partial void EventsRejected(this ILogger logger, int rejected, int total, int index, string reason);
+
+    [LoggerMessage(EventId = 5, EventName = "EventRejected", Level = LogLevel.Debug, Message = "Rejected events[{Index}]: {Reason}")]
+    public static partial void EventRejected(this ILogger logger, int index, string reason);
+
+    [LoggerMessage(EventId = 6, EventName = "NoTrackingExporter", Level = LogLevel.Warning,
+        Message = "Received tracking events but no exporter has eventType: tracking; they are dropped (logged once)")]
+    public static partial void NoTrackingExporter(this ILogger logger);
+
+    [LoggerMessage(EventId = 7, EventName = "EventsNotBuffered", Level = LogLevel.Warning,
+        Message = "{Dropped} events of a request were not buffered: the exporters' buffers are full or the collector is stopping")]
+    public static partial void EventsNotBuffered(this ILogger logger, int dropped);
+
+    [LoggerMessage(EventId = 8, EventName = "RequestRefused", Level = LogLevel.Information,
+        Message = "Refused a request with {StatusCode}: {Reason}")]
+    public static partial void RequestRefused(this ILogger logger, int statusCode, string reason);
+}
