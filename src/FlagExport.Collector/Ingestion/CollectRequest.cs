@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace FlagExport.Collector.Ingestion;
 
@@ -14,7 +16,8 @@ internal readonly record struct RejectedEvent(int Index, string Reason);
 /// </summary>
 /// <remarks>
 /// The whole body is checked before anything is handed to the exporters, so a request is either applied (minus the
-/// events listed in <see cref="Rejected"/>) or refused with a message and changes nothing.
+/// events listed in <see cref="Rejected"/>) or refused with a message and changes nothing. Invalid UTF-8 is replaced
+/// with U+FFFD, as Go's decoder does (one U+FFFD per maximal invalid subsequence, where Go may write one per byte).
 /// </remarks>
 internal sealed class CollectRequest
 {
@@ -45,6 +48,12 @@ internal sealed class CollectRequest
         {
             error = "The request body is empty; expected a JSON object such as {\"events\": [...]}.";
             return false;
+        }
+
+        // Go's decoder replaces invalid UTF-8 with U+FFFD; System.Text.Json would refuse the strings holding it.
+        if (!Utf8.IsValid(body.Span))
+        {
+            body = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body.Span));
         }
 
         JsonDocument document;

@@ -1,4 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace FlagExport.Collector.Ingestion;
@@ -10,8 +13,9 @@ namespace FlagExport.Collector.Ingestion;
 /// <remarks>
 /// The relay proxy decodes the request into Go's <c>map[string]any</c>, where every number is a float64. Integers up to
 /// 2^53 in magnitude are exact in a float64 and are kept as integers here; larger ones and decimals become doubles, so
-/// that they are written with the same digits as Go writes them. Numbers beyond the double range, and strings or
-/// property names holding a lone UTF-16 surrogate escape, cannot be represented and are reported as errors.
+/// that they are written with the same digits as Go writes them. Numbers beyond the double range cannot be represented
+/// and are reported as errors. A lone UTF-16 surrogate escape (<c>"\ud800"</c>) becomes U+FFFD, as Go's decoder makes
+/// it; invalid UTF-8 is replaced before parsing (<see cref="CollectRequest"/>).
 /// </remarks>
 internal static class JsonValues
 {
@@ -100,38 +104,40 @@ internal static class JsonValues
         return true;
     }
 
-    /// <summary>The string of a JSON string element; fails on a lone surrogate escape such as <c>"\ud800"</c>.</summary>
+    /// <summary>The string of a JSON string element, with lone surrogate escapes replaced by U+FFFD.</summary>
     public static bool TryGetString(JsonElement element, [NotNullWhen(false)] out string? error, [NotNullWhen(true)] out string? text)
     {
         try
         {
             text = element.GetString()!;
-            error = null;
-            return true;
         }
         catch (InvalidOperationException)
         {
-            text = null;
-            error = "string holds invalid UTF-16 (a lone surrogate escape)";
-            return false;
+            // System.Text.Json refuses to unescape a lone surrogate such as "\ud800"; Go decodes it as U+FFFD.
+            ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8Value(element);
+            text = Unescape(raw[1..^1]);
         }
+
+        error = null;
+        text = ReplaceLoneSurrogates(text);
+        return true;
     }
 
-    /// <summary>The name of a property; fails on a lone surrogate escape in it.</summary>
+    /// <summary>The name of a property, with lone surrogate escapes replaced by U+FFFD.</summary>
     public static bool TryGetName(JsonProperty property, [NotNullWhen(false)] out string? error, [NotNullWhen(true)] out string? name)
     {
         try
         {
             name = property.Name;
-            error = null;
-            return true;
         }
         catch (InvalidOperationException)
         {
-            name = null;
-            error = "a property name holds invalid UTF-16 (a lone surrogate escape)";
-            return false;
+            name = Unescape(JsonMarshal.GetRawUtf8PropertyName(property));
         }
+
+        error = null;
+        name = ReplaceLoneSurrogates(name);
+        return true;
     }
 
     /// <summary>A short description of an element's type for error messages: <c>a string</c>, <c>null</c>, …</summary>
@@ -145,6 +151,71 @@ internal static class JsonValues
         JsonValueKind.Null => "null",
         _ => "nothing",
     };
+
+    /// <summary>Replaces each surrogate that is not part of a pair with U+FFFD, as Go's JSON decoder does.</summary>
+    internal static string ReplaceLoneSurrogates(string text)
+    {
+        int first = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0)
+        {
+            return text;
+        }
+
+        char[] chars = text.ToCharArray();
+        for (int i = first; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+
+        return new string(chars);
+    }
+
+    /// <summary>
+    /// Decodes the escapes of a JSON string's raw UTF-8 content (without its quotes), keeping lone surrogates; used only
+    /// for the strings System.Text.Json will not unescape. The parser has already checked the escapes are well formed.
+    /// </summary>
+    internal static string Unescape(ReadOnlySpan<byte> raw)
+    {
+        var text = new StringBuilder(raw.Length);
+        while (!raw.IsEmpty)
+        {
+            int escape = raw.IndexOf((byte)'\\');
+            if (escape < 0)
+            {
+                _ = text.Append(Encoding.UTF8.GetString(raw));
+                break;
+            }
+
+            _ = text.Append(Encoding.UTF8.GetString(raw[..escape]));
+            byte code = raw[escape + 1];
+            if (code == (byte)'u')
+            {
+                _ = text.Append((char)int.Parse(Encoding.ASCII.GetString(raw.Slice(escape + 2, 4)), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                raw = raw[(escape + 6)..];
+                continue;
+            }
+
+            _ = text.Append(code switch
+            {
+                (byte)'b' => '\b',
+                (byte)'f' => '\f',
+                (byte)'n' => '\n',
+                (byte)'r' => '\r',
+                (byte)'t' => '\t',
+                _ => (char)code, // \" \\ \/
+            });
+            raw = raw[(escape + 2)..];
+        }
+
+        return text.ToString();
+    }
 
     private static bool TryGetNumber(JsonElement element, [NotNullWhen(false)] out string? error, out FlagValue value)
     {
