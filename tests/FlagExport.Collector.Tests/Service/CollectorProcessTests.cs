@@ -1,0 +1,114 @@
+using System.Net;
+using System.Text;
+using FlagExport.Collector.Tests.Support;
+
+namespace FlagExport.Collector.Tests.Service;
+
+/// <summary>
+/// The real executable: the README's main command without configuration, signals, exit codes. One class, so that its
+/// tests (one of them on the fixed port 1031) run one after the other.
+/// </summary>
+public sealed class CollectorProcessTests : IDisposable
+{
+    // The README's curl body: two evaluations as an OpenFeature provider sends them.
+    private const string TwoEvents = """
+        {"meta":{"environment":"production"},"events":[
+          {"kind":"feature","contextKind":"user","userKey":"user-1","creationDate":1733230547728,"key":"new-checkout","variation":"enabled","value":true,"default":false,"version":"v1"},
+          {"kind":"feature","contextKind":"anonymousUser","userKey":"user-2","creationDate":1733230548001,"key":"new-checkout","variation":"disabled","value":false,"default":false,"version":"v1"}
+        ]}
+        """;
+
+    private readonly TempDirectory _directory = new();
+    private readonly HttpClient _client = new();
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task MainCommand_WithoutConfiguration_ListensOn1031_AndSigtermFlushesTheExportsFile()
+    {
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, []);
+        string address = await collector.WaitUntilListeningAsync();
+        Assert.Equal("http://127.0.0.1:1031", address);
+
+        HttpResponseMessage response = await PostAsync(address, TwoEvents);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"ingestedContentCount":2}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.False(Directory.Exists(_directory.Combine("exports")) && Directory.EnumerateFiles(_directory.Combine("exports")).Any(), "Nothing is written before the flush.");
+
+        collector.Signal("TERM");
+
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Contains($"Exporting with exporter-0 (default exporter): file, JSON, feature events, to {_directory.Combine("exports")}", collector.Output, StringComparison.Ordinal);
+        string file = Assert.Single(Directory.GetFiles(_directory.Combine("exports")));
+        Assert.Matches(@"^flag-variation-.+-\d{10}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$", Path.GetFileName(file));
+        Assert.Equal(
+            """{"kind":"feature","contextKind":"user","userKey":"user-1","creationDate":1733230547,"key":"new-checkout","variation":"enabled","value":true,"default":false,"version":"v1","source":"PROVIDER_CACHE","metadata":{"environment":"production"}}""" + "\n" +
+            """{"kind":"feature","contextKind":"anonymousUser","userKey":"user-2","creationDate":1733230548,"key":"new-checkout","variation":"disabled","value":false,"default":false,"version":"v1","source":"PROVIDER_CACHE","metadata":{"environment":"production"}}""" + "\n",
+            await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Sigterm_FlushesEveryExporter_AndExitsZero_WithYamlAndAspNetCoreUrls()
+    {
+        string yaml = _directory.Combine("collector.yaml");
+        await File.WriteAllTextAsync(yaml, """
+            exporters:
+              - kind: file
+                outputDir: ./features
+                format: csv
+              - kind: file
+                outputDir: ./tracking
+                eventType: tracking
+            """, TestContext.Current.CancellationToken);
+        using CollectorProcess collector = CollectorProcess.Start(
+            _directory.Path, ["--config", "collector.yaml"], new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
+        string address = await collector.WaitUntilListeningAsync();
+        Assert.NotEqual("http://127.0.0.1:1031", address);
+
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(address, """{"events":[{"kind":"feature","key":"f","value":1},{"kind":"tracking","key":"t"}]}""")).StatusCode);
+        }
+
+        collector.Signal("TERM");
+
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Equal(50, File.ReadAllLines(Assert.Single(Directory.GetFiles(_directory.Combine("features"), "*.csv"))).Length);
+        Assert.Equal(50, File.ReadAllLines(Assert.Single(Directory.GetFiles(_directory.Combine("tracking"), "*.json"))).Length);
+    }
+
+    [Fact]
+    public async Task CtrlC_FlushesAndExitsZero_WithTheUrlsArgument()
+    {
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--urls", "http://127.0.0.1:0"]);
+        string address = await collector.WaitUntilListeningAsync();
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(address, TwoEvents)).StatusCode);
+
+        collector.Signal("INT");
+
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Equal(2, File.ReadAllLines(Assert.Single(Directory.GetFiles(_directory.Combine("exports")))).Length);
+    }
+
+    [Fact]
+    public async Task InvalidConfiguration_StopsStartUp_WithTheKeyAndANonZeroExitCode()
+    {
+        await File.WriteAllTextAsync(_directory.Combine("bad.yaml"), "exporters:\n  - kind: file\n    format: xml\n", TestContext.Current.CancellationToken);
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "bad.yaml", "--urls", "http://127.0.0.1:0"]);
+
+        int exitCode = await collector.WaitForExitAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains(
+            "Invalid configuration:" + Environment.NewLine + "  exporters[0].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive).",
+            collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", collector.Output, StringComparison.Ordinal);
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string address, string json) =>
+        _client.PostAsync(address + "/v1/data/collector", new StringContent(json, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace FlagExport.Collector.Tests.Support;
+
+/// <summary>
+/// The built collector executable (<c>dotnet FlagExport.Collector.dll</c>, what <c>dotnet run</c> starts), run in its own
+/// process with a chosen working folder, so that start-up, signals and exit codes are the real ones.
+/// </summary>
+public sealed partial class CollectorProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private CollectorProcess(string workingDirectory, string[] args, IDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(CollectorDll);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // A clean environment for what the collector reads: no inherited address or environment name.
+        foreach (string name in new[] { "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "HTTP_PORTS", "DOTNET_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
+        {
+            _ = start.Environment.Remove(name);
+        }
+
+        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[variable.Key] = variable.Value;
+        }
+
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _ = _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The collector's DLL in its own build output, built with the same configuration as these tests.</summary>
+    public static string CollectorDll
+    {
+        get
+        {
+            var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string framework = baseDirectory.Name;
+            string configuration = baseDirectory.Parent!.Name;
+            DirectoryInfo? root = baseDirectory;
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "FlagExport.slnx")))
+            {
+                root = root.Parent;
+            }
+
+            return Path.Combine(root!.FullName, "src", "FlagExport.Collector", "bin", configuration, framework, "FlagExport.Collector.dll");
+        }
+    }
+
+    /// <summary>Everything written to standard output and error so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static CollectorProcess Start(string workingDirectory, string[] args, IDictionary<string, string>? environment = null) =>
+        new(workingDirectory, args, environment);
+
+    /// <summary>The address from the start-up log line, once the collector listens.</summary>
+    public async Task<string> WaitUntilListeningAsync()
+    {
+        Task exited = _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Task finished = await Task.WhenAny(_listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        return finished == _listening.Task
+            ? await _listening.Task
+            : throw new InvalidOperationException($"The collector did not start listening. Output:{Environment.NewLine}{Output}");
+    }
+
+    /// <summary>Sends a signal (<c>TERM</c>, <c>INT</c>) as an orchestrator or Ctrl+C does.</summary>
+    public void Signal(string name)
+    {
+        using Process kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to end and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _ = _output.AppendLine(line);
+        }
+
+        if (ListeningLine().Match(line) is { Success: true } match)
+        {
+            _ = _listening.TrySetResult(match.Groups[1].Value);
+        }
+    }
+
+    [GeneratedRegex(@"FlagExport collector listening on (\S+);")]
+    private static partial Regex ListeningLine();
+}
