@@ -30,7 +30,7 @@ public sealed class CollectorProcessTests : IDisposable
     [Fact]
     public async Task MainCommand_WithoutConfiguration_ListensOn1031_AndSigtermFlushesTheExportsFile()
     {
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, []);
+        using CollectorProcess collector = CollectorProcess.StartMainCommand(_directory.Path);
         string address = await collector.WaitUntilListeningAsync();
         Assert.Equal("http://127.0.0.1:1031", address);
 

@@ -14,7 +14,7 @@ public sealed partial class CollectorProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private CollectorProcess(string workingDirectory, string[] args, IDictionary<string, string>? environment)
+    private CollectorProcess(string workingDirectory, IEnumerable<string> dotnetArgs, IDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -23,8 +23,7 @@ public sealed partial class CollectorProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(CollectorDll);
-        foreach (string arg in args)
+        foreach (string arg in dotnetArgs)
         {
             start.ArgumentList.Add(arg);
         }
@@ -48,23 +47,27 @@ public sealed partial class CollectorProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    /// <summary>The collector's DLL in its own build output, built with the same configuration as these tests.</summary>
-    public static string CollectorDll
+    /// <summary>The collector's project folder.</summary>
+    public static string ProjectDirectory
     {
         get
         {
-            var baseDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string framework = baseDirectory.Name;
-            string configuration = baseDirectory.Parent!.Name;
-            DirectoryInfo? root = baseDirectory;
+            DirectoryInfo? root = new(AppContext.BaseDirectory);
             while (root is not null && !File.Exists(Path.Combine(root.FullName, "FlagExport.slnx")))
             {
                 root = root.Parent;
             }
 
-            return Path.Combine(root!.FullName, "src", "FlagExport.Collector", "bin", configuration, framework, "FlagExport.Collector.dll");
+            return Path.Combine(root!.FullName, "src", "FlagExport.Collector");
         }
     }
+
+    /// <summary>The build configuration of these tests (Debug or Release), which built the collector too.</summary>
+    public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+
+    /// <summary>The collector's DLL in its own build output, built with the same configuration as these tests.</summary>
+    public static string CollectorDll =>
+        Path.Combine(ProjectDirectory, "bin", Configuration, new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name, "FlagExport.Collector.dll");
 
     /// <summary>Everything written to standard output and error so far.</summary>
     public string Output
@@ -78,8 +81,16 @@ public sealed partial class CollectorProcess : IDisposable
         }
     }
 
+    /// <summary>Starts the built DLL with <paramref name="args"/>.</summary>
     public static CollectorProcess Start(string workingDirectory, string[] args, IDictionary<string, string>? environment = null) =>
-        new(workingDirectory, args, environment);
+        new(workingDirectory, [CollectorDll, .. args], environment);
+
+    /// <summary>
+    /// Starts the README's main command, <c>dotnet run --project src/FlagExport.Collector</c>, without its build step
+    /// (the tests built it) and with the tests' configuration. Signals sent to it reach the collector, as in a terminal.
+    /// </summary>
+    public static CollectorProcess StartMainCommand(string workingDirectory) =>
+        new(workingDirectory, ["run", "--no-build", "--configuration", Configuration, "--project", ProjectDirectory], null);
 
     /// <summary>The address from the start-up log line, once the collector listens.</summary>
     public async Task<string> WaitUntilListeningAsync()
