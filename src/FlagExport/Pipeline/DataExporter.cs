@@ -19,6 +19,7 @@ namespace FlagExport;
 /// <para>Disposal stops accepting events and writes what is left within
 /// <see cref="DataExporterOptions.ShutdownTimeout"/>; events not written by then are logged and counted.
 /// The pipeline does not dispose the exporter.</para>
+/// <para>The buffer-full warning is logged by the worker, so it can come after an export in progress ends.</para>
 /// </remarks>
 public sealed partial class DataExporter : IAsyncDisposable
 {

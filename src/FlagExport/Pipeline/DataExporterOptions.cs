@@ -54,7 +54,8 @@ public sealed class DataExporterOptions
 
     /// <summary>
     /// How long one call to <see cref="IExporter.ExportAsync"/> may run before its cancellation token is cancelled.
-    /// A cancelled export counts as a failed one: the batch is kept and retried.
+    /// A cancelled export counts as a failed one: the batch is kept and retried. The pipeline waits for an exporter that
+    /// ignores its token (one export at a time, never two), except at the shutdown deadline, where it stops waiting.
     /// </summary>
     /// <value>The default value is 30 seconds. Must be greater than zero and at most 49 days.</value>
     public TimeSpan ExportTimeout { get; set; } = DefaultExportTimeout;

@@ -168,6 +168,21 @@ public sealed class AddFlagExportTests
         Assert.Equal([1L], exporter.Ids);
     }
 
+    [Fact]
+    public void ServiceProviderDispose_Synchronous_DrainsThePipelines()
+    {
+        var exporter = new InMemoryExporter();
+        var services = new ServiceCollection();
+        _ = services.AddSingleton<TimeProvider>(_time);
+        _ = services.AddFlagExport().AddExporter("plain", _ => exporter);
+        ServiceProvider provider = services.BuildServiceProvider();
+        _ = provider.GetRequiredService<IFlagEventSink>().Add(TestEvents.Feature(1));
+
+        provider.Dispose();
+
+        Assert.Equal([1L], exporter.Ids);
+    }
+
     private HostApplicationBuilder CreateBuilder()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
