@@ -8,7 +8,11 @@ namespace FlagExport;
 /// The pipelines registered with <see cref="FlagExportBuilder.AddExporter"/>, created and started together; the
 /// <see cref="IFlagEventSink"/> that fans events out to the pipelines of their type.
 /// </summary>
-internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable
+/// <remarks>
+/// Implements <see cref="IDisposable"/> as well, so that a container disposed synchronously still drains the pipelines
+/// (blocking up to their shutdown deadlines) instead of throwing for an async-only singleton.
+/// </remarks>
+internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDisposable
 {
     private readonly DataExporter[] _all;
     private readonly DataExporter[] _feature;
@@ -75,6 +79,9 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable
     /// <summary>Stops every pipeline, each writing what is left within its own deadline or until <paramref name="cancellationToken"/>.</summary>
     internal Task ShutdownAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_all.Select(p => p.ShutdownAsync(cancellationToken)));
+
+    /// <inheritdoc/>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()

@@ -8,6 +8,19 @@ namespace FlagExport;
 /// Registers the exporter pipelines of <c>AddFlagExport</c>. Exporter kinds (file, S3, ...) add their own extension
 /// methods on this type that call <see cref="AddExporter"/>.
 /// </summary>
+/// <example>
+/// An exporter kind binds its own options from the same section as the pipeline's and calls <see cref="AddExporter"/>:
+/// <code>
+/// public static FlagExportBuilder AddFileExporter(this FlagExportBuilder builder, string name, Action&lt;FileExporterOptions&gt;? configure = null)
+/// {
+///     OptionsBuilder&lt;FileExporterOptions&gt; options = builder.Services.AddOptions&lt;FileExporterOptions&gt;(name)
+///         .BindConfiguration(FlagExportBuilder.GetConfigurationPath(name))
+///         .ValidateOnStart();
+///     if (configure is not null) options.Configure(configure);
+///     return builder.AddExporter(name, sp => new FileExporter(sp.GetRequiredService&lt;IOptionsMonitor&lt;FileExporterOptions&gt;&gt;().Get(name)));
+/// }
+/// </code>
+/// </example>
 public sealed class FlagExportBuilder
 {
     /// <summary>The root configuration section. The default value is <c>FlagExport</c>.</summary>
@@ -39,6 +52,7 @@ public sealed class FlagExportBuilder
     /// <c>FlagExport:Exporters:&lt;name&gt;</c> override it. Options are validated when the host starts.
     /// </param>
     /// <returns>This builder.</returns>
+    /// <remarks>The options are read once, when the pipelines start; a configuration reload takes effect at the next start.</remarks>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty, contains ':' or is already registered.</exception>
     public FlagExportBuilder AddExporter(string name, Func<IServiceProvider, IExporter> factory, Action<DataExporterOptions>? configure = null)
     {

@@ -113,7 +113,7 @@ public sealed class AddFlagExportTests
     [InlineData("EventType", "7", "FlagExport:Exporters:file:EventType must be one of Feature, Tracking; got '7'.")]
     [InlineData("ShutdownTimeout", "00:00:00", "FlagExport:Exporters:file:ShutdownTimeout must be greater than zero; got '00:00:00'.")]
     [InlineData("ExportTimeout", "-00:00:01", "FlagExport:Exporters:file:ExportTimeout must be greater than zero; got '-00:00:01'.")]
-    [InlineData("ExportTimeout", "60.00:00:00", "FlagExport:Exporters:file:ExportTimeout must be at most 49.17:02:47.2940000; got '60.00:00:00'.")]
+    [InlineData("ExportTimeout", "60.00:00:00", "FlagExport:Exporters:file:ExportTimeout must be at most 49.17:02:47.2940000 (written hh:mm:ss); got '60.00:00:00'.")]
     public async Task StartAsync_InvalidOption_FailsNamingTheOptionAndValue(string option, string value, string expected)
     {
         var exporter = new InMemoryExporter();
@@ -164,6 +164,21 @@ public sealed class AddFlagExportTests
 
         _ = sink.Add(TestEvents.Feature(1));
         await sink.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal([1L], exporter.Ids);
+    }
+
+    [Fact]
+    public void ServiceProviderDispose_Synchronous_DrainsThePipelines()
+    {
+        var exporter = new InMemoryExporter();
+        var services = new ServiceCollection();
+        _ = services.AddSingleton<TimeProvider>(_time);
+        _ = services.AddFlagExport().AddExporter("plain", _ => exporter);
+        ServiceProvider provider = services.BuildServiceProvider();
+        _ = provider.GetRequiredService<IFlagEventSink>().Add(TestEvents.Feature(1));
+
+        provider.Dispose();
 
         Assert.Equal([1L], exporter.Ids);
     }

@@ -155,6 +155,42 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task ExportAsync_Throws_LogsAWarningWithTheExceptionAndTheWorkerGoesOn()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = 1 };
+        var logger = new FakeLogger();
+        await using DataExporter pipeline = Create(exporter, logger: logger);
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        FakeLogRecord failed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.ExportFailed);
+        Assert.Equal("ExportFailed", failed.Id.Name);
+        Assert.Equal(LogLevel.Warning, failed.Level);
+        Assert.IsType<IOException>(failed.Exception);
+        Assert.Equal(1, Count(logger, Log.Ids.ExportRecovered));
+        Assert.Equal([1L], exporter.Ids);
+    }
+
+    [Fact]
+    public async Task FlushAsync_CallerCancels_StopsWaitingWhileTheExportGoesOn()
+    {
+        var exporter = new BlockingExporter();
+        DataExporter pipeline = Create(exporter);
+        _ = pipeline.Add(TestEvents.Feature(1));
+        using var caller = new CancellationTokenSource();
+
+        Task flush = pipeline.FlushAsync(caller.Token);
+        await exporter.Started;
+        await caller.CancelAsync();
+
+        _ = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush);
+        Assert.False(exporter.Cancelled.IsCompleted);
+        await TestEvents.AdvanceUntilCompletedAsync(_time, pipeline.DisposeAsync().AsTask(), TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
     public async Task RetryTimer_RetriesAfterBackoffWithoutWaitingForTheInterval()
     {
         var exporter = new InMemoryExporter { FailuresLeft = 1 };
