@@ -135,7 +135,6 @@ internal sealed class CollectorSettings
         }
     }
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "Each exporter kind has its own spec type.")]
     private static ExporterSpec? ReadExporter(IConfigurationSection section, string path, int number, List<string> errors)
     {
         int before = errors.Count;
@@ -168,15 +167,15 @@ internal sealed class CollectorSettings
         }
 
         PipelineSettings pipeline = ReadPipeline(section, path, errors);
-        var options = new FileExporterOptions
-        {
-            OutputDir = section["outputDir"] ?? FileExporterOptions.DefaultOutputDir,
-            Format = section["format"] ?? ExportFileOptions.DefaultFormat,
-            Filename = section["filename"] ?? DefaultFilename,
-            CsvTemplate = section["csvTemplate"] ?? ExportFileOptions.DefaultCsvTemplate,
-            ParquetCompressionCodec = section["parquetCompressionCodec"] ?? ExportFileOptions.DefaultParquetCompressionCodec,
-        };
+        string name = $"exporter-{number.ToString(CultureInfo.InvariantCulture)}";
+        ExporterSpec? spec = ReadFile(section, path, name, pipeline, errors);
+        return errors.Count > before ? null : spec;
+    }
 
+    private static FileExporterSpec ReadFile(IConfigurationSection section, string path, string name, PipelineSettings pipeline, List<string> errors)
+    {
+        var options = new FileExporterOptions { OutputDir = section["outputDir"] ?? FileExporterOptions.DefaultOutputDir };
+        ReadFileOptions(section, options);
         if (string.IsNullOrWhiteSpace(options.OutputDir))
         {
             errors.Add($"{path}.outputDir: must name a folder; got '{options.OutputDir}'.");
@@ -186,13 +185,16 @@ internal sealed class CollectorSettings
             Check(path, errors, () => _ = new FileExporter(options, pipeline.EventType));
         }
 
-        return errors.Count > before ? null : new FileExporterSpec
-        {
-            Name = $"exporter-{number.ToString(CultureInfo.InvariantCulture)}",
-            Path = path,
-            Pipeline = pipeline,
-            Options = options,
-        };
+        return new FileExporterSpec { Name = name, Path = path, Pipeline = pipeline, Options = options };
+    }
+
+    /// <summary>Reads the options every file-writing kind shares, with the collector's default file name.</summary>
+    private static void ReadFileOptions(IConfigurationSection section, ExportFileOptions options)
+    {
+        options.Format = section["format"] ?? ExportFileOptions.DefaultFormat;
+        options.Filename = section["filename"] ?? DefaultFilename;
+        options.CsvTemplate = section["csvTemplate"] ?? ExportFileOptions.DefaultCsvTemplate;
+        options.ParquetCompressionCodec = section["parquetCompressionCodec"] ?? ExportFileOptions.DefaultParquetCompressionCodec;
     }
 
     private static string ExporterKinds => "file";
