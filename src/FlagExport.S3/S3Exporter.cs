@@ -1,0 +1,419 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using FlagExport.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlagExport.S3;
+
+/// <summary>
+/// Writes each batch as a new object in an S3 bucket (Amazon S3 or any S3-compatible store), as JSON lines, CSV or
+/// Parquet, optionally gzip- or zstd-compressed: the .NET counterpart of go-feature-flag's S3 exporter.
+/// </summary>
+/// <remarks>
+/// <para>The key of each object is <see cref="S3ExporterOptions.S3Path"/> and the rendered
+/// <see cref="ExportFileOptions.Filename"/> joined by one <c>/</c>. When <c>S3Path</c> holds date fields, the batch is
+/// split by each event's creation hour (UTC) and every partition gets its own object.</para>
+/// <para>A batch is encoded into a pooled in-memory buffer and uploaded from there (no temporary file): one PutObject
+/// up to <see cref="S3ExporterOptions.MultipartThreshold"/>, a multipart upload above it, with parts sent concurrently
+/// and the upload aborted on failure.</para>
+/// <para>No object is ever replaced. Each upload carries <c>If-None-Match: *</c> (see
+/// <see cref="S3ExporterOptions.ConditionalWrites"/>): when the key already exists, for example because another process
+/// flushed in the same second, the next free name is used (<c>name-1.json</c>, <c>name-2.json</c>…), as the file
+/// exporter does.</para>
+/// <para>A failed upload throws an <see cref="S3ExportException"/> (after logging bucket, key and reason), so the
+/// pipeline keeps the batch and retries it. A retry of the same batch writes only the partitions not yet written, under
+/// the same keys; an object whose upload succeeded but whose answer was lost is recognised by its write id (user
+/// metadata <c>flagexport-write-id</c>) and not written twice.</para>
+/// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
+/// </remarks>
+public sealed class S3Exporter : IExporter, IDisposable
+{
+    private const int MaxSuffix = AtomicFile.MaxSuffix;
+    private const int MaxRememberedNames = 1024;
+
+    private readonly IAmazonS3 _s3;
+    private readonly bool _ownsClient;
+    private readonly S3ExportSettings _settings;
+    private readonly ExportFileFormatter _formatter;
+    private readonly S3ObjectWriter _writer;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // Used only under _gate.
+    private readonly Dictionary<string, int> _nextSuffix = new(StringComparer.Ordinal); // base key → next suffix to try
+    private PendingBatch? _pending;  // the batch whose last export failed, with what was already written
+    private int _lastBatchBytes = 64 * 1024;
+
+    /// <summary>Creates an exporter, checking every option. Makes no request: see <see cref="VerifyBucketAsync"/>.</summary>
+    /// <param name="options">Where and how to write.</param>
+    /// <param name="s3Client">
+    /// The S3 client to use, not disposed by the exporter. When null, the exporter builds one from
+    /// <paramref name="options"/> and the standard AWS sources (environment, profile, instance role) and disposes it.
+    /// </param>
+    /// <param name="eventType">The kind of events this exporter receives; CSV templates are checked against its fields.</param>
+    /// <param name="timeProvider">The clock for <c>{{ .Timestamp}}</c>. The default is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Receives upload failures (bucket, key, reason). The default is no logging.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public S3Exporter(
+        S3ExporterOptions options,
+        IAmazonS3? s3Client = null,
+        EventType eventType = EventType.Feature,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _formatter = ExportFileFormatter.Create(options, eventType);
+        _settings = S3ExportSettings.Create(options, _formatter.Format);
+        S3ClientFactory.ValidateEndpoint(options);
+        _ = S3ClientFactory.ParseChecksumCalculation(options.RequestChecksumCalculation);
+
+        _ownsClient = s3Client is null;
+        _s3 = s3Client ?? S3ClientFactory.Create(options);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _writer = new S3ObjectWriter(_s3, _settings, _logger);
+    }
+
+    /// <summary>The bucket the objects are written to.</summary>
+    public string Bucket => _settings.Bucket;
+
+    /// <summary>
+    /// Creates an exporter and, when <see cref="S3ExporterOptions.VerifyBucketOnStart"/> is set, checks the bucket
+    /// with <see cref="VerifyBucketAsync"/> before returning it.
+    /// </summary>
+    /// <param name="options">Where and how to write.</param>
+    /// <param name="s3Client">The S3 client to use, not disposed by the exporter; when null, the exporter builds and owns one.</param>
+    /// <param name="eventType">The kind of events this exporter receives.</param>
+    /// <param name="timeProvider">The clock for <c>{{ .Timestamp}}</c>. The default is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Receives upload failures and the result of the check. The default is no logging.</param>
+    /// <param name="cancellationToken">Cancels the bucket check.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    /// <exception cref="S3ExportException">The bucket check failed: missing bucket, wrong credentials, unreachable endpoint.</exception>
+    public static async Task<S3Exporter> CreateAsync(
+        S3ExporterOptions options,
+        IAmazonS3? s3Client = null,
+        EventType eventType = EventType.Feature,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null,
+        CancellationToken cancellationToken = default)
+    {
+        var exporter = new S3Exporter(options, s3Client, eventType, timeProvider, logger);
+        if (options.VerifyBucketOnStart)
+        {
+            try
+            {
+                await exporter.VerifyBucketAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                exporter.Dispose();
+                throw;
+            }
+        }
+
+        return exporter;
+    }
+
+    /// <summary>
+    /// Checks with a HeadBucket request that the bucket exists and that the credentials may access it.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="S3ExportException">
+    /// The bucket does not exist, the credentials are wrong or lack permission, or the endpoint cannot be reached;
+    /// the message says which.
+    /// </exception>
+    public async Task VerifyBucketAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            _ = await _s3.HeadBucketAsync(new HeadBucketRequest { BucketName = _settings.Bucket }, cancellationToken).ConfigureAwait(false);
+            _logger.BucketVerified(_settings.Bucket);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var reason = S3FailureReason.Describe(exception, isBucketCheck: true);
+            _logger.BucketCheckFailed(_settings.Bucket, reason.Text);
+            throw new S3ExportException(
+                $"S3 bucket '{_settings.Bucket}' at {Endpoint()} cannot be used: {reason.Text}.", _settings.Bucket, key: null, reason, exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="S3ExportException">An upload failed; the message names the bucket, the key and the reason.</exception>
+    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A retry of the batch that failed last time continues it: same flush time, same names, same write ids.
+            PendingBatch batch = _pending is { } pending && pending.IsSameBatch(events)
+                ? pending
+                : new PendingBatch(_timeProvider.GetUtcNow());
+            _pending = null;
+            try
+            {
+                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in Partition(events))
+                {
+                    PendingObject target = batch.ObjectFor(prefix);
+                    if (!target.Written)
+                    {
+                        await WriteObjectAsync(prefix, partition, batch.FlushTime, target, cancellationToken).ConfigureAwait(false);
+                        target.Written = true;
+                    }
+                }
+            }
+            catch
+            {
+                batch.Remember(events);
+                _pending = batch;
+                throw;
+            }
+        }
+        finally
+        {
+            _ = _gate.Release();
+        }
+    }
+
+    /// <summary>Disposes the S3 client if the exporter built it.</summary>
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _s3.Dispose();
+        }
+
+        _gate.Dispose();
+    }
+
+    private async Task WriteObjectAsync(
+        string prefix, IReadOnlyList<ExportableEvent> events, DateTimeOffset flushTime, PendingObject target, CancellationToken cancellationToken)
+    {
+        using var encoded = new PooledBufferWriter(_lastBatchBytes);
+        await _formatter.EncodeAsync(events, encoded, cancellationToken).ConfigureAwait(false);
+        _lastBatchBytes = encoded.WrittenCount;
+
+        PooledBufferWriter? compressed = null;
+        try
+        {
+            ReadOnlyMemory<byte> body = encoded.WrittenMemory;
+            if (_settings.Compression != PayloadCompression.None)
+            {
+                compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
+                _settings.Compression.Compress(encoded.WrittenSpan, compressed);
+                body = compressed.WrittenMemory;
+            }
+
+            target.FileName ??= _formatter.RenderFilename(flushTime);
+            string baseKey = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), 0);
+            target.Suffix ??= ReserveSuffix(baseKey);
+            while (true)
+            {
+                string key = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), target.Suffix.Value);
+                (UploadOutcome outcome, int parts) = await UploadAsync(key, body, events.Count, target.WriteId, cancellationToken).ConfigureAwait(false);
+                if (outcome == UploadOutcome.Written)
+                {
+                    _logger.ObjectWritten(_settings.Bucket, key, events.Count, body.Length, parts);
+                    return;
+                }
+
+                // The key exists: our own earlier attempt (its answer lost), or another writer's object.
+                if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == target.WriteId)
+                {
+                    _logger.AlreadyWritten(_settings.Bucket, key);
+                    return;
+                }
+
+                _logger.KeyTaken(_settings.Bucket, key);
+                target.Suffix = ReserveSuffix(baseKey, after: target.Suffix.Value);
+                if (target.Suffix > MaxSuffix)
+                {
+                    throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
+                }
+            }
+        }
+        finally
+        {
+            compressed?.Dispose();
+        }
+    }
+
+    private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
+        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            var reason = S3FailureReason.Describe(exception);
+            _logger.UploadFailed(_settings.Bucket, key, eventCount, reason.Text);
+            if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new S3ExportException(
+                $"Could not write {eventCount} events to s3://{_settings.Bucket}/{key}: {reason.Text}.", _settings.Bucket, key, reason, exception);
+        }
+    }
+
+    /// <summary>
+    /// The suffix to try first for <paramref name="baseKey"/>: 0 for a name this exporter has not used, else the next one,
+    /// so that two flushes in one second do not even ask S3 about a name this process already took.
+    /// </summary>
+    private int ReserveSuffix(string baseKey, int after = -1)
+    {
+        if (_nextSuffix.Count >= MaxRememberedNames && !_nextSuffix.ContainsKey(baseKey))
+        {
+            _nextSuffix.Clear(); // names of past seconds; S3's conditional write still guards against reuse
+        }
+
+        int suffix = Math.Max(_nextSuffix.GetValueOrDefault(baseKey), after + 1);
+        _nextSuffix[baseKey] = suffix + 1;
+        return suffix;
+    }
+
+    /// <summary>
+    /// Splits the batch by key prefix, keeping the order of events within each; the whole batch, uncopied, when the
+    /// prefix has no date field or every event falls in the same partition.
+    /// </summary>
+    private List<(string Prefix, IReadOnlyList<ExportableEvent> Events)> Partition(IReadOnlyList<ExportableEvent> events)
+    {
+        if (_settings.FixedPrefix is { } fixedPrefix)
+        {
+            return [(fixedPrefix, events)];
+        }
+
+        // Date fields go down to the hour: the prefix is rendered once per hour met, not once per event.
+        var cache = new HourPrefixCache(_settings);
+        string first = cache.PrefixFor(events[0].CreationDate);
+        int firstOther = -1;
+        for (int i = 1; i < events.Count; i++)
+        {
+            if (!ReferenceEquals(cache.PrefixFor(events[i].CreationDate), first))
+            {
+                firstOther = i;
+                break;
+            }
+        }
+
+        if (firstOther < 0)
+        {
+            return [(first, events)];
+        }
+
+        var groups = new Dictionary<string, List<ExportableEvent>>(StringComparer.Ordinal);
+        var result = new List<(string, IReadOnlyList<ExportableEvent>)>();
+        foreach (ExportableEvent item in events)
+        {
+            string prefix = cache.PrefixFor(item.CreationDate);
+            if (!groups.TryGetValue(prefix, out List<ExportableEvent>? group))
+            {
+                group = [];
+                groups.Add(prefix, group);
+                result.Add((prefix, group));
+            }
+
+            group.Add(item);
+        }
+
+        return result;
+    }
+
+    private string Endpoint() =>
+        _s3.Config.ServiceURL ?? (_s3.Config.RegionEndpoint is { } region ? $"Amazon S3 {region.SystemName}" : "Amazon S3");
+
+    /// <summary>Renders prefixes by creation hour, returning the same string instance for every hour with the same prefix.</summary>
+    private sealed class HourPrefixCache(S3ExportSettings settings)
+    {
+        private readonly Dictionary<long, string> _byHour = [];
+        private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
+
+        public string PrefixFor(long creationDate)
+        {
+            long hour = Math.DivRem(creationDate, 3600, out long remainder) - (remainder < 0 ? 1 : 0);
+            if (!_byHour.TryGetValue(hour, out string? prefix))
+            {
+                prefix = settings.PrefixFor(creationDate);
+                if (!_interned.TryAdd(prefix, prefix))
+                {
+                    prefix = _interned[prefix];
+                }
+
+                _byHour.Add(hour, prefix);
+            }
+
+            return prefix;
+        }
+    }
+
+    /// <summary>A batch being written: its flush time and, per partition, the object chosen for it.</summary>
+    private sealed class PendingBatch(DateTimeOffset flushTime)
+    {
+        private readonly Dictionary<string, PendingObject> _objects = new(StringComparer.Ordinal);
+        private ExportableEvent[] _events = [];
+
+        public DateTimeOffset FlushTime { get; } = flushTime;
+
+        public PendingObject ObjectFor(string prefix)
+        {
+            if (!_objects.TryGetValue(prefix, out PendingObject? target))
+            {
+                target = new PendingObject();
+                _objects.Add(prefix, target);
+            }
+
+            return target;
+        }
+
+        /// <summary>Keeps the events (not the caller's list, which the pipeline reuses) to recognise the retry.</summary>
+        public void Remember(IReadOnlyList<ExportableEvent> events)
+        {
+            if (_events.Length != events.Count)
+            {
+                _events = [.. events];
+            }
+        }
+
+        /// <summary><see langword="true"/> when <paramref name="events"/> holds the same event instances in the same order.</summary>
+        public bool IsSameBatch(IReadOnlyList<ExportableEvent> events)
+        {
+            if (events.Count != _events.Length)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < _events.Length; i++)
+            {
+                if (!ReferenceEquals(events[i], _events[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>One object of a batch: its name once chosen, its write id, and whether it is written.</summary>
+    private sealed class PendingObject
+    {
+        public string WriteId { get; } = S3ObjectWriter.NewWriteId();
+
+        public string? FileName { get; set; }
+
+        public int? Suffix { get; set; }
+
+        public bool Written { get; set; }
+    }
+}
