@@ -29,6 +29,10 @@ internal sealed class S3ObjectWriter
     /// <summary>How long an abort may take once the upload failed (its own budget: the export's token may be cancelled).</summary>
     private static readonly TimeSpan AbortTimeout = TimeSpan.FromSeconds(15);
 
+    // NotChunked: bodies are in memory, so they are signed whole (one SHA-256) rather than sent "aws-chunked".
+    // radosgw 16 (Pacific) stores the "Content-Encoding: aws-chunked" of a chunked upload on the object and serves it
+    // back, which confuses readers; Amazon S3 strips it. Checksums, when enabled, go in a header instead of a trailer.
+
     private readonly IAmazonS3 _s3;
     private readonly S3ExportSettings _settings;
     private readonly ILogger _logger;
@@ -96,6 +100,7 @@ internal sealed class S3ObjectWriter
             ServerSideEncryptionKeyManagementServiceKeyId = _settings.SseKmsKeyId,
             TagSet = _settings.Tags,
             IfNoneMatch = conditional ? "*" : null,
+            UseChunkEncoding = false, // see NotChunked
         };
         request.Headers.ContentLength = body.Count;
         request.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
@@ -142,6 +147,7 @@ internal sealed class S3ObjectWriter
                     PartSize = size,
                     IsLastPart = partNumber == partCount,
                     InputStream = new MemoryStream(body.Array!, body.Offset + (int)offset, size, writable: false, publiclyVisible: true),
+                    UseChunkEncoding = false, // see NotChunked
                 };
                 UploadPartResponse response = await _s3.UploadPartAsync(part, token).ConfigureAwait(false);
                 parts[partNumber - 1] = new PartETag(response) { PartNumber = partNumber };
