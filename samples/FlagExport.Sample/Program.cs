@@ -1,12 +1,26 @@
-// Generates a few thousand flag evaluations, as an application would, and exports them to ./exports
-// in all three formats. Run it with: dotnet run --project samples/FlagExport.Sample
+// The hosted setup: three file exporters configured in appsettings.json ("FlagExport" section), fed through
+// IFlagEventSink by four threads standing in for request handlers. Stopping the host flushes every exporter.
+// Run it from the repository root with: dotnet run --project samples/FlagExport.Sample
 using FlagExport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
-string outputDir = args.Length > 0 ? args[0] : "./exports";
-string[] formats = ["JSON", "CSV", "Parquet"];
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory, // appsettings.json ships next to the binary; ./exports stays relative to where you run it
+});
+builder.Services.AddFlagExport(export => export
+    .AddFileExporter("json")
+    .AddFileExporter("csv")
+    .AddFileExporter("parquet"));
+
+using IHost host = builder.Build();
+await host.StartAsync();
+
+IFlagEventSink events = host.Services.GetRequiredService<IFlagEventSink>();
 long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-
-ExportableEvent[] evaluations = [.. Enumerable.Range(0, 5_000).Select(i => new FeatureEvent
+Parallel.For(0, 5_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => events.Add(new FeatureEvent
 {
     ContextKind = i % 3 == 0 ? "anonymousUser" : "user",
     UserKey = $"user-{i % 250}",
@@ -16,15 +30,13 @@ ExportableEvent[] evaluations = [.. Enumerable.Range(0, 5_000).Select(i => new F
     Value = i % 5 != 0,
     Version = "12",
     Source = "SERVER",
-})];
+}));
 
-foreach (string format in formats)
-{
-    var exporter = new FileExporter(new FileExporterOptions { OutputDir = outputDir, Format = format });
-    await exporter.ExportAsync(evaluations, CancellationToken.None);
-}
+await host.StopAsync(); // flushes what is still buffered
 
-foreach (string file in Directory.EnumerateFiles(outputDir).Order())
+string folder = Path.GetFullPath("./exports");
+Console.WriteLine($"Files in {folder}:");
+foreach (string file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
 {
-    Console.WriteLine($"{new FileInfo(file).Length,10:N0} bytes  {Path.GetRelativePath(Environment.CurrentDirectory, file)}");
+    Console.WriteLine($"{new FileInfo(file).Length,12:N0} bytes  {Path.GetFileName(file)}");
 }

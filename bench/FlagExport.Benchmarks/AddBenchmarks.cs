@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using BenchmarkDotNet.Attributes;
+
+namespace FlagExport.Benchmarks;
+
+/// <summary>
+/// The application's hot path: <see cref="DataExporter.Add"/> against <see cref="ConcurrentQueue{T}.Enqueue"/>, the
+/// cost the pipeline issue sets as the target, from one thread and from several at once.
+/// </summary>
+[MemoryDiagnoser]
+public class AddBenchmarks
+{
+    private const int EventsPerInvoke = 1_000_000;
+    private ExportableEvent[] _events = [];
+    private DataExporter? _pipeline;
+    private ConcurrentQueue<ExportableEvent> _queue = new();
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _events = SampleBatch.Create(EventsPerInvoke);
+
+    [IterationSetup]
+    public void IterationSetup()
+    {
+        _queue = new ConcurrentQueue<ExportableEvent>();
+        // No flush during the measurement: the interval and batch size are out of reach, the bound holds every event.
+        _pipeline = new DataExporter(new DiscardingExporter(), new DataExporterOptions
+        {
+            FlushInterval = TimeSpan.FromDays(1),
+            MaxEventInMemory = EventsPerInvoke,
+            MaxBufferedEvents = EventsPerInvoke,
+        });
+    }
+
+    [IterationCleanup]
+    public void IterationCleanup() => _pipeline!.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = EventsPerInvoke)]
+    public void ConcurrentQueueEnqueue() => Run(e => _queue.Enqueue(e));
+
+    [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
+    public void DataExporterAdd() => Run(e => _pipeline!.Add(e));
+
+    private void Run(Action<ExportableEvent> add)
+    {
+        int share = _events.Length / Threads;
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, thread =>
+        {
+            ReadOnlySpan<ExportableEvent> mine = _events.AsSpan(thread * share, share);
+            foreach (ExportableEvent e in mine)
+            {
+                add(e);
+            }
+        });
+    }
+
+    private sealed class DiscardingExporter : IExporter
+    {
+        public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

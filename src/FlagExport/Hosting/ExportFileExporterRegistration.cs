@@ -1,0 +1,89 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FlagExport;
+
+/// <summary>
+/// The registration every file-writing exporter kind (file, S3) shares: named options bound from the exporter's own
+/// configuration section, checked when the host starts, and a pipeline whose exporter is built from them.
+/// </summary>
+internal static class ExportFileExporterRegistration
+{
+    /// <summary>Registers the exporter kind <typeparamref name="TOptions"/> under <paramref name="name"/>.</summary>
+    /// <param name="builder">The FlagExport builder.</param>
+    /// <param name="name">The exporter's name; its section is <c>FlagExport:Exporters:&lt;name&gt;</c>.</param>
+    /// <param name="configure">Sets the exporter's options in code; the configuration section overrides it.</param>
+    /// <param name="configurePipeline">Sets the pipeline's options in code; the configuration section overrides it.</param>
+    /// <param name="bind">Binds the section to the options; passed in so that the binder sees the concrete type.</param>
+    /// <param name="validate">Throws <see cref="ArgumentException"/> naming the option when the options cannot work.</param>
+    /// <param name="create">Builds the exporter when the pipelines start.</param>
+    public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+        this FlagExportBuilder builder,
+        string name,
+        Action<TOptions>? configure,
+        Action<DataExporterOptions>? configurePipeline,
+        Action<IConfigurationSection, TOptions> bind,
+        Action<TOptions, EventType> validate,
+        Func<IServiceProvider, TOptions, EventType, IExporter> create)
+        where TOptions : ExportFileOptions
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        _ = builder.AddExporter(
+            name,
+            services => create(
+                services,
+                services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name),
+                services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name).EventType),
+            configurePipeline);
+
+        OptionsBuilder<TOptions> options = builder.Services.AddOptions<TOptions>(name);
+        if (configure is not null)
+        {
+            _ = options.Configure(configure);
+        }
+
+        string path = FlagExportBuilder.GetConfigurationPath(name);
+        _ = options
+            .Configure<IServiceProvider>((o, services) =>
+            {
+                if (services.GetService<IConfiguration>()?.GetSection(path) is { } section)
+                {
+                    bind(section, o);
+                }
+            })
+            .ValidateOnStart();
+        _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new Validator<TOptions>(
+            name, path, validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
+        return builder;
+    }
+
+    private static bool Check<TOptions>(string path, TOptions options, EventType eventType, Action<TOptions, EventType> validate, out string? failure)
+    {
+        try
+        {
+            validate(options, eventType);
+            failure = null;
+            return true;
+        }
+        catch (ArgumentException error)
+        {
+            // "Format 'xml' is not …" becomes "FlagExport:Exporters:file:Format 'xml' is not …", the key users set.
+            string message = error.ParamName is null ? error.Message : error.Message.Replace($" (Parameter '{error.ParamName}')", "", StringComparison.Ordinal);
+            failure = $"{path}:{message}";
+            return false;
+        }
+    }
+
+    private sealed class Validator<TOptions>(
+        string name, string path, Action<TOptions, EventType> validate, IOptionsMonitor<DataExporterOptions> pipelines)
+        : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? optionsName, TOptions options) =>
+            optionsName != name ? ValidateOptionsResult.Skip
+            : Check(path, options, pipelines.Get(name).EventType, validate, out string? failure) ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(failure!);
+    }
+}

@@ -1,0 +1,328 @@
+using Microsoft.Extensions.Logging;
+
+namespace FlagExport;
+
+/// <content>The background worker: the only code that takes events out of the buffer and calls the exporter.</content>
+public sealed partial class DataExporter
+{
+    // Used only by the worker.
+    private readonly List<ExportableEvent> _batch;  // the batch in flight or waiting for its retry; reused
+    private readonly ExportRetryPolicy _retryPolicy;
+    private TimeSpan _lastRetryDelay;
+    private long _droppedReported;
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _signal.WaitAsync().ConfigureAwait(false);
+                int reasons = Interlocked.Exchange(ref _wakeReasons, 0);
+
+                if ((reasons & WakeReasons.BufferFull) != 0)
+                {
+                    _logger.BufferFull(Name, _maxBuffered);
+                }
+
+                if ((reasons & WakeReasons.Shutdown) != 0)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                if ((reasons & WakeReasons.Export) != 0)
+                {
+                    // The size trigger exports full batches only; the interval and a retry export everything buffered now.
+                    long target = (reasons & WakeReasons.Drain) != 0 ? Sequence : Volatile.Read(ref _retired);
+                    if (await ExportUntilAsync(target).ConfigureAwait(false))
+                    {
+                        RearmSizeTrigger();
+                    }
+                }
+            }
+        }
+#pragma warning disable CA1031 // The worker must never die silently: whatever escapes is a bug, logged and reported to flush callers.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            _logger.WorkerFailed(exception, Name);
+        }
+        finally
+        {
+            FinishFlushRequests();
+            _retryTimer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Exports batches until every event up to <paramref name="target"/> (and up to any flush request) is written and
+    /// fewer than a full batch are waiting. Stops at the first failure.
+    /// </summary>
+    /// <returns><see langword="true"/> when every export succeeded.</returns>
+    private async Task<bool> ExportUntilAsync(long target)
+    {
+        while (true)
+        {
+            if (_batch.Count == 0)
+            {
+                long goal = Math.Max(target, Volatile.Read(ref _flushTarget));
+                long waiting = Sequence - _dequeued;
+                long take;
+                if (_dequeued < goal)
+                {
+                    take = Math.Min(goal - _dequeued, _maxBatch);
+                }
+                else if (waiting >= _maxBatch)
+                {
+                    take = _maxBatch;
+                }
+                else
+                {
+                    return true;
+                }
+
+                TakeBatch((int)take);
+            }
+
+            if (!await ExportBatchAsync().ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Moves the next <paramref name="count"/> events, all already reserved by producers, into the batch.</summary>
+    private void TakeBatch(int count)
+    {
+        var spinner = default(SpinWait);
+        long next = _dequeued;
+        long end = next + count;
+        while (next < end)
+        {
+            if (_ring.TryTake(next, out ExportableEvent? item))
+            {
+                _batch.Add(item);
+                next++;
+            }
+            else
+            {
+                // A producer reserved this number but has not stored the event yet: it is a few instructions away.
+                spinner.SpinOnce();
+            }
+        }
+
+        Volatile.Write(ref _dequeued, next);
+    }
+
+    /// <summary>Hands the batch to the exporter once, with the export timeout and the shutdown deadline.</summary>
+    /// <returns><see langword="true"/> when the batch was written; otherwise it is kept for the retry.</returns>
+    private async Task<bool> ExportBatchAsync()
+    {
+        int count = _batch.Count;
+        long attempt = Interlocked.Increment(ref _attempts);
+        long started = _timeProvider.GetTimestamp();
+        using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);
+        Exception? failure = null;
+        try
+        {
+            Task export = _exporter.ExportAsync(_batch, linked.Token);
+            try
+            {
+                // Before shutdown this is a plain await; at the shutdown deadline an exporter that ignores its token is abandoned.
+                await export.WaitAsync(_deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!export.IsCompleted)
+            {
+                _ = export.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+        }
+#pragma warning disable CA1031 // Any exporter failure keeps the batch for a retry; it must not crash the worker.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            failure = exception;
+        }
+
+        TimeSpan duration = _timeProvider.GetElapsedTime(started);
+        if (failure is null)
+        {
+            OnBatchWritten(count, duration);
+            return true;
+        }
+
+        OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration, attempt);
+        return false;
+    }
+
+    private void OnBatchWritten(int count, TimeSpan duration)
+    {
+        _batch.Clear();
+        long retired = _retired + count;
+        Volatile.Write(ref _retired, retired);
+        _metrics.ExportSucceeded(count, duration);
+
+        if (_retryPolicy.ConsecutiveFailures > 0)
+        {
+            _logger.ExportRecovered(Name, _retryPolicy.ConsecutiveFailures);
+            _retryPolicy.MarkSuccess();
+            _ = _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        // The episode ends once the buffer has room: the next drop logs a new warning.
+        if (Volatile.Read(ref _dropEpisode) == 1 && Sequence - retired < _maxBuffered)
+        {
+            Volatile.Write(ref _dropEpisode, 0);
+            long dropped = DroppedCount;
+            _logger.BufferRecovered(Name, dropped - _droppedReported);
+            _droppedReported = dropped;
+        }
+
+        CompleteFlushRequests(retired, failure: null, failedAttempt: 0);
+    }
+
+    private void OnBatchFailed(Exception failure, bool timedOut, int count, TimeSpan duration, long attempt)
+    {
+        _lastRetryDelay = _retryPolicy.MarkFailure();
+        _metrics.ExportFailed(duration);
+        if (timedOut)
+        {
+            _logger.ExportTimedOut(Name, count, _exportTimeout, _retryPolicy.ConsecutiveFailures, _lastRetryDelay);
+        }
+        else
+        {
+            _logger.ExportFailed(failure, Name, count, _retryPolicy.ConsecutiveFailures, _lastRetryDelay);
+        }
+
+        if (Volatile.Read(ref _shutdownStarted) == 0)
+        {
+            _ = _retryTimer.Change(_lastRetryDelay, Timeout.InfiniteTimeSpan);
+        }
+
+        CompleteFlushRequests(Volatile.Read(ref _retired), new InvalidOperationException(
+            $"Exporter '{Name}' failed to write {count} events; they stay buffered and are retried.", failure), attempt);
+    }
+
+    private void RearmSizeTrigger()
+    {
+        Volatile.Write(ref _sizeTriggerArmed, 1);
+
+        // Producers that crossed the threshold while the trigger was disarmed did not signal: check for them here.
+        if (Sequence - Volatile.Read(ref _dequeued) >= _maxBatch && Interlocked.Exchange(ref _sizeTriggerArmed, 0) == 1)
+        {
+            Wake(WakeReasons.Size);
+        }
+    }
+
+    /// <summary>
+    /// The shutdown drain: exports everything accepted, retrying with backoff, until done or until the deadline; then
+    /// reports what could not be written.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        long target = Sequence; // final: the ClosedBit is set, so nothing more is accepted
+        while (Volatile.Read(ref _retired) < target && !_deadline.IsCancellationRequested)
+        {
+            if (await ExportUntilAsync(target).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(_lastRetryDelay, _timeProvider, _deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        long notWritten = target - Volatile.Read(ref _retired);
+        if (notWritten > 0)
+        {
+            Volatile.Write(ref _notWritten, notWritten);
+            _logger.EventsNotWritten(Name, notWritten, _shutdownTimeout);
+        }
+
+        // Release the events that were not written (a producer still storing one is not waited for).
+        _batch.Clear();
+        for (long next = _dequeued, end = Sequence; next < end && _ring.TryTake(next, out _); next++)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Completes the flush requests satisfied by <paramref name="retired"/>. When <paramref name="failure"/> is set, also
+    /// fails the requests made before <paramref name="failedAttempt"/> started; a request made during that attempt
+    /// waits for the next one, which its own wake-up starts.
+    /// </summary>
+    private void CompleteFlushRequests(long retired, Exception? failure, long failedAttempt)
+    {
+        List<FlushRequest>? done = null;
+        lock (_flushGate)
+        {
+            long remainingTarget = 0;
+            for (int i = _flushRequests.Count - 1; i >= 0; i--)
+            {
+                FlushRequest request = _flushRequests[i];
+                if (request.Target <= retired || (failure is not null && request.AttemptsBefore < failedAttempt))
+                {
+                    (done ??= []).Add(request);
+                    _flushRequests.RemoveAt(i);
+                }
+                else
+                {
+                    remainingTarget = Math.Max(remainingTarget, request.Target);
+                }
+            }
+
+            Volatile.Write(ref _flushTarget, remainingTarget);
+        }
+
+        if (done is null)
+        {
+            return;
+        }
+
+        foreach (FlushRequest request in done)
+        {
+            if (request.Target <= retired)
+            {
+                _ = request.Completion.TrySetResult();
+            }
+            else
+            {
+                _ = request.Completion.TrySetException(failure!);
+            }
+        }
+    }
+
+    /// <summary>When the worker ends: completes what was written, fails the rest, and refuses later flush requests.</summary>
+    private void FinishFlushRequests()
+    {
+        long retired = Volatile.Read(ref _retired);
+        List<FlushRequest> pending;
+        lock (_flushGate)
+        {
+            _workerDone = true;
+            pending = [.. _flushRequests];
+            _flushRequests.Clear();
+        }
+
+        foreach (FlushRequest request in pending)
+        {
+            if (request.Target <= retired)
+            {
+                _ = request.Completion.TrySetResult();
+            }
+            else
+            {
+                _ = request.Completion.TrySetException(new ObjectDisposedException(nameof(DataExporter),
+                    $"Exporter '{Name}' stopped; {request.Target - retired} events requested by the flush were not written."));
+            }
+        }
+    }
+}

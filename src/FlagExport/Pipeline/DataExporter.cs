@@ -1,0 +1,363 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlagExport;
+
+/// <summary>
+/// An export pipeline for one <see cref="IExporter"/>: buffers events of one <see cref="EventType"/> and exports them
+/// in batches from a single background worker, when <see cref="DataExporterOptions.FlushInterval"/> elapses, when
+/// <see cref="DataExporterOptions.MaxEventInMemory"/> events are waiting, and on <see cref="FlushAsync"/> and disposal.
+/// </summary>
+/// <remarks>
+/// <para><see cref="Add"/> is safe to call from many threads at once. It never blocks, never does I/O and never
+/// throws because the buffer is full: when <see cref="DataExporterOptions.MaxBufferedEvents"/> are held, the new
+/// event is dropped, counted, and one warning is logged per episode.</para>
+/// <para>A batch that fails to export stays, with the same events in the same order, and is retried at the next
+/// trigger and after an exponential backoff with jitter (1 second doubling to 60 seconds). Events keep buffering
+/// meanwhile.</para>
+/// <para>Disposal stops accepting events and writes what is left within
+/// <see cref="DataExporterOptions.ShutdownTimeout"/>; events not written by then are logged and counted.
+/// The pipeline does not dispose the exporter.</para>
+/// <para>The buffer-full warning is logged by the worker, so it can come after an export in progress ends.</para>
+/// </remarks>
+public sealed partial class DataExporter : IAsyncDisposable
+{
+    /// <summary>The sign bit of <see cref="_state"/>: set once the pipeline stops accepting events.</summary>
+    private const long ClosedBit = long.MinValue;
+
+    // Immutable after construction.
+    private readonly IExporter _exporter;
+    private readonly EventType _eventType;
+    private readonly int _maxBatch;
+    private readonly long _maxBuffered;
+    private readonly TimeSpan _exportTimeout;
+    private readonly TimeSpan _shutdownTimeout;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly PipelineMetrics _metrics;
+    private readonly EventRing _ring;
+    private readonly WorkerSignal _signal = new();
+    private readonly ITimer _intervalTimer;
+    private readonly ITimer _retryTimer;
+    private readonly Task _worker;
+
+    // Cancelled at the shutdown deadline (or when the caller of ShutdownAsync gives up): every export token is linked to it.
+    private readonly CancellationTokenSource _deadline = new();
+
+    // Written by producers (Add), read by the worker.
+    // _state counts the events ever accepted: a producer reserves its place with one CAS, which also enforces
+    // MaxBufferedEvents exactly and sees the ClosedBit set by shutdown, so no event is accepted after the drain target is taken.
+    private long _state;
+    private long _droppedBufferFull;
+    private int _dropEpisode;  // 1 from the first drop until the worker sees the buffer has room again
+    private int _sizeTriggerArmed = 1;
+    private int _wakeReasons;
+
+    // Written by the worker only; read by producers and flush callers (Volatile).
+    private long _dequeued;    // events taken from the ring into a batch
+    private long _retired;     // events written by the exporter
+    private long _notWritten;  // events given up at the shutdown deadline
+    private long _attempts;    // export calls started
+
+    // Flush requests; _flushTarget is the largest target requested, read by the worker without the lock.
+    private readonly Lock _flushGate = new();
+    private readonly List<FlushRequest> _flushRequests = [];
+    private long _flushTarget;
+    private bool _workerDone;
+
+    // Shutdown and disposal, first call wins.
+    private int _shutdownStarted;
+    private int _disposed;
+    private ITimer? _deadlineTimer;
+    private CancellationTokenRegistration _callerRegistration;
+
+    /// <summary>Creates a pipeline for <paramref name="exporter"/> and starts its background worker.</summary>
+    /// <param name="exporter">Writes the batches. Not disposed by the pipeline.</param>
+    /// <param name="options">The options, validated and copied here; later changes have no effect.</param>
+    /// <param name="timeProvider">The clock for the interval, backoff and timeouts. The default value is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Receives failures, drops and unwritten events. The default value is no logging.</param>
+    /// <param name="meterFactory">Creates the <c>FlagExport</c> meter. When null, the pipeline creates and disposes its own meter.</param>
+    /// <param name="name">The exporter's name in logs and metric tags. The default value is the exporter's type name.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names it and its value.</exception>
+    public DataExporter(
+        IExporter exporter,
+        DataExporterOptions options,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null,
+        IMeterFactory? meterFactory = null,
+        string? name = null)
+        : this(exporter, options, optionsName: null, name, timeProvider, logger, meterFactory, jitterSample: null)
+    {
+    }
+
+    /// <summary>Creates a pipeline whose options are the named options <paramref name="optionsName"/> (for error messages).</summary>
+    internal DataExporter(
+        IExporter exporter,
+        DataExporterOptions options,
+        string? optionsName,
+        string? name,
+        TimeProvider? timeProvider,
+        ILogger? logger,
+        IMeterFactory? meterFactory,
+        Func<double>? jitterSample)
+    {
+        ArgumentNullException.ThrowIfNull(exporter);
+        ArgumentNullException.ThrowIfNull(options);
+        DataExporterOptionsValidator.ThrowIfInvalid(optionsName, options);
+
+        _exporter = exporter;
+        Name = name ?? optionsName ?? exporter.GetType().Name;
+        _eventType = options.EventType;
+        _maxBatch = options.MaxEventInMemory;
+        _maxBuffered = options.EffectiveMaxBufferedEvents;
+        _ring = new EventRing(_maxBuffered);
+        _exportTimeout = options.ExportTimeout;
+        _shutdownTimeout = options.ShutdownTimeout;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _retryPolicy = new ExportRetryPolicy(_timeProvider, jitterSample);
+        _batch = new List<ExportableEvent>(Math.Min(_maxBatch, 16_384));
+        _metrics = new PipelineMetrics(Name, meterFactory, () => Sequence, () => DroppedCount, () => NotWrittenCount, () => BufferedCount);
+
+        // Timers and the worker must not capture the creator's ExecutionContext (AsyncLocals, the current Activity).
+        TimeSpan interval = options.FlushInterval;
+        bool suppress = !ExecutionContext.IsFlowSuppressed();
+        AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
+        try
+        {
+            _intervalTimer = _timeProvider.CreateTimer(static s => ((DataExporter)s!).Wake(WakeReasons.Interval), this, interval, interval);
+            _retryTimer = _timeProvider.CreateTimer(static s => ((DataExporter)s!).Wake(WakeReasons.Retry), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _worker = Task.Run(RunAsync);
+        }
+        finally
+        {
+            if (suppress)
+            {
+                flow.Undo();
+            }
+        }
+    }
+
+    /// <summary>The exporter's name in logs and metric tags.</summary>
+    internal string Name { get; }
+
+    /// <summary>The type of events this pipeline accepts.</summary>
+    internal EventType EventType => _eventType;
+
+    /// <summary>How many events were accepted since the start (a sequence number: event n is number n - 1).</summary>
+    internal long Sequence => Volatile.Read(ref _state) & ~ClosedBit;
+
+    /// <summary>How many events are held: accepted and not yet written.</summary>
+    internal long BufferedCount => Sequence - Volatile.Read(ref _retired);
+
+    /// <summary>How many events were written by the exporter.</summary>
+    internal long ExportedCount => Volatile.Read(ref _retired);
+
+    /// <summary>How many events were refused because the buffer was full.</summary>
+    internal long DroppedCount => Volatile.Read(ref _droppedBufferFull);
+
+    /// <summary>How many events the shutdown could not write before its deadline.</summary>
+    internal long NotWrittenCount => Volatile.Read(ref _notWritten);
+
+    /// <summary>
+    /// Buffers <paramref name="exportableEvent"/> for export. Never blocks and never throws because the buffer is full.
+    /// </summary>
+    /// <param name="exportableEvent">The event; it must not be changed afterwards.</param>
+    /// <returns>
+    /// <see langword="true"/> when the event was buffered; <see langword="false"/> when it is of the other
+    /// <see cref="FlagExport.EventType"/>, when the buffer is full (the event is dropped and counted), or after disposal started.
+    /// </returns>
+    public bool Add(ExportableEvent exportableEvent)
+    {
+        ArgumentNullException.ThrowIfNull(exportableEvent);
+        if (exportableEvent.EventType != _eventType)
+        {
+            return false;
+        }
+
+        long state = Volatile.Read(ref _state);
+        while (true)
+        {
+            if (state < 0)
+            {
+                return false; // ClosedBit: shutting down.
+            }
+
+            // A stale _retired only makes the bound stricter for a moment; it never lets the buffer exceed it.
+            if (state - Volatile.Read(ref _retired) >= _maxBuffered)
+            {
+                OnDropped();
+                return false;
+            }
+
+            long seen = Interlocked.CompareExchange(ref _state, state + 1, state);
+            if (seen == state)
+            {
+                break;
+            }
+
+            state = seen;
+        }
+
+        // The number is reserved and within the bound, so its slot is free; the worker waits out the short gap until
+        // this store when it reaches the number.
+        _ring.Write(state, exportableEvent);
+
+        // Wake the worker once per crossing of the threshold: the worker re-arms the trigger after a successful export.
+        if (state + 1 - Volatile.Read(ref _dequeued) >= _maxBatch
+            && Volatile.Read(ref _sizeTriggerArmed) == 1
+            && Interlocked.Exchange(ref _sizeTriggerArmed, 0) == 1)
+        {
+            Wake(WakeReasons.Size);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Exports every event buffered when called, in batches of at most <see cref="DataExporterOptions.MaxEventInMemory"/>,
+    /// without waiting for the interval.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting; the export itself goes on.</param>
+    /// <returns>A task that completes when those events are written.</returns>
+    /// <exception cref="InvalidOperationException">An export failed; the events stay buffered and are retried.</exception>
+    /// <exception cref="ObjectDisposedException">The pipeline stopped before the events could be written.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        long target = Sequence;
+        FlushRequest request;
+        lock (_flushGate)
+        {
+            if (Volatile.Read(ref _retired) >= target)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_workerDone)
+            {
+                return Task.FromException(new ObjectDisposedException(nameof(DataExporter), $"Exporter '{Name}' has stopped; {target - Volatile.Read(ref _retired)} events were not written."));
+            }
+
+            request = new FlushRequest(target, Volatile.Read(ref _attempts));
+            _flushRequests.Add(request);
+            if (target > _flushTarget)
+            {
+                Volatile.Write(ref _flushTarget, target);
+            }
+        }
+
+        Wake(WakeReasons.Flush);
+        return request.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops accepting events, writes what is left within <see cref="DataExporterOptions.ShutdownTimeout"/>, logs an
+    /// error with the count of events not written, and releases the timers. Safe to call more than once.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await ShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await _callerRegistration.DisposeAsync().ConfigureAwait(false);
+            _deadlineTimer?.Dispose();
+            _deadline.Dispose();
+            _metrics.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting events and writes what is left, until <see cref="DataExporterOptions.ShutdownTimeout"/> elapses or
+    /// <paramref name="cancellationToken"/> is cancelled, whichever comes first. The first call wins; later calls wait for it.
+    /// </summary>
+    internal async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _shutdownStarted, 1) == 0)
+        {
+            _ = Interlocked.Or(ref _state, ClosedBit);
+            _intervalTimer.Dispose();
+
+            bool suppress = !ExecutionContext.IsFlowSuppressed();
+            AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
+            try
+            {
+                _deadlineTimer = _timeProvider.CreateTimer(static s => ((DataExporter)s!).CancelDeadline(), this, _shutdownTimeout, Timeout.InfiniteTimeSpan);
+            }
+            finally
+            {
+                if (suppress)
+                {
+                    flow.Undo();
+                }
+            }
+
+            if (cancellationToken.CanBeCanceled)
+            {
+                _callerRegistration = cancellationToken.UnsafeRegister(static s => ((DataExporter)s!).CancelDeadline(), this);
+            }
+
+            Wake(WakeReasons.Shutdown);
+        }
+
+        await _worker.ConfigureAwait(false);
+    }
+
+    private void CancelDeadline()
+    {
+        try
+        {
+            _deadline.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposal finished first: nothing is left to cancel.
+        }
+    }
+
+    private void OnDropped()
+    {
+        _ = Interlocked.Increment(ref _droppedBufferFull);
+
+        // One warning per episode: only the first drop since the buffer last had room wakes the worker to log it.
+        if (Volatile.Read(ref _dropEpisode) == 0 && Interlocked.Exchange(ref _dropEpisode, 1) == 0)
+        {
+            Wake(WakeReasons.BufferFull);
+        }
+    }
+
+    private void Wake(int reason)
+    {
+        _ = Interlocked.Or(ref _wakeReasons, reason);
+        _signal.Set();
+    }
+
+    /// <summary>Why the worker was woken; several can be pending at once.</summary>
+    private static class WakeReasons
+    {
+        internal const int Interval = 1;
+        internal const int Size = 2;
+        internal const int Flush = 4;
+        internal const int Retry = 8;
+        internal const int BufferFull = 16;
+        internal const int Shutdown = 32;
+
+        /// <summary>The reasons that start an export.</summary>
+        internal const int Export = Interval | Size | Flush | Retry;
+
+        /// <summary>The reasons that export everything buffered, not only full batches.</summary>
+        internal const int Drain = Interval | Retry;
+    }
+
+    /// <summary>A caller of <see cref="FlushAsync"/> waiting until <see cref="Target"/> events are written.</summary>
+    /// <param name="target">The sequence number to reach.</param>
+    /// <param name="attemptsBefore">How many exports had started when the request was made: only a later one can fail it.</param>
+    private sealed class FlushRequest(long target, long attemptsBefore)
+    {
+        internal long Target { get; } = target;
+
+        internal long AttemptsBefore { get; } = attemptsBefore;
+
+        internal TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,65 @@
+namespace FlagExport;
+
+/// <summary>
+/// Options of one export pipeline (<see cref="DataExporter"/>): when it flushes, how much it buffers, and how long it
+/// waits for an export and for the final flush.
+/// </summary>
+/// <remarks>
+/// With the hosting extensions these options are bound from the configuration section
+/// <c>FlagExport:Exporters:&lt;name&gt;</c> and validated when the host starts. Invalid values are never clamped:
+/// they fail with a message that names the option and the value.
+/// </remarks>
+public sealed class DataExporterOptions
+{
+    internal static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(60);
+    internal const int DefaultMaxEventInMemory = 100_000;
+    internal const int DefaultBufferFactor = 10;
+    internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan DefaultExportTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often buffered events are exported, even when fewer than <see cref="MaxEventInMemory"/> are waiting.
+    /// The interval is periodic, counted from the start of the pipeline.
+    /// </summary>
+    /// <value>The default value is 60 seconds. Must be greater than zero and at most 49 days.</value>
+    public TimeSpan FlushInterval { get; set; } = DefaultFlushInterval;
+
+    /// <summary>
+    /// How many waiting events trigger an export at once, and the largest batch handed to the exporter in one call.
+    /// </summary>
+    /// <value>The default value is 100,000. Must be greater than zero.</value>
+    public int MaxEventInMemory { get; set; } = DefaultMaxEventInMemory;
+
+    /// <summary>Which events this pipeline exports; events of the other type are ignored.</summary>
+    /// <value>The default value is <see cref="FlagExport.EventType.Feature"/>.</value>
+    public EventType EventType { get; set; } = EventType.Feature;
+
+    /// <summary>
+    /// The hard bound on events held in memory, including a batch that failed and waits for its retry.
+    /// When the buffer holds this many events, new events are dropped (the buffered ones are kept), counted, and one
+    /// warning is logged until the buffer has room again.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>, which means 10 × <see cref="MaxEventInMemory"/>.
+    /// When set, must be at least <see cref="MaxEventInMemory"/>.
+    /// </value>
+    public int? MaxBufferedEvents { get; set; }
+
+    /// <summary>
+    /// How long disposal or host shutdown may spend writing the events still buffered (retrying failed exports with
+    /// backoff meanwhile). Events not written by then are logged as an error and counted as dropped.
+    /// </summary>
+    /// <value>The default value is 30 seconds. Must be greater than zero and at most 49 days.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
+
+    /// <summary>
+    /// How long one call to <see cref="IExporter.ExportAsync"/> may run before its cancellation token is cancelled.
+    /// A cancelled export counts as a failed one: the batch is kept and retried. The pipeline waits for an exporter that
+    /// ignores its token (one export at a time, never two), except at the shutdown deadline, where it stops waiting.
+    /// </summary>
+    /// <value>The default value is 30 seconds. Must be greater than zero and at most 49 days.</value>
+    public TimeSpan ExportTimeout { get; set; } = DefaultExportTimeout;
+
+    /// <summary>The effective bound on buffered events: <see cref="MaxBufferedEvents"/> or its default.</summary>
+    internal long EffectiveMaxBufferedEvents => MaxBufferedEvents ?? (long)MaxEventInMemory * DefaultBufferFactor;
+}

@@ -1,0 +1,459 @@
+using System.Diagnostics.Metrics;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FlagExport.Tests.Pipeline;
+
+public sealed class DataExporterTests
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public async Task Add_FlushesWhenIntervalElapses()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        _time.Advance(Interval);
+
+        await TestEvents.WaitUntilAsync(() => exporter.EventCount == 3, "the interval flush wrote 3 events");
+        Assert.Equal([0L, 1, 2], exporter.Ids);
+    }
+
+    [Fact]
+    public async Task Add_FlushesAtMaxEventInMemoryWithoutTheClockMoving()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        for (int i = 0; i < 5; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.EventCount == 5, "the size trigger wrote 5 events");
+        Assert.Equal([0L, 1, 2, 3, 4], exporter.Ids);
+    }
+
+    [Fact]
+    public async Task FlushAsync_ExportsBatchesOfAtMostMaxEventInMemoryInAddOrder()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 10);
+        for (int i = 0; i < 95; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.All(exporter.Batches, b => Assert.InRange(b.Length, 1, 10));
+        Assert.Equal(Enumerable.Range(0, 95).Select(i => (long)i), exporter.Ids);
+    }
+
+    [Fact]
+    public async Task Add_EightThreadsAddingAMillionEvents_ExportsEachExactlyOnce()
+    {
+        const int Threads = 8;
+        const int PerThread = 125_000;
+        const int Total = Threads * PerThread;
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter, o =>
+        {
+            o.MaxEventInMemory = 10_000;
+            o.MaxBufferedEvents = Total; // no drops: this test is about loss and duplication
+        });
+
+        using var adding = new CancellationTokenSource();
+        Task flusher = Task.Run(async () =>
+        {
+            while (!adding.IsCancellationRequested)
+            {
+                await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+            }
+        }, TestContext.Current.CancellationToken);
+        Task[] producers = [.. Enumerable.Range(0, Threads).Select(t => Task.Run(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                Assert.True(pipeline.Add(TestEvents.Feature(((long)t * PerThread) + i)));
+            }
+        }, TestContext.Current.CancellationToken))];
+        await Task.WhenAll(producers);
+        await adding.CancelAsync();
+        await flusher;
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        int[] seen = new int[Total];
+        long[] lastPerThread = [.. Enumerable.Repeat(-1L, Threads)];
+        foreach (long id in exporter.Ids)
+        {
+            seen[id]++;
+            long thread = id / PerThread;
+            Assert.True(id > lastPerThread[thread], "each thread's events are exported in the order it added them");
+            lastPerThread[thread] = id;
+        }
+
+        Assert.Equal(Total, exporter.EventCount);
+        Assert.All(seen, count => Assert.Equal(1, count));
+        Assert.All(exporter.Batches, b => Assert.InRange(b.Length, 1, 10_000));
+        Assert.Equal(0, pipeline.DroppedCount);
+    }
+
+    [Fact]
+    public async Task FlushAsync_FailingExporter_KeepsTheBatchAndALaterSuccessWritesEveryEventOnceInOrder()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = 2 };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 100);
+        for (int i = 0; i < 25; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        for (int i = 25; i < 30; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i))); // events keep buffering while the exporter fails
+        }
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        long[] firstBatch = [.. Enumerable.Range(0, 25).Select(i => (long)i)];
+        IReadOnlyList<ExportableEvent[]> attempts = exporter.Attempts;
+        Assert.Equal(4, attempts.Count);
+        Assert.All(attempts.Take(3), a => Assert.Equal(firstBatch, a.Select(e => e.CreationDate)));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i), exporter.Ids);
+    }
+
+    [Fact]
+    public async Task FlushAsync_RequestedDuringAFailingExport_WaitsForTheNextAttempt()
+    {
+        var exporter = new GatedExporter();
+        await using DataExporter pipeline = Create(exporter);
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        Task before = pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        await exporter.FirstStarted;
+        Task during = pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        exporter.Release();
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => before);
+        await during;
+        Assert.Equal(2, exporter.Calls);
+        Assert.Equal(0, pipeline.BufferedCount);
+    }
+
+    [Fact]
+    public async Task ExportAsync_Throws_LogsAWarningWithTheExceptionAndTheWorkerGoesOn()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = 1 };
+        var logger = new FakeLogger();
+        await using DataExporter pipeline = Create(exporter, logger: logger);
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        FakeLogRecord failed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.ExportFailed);
+        Assert.Equal("ExportFailed", failed.Id.Name);
+        Assert.Equal(LogLevel.Warning, failed.Level);
+        Assert.IsType<IOException>(failed.Exception);
+        Assert.Equal(1, Count(logger, Log.Ids.ExportRecovered));
+        Assert.Equal([1L], exporter.Ids);
+    }
+
+    [Fact]
+    public async Task FlushAsync_CallerCancels_StopsWaitingWhileTheExportGoesOn()
+    {
+        var exporter = new BlockingExporter();
+        DataExporter pipeline = Create(exporter);
+        _ = pipeline.Add(TestEvents.Feature(1));
+        using var caller = new CancellationTokenSource();
+
+        Task flush = pipeline.FlushAsync(caller.Token);
+        await exporter.Started;
+        await caller.CancelAsync();
+
+        _ = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush);
+        Assert.False(exporter.Cancelled.IsCompleted);
+        await TestEvents.AdvanceUntilCompletedAsync(_time, pipeline.DisposeAsync().AsTask(), TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task RetryTimer_RetriesAfterBackoffWithoutWaitingForTheInterval()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = 1 };
+        await using DataExporter pipeline = Create(exporter, o => o.FlushInterval = TimeSpan.FromHours(1));
+        for (int i = 0; i < 3; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        // The failed flush returns after the worker armed its retry timer.
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        _time.Advance(ExportRetryPolicy.InitialDelay); // jitter only shortens the first delay
+
+        await TestEvents.WaitUntilAsync(() => exporter.EventCount == 3, "the retry wrote the batch");
+        Assert.Equal([0L, 1, 2], exporter.Ids);
+    }
+
+    [Fact]
+    public async Task Add_BufferFull_DropsNewEventsCountsThemAndWarnsOncePerEpisode()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        var logger = new FakeLogger();
+        await using DataExporter pipeline = Create(exporter, o => { o.MaxEventInMemory = 2; o.MaxBufferedEvents = 4; }, logger);
+
+        Assert.All(Enumerable.Range(0, 4), i => Assert.True(pipeline.Add(TestEvents.Feature(i))));
+        Assert.All(Enumerable.Range(4, 3), i => Assert.False(pipeline.Add(TestEvents.Feature(i))));
+        Assert.Equal(3, pipeline.DroppedCount);
+        await TestEvents.WaitUntilAsync(() => Count(logger, Log.Ids.BufferFull) == 1, "the buffer-full warning was logged");
+
+        exporter.FailuresLeft = 0;
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(1, Count(logger, Log.Ids.BufferFull));
+        Assert.Equal(1, Count(logger, Log.Ids.BufferRecovered));
+        Assert.Equal([0L, 1, 2, 3], exporter.Ids); // the old events were kept, the new ones dropped
+
+        exporter.FailuresLeft = int.MaxValue;
+        Assert.All(Enumerable.Range(10, 4), i => Assert.True(pipeline.Add(TestEvents.Feature(i))));
+        Assert.False(pipeline.Add(TestEvents.Feature(14)));
+        await TestEvents.WaitUntilAsync(() => Count(logger, Log.Ids.BufferFull) == 2, "a second episode logged a new warning");
+        Assert.Equal(4, pipeline.DroppedCount);
+        exporter.FailuresLeft = 0; // let disposal drain without the fake clock moving
+    }
+
+    [Fact]
+    public async Task Add_EventOfTheOtherType_IsIgnored()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter features = Create(exporter);
+
+        Assert.False(features.Add(TestEvents.Tracking(1)));
+        Assert.True(features.Add(TestEvents.Feature(2)));
+        await features.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal([2L], exporter.Ids);
+        Assert.Equal(0, features.DroppedCount);
+    }
+
+    [Fact]
+    public async Task Add_TrackingPipeline_AcceptsOnlyTrackingEvents()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter tracking = Create(exporter, o => o.EventType = EventType.Tracking);
+
+        Assert.False(tracking.Add(TestEvents.Feature(1)));
+        Assert.True(tracking.Add(TestEvents.Tracking(2)));
+        await tracking.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.IsType<TrackingEvent>(Assert.Single(exporter.Batches.SelectMany(b => b)));
+    }
+
+    [Fact]
+    public async Task FlushAsync_DrainsEverythingBuffered()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 100);
+        for (int i = 0; i < 250; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(250, exporter.EventCount);
+        Assert.Equal(0, pipeline.BufferedCount);
+    }
+
+    [Fact]
+    public async Task FlushAsync_NothingBuffered_CompletesAtOnce()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter);
+
+        Assert.True(pipeline.FlushAsync(TestContext.Current.CancellationToken).IsCompletedSuccessfully);
+        Assert.Equal(0, exporter.Calls);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_DrainsEverythingAndAddReturnsFalseAfterwards()
+    {
+        var exporter = new InMemoryExporter();
+        DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 100);
+        for (int i = 0; i < 250; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await pipeline.DisposeAsync();
+
+        Assert.Equal(Enumerable.Range(0, 250).Select(i => (long)i), exporter.Ids);
+        Assert.False(pipeline.Add(TestEvents.Feature(999)));
+        int calls = exporter.Calls;
+        await pipeline.DisposeAsync(); // idempotent
+        Assert.Equal(calls, exporter.Calls); // the exporter is not called after disposal
+        Assert.Equal(0, pipeline.NotWrittenCount);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_AlwaysFailingExporter_CompletesAtTheDeadlineAndReportsWhatWasNotWritten()
+    {
+        var exporter = new AlwaysFailingExporter();
+        var logger = new FakeLogger();
+        DataExporter pipeline = Create(exporter, o => o.ShutdownTimeout = TimeSpan.FromSeconds(10), logger);
+        for (int i = 0; i < 7; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.AdvanceUntilCompletedAsync(_time, pipeline.DisposeAsync().AsTask(), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(7, pipeline.NotWrittenCount);
+
+        // Retried with backoff (delays of at least 0.8, 1.6, 3.2 and 6.4 s) until the 10 s deadline, then stopped.
+        Assert.InRange(exporter.Calls, 2, 5);
+        FakeLogRecord error = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.EventsNotWritten);
+        Assert.Equal(LogLevel.Error, error.Level);
+        Assert.Contains("7 events not written", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_ExporterIgnoringCancellation_IsAbandonedAtTheDeadline()
+    {
+        var exporter = new BlockingExporter(honourCancellation: false);
+        DataExporter pipeline = Create(exporter, o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        Task dispose = pipeline.DisposeAsync().AsTask();
+        await exporter.Started;
+        await TestEvents.AdvanceUntilCompletedAsync(_time, dispose, TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, pipeline.NotWrittenCount);
+    }
+
+    [Fact]
+    public async Task ExportTimeout_CancelsAHungExporterAndKeepsTheBatch()
+    {
+        var exporter = new BlockingExporter();
+        var logger = new FakeLogger();
+        DataExporter pipeline = Create(exporter, o => o.ExportTimeout = TimeSpan.FromSeconds(5), logger);
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        Task flush = pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        await exporter.Started;
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        await exporter.Cancelled;
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => flush);
+        Assert.Equal(1, Count(logger, Log.Ids.ExportTimedOut));
+        Assert.Equal(1, pipeline.BufferedCount);
+        await TestEvents.AdvanceUntilCompletedAsync(_time, pipeline.DisposeAsync().AsTask(), TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task Worker_DoesNotSeeTheCreatorsExecutionContext()
+    {
+        var local = new AsyncLocal<string?>();
+        string? seen = "unset";
+        var exporter = new CallbackExporter(() => seen = local.Value);
+        local.Value = "creator";
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 1);
+        local.Value = null;
+
+        _ = pipeline.Add(TestEvents.Feature(1));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Null(seen);
+    }
+
+    [Theory]
+    [InlineData(nameof(DataExporterOptions.FlushInterval), "DataExporterOptions:FlushInterval must be greater than zero; got '00:00:00'.")]
+    [InlineData(nameof(DataExporterOptions.MaxEventInMemory), "DataExporterOptions:MaxEventInMemory must be greater than zero; got '0'.")]
+    [InlineData(nameof(DataExporterOptions.MaxBufferedEvents), "DataExporterOptions:MaxBufferedEvents must be at least MaxEventInMemory (100000); got '10'.")]
+    [InlineData(nameof(DataExporterOptions.EventType), "DataExporterOptions:EventType must be one of Feature, Tracking; got '7'.")]
+    [InlineData(nameof(DataExporterOptions.ShutdownTimeout), "DataExporterOptions:ShutdownTimeout must be greater than zero; got '-00:00:01'.")]
+    [InlineData(nameof(DataExporterOptions.ExportTimeout), "DataExporterOptions:ExportTimeout must be greater than zero; got '00:00:00'.")]
+    public void Constructor_InvalidOption_ThrowsNamingTheOptionAndValue(string option, string expected)
+    {
+        var options = new DataExporterOptions();
+        switch (option)
+        {
+            case nameof(DataExporterOptions.FlushInterval): options.FlushInterval = TimeSpan.Zero; break;
+            case nameof(DataExporterOptions.MaxEventInMemory): options.MaxEventInMemory = 0; options.MaxBufferedEvents = 1; break;
+            case nameof(DataExporterOptions.MaxBufferedEvents): options.MaxBufferedEvents = 10; break;
+            case nameof(DataExporterOptions.EventType): options.EventType = (EventType)7; break;
+            case nameof(DataExporterOptions.ShutdownTimeout): options.ShutdownTimeout = TimeSpan.FromSeconds(-1); break;
+            case nameof(DataExporterOptions.ExportTimeout): options.ExportTimeout = TimeSpan.Zero; break;
+        }
+
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => new DataExporter(new InMemoryExporter(), options, _time));
+
+        Assert.Equal(expected, Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public async Task Metrics_CountAddedExportedDroppedFlushesAndFailures()
+    {
+        using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        IMeterFactory meterFactory = services.GetRequiredService<IMeterFactory>();
+        using var added = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.EventsAddedName);
+        using var exported = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.EventsExportedName);
+        using var dropped = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.EventsDroppedName);
+        using var flushes = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.FlushesName);
+        using var failures = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.FailuresName);
+        using var batchSizes = new MetricCollector<int>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.BatchSizeName);
+        using var durations = new MetricCollector<double>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.FlushDurationName);
+        var exporter = new InMemoryExporter { FailuresLeft = 1 };
+        await using var pipeline = new DataExporter(exporter, new DataExporterOptions { MaxEventInMemory = 5, MaxBufferedEvents = 5 }, _time, meterFactory: meterFactory, name: "metered");
+
+        for (int i = 0; i < 6; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1, "the size trigger tried once");
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        added.RecordObservableInstruments();
+        dropped.RecordObservableInstruments();
+
+        Assert.Equal(5, added.LastMeasurement!.Value);
+        Assert.Equal("metered", added.LastMeasurement.Tags[PipelineMetrics.ExporterTag]);
+        Assert.Equal(1, dropped.GetMeasurementSnapshot().Single(m => (string?)m.Tags[PipelineMetrics.ReasonTag] == "buffer_full").Value);
+        Assert.Equal(5, exported.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(1, flushes.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(1, failures.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(5, Assert.Single(batchSizes.GetMeasurementSnapshot()).Value);
+        Assert.Equal(2, durations.GetMeasurementSnapshot().Count);
+        Assert.All(exported.GetMeasurementSnapshot(), m => Assert.Equal("metered", m.Tags[PipelineMetrics.ExporterTag]));
+    }
+
+    private static int Count(FakeLogger logger, int eventId) => logger.Collector.GetSnapshot().Count(r => r.Id.Id == eventId);
+
+    private DataExporter Create(IExporter exporter, Action<DataExporterOptions>? configure = null, ILogger? logger = null)
+    {
+        var options = new DataExporterOptions { FlushInterval = Interval, MaxEventInMemory = 10 };
+        configure?.Invoke(options);
+        return new DataExporter(exporter, options, _time, logger, name: "test");
+    }
+
+    private sealed class CallbackExporter(Action onExport) : IExporter
+    {
+        public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+        {
+            onExport();
+            return Task.CompletedTask;
+        }
+    }
+}
