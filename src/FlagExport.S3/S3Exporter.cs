@@ -63,17 +63,24 @@ public sealed class S3Exporter : IExporter, IDisposable
         TimeProvider? timeProvider = null,
         ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _formatter = ExportFileFormatter.Create(options, eventType);
-        _settings = S3ExportSettings.Create(options, _formatter.Format);
-        S3ClientFactory.ValidateEndpoint(options);
-        _ = S3ClientFactory.ParseChecksumCalculation(options.RequestChecksumCalculation);
-
+        (_formatter, _settings) = Check(options, eventType);
         _ownsClient = s3Client is null;
         _s3 = s3Client ?? S3ClientFactory.Create(options);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _writer = new S3ObjectWriter(_s3, _settings, _logger);
+    }
+
+    /// <summary>Checks every option, as the constructor does, without building a client.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    internal static (ExportFileFormatter Formatter, S3ExportSettings Settings) Check(S3ExporterOptions options, EventType eventType)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var formatter = ExportFileFormatter.Create(options, eventType);
+        var settings = S3ExportSettings.Create(options, formatter.Format);
+        S3ClientFactory.ValidateEndpoint(options);
+        _ = S3ClientFactory.ParseChecksumCalculation(options.RequestChecksumCalculation);
+        return (formatter, settings);
     }
 
     /// <summary>The bucket the objects are written to.</summary>
