@@ -12,6 +12,8 @@ internal sealed class FaultyS3Client(AmazonS3Config config) : AmazonS3Client(con
     private int _putCalls;
     private int _partCalls;
     private int _completeCalls;
+    private int _partsInFlight;
+    private int _maxPartsInFlight;
 
     /// <summary>PutObject call numbers (1-based) that throw after the object was written.</summary>
     public HashSet<int> LosePutAnswer { get; } = [];
@@ -28,6 +30,9 @@ internal sealed class FaultyS3Client(AmazonS3Config config) : AmazonS3Client(con
 
     public int CompleteCalls => _completeCalls;
 
+    /// <summary>The most UploadPart calls that were running at the same time.</summary>
+    public int MaxPartsInFlight => _maxPartsInFlight;
+
     public override async Task<PutObjectResponse> PutObjectAsync(PutObjectRequest request, CancellationToken cancellationToken = default)
     {
         int call = Interlocked.Increment(ref _putCalls);
@@ -42,12 +47,39 @@ internal sealed class FaultyS3Client(AmazonS3Config config) : AmazonS3Client(con
             : response;
     }
 
-    public override Task<UploadPartResponse> UploadPartAsync(UploadPartRequest request, CancellationToken cancellationToken = default)
+    public override async Task<UploadPartResponse> UploadPartAsync(UploadPartRequest request, CancellationToken cancellationToken = default)
     {
         _ = Interlocked.Increment(ref _partCalls);
-        return FailPart.Contains(request.PartNumber ?? 0)
-            ? throw new HttpRequestException($"injected: part {request.PartNumber} failed")
-            : base.UploadPartAsync(request, cancellationToken);
+        if (FailPart.Contains(request.PartNumber ?? 0))
+        {
+            throw new HttpRequestException($"injected: part {request.PartNumber} failed");
+        }
+
+        int inFlight = Interlocked.Increment(ref _partsInFlight);
+        InterlockedMax(ref _maxPartsInFlight, inFlight);
+        try
+        {
+            return await base.UploadPartAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _ = Interlocked.Decrement(ref _partsInFlight);
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            int previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
     }
 
     public override Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)

@@ -59,6 +59,42 @@ public sealed class S3ExporterFormatTests
     }
 
     [Theory]
+    [InlineData("JSON", "json")]
+    [InlineData("Parquet", "parquet")]
+    public async Task ExportAsync_TrackingEvents_ObjectIsByteForByteTheLocalFile(string format, string extension)
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using AmazonS3Client s3 = server.CreateClient();
+        string prefix = S3TestServer.NewPrefix($"tracking-{extension}");
+        var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Format = format };
+        TrackingEvent[] events =
+        [
+            .. Enumerable.Range(0, 50).Select(i => new TrackingEvent
+            {
+                UserKey = $"u{i}", Key = "checkout", CreationDate = 1617970547 + i,
+                EvaluationContext = new Dictionary<string, FlagValue> { ["plan"] = "pro" },
+                TrackingEventDetails = new Dictionary<string, FlagValue> { ["amount"] = i * 1.5 },
+            }),
+        ];
+        using var exporter = new S3Exporter(options, s3, EventType.Tracking);
+
+        await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
+
+        string key = Assert.Single(await S3Read.KeysAsync(s3, server.Bucket, prefix));
+        Assert.EndsWith($".{extension}", key, StringComparison.Ordinal);
+        string folder = Path.Combine(Path.GetTempPath(), "flagexport-s3-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await new FileExporter(new FileExporterOptions { OutputDir = folder, Format = format }, EventType.Tracking).ExportAsync(events, TestContext.Current.CancellationToken);
+            Assert.Equal(await File.ReadAllBytesAsync(Directory.GetFiles(folder).Single(), TestContext.Current.CancellationToken), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("JSON", "gzip", ".json.gz")]
     [InlineData("CSV", "gzip", ".csv.gz")]
     [InlineData("JSON", "zstd", ".json.zst")]

@@ -28,6 +28,7 @@ public sealed class S3ExporterMultipartTests
         S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
         Assert.EndsWith($"-{parts}\"", written.ETag, StringComparison.Ordinal); // S3's multipart ETag: md5-of-md5s "-N"
         Assert.Equal((0, parts, 1), (s3.PutCalls, s3.PartCalls, s3.CompleteCalls));
+        Assert.InRange(s3.MaxPartsInFlight, 2, S3ExporterOptions.DefaultMultipartConcurrency); // concurrent, and bounded
         (byte[] body, GetObjectResponse response) = await S3Read.GetAsync(s3, server.Bucket, written.Key);
         Assert.Equal(SHA256.HashData(expected), SHA256.HashData(body));
         Assert.Equal("application/x-ndjson", response.Headers.ContentType);
