@@ -69,6 +69,15 @@ internal static class S3ClientFactory
             config.RequestChecksumCalculation = checksum;
         }
 
-        return new AmazonS3Client(config);
+        try
+        {
+            return new AmazonS3Client(config);
+        }
+        catch (AmazonClientException exception) when (options.ServiceUrl is null && region is null)
+        {
+            throw S3ExportSettings.InvalidOption(
+                $"Region is not set and the AWS SDK found none ({exception.Message}): set Region, AWS_REGION or a region in the AWS profile, or ServiceUrl for an S3-compatible server.",
+                nameof(options.Region));
+        }
     }
 }

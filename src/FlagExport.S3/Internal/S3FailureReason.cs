@@ -73,7 +73,7 @@ internal readonly record struct S3FailureReason(string Text, string? ErrorCode, 
         if (exception is AmazonClientException client && client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
         {
             return new S3FailureReason(
-                $"no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE ({Trim(client.Message)})", null, null);
+                "no AWS credentials found (environment, profile, container and instance role were tried): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", null, null);
         }
 
         return new S3FailureReason($"{exception.GetType().Name}: {Trim(exception.Message)}", null, null);
