@@ -167,7 +167,7 @@ public sealed class S3Exporter : IExporter, IDisposable
             _pending = null;
             try
             {
-                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in Partition(events))
+                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in BatchPartitioner.Partition(_settings, events))
                 {
                     PendingObject target = batch.ObjectFor(prefix);
                     if (!target.Written)
@@ -290,137 +290,6 @@ public sealed class S3Exporter : IExporter, IDisposable
         return suffix;
     }
 
-    /// <summary>
-    /// Splits the batch by key prefix, keeping the order of events within each; the whole batch, uncopied, when the
-    /// prefix has no date field or every event falls in the same partition.
-    /// </summary>
-    private List<(string Prefix, IReadOnlyList<ExportableEvent> Events)> Partition(IReadOnlyList<ExportableEvent> events)
-    {
-        if (_settings.FixedPrefix is { } fixedPrefix)
-        {
-            return [(fixedPrefix, events)];
-        }
-
-        // Date fields go down to the hour: the prefix is rendered once per hour met, not once per event.
-        var cache = new HourPrefixCache(_settings);
-        string first = cache.PrefixFor(events[0].CreationDate);
-        int firstOther = -1;
-        for (int i = 1; i < events.Count; i++)
-        {
-            if (!ReferenceEquals(cache.PrefixFor(events[i].CreationDate), first))
-            {
-                firstOther = i;
-                break;
-            }
-        }
-
-        if (firstOther < 0)
-        {
-            return [(first, events)];
-        }
-
-        var groups = new Dictionary<string, List<ExportableEvent>>(StringComparer.Ordinal);
-        var result = new List<(string, IReadOnlyList<ExportableEvent>)>();
-        foreach (ExportableEvent item in events)
-        {
-            string prefix = cache.PrefixFor(item.CreationDate);
-            if (!groups.TryGetValue(prefix, out List<ExportableEvent>? group))
-            {
-                group = [];
-                groups.Add(prefix, group);
-                result.Add((prefix, group));
-            }
-
-            group.Add(item);
-        }
-
-        return result;
-    }
-
     private string Endpoint() =>
         _s3.Config.ServiceURL ?? (_s3.Config.RegionEndpoint is { } region ? $"Amazon S3 {region.SystemName}" : "Amazon S3");
-
-    /// <summary>Renders prefixes by creation hour, returning the same string instance for every hour with the same prefix.</summary>
-    private sealed class HourPrefixCache(S3ExportSettings settings)
-    {
-        private readonly Dictionary<long, string> _byHour = [];
-        private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
-
-        public string PrefixFor(long creationDate)
-        {
-            long hour = Math.DivRem(creationDate, 3600, out long remainder) - (remainder < 0 ? 1 : 0);
-            if (!_byHour.TryGetValue(hour, out string? prefix))
-            {
-                prefix = settings.PrefixFor(creationDate);
-                if (!_interned.TryAdd(prefix, prefix))
-                {
-                    prefix = _interned[prefix];
-                }
-
-                _byHour.Add(hour, prefix);
-            }
-
-            return prefix;
-        }
-    }
-
-    /// <summary>A batch being written: its flush time and, per partition, the object chosen for it.</summary>
-    private sealed class PendingBatch(DateTimeOffset flushTime)
-    {
-        private readonly Dictionary<string, PendingObject> _objects = new(StringComparer.Ordinal);
-        private ExportableEvent[] _events = [];
-
-        public DateTimeOffset FlushTime { get; } = flushTime;
-
-        public PendingObject ObjectFor(string prefix)
-        {
-            if (!_objects.TryGetValue(prefix, out PendingObject? target))
-            {
-                target = new PendingObject();
-                _objects.Add(prefix, target);
-            }
-
-            return target;
-        }
-
-        /// <summary>Keeps the events (not the caller's list, which the pipeline reuses) to recognise the retry.</summary>
-        public void Remember(IReadOnlyList<ExportableEvent> events)
-        {
-            if (_events.Length != events.Count)
-            {
-                _events = [.. events];
-            }
-        }
-
-        /// <summary><see langword="true"/> when <paramref name="events"/> holds the same event instances in the same order.</summary>
-        public bool IsSameBatch(IReadOnlyList<ExportableEvent> events)
-        {
-            if (events.Count != _events.Length)
-            {
-                return false;
-            }
-
-            for (int i = 0; i < _events.Length; i++)
-            {
-                if (!ReferenceEquals(events[i], _events[i]))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>One object of a batch: its name once chosen, its write id, and whether it is written.</summary>
-    private sealed class PendingObject
-    {
-        public string WriteId { get; } = S3ObjectWriter.NewWriteId();
-
-        public string? FileName { get; set; }
-
-        public int? Suffix { get; set; }
-
-        public bool Written { get; set; }
-    }
 }

@@ -48,6 +48,11 @@ internal sealed class S3ExportSettings
 
     public required bool ConditionalWrites { get; init; }
 
+    /// <summary>Checks every S3-specific option for the format named by <see cref="ExportFileOptions.Format"/>.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public static S3ExportSettings Create(S3ExporterOptions options) =>
+        Create(options, ExportFormats.Parse(options?.Format, nameof(options.Format)));
+
     /// <summary>Checks every S3-specific option; the file options are checked by <see cref="ExportFileFormatter"/>.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
     public static S3ExportSettings Create(S3ExporterOptions options, ExportFormat format)
