@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# start.sh - start a throwaway S3 server for tests: a single-node Ceph
-# (1 mon + 1 in-memory OSD, no mgr, auth none) with radosgw on 127.0.0.1.
+# start.sh - start a throwaway S3 server for FlagExport's S3 tests: a single-node
+# Ceph 16 (1 mon + 1 in-memory OSD, no mgr, auth none) with radosgw on
+# 127.0.0.1, installed from apt (radosgw ceph-mon ceph-osd curl) on first use.
 #
-#   eval "$(path/to/start.sh)"     # starts (or reuses) it, sets the env
-#   path/to/stop.sh                # stops it and deletes all its state
+#   s3env="$(tests/s3-server/start.sh)" && eval "$s3env"   # starts (or reuses) it
+#   tests/s3-server/gateway.sh stop|start                 # outage: radosgw only, objects kept
+#   tests/s3-server/stop.sh                               # stops it, deletes all its state
 #
+# ./test.sh does all this itself, on free ports and in a state dir of its own.
+# Assign then eval: `eval "$(start.sh)"` alone hides a failed start from set -e.
 # stdout carries only the `export ...` line; everything else goes to stderr.
 # Env: S3_PORT (7480), S3_MON_PORT (3300), S3_BUCKET (flagexport-test),
 #      S3_STATE_DIR (/tmp/flagexport-s3): pids, logs, conf, data all live there.
+# Clients of radosgw 16 need path-style addressing and, for chunked uploads,
+# AWS_REQUEST_CHECKSUM_CALCULATION=when_required (exported below).
 set -euo pipefail
 
 S3_PORT="${S3_PORT:-7480}"
