@@ -64,9 +64,9 @@ public sealed class S3ExporterOptions : ExportFileOptions
 
     /// <summary>
     /// When the SDK adds a checksum to uploads: <c>WHEN_SUPPORTED</c> or <c>WHEN_REQUIRED</c>, case-insensitive.
-    /// S3-compatible servers that do not understand the SDK's streaming checksum trailer (Ceph before Squid, older MinIO)
-    /// need <c>WHEN_REQUIRED</c>. The default value is <see langword="null"/>: the SDK's own resolution
-    /// (<c>AWS_REQUEST_CHECKSUM_CALCULATION</c>, the profile, else <c>WHEN_SUPPORTED</c>).
+    /// The exporter sends its in-memory bodies unchunked, so the checksum goes in a header, which radosgw 16 accepts
+    /// (tested); a server that rejects it needs <c>WHEN_REQUIRED</c>. The default value is <see langword="null"/>: the
+    /// SDK's own resolution (<c>AWS_REQUEST_CHECKSUM_CALCULATION</c>, the profile, else <c>WHEN_SUPPORTED</c>).
     /// </summary>
     public string? RequestChecksumCalculation { get; set; }
 

@@ -92,18 +92,21 @@ public sealed class S3ExporterOptionsTests
     [Fact]
     public async Task ExportAsync_SdkDefaultChecksums_StillUploadsToRadosgwBecauseBodiesAreNotChunked()
     {
-        // WHEN_SUPPORTED makes the SDK add a CRC32; sent as a header (not an aws-chunked trailer) radosgw 16 accepts it.
+        // WHEN_SUPPORTED makes the SDK add a CRC32; sent as a header (not an aws-chunked trailer) radosgw 16 accepts it,
+        // for PutObject and for UploadPart.
         S3TestServer server = await S3TestServer.RequireAsync();
         string prefix = S3TestServer.NewPrefix("checksum-default");
         using var exporter = new S3Exporter(new S3ExporterOptions
         {
             Bucket = server.Bucket, S3Path = prefix, ServiceUrl = new Uri(server.Endpoint), RequestChecksumCalculation = "WHEN_SUPPORTED",
+            MultipartThreshold = S3ExporterOptions.MinMultipartPartSize, MultipartPartSize = S3ExporterOptions.MinMultipartPartSize,
         });
 
         await exporter.ExportAsync(TestEvents.Create(2, "crc"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(TestEvents.Create(30_000, "crc-multipart"), TestContext.Current.CancellationToken); // 2 parts
 
         using AmazonS3Client s3 = server.CreateClient();
-        Assert.Single(await S3Read.KeysAsync(s3, server.Bucket, prefix));
+        Assert.Equal(2, (await S3Read.KeysAsync(s3, server.Bucket, prefix)).Length);
     }
 
     private static S3ExporterOptions Bind(string bucket, string settings)
