@@ -62,7 +62,8 @@ public sealed class S3OutageTests
             await Task.Delay(800, TestContext.Current.CancellationToken);
             await producing.CancelAsync();
             await producer;
-            await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+            // Real time, capped: once S3 answers again the next interval (200 ms) retries; a minute means it never recovered.
+            await pipeline.FlushAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         }
 
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Name == "UploadFailed" && r.Message.Contains("network error", StringComparison.Ordinal));
