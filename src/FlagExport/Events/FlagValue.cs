@@ -140,6 +140,7 @@ public readonly struct FlagValue : IEquatable<FlagValue>
         FlagValueKind.String => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode(AsString())),
         FlagValueKind.Array => HashCode.Combine(Kind, AsArray().Length),
         FlagValueKind.Object => HashCode.Combine(Kind, AsObject().Count),
+        FlagValueKind.Double => HashCode.Combine(Kind, AsDouble() == 0 ? 0.0 : AsDouble()), // 0.0 and -0.0 are equal: one hash
         _ => HashCode.Combine(Kind, _bits),
     };
 

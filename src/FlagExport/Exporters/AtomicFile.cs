@@ -12,8 +12,9 @@ internal static class AtomicFile
     /// </summary>
     public static async Task<string> WriteNewAsync(string directory, string fileName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        // The temporary file starts with a dot so that readers globbing *.json never see a partial file.
-        string temporary = Path.Combine(directory, $".{fileName}.{Guid.NewGuid():N}.tmp");
+        // The temporary file starts with a dot so that readers globbing *.json never see a partial file, and is short
+        // so that any final name that fits the file system also fits while it is written.
+        string temporary = Path.Combine(directory, $".{Guid.NewGuid():N}.tmp");
         try
         {
             var fileOptions = new FileStreamOptions

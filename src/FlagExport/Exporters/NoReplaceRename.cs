@@ -13,7 +13,10 @@ namespace FlagExport;
 /// </remarks>
 internal static partial class NoReplaceRename
 {
-    private const int EEXIST = 17; // the same value on Linux and macOS
+    private const int EPERM = 1;   // Linux and macOS: the file system does not allow hard links
+    private const int EEXIST = 17; // Linux and macOS
+    private const int ENOSYS = 38; // Linux
+    private const int ENOTSUP = 95; // Linux (EOPNOTSUPP)
 
     /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>; returns false when the target exists.</summary>
     public static bool TryMove(string source, string target)
@@ -33,7 +36,18 @@ internal static partial class NoReplaceRename
 
         if (Link(source, target) == 0)
         {
-            File.Delete(source);
+            try
+            {
+                File.Delete(source);
+            }
+            catch (IOException)
+            {
+                // The batch is written under its final name: a stray temporary file must not fail the export and cause a duplicate.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+
             return true;
         }
 
@@ -41,6 +55,21 @@ internal static partial class NoReplaceRename
         if (error == EEXIST)
         {
             return false;
+        }
+
+        if (error is EPERM or ENOTSUP or ENOSYS)
+        {
+            // File systems without hard links (FAT, some SMB and FUSE mounts): the best left is check-then-rename, which
+            // is atomic for readers but can let two writers racing on one name in the same instant overwrite each other.
+            try
+            {
+                File.Move(source, target, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                return false;
+            }
         }
 
         throw new IOException($"Could not link '{source}' to '{target}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");

@@ -6,7 +6,7 @@ namespace FlagExport;
 public sealed partial class DataExporter
 {
     // Used only by the worker.
-    private readonly List<ExportableEvent> _batch;  // the batch in flight or waiting for its retry; reused
+    private List<ExportableEvent> _batch;  // the batch in flight or waiting for its retry; reused unless an export was abandoned
     private readonly ExportRetryPolicy _retryPolicy;
     private TimeSpan _lastRetryDelay;
     private long _droppedReported;
@@ -135,6 +135,8 @@ public sealed partial class DataExporter
             }
             catch (OperationCanceledException) when (!export.IsCompleted)
             {
+                // The abandoned exporter still reads its list: keep the events in a copy, never clear the list under it.
+                _batch = [.. _batch];
                 _ = export.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 throw;
             }
@@ -207,7 +209,9 @@ public sealed partial class DataExporter
 
     private void RearmSizeTrigger()
     {
-        Volatile.Write(ref _sizeTriggerArmed, 1);
+        // A full fence: the store must be visible before Sequence is read, or a producer that read "disarmed" and this
+        // read of an old Sequence could both skip the wake-up (a lost wake-up the review's stress test showed).
+        _ = Interlocked.Exchange(ref _sizeTriggerArmed, 1);
 
         // Producers that crossed the threshold while the trigger was disarmed did not signal: check for them here.
         if (Sequence - Volatile.Read(ref _dequeued) >= _maxBatch && Interlocked.Exchange(ref _sizeTriggerArmed, 0) == 1)

@@ -21,13 +21,14 @@ public sealed class DataExporterOptions
     /// How often buffered events are exported, even when fewer than <see cref="MaxEventInMemory"/> are waiting.
     /// The interval is periodic, counted from the start of the pipeline.
     /// </summary>
-    /// <value>The default value is 60 seconds. Must be greater than zero and at most 49 days.</value>
+    /// <value>The default value is 60 seconds. Must be between 1 millisecond and 1 day; in configuration write it
+    /// <c>hh:mm:ss</c> (a bare number such as <c>10</c> would mean days and is refused).</value>
     public TimeSpan FlushInterval { get; set; } = DefaultFlushInterval;
 
     /// <summary>
     /// How many waiting events trigger an export at once, and the largest batch handed to the exporter in one call.
     /// </summary>
-    /// <value>The default value is 100,000. Must be greater than zero.</value>
+    /// <value>The default value is 100,000. Must be between 1 and 10,000,000.</value>
     public int MaxEventInMemory { get; set; } = DefaultMaxEventInMemory;
 
     /// <summary>Which events this pipeline exports; events of the other type are ignored.</summary>
@@ -41,7 +42,7 @@ public sealed class DataExporterOptions
     /// </summary>
     /// <value>
     /// The default value is <see langword="null"/>, which means 10 × <see cref="MaxEventInMemory"/>.
-    /// When set, must be at least <see cref="MaxEventInMemory"/>.
+    /// When set, must be at least <see cref="MaxEventInMemory"/> and at most 100,000,000.
     /// </value>
     public int? MaxBufferedEvents { get; set; }
 

@@ -16,6 +16,18 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
     /// <summary>The configuration section under which each named exporter's options live.</summary>
     internal const string ExportersSection = "FlagExport:Exporters";
 
+    /// <summary>The shortest duration a timer honours.</summary>
+    internal static readonly TimeSpan MinDuration = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest <see cref="DataExporterOptions.FlushInterval"/>: one day.</summary>
+    internal static readonly TimeSpan MaxFlushInterval = TimeSpan.FromDays(1);
+
+    /// <summary>The largest <see cref="DataExporterOptions.MaxEventInMemory"/>: a batch must still encode below 2 GB.</summary>
+    internal const int MaxEventInMemoryLimit = 10_000_000;
+
+    /// <summary>The largest <see cref="DataExporterOptions.MaxBufferedEvents"/>.</summary>
+    internal const int MaxBufferedEventsLimit = 100_000_000;
+
     /// <summary>The largest due time a timer accepts (0xFFFFFFFE ms, about 49.7 days).</summary>
     internal static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
 
@@ -44,13 +56,19 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
     private static List<string>? Collect(string prefix, DataExporterOptions options)
     {
         List<string>? failures = null;
-        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.FlushInterval), options.FlushInterval);
-        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ShutdownTimeout), options.ShutdownTimeout);
-        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ExportTimeout), options.ExportTimeout);
+        // A bare number in configuration ("10") binds as days: the one-day cap turns that mistake into an error.
+        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.FlushInterval), options.FlushInterval, MaxFlushInterval);
+        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ShutdownTimeout), options.ShutdownTimeout, MaxTimerDelay);
+        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ExportTimeout), options.ExportTimeout, MaxTimerDelay);
 
         if (options.MaxEventInMemory <= 0)
         {
             Add(ref failures, prefix, nameof(DataExporterOptions.MaxEventInMemory), "must be greater than zero", options.MaxEventInMemory);
+        }
+        else if (options.MaxEventInMemory > MaxEventInMemoryLimit)
+        {
+            Add(ref failures, prefix, nameof(DataExporterOptions.MaxEventInMemory),
+                $"must be at most {MaxEventInMemoryLimit.ToString("N0", CultureInfo.InvariantCulture)}", options.MaxEventInMemory);
         }
 
         if (options.MaxBufferedEvents is int maxBuffered)
@@ -58,6 +76,11 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
             if (maxBuffered <= 0)
             {
                 Add(ref failures, prefix, nameof(DataExporterOptions.MaxBufferedEvents), "must be greater than zero", maxBuffered);
+            }
+            else if (maxBuffered > MaxBufferedEventsLimit)
+            {
+                Add(ref failures, prefix, nameof(DataExporterOptions.MaxBufferedEvents),
+                    $"must be at most {MaxBufferedEventsLimit.ToString("N0", CultureInfo.InvariantCulture)}", maxBuffered);
             }
             else if (maxBuffered < options.MaxEventInMemory)
             {
@@ -75,15 +98,20 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
         return failures;
     }
 
-    private static void CheckDuration(ref List<string>? failures, string prefix, string option, TimeSpan value)
+    private static void CheckDuration(ref List<string>? failures, string prefix, string option, TimeSpan value, TimeSpan maximum)
     {
         if (value <= TimeSpan.Zero)
         {
             Add(ref failures, prefix, option, "must be greater than zero", value);
         }
-        else if (value > MaxTimerDelay)
+        else if (value < MinDuration)
         {
-            Add(ref failures, prefix, option, $"must be at most {MaxTimerDelay.ToString("c", CultureInfo.InvariantCulture)}", value);
+            // Timers count whole milliseconds: a shorter period is 0, which fires once and never again.
+            Add(ref failures, prefix, option, "must be at least 1 millisecond", value);
+        }
+        else if (value > maximum)
+        {
+            Add(ref failures, prefix, option, $"must be at most {maximum.ToString("c", CultureInfo.InvariantCulture)} (written hh:mm:ss)", value);
         }
     }
 

@@ -28,4 +28,13 @@ public sealed class FlagValueTests
         var error = Assert.Throws<InvalidOperationException>(() => FlagValue.FromInteger(1).AsString());
         Assert.Equal("The value is Integer, not String.", error.Message);
     }
+
+    [Fact]
+    public void GetHashCode_EqualZeroes_HashAlike()
+    {
+        FlagValue positive = 0.0, negative = -0.0;
+
+        Assert.Equal(positive, negative);
+        Assert.Equal(positive.GetHashCode(), negative.GetHashCode());
+    }
 }

@@ -155,6 +155,17 @@ public sealed class FileExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportAsync_LongestFileNameTheFileSystemAllows_IsWritten()
+    {
+        string name = new string('a', 250) + ".json"; // 255 bytes, the usual limit of a file name
+        var exporter = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Filename = name }, timeProvider: _clock);
+
+        await exporter.ExportAsync([SampleEvent("u")], TestContext.Current.CancellationToken);
+
+        Assert.Equal([name], _folder.FileNames());
+    }
+
+    [Fact]
     public void Constructor_EmptyOutputDir_NamesTheOption()
     {
         var error = Assert.Throws<ArgumentException>(() => new FileExporter(new FileExporterOptions { OutputDir = " " }));

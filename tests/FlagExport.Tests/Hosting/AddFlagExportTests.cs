@@ -113,7 +113,7 @@ public sealed class AddFlagExportTests
     [InlineData("EventType", "7", "FlagExport:Exporters:file:EventType must be one of Feature, Tracking; got '7'.")]
     [InlineData("ShutdownTimeout", "00:00:00", "FlagExport:Exporters:file:ShutdownTimeout must be greater than zero; got '00:00:00'.")]
     [InlineData("ExportTimeout", "-00:00:01", "FlagExport:Exporters:file:ExportTimeout must be greater than zero; got '-00:00:01'.")]
-    [InlineData("ExportTimeout", "60.00:00:00", "FlagExport:Exporters:file:ExportTimeout must be at most 49.17:02:47.2940000; got '60.00:00:00'.")]
+    [InlineData("ExportTimeout", "60.00:00:00", "FlagExport:Exporters:file:ExportTimeout must be at most 49.17:02:47.2940000 (written hh:mm:ss); got '60.00:00:00'.")]
     public async Task StartAsync_InvalidOption_FailsNamingTheOptionAndValue(string option, string value, string expected)
     {
         var exporter = new InMemoryExporter();

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FlagExport.Tests.Pipeline;
+
+/// <summary>Races and edge cases found in review, each pinned by the test that showed it.</summary>
+public sealed class DataExporterRegressionTests
+{
+    [Fact]
+    public async Task Add_SizeTriggerRearmedAfterEachExport_NeverMissesAWakeUp()
+    {
+        // Each Add crosses MaxEventInMemory = 1 right after the worker re-armed the trigger: without a full fence in the
+        // re-arm, a wake-up was lost within a few thousand rounds and the event waited for the next interval (an hour).
+        var exporter = new InMemoryExporter();
+        await using var pipeline = new DataExporter(
+            exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), MaxEventInMemory = 1 }, new FakeTimeProvider());
+
+        const int Rounds = 20_000;
+        for (int i = 0; i < Rounds; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+            var waited = Stopwatch.StartNew();
+            while (pipeline.ExportedCount <= i)
+            {
+                // A generous cap that only a lost wake-up reaches; not a timing assertion.
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"Event {i} was not exported: the size trigger did not wake the worker.");
+                Thread.SpinWait(20);
+            }
+        }
+
+        Assert.Equal(Rounds, pipeline.ExportedCount);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_AbandonsAHungExporter_WithoutClearingTheListItStillReads()
+    {
+        var time = new FakeTimeProvider();
+        var exporter = new HoldingExporter();
+        var pipeline = new DataExporter(exporter, new DataExporterOptions { ShutdownTimeout = TimeSpan.FromSeconds(5), MaxEventInMemory = 10 }, time);
+        for (int i = 0; i < 3; i++)
+        {
+            pipeline.Add(TestEvents.Feature(i));
+        }
+
+        Task dispose = pipeline.DisposeAsync().AsTask();
+        IReadOnlyList<ExportableEvent> held = await exporter.Started.Task;
+        await TestEvents.AdvanceUntilCompletedAsync(time, dispose, TimeSpan.FromSeconds(1));
+
+        Assert.Equal([0L, 1, 2], held.Select(e => e.CreationDate));
+        Assert.Equal(3, pipeline.NotWrittenCount);
+    }
+
+    [Theory]
+    [InlineData("FlushInterval", "10.00:00:00", "must be at most 1.00:00:00 (written hh:mm:ss); got '10.00:00:00'.")]
+    [InlineData("FlushInterval", "00:00:00.0005", "must be at least 1 millisecond; got '00:00:00.0005000'.")]
+    [InlineData("MaxEventInMemory", "10000001", "must be at most 10,000,000; got '10000001'.")]
+    [InlineData("MaxBufferedEvents", "100000001", "must be at most 100,000,000; got '100000001'.")]
+    public void Constructor_OptionOutOfRange_NamesTheLimit(string option, string value, string expectedEnd)
+    {
+        var options = new DataExporterOptions();
+        switch (option)
+        {
+            case "FlushInterval":
+                options.FlushInterval = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                break;
+            case "MaxEventInMemory":
+                options.MaxEventInMemory = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                options.MaxBufferedEvents = 100_000_000;
+                break;
+            default:
+                options.MaxBufferedEvents = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                break;
+        }
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new DataExporter(new InMemoryExporter(), options));
+
+        Assert.Equal($"DataExporterOptions:{option} {expectedEnd}", error.Message);
+    }
+
+    private sealed class HoldingExporter : IExporter
+    {
+        public TaskCompletionSource<IReadOnlyList<ExportableEvent>> Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult(events);
+            await Task.Delay(Timeout.Infinite, CancellationToken.None); // ignores its token, like a stuck upload
+        }
+    }
+}
