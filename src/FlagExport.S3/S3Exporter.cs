@@ -217,6 +217,7 @@ public sealed class S3Exporter : IExporter, IDisposable
                 compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
                 _settings.Compression.Compress(encoded.WrittenSpan, compressed);
                 body = compressed.WrittenMemory;
+                encoded.Dispose(); // back to the pool before the upload, which may take a while; disposing again is a no-op
             }
 
             target.FileName ??= _formatter.RenderFilename(flushTime);

@@ -28,9 +28,16 @@ public sealed class S3ExporterKeyTests
 
         await exporter.ExportAsync([new FeatureEvent { ContextKind = "anonymousUser", UserKey = "ABCD", CreationDate = 1617970547, Key = "random-key", Variation = "Default", Value = "YO" }], TestContext.Current.CancellationToken);
 
-        Assert.Equal(["go-feature-flag/variations/flag-variation-1617970800.csv"], await S3Read.KeysAsync(s3, bucket, ""));
-        (byte[] body, _) = await S3Read.GetAsync(s3, bucket, "go-feature-flag/variations/flag-variation-1617970800.csv");
-        Assert.Equal("feature;anonymousUser;ABCD;1617970547;random-key;Default;YO;false;SERVER\n", Encoding.UTF8.GetString(body));
+        try
+        {
+            Assert.Equal(["go-feature-flag/variations/flag-variation-1617970800.csv"], await S3Read.KeysAsync(s3, bucket, ""));
+            (byte[] body, _) = await S3Read.GetAsync(s3, bucket, "go-feature-flag/variations/flag-variation-1617970800.csv");
+            Assert.Equal("feature;anonymousUser;ABCD;1617970547;random-key;Default;YO;false;SERVER\n", Encoding.UTF8.GetString(body));
+        }
+        finally
+        {
+            await S3TestServer.DeleteBucketAsync(s3, bucket); // polite on a user's own S3
+        }
     }
 
     [Fact]

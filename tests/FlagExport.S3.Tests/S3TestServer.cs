@@ -71,6 +71,17 @@ internal sealed class S3TestServer
         return bucket;
     }
 
+    /// <summary>Deletes a bucket made by <see cref="CreateBucketAsync"/> and what it holds.</summary>
+    public static async Task DeleteBucketAsync(IAmazonS3 s3, string bucket)
+    {
+        foreach (S3Object item in await S3Read.ListAsync(s3, bucket, ""))
+        {
+            _ = await s3.DeleteObjectAsync(bucket, item.Key, TestContext.Current.CancellationToken);
+        }
+
+        _ = await s3.DeleteBucketAsync(bucket, TestContext.Current.CancellationToken);
+    }
+
     private static async Task<(S3TestServer?, string?)> ProbeAsync()
     {
         string? endpoint = Environment.GetEnvironmentVariable("S3_ENDPOINT");
