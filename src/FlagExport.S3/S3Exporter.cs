@@ -17,10 +17,10 @@ namespace FlagExport.S3;
 /// <para>A batch is encoded into a pooled in-memory buffer and uploaded from there (no temporary file): one PutObject
 /// up to <see cref="S3ExporterOptions.MultipartThreshold"/>, a multipart upload above it, with parts sent concurrently
 /// and the upload aborted on failure.</para>
-/// <para>No object is ever replaced. Each upload carries <c>If-None-Match: *</c> (see
-/// <see cref="S3ExporterOptions.ConditionalWrites"/>): when the key already exists, for example because another process
-/// flushed in the same second, the next free name is used (<c>name-1.json</c>, <c>name-2.json</c>…), as the file
-/// exporter does.</para>
+/// <para>No object is ever replaced. Names given out in this process are remembered, so two flushes in the same
+/// second get <c>name.json</c> and <c>name-1.json</c> (as with the file exporter) without asking S3. Each upload also
+/// carries <c>If-None-Match: *</c> (see <see cref="S3ExporterOptions.ConditionalWrites"/>), and a multipart upload first
+/// checks that its key is free: when another process took the name, the next free one is used.</para>
 /// <para>A failed upload throws an <see cref="S3ExportException"/> (after logging bucket, key and reason), so the
 /// pipeline keeps the batch and retries it. A retry of the same batch writes only the partitions not yet written, under
 /// the same keys; an object whose upload succeeded but whose answer was lost is recognised by its write id (user
@@ -30,7 +30,6 @@ namespace FlagExport.S3;
 public sealed class S3Exporter : IExporter, IDisposable
 {
     private const int MaxSuffix = AtomicFile.MaxSuffix;
-    private const int MaxRememberedNames = 1024;
 
     private readonly IAmazonS3 _s3;
     private readonly bool _ownsClient;
@@ -42,7 +41,6 @@ public sealed class S3Exporter : IExporter, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     // Used only under _gate.
-    private readonly Dictionary<string, int> _nextSuffix = new(StringComparer.Ordinal); // base key → next suffix to try
     private PendingBatch? _pending;  // the batch whose last export failed, with what was already written
     private int _lastBatchBytes = 64 * 1024;
 
@@ -82,6 +80,9 @@ public sealed class S3Exporter : IExporter, IDisposable
         _ = S3ClientFactory.ParseChecksumCalculation(options.RequestChecksumCalculation);
         return (formatter, settings);
     }
+
+    /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
+    internal KeyReservations Reservations { get; set; } = KeyReservations.Shared;
 
     /// <summary>The bucket the objects are written to.</summary>
     public string Bucket => _settings.Bucket;
@@ -222,7 +223,7 @@ public sealed class S3Exporter : IExporter, IDisposable
 
             target.FileName ??= _formatter.RenderFilename(flushTime);
             string baseKey = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), 0);
-            target.Suffix ??= ReserveSuffix(baseKey);
+            target.Suffix ??= Reservations.Reserve(_settings.Bucket, baseKey);
             while (true)
             {
                 string key = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), target.Suffix.Value);
@@ -241,7 +242,7 @@ public sealed class S3Exporter : IExporter, IDisposable
                 }
 
                 _logger.KeyTaken(_settings.Bucket, key);
-                target.Suffix = ReserveSuffix(baseKey, after: target.Suffix.Value);
+                target.Suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: target.Suffix.Value);
                 if (target.Suffix > MaxSuffix)
                 {
                     throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
@@ -273,22 +274,6 @@ public sealed class S3Exporter : IExporter, IDisposable
             throw new S3ExportException(
                 $"Could not write {eventCount} events to s3://{_settings.Bucket}/{key}: {reason.Text}.", _settings.Bucket, key, reason, exception);
         }
-    }
-
-    /// <summary>
-    /// The suffix to try first for <paramref name="baseKey"/>: 0 for a name this exporter has not used, else the next one,
-    /// so that two flushes in one second do not even ask S3 about a name this process already took.
-    /// </summary>
-    private int ReserveSuffix(string baseKey, int after = -1)
-    {
-        if (_nextSuffix.Count >= MaxRememberedNames && !_nextSuffix.ContainsKey(baseKey))
-        {
-            _nextSuffix.Clear(); // names of past seconds; S3's conditional write still guards against reuse
-        }
-
-        int suffix = Math.Max(_nextSuffix.GetValueOrDefault(baseKey), after + 1);
-        _nextSuffix[baseKey] = suffix + 1;
-        return suffix;
     }
 
     private string Endpoint() =>

@@ -89,7 +89,10 @@ public sealed class S3ExporterFailureTests
         string accessKey = mistake == "unknown key id" ? "UNKNOWNACCESSKEY0001" : Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")!;
         using AmazonS3Client s3 = server.CreateClient(new BasicAWSCredentials(accessKey, WrongSecret));
         var logger = new FakeLogger();
-        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = "creds", Filename = "b.{{ .Format}}" }, s3, logger: logger);
+        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = "creds", Filename = "b.{{ .Format}}" }, s3, logger: logger)
+        {
+            Reservations = new KeyReservations(), // the exact key is asserted: not "b-1.json" after the other case
+        };
 
         var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
 

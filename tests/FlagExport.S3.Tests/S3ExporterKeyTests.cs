@@ -60,13 +60,13 @@ public sealed class S3ExporterKeyTests
     [Fact]
     public async Task ExportAsync_AnotherWriterTookTheName_ServerRefusesTheOverwriteAndTheNextNameIsUsed()
     {
-        // Two exporters stand for two processes: the second knows nothing of the first's name, only S3's If-None-Match does.
+        // Two exporters with their own name memories stand for two processes: only S3's If-None-Match stops the overwrite.
         S3TestServer server = await S3TestServer.RequireAsync();
-        using AmazonS3Client s3 = server.CreateClient();
+        using var s3 = new FaultyS3Client(server.ClientConfig());
         string prefix = S3TestServer.NewPrefix("other-writer");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "batch.{{ .Format}}" };
-        using var first = new S3Exporter(options, s3);
-        using var second = new S3Exporter(options, s3);
+        using var first = new S3Exporter(options, s3) { Reservations = new KeyReservations() };
+        using var second = new S3Exporter(options, s3) { Reservations = new KeyReservations() };
 
         await first.ExportAsync(TestEvents.Create(2, "first"), TestContext.Current.CancellationToken);
         await second.ExportAsync(TestEvents.Create(2, "second"), TestContext.Current.CancellationToken);
@@ -76,6 +76,25 @@ public sealed class S3ExporterKeyTests
         Assert.Contains("first-", Encoding.UTF8.GetString((await S3Read.GetAsync(s3, server.Bucket, $"{prefix}batch.json")).Body));
         Assert.Contains("second-", Encoding.UTF8.GetString((await S3Read.GetAsync(s3, server.Bucket, $"{prefix}batch-1.json")).Body));
         Assert.Contains("third-", Encoding.UTF8.GetString((await S3Read.GetAsync(s3, server.Bucket, $"{prefix}batch-2.json")).Body));
+        Assert.Equal(4, s3.PutCalls); // first; second refused (412) then -1; third straight to -2, remembered
+    }
+
+    [Fact]
+    public async Task ExportAsync_TwoExportersOfOneProcessSameName_PickDifferentNamesWithoutAsking()
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using var s3 = new FaultyS3Client(server.ClientConfig());
+        string prefix = S3TestServer.NewPrefix("same-process");
+        var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "batch.{{ .Format}}" };
+        var names = new KeyReservations();
+        using var feature = new S3Exporter(options, s3) { Reservations = names };
+        using var other = new S3Exporter(options, s3) { Reservations = names };
+
+        await feature.ExportAsync(TestEvents.Create(2, "a"), TestContext.Current.CancellationToken);
+        await other.ExportAsync(TestEvents.Create(2, "b"), TestContext.Current.CancellationToken);
+
+        Assert.Equal([$"{prefix}batch-1.json", $"{prefix}batch.json"], await S3Read.KeysAsync(s3, server.Bucket, prefix));
+        Assert.Equal(2, s3.PutCalls);
     }
 
     [Fact]
