@@ -82,9 +82,15 @@ internal sealed class FaultyS3Client(AmazonS3Config config) : AmazonS3Client(con
         }
     }
 
-    public override Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)
+    /// <summary>CompleteMultipartUpload call numbers (1-based) that throw after the object was assembled.</summary>
+    public HashSet<int> LoseCompleteAnswer { get; } = [];
+
+    public override async Task<CompleteMultipartUploadResponse> CompleteMultipartUploadAsync(CompleteMultipartUploadRequest request, CancellationToken cancellationToken = default)
     {
-        _ = Interlocked.Increment(ref _completeCalls);
-        return base.CompleteMultipartUploadAsync(request, cancellationToken);
+        int call = Interlocked.Increment(ref _completeCalls);
+        CompleteMultipartUploadResponse response = await base.CompleteMultipartUploadAsync(request, cancellationToken);
+        return LoseCompleteAnswer.Contains(call)
+            ? throw new HttpRequestException("injected: connection reset after the upload was completed")
+            : response;
     }
 }

@@ -64,6 +64,27 @@ public sealed class S3ExporterMultipartTests
     }
 
     [Fact]
+    public async Task ExportAsync_RetryAfterTheCompleteAnswerWasLost_DoesNotWriteTheObjectTwice()
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using var s3 = new FaultyS3Client(server.ClientConfig()) { LoseCompleteAnswer = { 1 } };
+        string prefix = S3TestServer.NewPrefix("multipart-lost");
+        var options = new S3ExporterOptions
+        {
+            Bucket = server.Bucket, S3Path = prefix, MultipartThreshold = S3ExporterOptions.MinMultipartPartSize, MultipartPartSize = S3ExporterOptions.MinMultipartPartSize,
+        };
+        using var exporter = new S3Exporter(options, s3);
+        FeatureEvent[] events = TestEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
+
+        _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(events, TestContext.Current.CancellationToken));
+        await exporter.ExportAsync(events, TestContext.Current.CancellationToken); // the pipeline's retry
+
+        S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
+        Assert.Equal(1, s3.CompleteCalls); // the retry found its own object (write id) instead of uploading it again
+        Assert.Equal(SHA256.HashData(await TestEvents.LocalBytesAsync(options, events)), SHA256.HashData((await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body));
+    }
+
+    [Fact]
     public async Task ExportAsync_MultipartOntoATakenName_KeepsTheExistingObject()
     {
         S3TestServer server = await S3TestServer.RequireAsync();

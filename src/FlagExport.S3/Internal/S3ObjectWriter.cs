@@ -203,6 +203,11 @@ internal sealed class S3ObjectWriter
                 new AbortMultipartUploadRequest { BucketName = _settings.Bucket, Key = key, UploadId = uploadId }, timeout.Token).ConfigureAwait(false);
             _logger.MultipartAborted(_settings.Bucket, key, uploadId);
         }
+        catch (AmazonS3Exception exception) when (exception.ErrorCode == "NoSuchUpload")
+        {
+            // Gone already: completed after all (its answer was lost) or aborted by the server; nothing lingers.
+            _logger.MultipartAborted(_settings.Bucket, key, uploadId);
+        }
 #pragma warning disable CA1031 // The upload's own failure is what the caller must see; a failed abort is logged.
         catch (Exception exception)
 #pragma warning restore CA1031
