@@ -73,6 +73,19 @@ public sealed class AddS3ExporterTests
         Assert.StartsWith("FlagExport:Exporters:s3:Compression 'zstd' cannot be used with Format 'Parquet'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AddS3Exporter_SameNameTwice_IsRefusedBeforeRegisteringAnything()
+    {
+        var services = new ServiceCollection();
+        FlagExportBuilder export = services.AddFlagExport().AddS3Exporter("s3");
+        int registrations = services.Count;
+
+        var error = Assert.Throws<ArgumentException>(() => export.AddS3Exporter("s3"));
+
+        Assert.Contains("already registered", error.Message, StringComparison.Ordinal);
+        Assert.Equal(registrations, services.Count);
+    }
+
     private static HostApplicationBuilder CreateBuilder(Dictionary<string, string?> configuration)
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
