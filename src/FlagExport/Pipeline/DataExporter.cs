@@ -50,6 +50,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     // MaxBufferedEvents exactly and sees the ClosedBit set by shutdown, so no event is accepted after the drain target is taken.
     private long _state;
     private long _droppedBufferFull;
+    private long _refusedAfterStop;
     private int _dropEpisode;  // 1 from the first drop until the worker sees the buffer has room again
     private int _sizeTriggerArmed = 1;
     private int _wakeReasons;
@@ -118,7 +119,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _retryPolicy = new ExportRetryPolicy(_timeProvider, jitterSample);
         _batch = new List<ExportableEvent>(Math.Min(_maxBatch, 16_384));
-        _metrics = new PipelineMetrics(Name, meterFactory, () => Sequence, () => DroppedCount, () => NotWrittenCount, () => BufferedCount);
+        _metrics = new PipelineMetrics(Name, meterFactory, () => Sequence, () => DroppedCount, () => NotWrittenCount, () => RefusedAfterStopCount, () => BufferedCount);
 
         // Timers and the worker must not capture the creator's ExecutionContext (AsyncLocals, the current Activity).
         TimeSpan interval = options.FlushInterval;
@@ -157,6 +158,9 @@ public sealed partial class DataExporter : IAsyncDisposable
     /// <summary>How many events were refused because the buffer was full.</summary>
     internal long DroppedCount => Volatile.Read(ref _droppedBufferFull);
 
+    /// <summary>How many events were refused because the pipeline had stopped accepting them.</summary>
+    internal long RefusedAfterStopCount => Volatile.Read(ref _refusedAfterStop);
+
     /// <summary>How many events the shutdown could not write before its deadline.</summary>
     internal long NotWrittenCount => Volatile.Read(ref _notWritten);
 
@@ -181,7 +185,8 @@ public sealed partial class DataExporter : IAsyncDisposable
         {
             if (state < 0)
             {
-                return false; // ClosedBit: shutting down.
+                OnRefusedAfterStop(); // ClosedBit: shutting down.
+                return false;
             }
 
             // A stale _retired only makes the bound stricter for a moment; it never lets the buffer exceed it.
@@ -312,6 +317,15 @@ public sealed partial class DataExporter : IAsyncDisposable
         catch (ObjectDisposedException)
         {
             // Disposal finished first: nothing is left to cancel.
+        }
+    }
+
+    private void OnRefusedAfterStop()
+    {
+        // Counted, and logged once: the worker is gone, so the first refusal logs on the caller's thread.
+        if (Interlocked.Increment(ref _refusedAfterStop) == 1)
+        {
+            _logger.AddedAfterStop(Name);
         }
     }
 

@@ -31,6 +31,9 @@ internal static partial class Log
 
         /// <summary>The worker failed unexpectedly (a bug).</summary>
         internal const int WorkerFailed = 7;
+
+        /// <summary>An event was added after the pipeline stopped accepting them.</summary>
+        internal const int AddedAfterStop = 8;
     }
 
     [LoggerMessage(EventId = Ids.ExportFailed, EventName = "ExportFailed", Level = LogLevel.Warning,
@@ -60,4 +63,8 @@ internal static partial class Log
     [LoggerMessage(EventId = Ids.WorkerFailed, EventName = "WorkerFailed", Level = LogLevel.Critical,
         Message = "The worker of exporter '{ExporterName}' failed; buffered events will not be exported.")]
     internal static partial void WorkerFailed(this ILogger logger, Exception exception, string exporterName);
+
+    [LoggerMessage(EventId = Ids.AddedAfterStop, EventName = "AddedAfterStop", Level = LogLevel.Warning,
+        Message = "Exporter '{ExporterName}' has stopped and refuses new events; they are counted as dropped (reason 'closed'). Stop the services that add events before FlagExport's, e.g. register AddFlagExport first.")]
+    internal static partial void AddedAfterStop(this ILogger logger, string exporterName);
 }

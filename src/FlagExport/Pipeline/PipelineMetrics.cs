@@ -36,6 +36,7 @@ internal sealed class PipelineMetrics : IDisposable
     private readonly KeyValuePair<string, object?>[] _bufferFullTags;
     private readonly KeyValuePair<string, object?>[] _exporterTags;
     private readonly KeyValuePair<string, object?>[] _shutdownTags;
+    private readonly KeyValuePair<string, object?>[] _closedTags;
     private readonly Counter<long> _exported;
     private readonly Counter<long> _flushes;
     private readonly Counter<long> _failures;
@@ -48,13 +49,16 @@ internal sealed class PipelineMetrics : IDisposable
     /// <param name="added">Reads the number of events accepted so far.</param>
     /// <param name="droppedBufferFull">Reads the number of events dropped because the buffer was full.</param>
     /// <param name="notWritten">Reads the number of events the shutdown could not write.</param>
+    /// <param name="refusedAfterStop">Reads the number of events refused because the pipeline had stopped.</param>
     /// <param name="buffered">Reads the number of events held now.</param>
-    internal PipelineMetrics(string exporterName, IMeterFactory? meterFactory, Func<long> added, Func<long> droppedBufferFull, Func<long> notWritten, Func<long> buffered)
+    internal PipelineMetrics(
+        string exporterName, IMeterFactory? meterFactory, Func<long> added, Func<long> droppedBufferFull, Func<long> notWritten, Func<long> refusedAfterStop, Func<long> buffered)
     {
         _exporterTag = new(ExporterTag, exporterName);
         _exporterTags = [_exporterTag];
         _bufferFullTags = [_exporterTag, new(ReasonTag, "buffer_full")];
         _shutdownTags = [_exporterTag, new(ReasonTag, "shutdown")];
+        _closedTags = [_exporterTag, new(ReasonTag, "closed")];
 
         // A meter per pipeline (the factory caches by name and tags) so that each pipeline owns its observable callbacks.
         var options = new MeterOptions(MeterName) { Tags = _exporterTags };
@@ -63,9 +67,9 @@ internal sealed class PipelineMetrics : IDisposable
         _ = meter.CreateObservableCounter(EventsAddedName, () => new Measurement<long>(added(), _exporterTags), "{event}", "Events accepted by Add.");
         _ = meter.CreateObservableCounter(
             EventsDroppedName,
-            () => (Measurement<long>[])[new(droppedBufferFull(), _bufferFullTags), new(notWritten(), _shutdownTags)],
+            () => (Measurement<long>[])[new(droppedBufferFull(), _bufferFullTags), new(notWritten(), _shutdownTags), new(refusedAfterStop(), _closedTags)],
             "{event}",
-            "Events dropped: refused because the buffer was full, or not written by the shutdown deadline.");
+            "Events dropped: refused because the buffer was full or the pipeline had stopped, or not written by the shutdown deadline.");
         _ = meter.CreateObservableUpDownCounter(EventsBufferedName, () => new Measurement<long>(buffered(), _exporterTags), "{event}", "Events held in memory now.");
         _exported = meter.CreateCounter<long>(EventsExportedName, "{event}", "Events written by the exporter.");
         _flushes = meter.CreateCounter<long>(FlushesName, "{flush}", "Successful exports (one per batch).");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Tests.Pipeline;
@@ -49,6 +50,21 @@ public sealed class DataExporterRegressionTests
 
         Assert.Equal([0L, 1, 2], held.Select(e => e.CreationDate));
         Assert.Equal(3, pipeline.NotWrittenCount);
+    }
+
+    [Fact]
+    public async Task Add_AfterDispose_IsRefusedCountedAndLoggedOnce()
+    {
+        var logger = new FakeLogger();
+        var pipeline = new DataExporter(new InMemoryExporter(), new DataExporterOptions(), new FakeTimeProvider(), logger);
+        await pipeline.DisposeAsync();
+
+        Assert.False(pipeline.Add(TestEvents.Feature(1)));
+        Assert.False(pipeline.Add(TestEvents.Feature(2)));
+
+        Assert.Equal(2, pipeline.RefusedAfterStopCount);
+        FakeLogRecord warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "AddedAfterStop");
+        Assert.Contains("refuses new events", warning.Message, StringComparison.Ordinal);
     }
 
     [Theory]
