@@ -1,0 +1,49 @@
+using System.Net;
+
+namespace FlagExport.S3;
+
+/// <summary>
+/// An S3 request of the <see cref="S3Exporter"/> failed: an upload, or the bucket check at start-up. The message says
+/// which bucket, which key and why, in words (no such bucket, access denied, wrong credentials, connection refused…);
+/// the S3 SDK's exception is the <see cref="Exception.InnerException"/>.
+/// </summary>
+public sealed class S3ExportException : Exception
+{
+    /// <summary>Creates an exception with a default message.</summary>
+    public S3ExportException()
+    {
+    }
+
+    /// <summary>Creates an exception with <paramref name="message"/>.</summary>
+    public S3ExportException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with <paramref name="message"/> caused by <paramref name="innerException"/>.</summary>
+    public S3ExportException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    internal S3ExportException(string message, string bucket, string? key, S3FailureReason reason, Exception innerException)
+        : base(message, innerException)
+    {
+        Bucket = bucket;
+        Key = key;
+        ErrorCode = reason.ErrorCode;
+        StatusCode = reason.StatusCode;
+    }
+
+    /// <summary>The bucket of the failed request.</summary>
+    public string? Bucket { get; }
+
+    /// <summary>The object key of the failed upload, or <see langword="null"/> for a bucket check.</summary>
+    public string? Key { get; }
+
+    /// <summary>The S3 error code, such as <c>NoSuchBucket</c> or <c>AccessDenied</c>, or <see langword="null"/> when S3 did not answer.</summary>
+    public string? ErrorCode { get; }
+
+    /// <summary>The HTTP status S3 answered with, or <see langword="null"/> when it did not answer (network failure).</summary>
+    public HttpStatusCode? StatusCode { get; }
+}

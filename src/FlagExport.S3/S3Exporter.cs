@@ -1,0 +1,281 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using FlagExport.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlagExport.S3;
+
+/// <summary>
+/// Writes each batch as a new object in an S3 bucket (Amazon S3 or any S3-compatible store), as JSON lines, CSV or
+/// Parquet, optionally gzip- or zstd-compressed: the .NET counterpart of go-feature-flag's S3 exporter.
+/// </summary>
+/// <remarks>
+/// <para>The key of each object is <see cref="S3ExporterOptions.S3Path"/> and the rendered
+/// <see cref="ExportFileOptions.Filename"/> joined by one <c>/</c>. When <c>S3Path</c> holds date fields, the batch is
+/// split by each event's creation hour (UTC) and every partition gets its own object.</para>
+/// <para>A batch is encoded into a pooled in-memory buffer and uploaded from there (no temporary file): one PutObject
+/// up to <see cref="S3ExporterOptions.MultipartThreshold"/>, a multipart upload above it, with parts sent concurrently
+/// and the upload aborted on failure.</para>
+/// <para>No object is ever replaced. Names given out in this process are remembered, so two flushes in the same
+/// second get <c>name.json</c> and <c>name-1.json</c> (as with the file exporter) without asking S3. Each upload also
+/// carries <c>If-None-Match: *</c> (see <see cref="S3ExporterOptions.ConditionalWrites"/>), and a multipart upload first
+/// checks that its key is free: when another process took the name, the next free one is used.</para>
+/// <para>A failed upload throws an <see cref="S3ExportException"/> (after logging bucket, key and reason), so the
+/// pipeline keeps the batch and retries it. A retry of the same batch writes only the partitions not yet written, under
+/// the same keys; an object whose upload succeeded but whose answer was lost is recognised by its write id (user
+/// metadata <c>flagexport-write-id</c>) and not written twice.</para>
+/// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
+/// </remarks>
+public sealed class S3Exporter : IExporter, IDisposable
+{
+    private const int MaxSuffix = AtomicFile.MaxSuffix;
+
+    private readonly IAmazonS3 _s3;
+    private readonly bool _ownsClient;
+    private readonly S3ExportSettings _settings;
+    private readonly ExportFileFormatter _formatter;
+    private readonly S3ObjectWriter _writer;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // Used only under _gate.
+    private PendingBatch? _pending;  // the batch whose last export failed, with what was already written
+    private int _lastBatchBytes = 64 * 1024;
+
+    /// <summary>Creates an exporter, checking every option. Makes no request: see <see cref="VerifyBucketAsync"/>.</summary>
+    /// <param name="options">Where and how to write.</param>
+    /// <param name="s3Client">
+    /// The S3 client to use, not disposed by the exporter. When null, the exporter builds one from
+    /// <paramref name="options"/> and the standard AWS sources (environment, profile, instance role) and disposes it.
+    /// </param>
+    /// <param name="eventType">The kind of events this exporter receives; CSV templates are checked against its fields.</param>
+    /// <param name="timeProvider">The clock for <c>{{ .Timestamp}}</c>. The default is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Receives upload failures (bucket, key, reason). The default is no logging.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public S3Exporter(
+        S3ExporterOptions options,
+        IAmazonS3? s3Client = null,
+        EventType eventType = EventType.Feature,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null)
+    {
+        (_formatter, _settings) = Check(options, eventType);
+        _ownsClient = s3Client is null;
+        _s3 = s3Client ?? S3ClientFactory.Create(options);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _writer = new S3ObjectWriter(_s3, _settings, _logger);
+    }
+
+    /// <summary>Checks every option, as the constructor does, without building a client.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    internal static (ExportFileFormatter Formatter, S3ExportSettings Settings) Check(S3ExporterOptions options, EventType eventType)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var formatter = ExportFileFormatter.Create(options, eventType);
+        var settings = S3ExportSettings.Create(options, formatter.Format);
+        S3ClientFactory.ValidateEndpoint(options);
+        _ = S3ClientFactory.ParseChecksumCalculation(options.RequestChecksumCalculation);
+        return (formatter, settings);
+    }
+
+    /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
+    internal KeyReservations Reservations { get; set; } = KeyReservations.Shared;
+
+    /// <summary>The bucket the objects are written to.</summary>
+    public string Bucket => _settings.Bucket;
+
+    /// <summary>
+    /// Creates an exporter and, when <see cref="S3ExporterOptions.VerifyBucketOnStart"/> is set, checks the bucket
+    /// with <see cref="VerifyBucketAsync"/> before returning it.
+    /// </summary>
+    /// <param name="options">Where and how to write.</param>
+    /// <param name="s3Client">The S3 client to use, not disposed by the exporter; when null, the exporter builds and owns one.</param>
+    /// <param name="eventType">The kind of events this exporter receives.</param>
+    /// <param name="timeProvider">The clock for <c>{{ .Timestamp}}</c>. The default is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Receives upload failures and the result of the check. The default is no logging.</param>
+    /// <param name="cancellationToken">Cancels the bucket check.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    /// <exception cref="S3ExportException">The bucket check failed: missing bucket, wrong credentials, unreachable endpoint.</exception>
+    public static async Task<S3Exporter> CreateAsync(
+        S3ExporterOptions options,
+        IAmazonS3? s3Client = null,
+        EventType eventType = EventType.Feature,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null,
+        CancellationToken cancellationToken = default)
+    {
+        var exporter = new S3Exporter(options, s3Client, eventType, timeProvider, logger);
+        if (options.VerifyBucketOnStart)
+        {
+            try
+            {
+                await exporter.VerifyBucketAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                exporter.Dispose();
+                throw;
+            }
+        }
+
+        return exporter;
+    }
+
+    /// <summary>
+    /// Checks with a HeadBucket request that the bucket exists and that the credentials may access it.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="S3ExportException">
+    /// The bucket does not exist, the credentials are wrong or lack permission, or the endpoint cannot be reached;
+    /// the message says which.
+    /// </exception>
+    public async Task VerifyBucketAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            _ = await _s3.HeadBucketAsync(new HeadBucketRequest { BucketName = _settings.Bucket }, cancellationToken).ConfigureAwait(false);
+            _logger.BucketVerified(_settings.Bucket);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var reason = S3FailureReason.Describe(exception, isBucketCheck: true);
+            _logger.BucketCheckFailed(_settings.Bucket, reason.Text);
+            throw new S3ExportException(
+                $"S3 bucket '{_settings.Bucket}' at {Endpoint()} cannot be used: {reason.Text}.", _settings.Bucket, key: null, reason, exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="S3ExportException">An upload failed; the message names the bucket, the key and the reason.</exception>
+    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A retry of the batch that failed last time continues it: same flush time, same names, same write ids.
+            PendingBatch batch = _pending is { } pending && pending.IsSameBatch(events)
+                ? pending
+                : new PendingBatch(_timeProvider.GetUtcNow());
+            _pending = null;
+            try
+            {
+                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in BatchPartitioner.Partition(_settings, events))
+                {
+                    PendingObject target = batch.ObjectFor(prefix);
+                    if (!target.Written)
+                    {
+                        await WriteObjectAsync(prefix, partition, batch.FlushTime, target, cancellationToken).ConfigureAwait(false);
+                        target.Written = true;
+                    }
+                }
+            }
+            catch
+            {
+                batch.Remember(events);
+                _pending = batch;
+                throw;
+            }
+        }
+        finally
+        {
+            _ = _gate.Release();
+        }
+    }
+
+    /// <summary>Disposes the S3 client if the exporter built it.</summary>
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _s3.Dispose();
+        }
+
+        _gate.Dispose();
+    }
+
+    private async Task WriteObjectAsync(
+        string prefix, IReadOnlyList<ExportableEvent> events, DateTimeOffset flushTime, PendingObject target, CancellationToken cancellationToken)
+    {
+        using var encoded = new PooledBufferWriter(_lastBatchBytes);
+        await _formatter.EncodeAsync(events, encoded, cancellationToken).ConfigureAwait(false);
+        _lastBatchBytes = encoded.WrittenCount;
+
+        PooledBufferWriter? compressed = null;
+        try
+        {
+            ReadOnlyMemory<byte> body = encoded.WrittenMemory;
+            if (_settings.Compression != PayloadCompression.None)
+            {
+                compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
+                _settings.Compression.Compress(encoded.WrittenSpan, compressed);
+                body = compressed.WrittenMemory;
+                encoded.Dispose(); // back to the pool before the upload, which may take a while; disposing again is a no-op
+            }
+
+            target.FileName ??= _formatter.RenderFilename(flushTime);
+            string baseKey = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), 0);
+            target.Suffix ??= Reservations.Reserve(_settings.Bucket, baseKey);
+            while (true)
+            {
+                string key = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), target.Suffix.Value);
+                (UploadOutcome outcome, int parts) = await UploadAsync(key, body, events.Count, target.WriteId, cancellationToken).ConfigureAwait(false);
+                if (outcome == UploadOutcome.Written)
+                {
+                    _logger.ObjectWritten(_settings.Bucket, key, events.Count, body.Length, parts);
+                    return;
+                }
+
+                // The key exists: our own earlier attempt (its answer lost), or another writer's object.
+                if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == target.WriteId)
+                {
+                    _logger.AlreadyWritten(_settings.Bucket, key);
+                    return;
+                }
+
+                _logger.KeyTaken(_settings.Bucket, key);
+                target.Suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: target.Suffix.Value);
+                if (target.Suffix > MaxSuffix)
+                {
+                    throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
+                }
+            }
+        }
+        finally
+        {
+            compressed?.Dispose();
+        }
+    }
+
+    private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
+        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            var reason = S3FailureReason.Describe(exception);
+            _logger.UploadFailed(_settings.Bucket, key, eventCount, reason.Text);
+            if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new S3ExportException(
+                $"Could not write {eventCount} events to s3://{_settings.Bucket}/{key}: {reason.Text}.", _settings.Bucket, key, reason, exception);
+        }
+    }
+
+    private string Endpoint() =>
+        _s3.Config.ServiceURL ?? (_s3.Config.RegionEndpoint is { } region ? $"Amazon S3 {region.SystemName}" : "Amazon S3");
+}
