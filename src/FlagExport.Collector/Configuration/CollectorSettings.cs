@@ -1,4 +1,7 @@
 using System.Globalization;
+using Amazon.Runtime;
+using Amazon.S3;
+using FlagExport.S3;
 using Microsoft.Extensions.Configuration;
 
 namespace FlagExport.Collector.Configuration;
@@ -30,6 +33,11 @@ internal sealed class CollectorSettings
 
     private static readonly string[] FileKeys =
         ["kind", "outputDir", "format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType"];
+
+    private static readonly string[] S3Keys =
+        ["kind", "bucket", "path", "format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType",
+         "serviceUrl", "forcePathStyle", "region", "storageClass", "compression", "requestChecksumCalculation", "serverSideEncryption",
+         "sseKmsKeyId", "tags", "multipartThreshold", "multipartPartSize", "multipartConcurrency", "verifyBucketOnStart", "conditionalWrites"];
 
     // Keys that would carry secrets: refused wherever they appear in an exporter, with a pointer to the AWS sources.
     private static readonly string[] CredentialKeys =
@@ -145,6 +153,9 @@ internal sealed class CollectorSettings
             case "FILE":
                 validKeys = FileKeys;
                 break;
+            case "S3":
+                validKeys = S3Keys;
+                break;
             case null or "":
                 errors.Add($"{path}.kind: is required; valid values are {ExporterKinds}.");
                 return null;
@@ -168,7 +179,9 @@ internal sealed class CollectorSettings
 
         PipelineSettings pipeline = ReadPipeline(section, path, errors);
         string name = $"exporter-{number.ToString(CultureInfo.InvariantCulture)}";
-        ExporterSpec? spec = ReadFile(section, path, name, pipeline, errors);
+        ExporterSpec spec = validKeys == S3Keys
+            ? ReadS3(section, path, name, pipeline, errors)
+            : ReadFile(section, path, name, pipeline, errors);
         return errors.Count > before ? null : spec;
     }
 
@@ -188,6 +201,90 @@ internal sealed class CollectorSettings
         return new FileExporterSpec { Name = name, Path = path, Pipeline = pipeline, Options = options };
     }
 
+    private static S3ExporterSpec ReadS3(IConfigurationSection section, string path, string name, PipelineSettings pipeline, List<string> errors)
+    {
+        var options = new S3ExporterOptions
+        {
+            Bucket = section["bucket"] ?? "",
+            S3Path = section["path"],
+            Region = section["region"],
+            StorageClass = section["storageClass"],
+            Compression = section["compression"] ?? "none",
+            RequestChecksumCalculation = section["requestChecksumCalculation"],
+            ServerSideEncryption = section["serverSideEncryption"],
+            SseKmsKeyId = section["sseKmsKeyId"],
+        };
+        ReadFileOptions(section, options);
+
+        if (section["serviceUrl"] is { } url)
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out Uri? serviceUrl))
+            {
+                options.ServiceUrl = serviceUrl;
+            }
+            else
+            {
+                errors.Add($"{path}.serviceUrl: '{url}' is not an absolute URL such as http://127.0.0.1:7480.");
+            }
+        }
+
+        options.ForcePathStyle = ReadBoolean(section, "forcePathStyle", path, errors);
+        options.VerifyBucketOnStart = ReadBoolean(section, "verifyBucketOnStart", path, errors) ?? options.VerifyBucketOnStart;
+        options.ConditionalWrites = ReadBoolean(section, "conditionalWrites", path, errors) ?? options.ConditionalWrites;
+        options.MultipartThreshold = ReadInteger(section, "multipartThreshold", path, errors) ?? options.MultipartThreshold;
+        options.MultipartPartSize = ReadInteger(section, "multipartPartSize", path, errors) ?? options.MultipartPartSize;
+        options.MultipartConcurrency = (int)Math.Clamp(ReadInteger(section, "multipartConcurrency", path, errors) ?? options.MultipartConcurrency, int.MinValue, int.MaxValue);
+        foreach (IConfigurationSection tag in section.GetSection("tags").GetChildren())
+        {
+            options.Tags[tag.Key] = tag.Value ?? "";
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Bucket))
+        {
+            errors.Add($"{path}.bucket: is required for kind 's3': the name of the bucket to write to.");
+        }
+        else
+        {
+            // A client with no credentials and a loopback endpoint, only so that the exporter checks the options; no request is made.
+            using var client = new AmazonS3Client(new AnonymousAWSCredentials(), new AmazonS3Config { ServiceURL = "http://127.0.0.1", AuthenticationRegion = "us-east-1" });
+            Check(path, errors, () => new S3Exporter(options, client, pipeline.EventType).Dispose());
+        }
+
+        return new S3ExporterSpec { Name = name, Path = path, Pipeline = pipeline, Options = options };
+    }
+
+    private static bool? ReadBoolean(IConfigurationSection section, string key, string path, List<string> errors)
+    {
+        if (section[key] is not { } text)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(text, out bool value))
+        {
+            return value;
+        }
+
+        errors.Add($"{path}.{key}: must be true or false; got '{text}'.");
+        return null;
+    }
+
+    private static long? ReadInteger(IConfigurationSection section, string key, string path, List<string> errors)
+    {
+        if (section[key] is not { } text)
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        {
+            return value;
+        }
+
+        errors.Add($"{path}.{key}: must be a whole number; got '{text}'.");
+        return null;
+    }
+
     /// <summary>Reads the options every file-writing kind shares, with the collector's default file name.</summary>
     private static void ReadFileOptions(IConfigurationSection section, ExportFileOptions options)
     {
@@ -197,7 +294,7 @@ internal sealed class CollectorSettings
         options.ParquetCompressionCodec = section["parquetCompressionCodec"] ?? ExportFileOptions.DefaultParquetCompressionCodec;
     }
 
-    private static string ExporterKinds => "file";
+    private static string ExporterKinds => "file, s3";
 
     private static PipelineSettings ReadPipeline(IConfigurationSection section, string path, List<string> errors)
     {

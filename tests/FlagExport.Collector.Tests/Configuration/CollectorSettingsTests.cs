@@ -68,6 +68,70 @@ public sealed class CollectorSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Yaml_S3Exporter_TakesTheRelayProxyKeysAndTheS3SettingsInCamelCase()
+    {
+        CollectorSettings settings = Read("""
+            exporters:
+              - kind: s3
+                bucket: my-bucket
+                path: flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/
+                format: parquet
+                parquetCompressionCodec: zstd
+                filename: "events-{{ .UUID}}.{{ .Format}}"
+                flushInterval: 10000
+                maxEventInMemory: 50000
+                eventType: tracking
+                serviceUrl: http://127.0.0.1:7480
+                forcePathStyle: true
+                region: eu-west-1
+                storageClass: STANDARD_IA
+                requestChecksumCalculation: WHEN_REQUIRED
+                serverSideEncryption: aws:kms
+                sseKmsKeyId: alias/flags
+                tags:
+                  team: growth
+                multipartThreshold: 33554432
+                multipartPartSize: 16777216
+                multipartConcurrency: 8
+                verifyBucketOnStart: true
+                conditionalWrites: false
+              - kind: s3
+                bucket: other
+                format: csv
+                compression: gzip
+            """);
+
+        var s3 = Assert.IsType<S3ExporterSpec>(settings.Exporters[0]);
+        var target = new FlagExport.S3.S3ExporterOptions();
+        s3.CopyTo(target);
+        Assert.Equal("my-bucket", target.Bucket);
+        Assert.Equal("flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/", target.S3Path);
+        Assert.Equal("parquet", target.Format);
+        Assert.Equal("zstd", target.ParquetCompressionCodec);
+        Assert.Equal("events-{{ .UUID}}.{{ .Format}}", target.Filename);
+        Assert.Equal(new Uri("http://127.0.0.1:7480"), target.ServiceUrl);
+        Assert.True(target.ForcePathStyle);
+        Assert.Equal("eu-west-1", target.Region);
+        Assert.Equal("STANDARD_IA", target.StorageClass);
+        Assert.Equal("WHEN_REQUIRED", target.RequestChecksumCalculation);
+        Assert.Equal("aws:kms", target.ServerSideEncryption);
+        Assert.Equal("alias/flags", target.SseKmsKeyId);
+        Assert.Equal("growth", target.Tags["team"]);
+        Assert.Equal(33_554_432, target.MultipartThreshold);
+        Assert.Equal(16_777_216, target.MultipartPartSize);
+        Assert.Equal(8, target.MultipartConcurrency);
+        Assert.True(target.VerifyBucketOnStart);
+        Assert.False(target.ConditionalWrites);
+        Assert.Equal(new PipelineSettings(TimeSpan.FromSeconds(10), 50_000, EventType.Tracking), s3.Pipeline);
+
+        var second = Assert.IsType<S3ExporterSpec>(settings.Exporters[1]);
+        Assert.Equal("gzip", second.Options.Compression);
+        Assert.Equal(CollectorSettings.DefaultFilename, second.Options.Filename);
+        Assert.Null(second.Options.ServiceUrl);
+        Assert.True(second.Options.ConditionalWrites);
+    }
+
+    [Fact]
     public void Yaml_SingleExporterKey_OfTheRelayProxy_IsRead()
     {
         CollectorSettings settings = Read("""
@@ -101,8 +165,8 @@ public sealed class CollectorSettingsTests : IDisposable
     {
         { "exporters:\n  - kind: file\n  - kind: file\n    format: xml\n",
           "exporters[1].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive)." },
-        { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file." },
-        { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file." },
+        { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3." },
+        { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3." },
         { "exporters:\n  - kind: file\n    flushInterval: -5\n",
           "exporters[0].flushInterval: must be a whole number of milliseconds between 1 and 4294967294; got '-5'." },
         { "exporters:\n  - kind: file\n    flushInterval: 1m\n",
@@ -121,6 +185,16 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  kind: file\n", "exporters: must be a list of exporters; found the key 'kind'." },
         { "apiKeys: my-key\n", "apiKeys: must be a list of keys; got a single value." },
         { "apiKeys:\n  - \"\"\n", "apiKeys[0]: must be a non-empty string." },
+        { "exporters:\n  - kind: s3\n    format: csv\n", "exporters[0].bucket: is required for kind 's3': the name of the bucket to write to." },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    format: xml\n", "exporters[0].format: 'xml' is not a valid format" },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    compression: rar\n", "exporters[0].compression: 'rar' is not valid; valid values are" },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    format: parquet\n    compression: gzip\n", "exporters[0].compression: " },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    forcePathStyle: yes\n", "exporters[0].forcePathStyle: must be true or false; got 'yes'." },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    serviceUrl: 127.0.0.1:7480\n", "exporters[0].serviceUrl: " },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    multipartConcurrency: 100\n", "exporters[0].multipartConcurrency: " },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    outputDir: ./x\n", "exporters[0].outputDir: is not a setting of a 's3' exporter; valid keys are kind, bucket, path," },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    secretAccessKey: abc\n", "exporters[0].secretAccessKey: credentials are never read from the configuration" },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    awsSessionToken: abc\n", "exporters[0].awsSessionToken: credentials are never read from the configuration" },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
     };
 
