@@ -20,9 +20,9 @@ public sealed class TestCollector : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private bool _stopped;
 
-    private TestCollector(IDictionary<string, string?> settings, string[] args)
+    private TestCollector(IDictionary<string, string?> settings, string[] args, bool fileExporters)
     {
-        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        var all = !fileExporters ? new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["exporters:0:kind"] = "file",
             ["exporters:0:outputDir"] = FeatureDir,
@@ -53,9 +53,13 @@ public sealed class TestCollector : IAsyncDisposable
 
     public string TrackingDir => _directory.Combine("tracking");
 
-    public static async Task<TestCollector> StartAsync(IDictionary<string, string?>? settings = null, params string[] args)
+    public static Task<TestCollector> StartAsync(IDictionary<string, string?>? settings = null, params string[] args) =>
+        StartAsync(settings, fileExporters: true, args);
+
+    /// <summary>Starts a collector; without <paramref name="fileExporters"/>, <paramref name="settings"/> alone configure the exporters.</summary>
+    public static async Task<TestCollector> StartAsync(IDictionary<string, string?>? settings, bool fileExporters, params string[] args)
     {
-        var collector = new TestCollector(settings ?? new Dictionary<string, string?>(), args);
+        var collector = new TestCollector(settings ?? new Dictionary<string, string?>(), args, fileExporters);
         await collector.App.StartAsync(TestContext.Current.CancellationToken);
         collector.Client = collector.App.GetTestClient();
         return collector;
