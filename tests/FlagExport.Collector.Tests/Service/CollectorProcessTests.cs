@@ -95,6 +95,32 @@ public sealed class CollectorProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Sigterm_DuringARequest_LetsItFinish_ThenFlushesIt()
+    {
+        // ASP.NET Core's request log tells when the request has reached the server, so the signal comes after it.
+        using CollectorProcess collector = CollectorProcess.Start(
+            _directory.Path,
+            ["--urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information" });
+        string address = await collector.WaitUntilListeningAsync();
+        var body = new TrickleContent("""{"events":[{"kind":"feature","key":"in-flight","value":1}]}""");
+        Task<HttpResponseMessage> request = _client.PostAsync(address + "/v1/data/collector", body, TestContext.Current.CancellationToken);
+        await body.FirstHalfSent;
+        await collector.WaitForOutputAsync("Request starting HTTP/1.1 POST");
+
+        collector.Signal("TERM");
+        await Task.Delay(500, TestContext.Current.CancellationToken); // the server is stopping: it must not accept new connections
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => new HttpClient().GetAsync(address + "/health", TestContext.Current.CancellationToken));
+        body.SendTheRest();
+
+        HttpResponseMessage response = await request;
+
+        Assert.Equal("""{"ingestedContentCount":1}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Contains("\"key\":\"in-flight\"", await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_directory.Combine("exports"))), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InvalidConfiguration_StopsStartUp_WithTheKeyAndANonZeroExitCode()
     {
         await File.WriteAllTextAsync(_directory.Combine("bad.yaml"), "exporters:\n  - kind: file\n    format: xml\n", TestContext.Current.CancellationToken);
@@ -107,6 +133,40 @@ public sealed class CollectorProcessTests : IDisposable
             "Invalid configuration:" + Environment.NewLine + "  exporters[0].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive).",
             collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("listening", collector.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A JSON body sent in two halves: the second only when the test says so.</summary>
+    private sealed class TrickleContent : HttpContent
+    {
+        private readonly byte[] _bytes;
+        private readonly TaskCompletionSource _firstHalfSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _sendTheRest = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TrickleContent(string json)
+        {
+            _bytes = Encoding.UTF8.GetBytes(json);
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        public Task FirstHalfSent => _firstHalfSent.Task;
+
+        public void SendTheRest() => _sendTheRest.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            int half = _bytes.Length / 2;
+            await stream.WriteAsync(_bytes.AsMemory(0, half));
+            await stream.FlushAsync();
+            _firstHalfSent.TrySetResult();
+            await _sendTheRest.Task;
+            await stream.WriteAsync(_bytes.AsMemory(half));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return true;
+        }
     }
 
     private Task<HttpResponseMessage> PostAsync(string address, string json) =>

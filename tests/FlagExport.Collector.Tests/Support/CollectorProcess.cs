@@ -102,6 +102,17 @@ public sealed partial class CollectorProcess : IDisposable
             : throw new InvalidOperationException($"The collector did not start listening. Output:{Environment.NewLine}{Output}");
     }
 
+    /// <summary>Waits until the output contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
     /// <summary>Sends a signal (<c>TERM</c>, <c>INT</c>) as an orchestrator or Ctrl+C does.</summary>
     public void Signal(string name)
     {
