@@ -53,6 +53,7 @@ internal static class CollectorApp
         _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys));
         _ = services.AddSingleton<CollectorMetrics>();
         _ = services.AddSingleton<CollectEndpoint>();
+        _ = services.AddRequestDecompression();
         _ = services.AddFlagExport(export =>
         {
             foreach (ExporterSpec exporter in settings.Exporters)
@@ -68,10 +69,12 @@ internal static class CollectorApp
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         InfoResponse info = CreateInfo(settings, startedAt);
 
+        // gzip, br and deflate bodies are decompressed on the fly; the size limit applies to the decompressed bytes.
+        _ = app.UseRequestDecompression();
         _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context));
         _ = app.MapGet("/health", context =>
-            context.Response.WriteAsJsonAsync(new HealthResponse(Initialized: true), CollectorJsonContext.Default.HealthResponse));
-        _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Default.InfoResponse));
+            context.Response.WriteAsJsonAsync(new HealthResponse(Initialized: true), CollectorJsonContext.Answers.HealthResponse));
+        _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Answers.InfoResponse));
         _ = app.MapPrometheusScrapingEndpoint("/metrics");
 
         _ = app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, settings));

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace FlagExport.Collector;
@@ -26,4 +28,17 @@ internal sealed record InfoExporter(string Name, string Kind, string Format, str
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(InfoResponse))]
-internal sealed partial class CollectorJsonContext : JsonSerializerContext;
+internal sealed partial class CollectorJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context the endpoints write with: as <see cref="JsonSerializerContext"/>'s default, but escaping only what JSON
+    /// requires, so that messages read as written (<c>'xml'</c>, not <c>\u0027xml\u0027</c>). The answers are
+    /// application/json, never embedded in HTML.
+    /// </summary>
+    public static CollectorJsonContext Answers { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

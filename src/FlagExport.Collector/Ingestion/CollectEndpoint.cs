@@ -8,12 +8,13 @@ using Microsoft.Extensions.Logging;
 namespace FlagExport.Collector.Ingestion;
 
 /// <summary>
-/// <c>POST /v1/data/collector</c>: checks the API key (401), the content type (415), the size (413) and the body (400),
-/// then hands every converted event to <see cref="IFlagEventSink"/>.
+/// <c>POST /v1/data/collector</c>: checks the API key (401), the content type and encoding (415), the size (413) and the
+/// body (400), then hands every converted event to <see cref="IFlagEventSink"/>.
 /// </summary>
 /// <remarks>
 /// Nothing reaches the exporters before the whole body has been read and checked, so a refused request changes nothing.
-/// The body is read into a pooled buffer up to the configured limit, whatever the Content-Length says.
+/// The body is read into a pooled buffer up to the configured limit, whatever the Content-Length says; for a compressed
+/// body the limit counts the decompressed bytes, so a small compressed body cannot expand past it.
 /// </remarks>
 internal sealed class CollectEndpoint(
     CollectorSettings settings,
@@ -45,6 +46,15 @@ internal sealed class CollectEndpoint(
             string given = string.IsNullOrEmpty(request.ContentType) ? "none" : $"'{request.ContentType}'";
             await RefuseAsync(context, StatusCodes.Status415UnsupportedMediaType,
                 $"The request body must be JSON with Content-Type: application/json; got {given}.").ConfigureAwait(false);
+            return;
+        }
+
+        // The decompression middleware removes the header of the encodings it decodes (gzip, br, deflate).
+        string? encoding = request.Headers.ContentEncoding;
+        if (!string.IsNullOrEmpty(encoding) && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            await RefuseAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                $"Content-Encoding '{encoding}' is not supported; send the body as is, or compressed with gzip, br or deflate.").ConfigureAwait(false);
             return;
         }
 
@@ -106,7 +116,7 @@ internal sealed class CollectEndpoint(
             }
 
             CollectResponse response = Apply(parsed);
-            await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Default.CollectResponse).ConfigureAwait(false);
+            await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
         }
         finally
         {
@@ -170,6 +180,6 @@ internal sealed class CollectEndpoint(
     {
         logger.RequestRefused(statusCode, message);
         context.Response.StatusCode = statusCode;
-        await context.Response.WriteAsJsonAsync(new ErrorResponse(message), CollectorJsonContext.Default.ErrorResponse).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(new ErrorResponse(message), CollectorJsonContext.Answers.ErrorResponse).ConfigureAwait(false);
     }
 }

@@ -188,6 +188,40 @@ public sealed class CollectEndpointTests
     }
 
     [Fact]
+    public async Task CompressedBodies_AreDecompressed_AndTheLimitCountsDecompressedBytes()
+    {
+        await using TestCollector collector = await TestCollector.StartAsync(new Dictionary<string, string?> { ["maxRequestBodySize"] = "4096" });
+
+        HttpResponseMessage gzip = await collector.Client.PostAsync("/v1/data/collector", Gzip(GoodRequest), TestContext.Current.CancellationToken);
+        HttpResponseMessage bomb = await collector.Client.PostAsync(
+            "/v1/data/collector", Gzip("""{"events":[{"key":" """ + new string(' ', 100_000) + "\"}]}"), TestContext.Current.CancellationToken);
+        var unknown = new ByteArrayContent(Encoding.UTF8.GetBytes(GoodRequest)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+        unknown.Headers.ContentEncoding.Add("compress");
+        HttpResponseMessage unsupported = await collector.Client.PostAsync("/v1/data/collector", unknown, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, gzip.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, bomb.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unsupported.StatusCode);
+        using JsonDocument error = JsonDocument.Parse(await unsupported.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.StartsWith("Content-Encoding 'compress' is not supported", error.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        await collector.StopAsync();
+        Assert.Equal(GoodLine, TestCollector.ReadAll(collector.FeatureDir));
+
+        static ByteArrayContent Gzip(string json)
+        {
+            using var compressed = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Optimal))
+            {
+                gzip.Write(Encoding.UTF8.GetBytes(json));
+            }
+
+            var content = new ByteArrayContent(compressed.ToArray()) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+            content.Headers.ContentEncoding.Add("gzip");
+            return content;
+        }
+    }
+
+    [Fact]
     public async Task TrackingEvents_WithoutATrackingExporter_AreReportedAsDropped()
     {
         await using TestCollector collector = await TestCollector.StartAsync(new Dictionary<string, string?> { ["exporters:1:eventType"] = "feature" });
