@@ -50,7 +50,7 @@ internal static class CollectorApp
 
         IServiceCollection services = builder.Services;
         _ = services.AddSingleton(settings);
-        _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys));
+        _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys, settings.AdminKeys));
         _ = services.AddSingleton<CollectorMetrics>();
         _ = services.AddSingleton<CollectEndpoint>();
         _ = services.AddRequestDecompression();

@@ -44,8 +44,17 @@ internal sealed partial class CollectorSettings
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. The default value is 5 MiB.</summary>
     public long MaxRequestBodySize { get; private init; } = DefaultMaxRequestBodySize;
 
-    /// <summary>The API keys a request may present; empty means no key is required.</summary>
+    /// <summary>
+    /// The API keys (<c>apiKeys</c> and <c>authorizedKeys.evaluation</c>) a request may present; empty means no key is
+    /// required.
+    /// </summary>
     public IReadOnlyList<string> ApiKeys { get; private init; } = [];
+
+    /// <summary>
+    /// The relay proxy's admin keys (<c>authorizedKeys.admin</c>): accepted too when keys are required, but, as in the
+    /// relay proxy, they alone do not make keys required.
+    /// </summary>
+    public IReadOnlyList<string> AdminKeys { get; private init; } = [];
 
     /// <summary>The exporters to register, in order.</summary>
     public IReadOnlyList<ExporterSpec> Exporters { get; private init; } = [];
@@ -70,6 +79,8 @@ internal sealed partial class CollectorSettings
         var keys = new List<string>();
         ReadKeys(configuration.GetSection("apiKeys"), "apiKeys", keys, errors);
         ReadKeys(configuration.GetSection("authorizedKeys:evaluation"), "authorizedKeys.evaluation", keys, errors);
+        var adminKeys = new List<string>();
+        ReadKeys(configuration.GetSection("authorizedKeys:admin"), "authorizedKeys.admin", adminKeys, errors);
 
         var exporters = new List<ExporterSpec>();
         IConfigurationSection single = configuration.GetSection("exporter");
@@ -107,7 +118,7 @@ internal sealed partial class CollectorSettings
             throw new CollectorConfigurationException(errors);
         }
 
-        return new CollectorSettings { MaxRequestBodySize = maxBody, ApiKeys = keys, Exporters = exporters, UsesDefaultExporter = useDefault };
+        return new CollectorSettings { MaxRequestBodySize = maxBody, ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault };
 
         void Add(ExporterSpec? spec)
         {

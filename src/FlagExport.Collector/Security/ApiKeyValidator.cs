@@ -22,12 +22,19 @@ internal sealed class ApiKeyValidator
 
     private readonly byte[][] _hashes;
 
-    /// <summary>Keeps the hashes of <paramref name="keys"/>.</summary>
-    public ApiKeyValidator(IEnumerable<string> keys) =>
-        _hashes = [.. keys.Select(key => SHA256.HashData(Encoding.UTF8.GetBytes(key)))];
+    /// <summary>Keeps the hashes of the keys.</summary>
+    /// <param name="keys">The keys that make a key required, and are accepted.</param>
+    /// <param name="adminKeys">Keys accepted too, which alone do not make a key required (the relay proxy's admin keys).</param>
+    public ApiKeyValidator(IEnumerable<string> keys, IEnumerable<string>? adminKeys = null)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        string[] required = [.. keys];
+        IsRequired = required.Length > 0;
+        _hashes = [.. required.Concat(adminKeys ?? []).Select(key => SHA256.HashData(Encoding.UTF8.GetBytes(key)))];
+    }
 
     /// <summary><see langword="true"/> when at least one key is configured, so requests must present one.</summary>
-    public bool IsRequired => _hashes.Length > 0;
+    public bool IsRequired { get; }
 
     /// <summary><see langword="true"/> when no key is required or the request presents a configured one.</summary>
     public bool IsAuthorized(HttpRequest request)

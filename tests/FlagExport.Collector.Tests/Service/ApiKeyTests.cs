@@ -12,6 +12,7 @@ public sealed class ApiKeyTests
     {
         ["apiKeys:0"] = "first-secret-key",
         ["authorizedKeys:evaluation:0"] = "second-secret-key",
+        ["authorizedKeys:admin:0"] = "admin-secret-key",
     };
 
     [Fact]
@@ -37,6 +38,7 @@ public sealed class ApiKeyTests
         { "bearer second-secret-key", null, HttpStatusCode.OK },
         { null, "first-secret-key", HttpStatusCode.OK },
         { null, "second-secret-key", HttpStatusCode.OK },
+        { "Bearer admin-secret-key", null, HttpStatusCode.OK },
 
         // As in the relay proxy, a present X-API-Key decides alone.
         { "Bearer first-secret-key", "wrong-key", HttpStatusCode.Unauthorized },
@@ -70,6 +72,16 @@ public sealed class ApiKeyTests
             await collector.StopAsync();
             Assert.Equal("", TestCollector.ReadAll(collector.FeatureDir));
         }
+    }
+
+    [Fact]
+    public async Task OnlyAdminKeys_DoNotMakeKeysRequired_AsInTheRelayProxy()
+    {
+        await using TestCollector collector = await TestCollector.StartAsync(new Dictionary<string, string?> { ["authorizedKeys:admin:0"] = "admin-secret-key" });
+
+        HttpResponseMessage response = await collector.PostAsync(Body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
