@@ -89,8 +89,8 @@ internal static class EventConverter
             UserKey = userKey,
             CreationDate = creationDate,
             Key = key,
-            EvaluationContext = evaluationContext ?? FlagObject.Empty,
-            TrackingEventDetails = details ?? FlagObject.Empty,
+            EvaluationContext = evaluationContext, // missing stays null, written as null, as the relay proxy does
+            TrackingEventDetails = details,
         };
         return true;
     }

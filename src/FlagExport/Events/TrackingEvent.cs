@@ -5,29 +5,32 @@ namespace FlagExport;
 /// </summary>
 public sealed class TrackingEvent : ExportableEvent
 {
-    private FlagObject _evaluationContext = FlagObject.Empty;
-    private FlagObject _trackingEventDetails = FlagObject.Empty;
+    private FlagObject? _evaluationContext;
+    private FlagObject? _trackingEventDetails;
 
     /// <summary>The kind written to the output. The default value is <c>tracking</c>.</summary>
     public override string Kind { get; init; } = "tracking";
 
-    /// <summary>The evaluation context of the call. The default value is an empty object.</summary>
-    public IReadOnlyDictionary<string, FlagValue> EvaluationContext
+    /// <summary>
+    /// The evaluation context of the call, or <see langword="null"/> (written as JSON <c>null</c>, as go-feature-flag
+    /// writes a missing map). The default value is <see langword="null"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, FlagValue>? EvaluationContext
     {
         get => _evaluationContext;
-        init => _evaluationContext = FlagObject.Create(value);
+        init => _evaluationContext = value is null ? null : FlagObject.Create(value);
     }
 
-    /// <summary>What was tracked. The default value is an empty object.</summary>
-    public IReadOnlyDictionary<string, FlagValue> TrackingEventDetails
+    /// <summary>What was tracked, or <see langword="null"/> (written as JSON <c>null</c>). The default value is <see langword="null"/>.</summary>
+    public IReadOnlyDictionary<string, FlagValue>? TrackingEventDetails
     {
         get => _trackingEventDetails;
-        init => _trackingEventDetails = FlagObject.Create(value);
+        init => _trackingEventDetails = value is null ? null : FlagObject.Create(value);
     }
 
-    internal FlagObject EvaluationContextObject => _evaluationContext;
+    internal FlagObject? EvaluationContextObject => _evaluationContext;
 
-    internal FlagObject TrackingEventDetailsObject => _trackingEventDetails;
+    internal FlagObject? TrackingEventDetailsObject => _trackingEventDetails;
 
     internal override EventType EventType => EventType.Tracking;
 }

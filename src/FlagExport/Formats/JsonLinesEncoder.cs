@@ -86,9 +86,21 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
     {
         WriteCommon(output, e);
         Write(output, ",\"evaluationContext\":"u8);
-        GoJson.WriteObject(output, e.EvaluationContextObject);
+        WriteObjectOrNull(output, e.EvaluationContextObject);
         Write(output, ",\"trackingEventDetails\":"u8);
-        GoJson.WriteObject(output, e.TrackingEventDetailsObject);
+        WriteObjectOrNull(output, e.TrackingEventDetailsObject);
+    }
+
+    private static void WriteObjectOrNull(IBufferWriter<byte> output, FlagObject? map)
+    {
+        if (map is null)
+        {
+            Write(output, "null"u8); // Go writes a nil map as null
+        }
+        else
+        {
+            GoJson.WriteObject(output, map);
+        }
     }
 
     private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)

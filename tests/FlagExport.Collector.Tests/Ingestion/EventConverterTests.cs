@@ -96,15 +96,15 @@ public sealed class EventConverterTests
     }
 
     [Fact]
-    public void TrackingEvent_KeepsItsObjects_AndDefaultsToEmptyOnes()
+    public void TrackingEvent_KeepsItsObjects_AndLeavesMissingOnesNullAsGoDoes()
     {
         using JsonDocument document = JsonDocument.Parse("""{"kind":"tracking","key":"buy","evaluationContext":{"targetingKey":"u"},"trackingEventDetails":null}""");
 
         Assert.True(EventConverter.TryConvertTracking(document.RootElement, out TrackingEvent? tracking, out _));
 
         Assert.Equal("tracking", tracking.Kind);
-        Assert.Equal("u", tracking.EvaluationContext["targetingKey"].AsString());
-        Assert.Empty(tracking.TrackingEventDetails);
+        Assert.Equal("u", tracking.EvaluationContext!["targetingKey"].AsString());
+        Assert.Null(tracking.TrackingEventDetails);
     }
 
     private static FeatureEvent Feature(string json)

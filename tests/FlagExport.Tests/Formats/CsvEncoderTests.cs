@@ -253,12 +253,22 @@ public sealed class CsvEncoderTests
     [Fact]
     public async Task EncodeAsync_TrackingFormattedDateAndEmptyMaps_PrintDateAndEmptyObjects()
     {
-        var tracking = new TrackingEvent { CreationDate = 1617970547 };
+        var tracking = new TrackingEvent { CreationDate = 1617970547, EvaluationContext = FlagObject.Empty, TrackingEventDetails = FlagObject.Empty };
 
         string csv = await EncodeAsync(
             CsvEncoder.Create("{{ .FormattedDate}}|{{ .EvaluationContext}}|{{ .TrackingEventDetails}}\n", EventType.Tracking), tracking);
 
         Assert.Equal("2021-04-09T12:15:47Z|{}|{}\n", csv);
+    }
+
+    [Fact]
+    public async Task EncodeAsync_TrackingMissingMaps_PrintNothing()
+    {
+        var tracking = new TrackingEvent { CreationDate = 1617970547 };
+
+        string csv = await EncodeAsync(CsvEncoder.Create("{{ .EvaluationContext}}|{{ .TrackingEventDetails}}\n", EventType.Tracking), tracking);
+
+        Assert.Equal("|\n", csv);
     }
 
     [Fact]

@@ -75,6 +75,16 @@ public sealed class JsonLinesEncoderTests
     }
 
     [Fact]
+    public async Task EncodeAsync_TrackingEventWithoutMaps_WritesNullAsGoDoesForNilMaps()
+    {
+        var tracking = new TrackingEvent { UserKey = "ABCD", CreationDate = 1617970547, Key = "checkout" };
+
+        Assert.Equal(
+            """{"kind":"tracking","contextKind":"user","userKey":"ABCD","creationDate":1617970547,"key":"checkout","evaluationContext":null,"trackingEventDetails":null}""" + "\n",
+            await EncodeAsync([tracking]));
+    }
+
+    [Fact]
     public async Task EncodeAsync_EveryLine_IsValidJsonThatRoundTrips()
     {
         var evaluation = new FeatureEvent { UserKey = "line\nbreak \"quoted\" \u2028 日本", Key = "k", Value = -0.000001 };
