@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using FlagExport.Buffers;
 
 namespace FlagExport.Formats;
 
@@ -30,7 +31,7 @@ internal static class GoJson
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
     /// <summary>Writes <paramref name="value"/> as a JSON string literal, quotes included.</summary>
-    public static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<char> value)
+    public static void WriteString(PooledBufferWriter output, ReadOnlySpan<char> value)
     {
         // Worst case: every char escaped as \u00XX (6 bytes) plus the two quotes; a surrogate pair is 2 chars for 4 bytes.
         Span<byte> span = output.GetSpan(checked((value.Length * 6) + 2));
@@ -39,7 +40,7 @@ internal static class GoJson
     }
 
     /// <summary>Writes <paramref name="value"/> as compact JSON: objects with sorted keys, numbers as Go writes float64.</summary>
-    public static void WriteValue(IBufferWriter<byte> output, in FlagValue value)
+    public static void WriteValue(PooledBufferWriter output, in FlagValue value)
     {
         switch (value.Kind)
         {
@@ -80,7 +81,7 @@ internal static class GoJson
     }
 
     /// <summary>Writes <paramref name="map"/> as a compact JSON object, keys in Go's sorted order.</summary>
-    public static void WriteObject(IBufferWriter<byte> output, FlagObject map)
+    public static void WriteObject(PooledBufferWriter output, FlagObject map)
     {
         WriteRaw(output, "{"u8);
         bool first = true;
@@ -101,7 +102,7 @@ internal static class GoJson
     }
 
     /// <summary>Writes a whole number in invariant culture.</summary>
-    public static void WriteInteger(IBufferWriter<byte> output, long value)
+    public static void WriteInteger(PooledBufferWriter output, long value)
     {
         Span<byte> span = output.GetSpan(MaxLongChars);
         value.TryFormat(span, out int written, default, CultureInfo.InvariantCulture);
@@ -109,7 +110,7 @@ internal static class GoJson
     }
 
     /// <summary>Writes a float64 as Go's encoding/json does.</summary>
-    public static void WriteDouble(IBufferWriter<byte> output, double value)
+    public static void WriteDouble(PooledBufferWriter output, double value)
     {
         // Fixed notation of 1e21 - ε needs 22 digits; 1e-6 needs 8 chars: a little more than MaxDoubleChars is never needed.
         Span<byte> span = output.GetSpan(MaxDoubleChars);
@@ -306,7 +307,7 @@ internal static class GoJson
         return 6;
     }
 
-    private static void WriteRaw(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    private static void WriteRaw(PooledBufferWriter output, ReadOnlySpan<byte> bytes)
     {
         Span<byte> span = output.GetSpan(bytes.Length);
         bytes.CopyTo(span);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using FlagExport.Buffers;
 
 namespace FlagExport.Formats;
@@ -28,7 +27,7 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
     }
 
     /// <summary>Writes one event and its trailing newline.</summary>
-    public static void WriteLine(IBufferWriter<byte> output, ExportableEvent exportable)
+    public static void WriteLine(PooledBufferWriter output, ExportableEvent exportable)
     {
         switch (exportable)
         {
@@ -45,7 +44,7 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
         Write(output, "}\n"u8);
     }
 
-    private static void WriteCommon(IBufferWriter<byte> output, ExportableEvent e)
+    private static void WriteCommon(PooledBufferWriter output, ExportableEvent e)
     {
         Write(output, "{\"kind\":"u8);
         GoJson.WriteString(output, e.Kind);
@@ -63,7 +62,7 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
         GoJson.WriteString(output, e.Key);
     }
 
-    private static void WriteFeature(IBufferWriter<byte> output, FeatureEvent e)
+    private static void WriteFeature(PooledBufferWriter output, FeatureEvent e)
     {
         WriteCommon(output, e);
         Write(output, ",\"variation\":"u8);
@@ -82,7 +81,7 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
         }
     }
 
-    private static void WriteTracking(IBufferWriter<byte> output, TrackingEvent e)
+    private static void WriteTracking(PooledBufferWriter output, TrackingEvent e)
     {
         WriteCommon(output, e);
         Write(output, ",\"evaluationContext\":"u8);
@@ -91,7 +90,7 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
         WriteObjectOrNull(output, e.TrackingEventDetailsObject);
     }
 
-    private static void WriteObjectOrNull(IBufferWriter<byte> output, FlagObject? map)
+    private static void WriteObjectOrNull(PooledBufferWriter output, FlagObject? map)
     {
         if (map is null)
         {
@@ -103,7 +102,7 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
         }
     }
 
-    private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    private static void Write(PooledBufferWriter output, ReadOnlySpan<byte> bytes)
     {
         Span<byte> span = output.GetSpan(bytes.Length);
         bytes.CopyTo(span);
