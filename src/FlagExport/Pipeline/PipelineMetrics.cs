@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace FlagExport;
 
@@ -31,7 +32,10 @@ internal sealed class PipelineMetrics : IDisposable
     internal const string BatchSizeName = "flagexport.batch.size";
     internal const string FlushDurationName = "flagexport.flush.duration";
 
+    private static readonly ConditionalWeakTable<Meter, SourceSlot> Slots = new();
     private readonly Meter? _ownedMeter;
+    private readonly SourceSlot _slot;
+    private readonly Sources _sources;
     private readonly KeyValuePair<string, object?> _exporterTag;
     private readonly KeyValuePair<string, object?>[] _bufferFullTags;
     private readonly KeyValuePair<string, object?>[] _exporterTags;
@@ -64,13 +68,31 @@ internal sealed class PipelineMetrics : IDisposable
         var options = new MeterOptions(MeterName) { Tags = _exporterTags };
         Meter meter = meterFactory?.Create(options) ?? (_ownedMeter = new Meter(options));
 
-        _ = meter.CreateObservableCounter(EventsAddedName, () => new Measurement<long>(added(), _exporterTags), "{event}", "Events accepted by Add.");
-        _ = meter.CreateObservableCounter(
+        // The callbacks read the pipeline through a slot owned by the meter, not through this object: a factory caches the
+        // meter and its instruments by name and tags, so a later pipeline of the same name gets the same instruments
+        // (and their first callbacks). It takes the slot over; Dispose empties it so that a stopped pipeline is neither
+        // kept alive nor reported.
+        _slot = Slots.GetValue(meter, static _ => new SourceSlot());
+        _sources = new Sources(added, droppedBufferFull, notWritten, refusedAfterStop, buffered);
+        Volatile.Write(ref _slot.Current, _sources);
+        SourceSlot slot = _slot;
+        _ = meter.CreateObservableCounter<long>(
+            EventsAddedName,
+            () => Volatile.Read(ref slot.Current) is { } sources ? [new Measurement<long>(sources.Added(), _exporterTags)] : (Measurement<long>[])[],
+            "{event}",
+            "Events accepted by Add.");
+        _ = meter.CreateObservableCounter<long>(
             EventsDroppedName,
-            () => (Measurement<long>[])[new(droppedBufferFull(), _bufferFullTags), new(notWritten(), _shutdownTags), new(refusedAfterStop(), _closedTags)],
+            () => Volatile.Read(ref slot.Current) is { } sources
+                ? [new(sources.DroppedBufferFull(), _bufferFullTags), new(sources.NotWritten(), _shutdownTags), new(sources.RefusedAfterStop(), _closedTags)]
+                : (Measurement<long>[])[],
             "{event}",
             "Events dropped: refused because the buffer was full or the pipeline had stopped, or not written by the shutdown deadline.");
-        _ = meter.CreateObservableUpDownCounter(EventsBufferedName, () => new Measurement<long>(buffered(), _exporterTags), "{event}", "Events held in memory now.");
+        _ = meter.CreateObservableUpDownCounter<long>(
+            EventsBufferedName,
+            () => Volatile.Read(ref slot.Current) is { } sources ? [new Measurement<long>(sources.Buffered(), _exporterTags)] : (Measurement<long>[])[],
+            "{event}",
+            "Events held in memory now.");
         _exported = meter.CreateCounter<long>(EventsExportedName, "{event}", "Events written by the exporter.");
         _flushes = meter.CreateCounter<long>(FlushesName, "{flush}", "Successful exports (one per batch).");
         _failures = meter.CreateCounter<long>(FailuresName, "{failure}", "Failed or timed-out exports.");
@@ -95,5 +117,18 @@ internal sealed class PipelineMetrics : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _ownedMeter?.Dispose();
+    public void Dispose()
+    {
+        _ = Interlocked.CompareExchange(ref _slot.Current, null, _sources); // unless a newer pipeline took the slot over
+        _ownedMeter?.Dispose();
+    }
+
+    /// <summary>Where the observable instruments read the pipeline's counts.</summary>
+    private sealed record Sources(Func<long> Added, Func<long> DroppedBufferFull, Func<long> NotWritten, Func<long> RefusedAfterStop, Func<long> Buffered);
+
+    /// <summary>The pipeline a meter's observable instruments currently report, one per meter.</summary>
+    private sealed class SourceSlot
+    {
+        internal Sources? Current;
+    }
 }

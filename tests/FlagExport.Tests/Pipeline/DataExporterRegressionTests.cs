@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using FlagExport.Tests.Pipeline.Fakes;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -65,6 +68,25 @@ public sealed class DataExporterRegressionTests
         Assert.Equal(2, pipeline.RefusedAfterStopCount);
         FakeLogRecord warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "AddedAfterStop");
         Assert.Contains("refuses new events", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_DisposedPipelineOnASharedMeterFactory_ReportsNothingMore()
+    {
+        // The factory caches the meter by name and tags: a new pipeline with the same name shares it with the old one.
+        using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        IMeterFactory factory = services.GetRequiredService<IMeterFactory>();
+        using var added = new MetricCollector<long>(factory, PipelineMetrics.MeterName, PipelineMetrics.EventsAddedName);
+        var first = new DataExporter(new InMemoryExporter(), new DataExporterOptions(), new FakeTimeProvider(), meterFactory: factory, name: "p");
+        first.Add(TestEvents.Feature(1));
+        await first.DisposeAsync();
+        await using var second = new DataExporter(new InMemoryExporter(), new DataExporterOptions(), new FakeTimeProvider(), meterFactory: factory, name: "p");
+        second.Add(TestEvents.Feature(2));
+        second.Add(TestEvents.Feature(3));
+
+        added.RecordObservableInstruments();
+
+        Assert.Equal([2L], added.GetMeasurementSnapshot().Select(m => m.Value));
     }
 
     [Theory]
