@@ -95,6 +95,14 @@ internal sealed class CollectEndpoint(
                     await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
                     return;
                 }
+                catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
+                {
+                    // The decompression middleware reads lazily: a corrupt gzip or deflate body fails here with
+                    // InvalidDataException, a corrupt br body with InvalidOperationException from BrotliStream.
+                    await RefuseAsync(context, StatusCodes.Status400BadRequest,
+                        "The request body does not decompress as its Content-Encoding says.").ConfigureAwait(false);
+                    return;
+                }
 
                 if (read == 0)
                 {

@@ -80,10 +80,13 @@ internal sealed class S3ObjectWriter
                 new GetObjectMetadataRequest { BucketName = _settings.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
             return head.Metadata[WriteIdMetadataKey];
         }
-        catch (AmazonS3Exception)
+        catch (AmazonS3Exception exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
         {
-            return null; // gone again, or no s3:GetObject permission: then it cannot be proven ours
+            return null; // gone again: then it cannot be ours
         }
+
+        // Any other error (503 SlowDown, 500, 403) propagates: the export fails and its retry tries this same key again,
+        // instead of taking the object for another writer's and writing the batch a second time under the next name.
     }
 
     private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)

@@ -221,6 +221,27 @@ public sealed class CollectEndpointTests
         }
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public async Task CorruptCompressedBody_Is400_AndChangesNothing(string encoding)
+    {
+        await using TestCollector collector = await TestCollector.StartAsync();
+        HttpResponseMessage good = await collector.PostAsync(GoodRequest);
+        var corrupt = new ByteArrayContent("this is not compressed at all, just bytes"u8.ToArray()) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+        corrupt.Headers.ContentEncoding.Add(encoding);
+
+        HttpResponseMessage response = await collector.Client.PostAsync("/v1/data/collector", corrupt, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("The request body does not decompress as its Content-Encoding says.", error.RootElement.GetProperty("message").GetString());
+        await collector.StopAsync();
+        Assert.Equal(GoodLine, TestCollector.ReadAll(collector.FeatureDir));
+    }
+
     [Fact]
     public async Task TrackingEvents_WithoutATrackingExporter_AreReportedAsDropped()
     {
