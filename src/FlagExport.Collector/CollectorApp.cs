@@ -81,6 +81,19 @@ internal static class CollectorApp
         return app;
     }
 
+    /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
+    private static readonly string[] CollectorYamlKeys =
+        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "FlagExport", "Logging", "Kestrel", "urls"];
+
+    /// <summary>go-feature-flag relay proxy keys that configure what a collector does not do (flags, notifiers, server).</summary>
+    private static readonly HashSet<string> RelayProxyKeysIgnored = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "retriever", "retrievers", "notifier", "notifiers", "listen", "host", "port", "server", "pollingInterval",
+        "enablePollingJitter", "fileFormat", "startWithRetrieverError", "logLevel", "logFormat", "debug", "enableSwagger",
+        "hideBanner", "monitoringPort", "openTelemetryOtlpEndpoint", "otel", "persistentFlagConfigurationFile",
+        "disableNotifierOnInit", "evaluationContextEnrichment", "envVariablePrefix", "flagSets", "restApiTimeout", "version",
+    };
+
     /// <summary>Adds the YAML file named by <c>--config</c>, above appsettings.json and below environment variables.</summary>
     private static void AddYamlFile(ConfigurationManager configuration)
     {
@@ -120,6 +133,37 @@ internal static class CollectorApp
         catch (Exception exception) when (exception is FormatException or InvalidDataException or YamlDotNet.Core.YamlException)
         {
             throw new CollectorConfigurationException($"--config: '{fullPath}' is not valid YAML: {exception.Message}", exception);
+        }
+
+        CheckYamlKeys(yaml.Build(), fullPath);
+    }
+
+    /// <summary>
+    /// Refuses a YAML key the collector does not know, so that a typo (<c>apiKey:</c>) fails instead of silently turning
+    /// authentication off. The relay proxy's own keys that a collector has no use for are accepted and ignored.
+    /// </summary>
+    private static void CheckYamlKeys(IConfiguration yaml, string path)
+    {
+        var errors = new List<string>();
+        foreach (IConfigurationSection section in yaml.GetChildren())
+        {
+            if (!CollectorYamlKeys.Contains(section.Key) && !RelayProxyKeysIgnored.Contains(section.Key))
+            {
+                errors.Add($"{section.Key}: unknown key in '{path}'; the collector reads {string.Join(", ", CollectorYamlKeys)}.");
+            }
+        }
+
+        foreach (IConfigurationSection section in yaml.GetSection("authorizedKeys").GetChildren())
+        {
+            if (section.Key is not ("evaluation" or "admin"))
+            {
+                errors.Add($"authorizedKeys.{section.Key}: unknown key in '{path}'; authorizedKeys has evaluation and admin.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new CollectorConfigurationException(errors);
         }
     }
 

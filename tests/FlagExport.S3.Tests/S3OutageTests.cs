@@ -52,7 +52,14 @@ public sealed class S3OutageTests
             {
                 await Task.Delay(800, TestContext.Current.CancellationToken);
                 await RunAsync(gateway, "stop");
-                await Task.Delay(2500, TestContext.Current.CancellationToken); // exports fail: connection refused
+
+                // Keep S3 down until uploads have failed while events kept arriving; poll rather than guess how long that takes.
+                var down = System.Diagnostics.Stopwatch.StartNew();
+                while (logger.Collector.GetSnapshot().Count(r => r.Id.Name == "UploadFailed") < 2)
+                {
+                    Assert.True(down.Elapsed < TimeSpan.FromSeconds(60), "No upload failed in a minute while the S3 gateway was stopped.");
+                    await Task.Delay(100, TestContext.Current.CancellationToken);
+                }
             }
             finally
             {

@@ -266,6 +266,28 @@ public sealed class CollectorSettingsTests : IDisposable
     }
 
     [Fact]
+    public void ConfigOption_MisspelledKey_IsRefusedInsteadOfTurningApiKeysOff()
+    {
+        string path = WriteYaml("""
+            apiKey:
+              - secret-key
+            authorizedKeys:
+              evaluaton: [other-key]
+            retriever:
+              kind: file
+            """);
+
+        var exception = Assert.Throws<CollectorConfigurationException>(() => CollectorApp.Build(["--config", path]));
+
+        Assert.Equal(
+            [
+                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, maxRequestBodySize, exporter, exporters, FlagExport, Logging, Kestrel, urls.",
+                $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
+            ],
+            exception.Errors);
+    }
+
+    [Fact]
     public void ConfigOption_MissingFile_IsNamed()
     {
         string path = _directory.Combine("missing.yaml");
