@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace FlagExport.Collector;
@@ -61,6 +62,29 @@ internal static class CollectorApp
                 exporter.Register(export);
             }
         });
+
+        // The host's default shutdown budget (30 s) equals the pipelines' default ShutdownTimeout, and Kestrel spends
+        // part of it draining requests first: the final flush would be cut short. Give it every pipeline's full budget.
+        _ = services.AddOptions<HostOptions>().PostConfigure<IOptionsMonitor<DataExporterOptions>>((host, pipelines) =>
+        {
+            foreach (ExporterSpec exporter in settings.Exporters)
+            {
+                TimeSpan needed;
+                try
+                {
+                    needed = pipelines.Get(exporter.Name).ShutdownTimeout + ShutdownMargin;
+                }
+                catch (OptionsValidationException)
+                {
+                    continue; // invalid options are reported with their key when the host starts (ValidateOnStart)
+                }
+
+                if (needed > host.ShutdownTimeout)
+                {
+                    host.ShutdownTimeout = needed;
+                }
+            }
+        });
         _ = services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter("FlagExport", CollectorMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections")
             .AddPrometheusExporter());
@@ -80,6 +104,9 @@ internal static class CollectorApp
         _ = app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, settings));
         return app;
     }
+
+    /// <summary>Time the host keeps, beyond the longest pipeline ShutdownTimeout, for Kestrel's drain and the rest.</summary>
+    internal static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(15);
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =

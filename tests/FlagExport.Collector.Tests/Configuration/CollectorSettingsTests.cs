@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -285,6 +287,25 @@ public sealed class CollectorSettingsTests : IDisposable
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],
             exception.Errors);
+    }
+
+    [Fact]
+    public async Task HostShutdownTimeout_CoversTheLongestPipelineFlushPlusAMargin()
+    {
+        string path = WriteYaml("""
+            exporters:
+              - kind: file
+                outputDir: ./unused
+            FlagExport:
+              Exporters:
+                exporter-0:
+                  ShutdownTimeout: "00:02:00"
+            """);
+        await using WebApplication app = CollectorApp.Build(["--config", path], builder => builder.WebHost.UseTestServer());
+
+        TimeSpan timeout = app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+
+        Assert.Equal(TimeSpan.FromMinutes(2) + CollectorApp.ShutdownMargin, timeout);
     }
 
     [Fact]
