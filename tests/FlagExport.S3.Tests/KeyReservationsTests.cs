@@ -30,4 +30,19 @@ public sealed class KeyReservationsTests
 
         Assert.Equal(Enumerable.Range(0, 4000), results.SelectMany(r => r).Order());
     }
+
+    [Fact]
+    public void Reserve_PastTheBound_ForgetsTheOldestNameOnly()
+    {
+        var names = new KeyReservations();
+        _ = names.Reserve("a", "oldest.json");
+        _ = names.Reserve("a", "recent.json");
+        for (int i = 0; i < KeyReservations.MaxRemembered - 1; i++)
+        {
+            _ = names.Reserve("a", $"filler-{i}.json"); // the last one pushes "oldest" out
+        }
+
+        Assert.Equal(1, names.Reserve("a", "recent.json")); // still remembered: a clash in this second gets a new suffix
+        Assert.Equal(0, names.Reserve("a", "oldest.json")); // forgotten (S3's conditional write still guards it)
+    }
 }
