@@ -19,7 +19,7 @@ internal static class ExportFileExporterRegistration
     /// <param name="bind">Binds the section to the options; passed in so that the binder sees the concrete type.</param>
     /// <param name="validate">Throws <see cref="ArgumentException"/> naming the option when the options cannot work.</param>
     /// <param name="create">Builds the exporter when the pipelines start.</param>
-    public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+    public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions>(
         this FlagExportBuilder builder,
         string name,
         Action<TOptions>? configure,
@@ -56,7 +56,49 @@ internal static class ExportFileExporterRegistration
             .ValidateOnStart();
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new Validator<TOptions>(
             name, path, validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
+        _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new UnknownKeysValidator<TOptions>(
+            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>()));
         return builder;
+    }
+
+    /// <summary>The keys one exporter's section may hold: its own options and the pipeline's.</summary>
+    private static HashSet<string> KnownKeys<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TOptions>()
+    {
+        var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Reflection.PropertyInfo property in typeof(TOptions).GetProperties())
+        {
+            _ = keys.Add(property.Name);
+        }
+
+        foreach (System.Reflection.PropertyInfo property in typeof(DataExporterOptions).GetProperties())
+        {
+            _ = keys.Add(property.Name);
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// Refuses a key in the exporter's section that no option reads: the binder ignores it, so a typo such as
+    /// <c>Compresion</c> would otherwise leave the option at its default without a word.
+    /// </summary>
+    private sealed class UnknownKeysValidator<TOptions>(string name, string path, IConfiguration? configuration, HashSet<string> known)
+        : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? optionsName, TOptions options)
+        {
+            if (optionsName != name || configuration is null)
+            {
+                return ValidateOptionsResult.Skip;
+            }
+
+            List<string> unknown = [.. configuration.GetSection(path).GetChildren().Select(c => c.Key).Where(key => !known.Contains(key))];
+            return unknown.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(unknown.Select(key =>
+                    $"{path}:{key} is not an option of this exporter; valid options are {string.Join(", ", known.Order(StringComparer.Ordinal))}."));
+        }
     }
 
     private static bool Check<TOptions>(string path, TOptions options, EventType eventType, Action<TOptions, EventType> validate, out string? failure)
