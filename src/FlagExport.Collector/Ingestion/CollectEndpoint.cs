@@ -26,6 +26,9 @@ internal sealed class CollectEndpoint(
     /// <summary>The path, as the relay proxy serves it.</summary>
     public const string Path = "/v1/data/collector";
 
+    /// <summary>The first read buffer: 64 KiB, grown by doubling up to the body limit.</summary>
+    private const int InitialBufferSize = 64 * 1024;
+
     private readonly bool _hasTrackingExporter = settings.Exporters.Any(e => e.Pipeline.EventType == EventType.Tracking);
     private int _noTrackingExporterLogged;
 
@@ -71,7 +74,9 @@ internal sealed class CollectEndpoint(
             sizeFeature.MaxRequestBodySize = limit;
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
+        // Start small and grow as bytes arrive: a client claiming a large Content-Length and sending slowly must not
+        // hold a large buffer it has not filled.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
         try
         {
             int length = 0;

@@ -109,8 +109,7 @@ public sealed class CollectorProcessTests : IDisposable
         await collector.WaitForOutputAsync("Request starting HTTP/1.1 POST");
 
         collector.Signal("TERM");
-        await Task.Delay(500, TestContext.Current.CancellationToken); // the server is stopping: it must not accept new connections
-        await Assert.ThrowsAnyAsync<HttpRequestException>(() => new HttpClient().GetAsync(address + "/health", TestContext.Current.CancellationToken));
+        Assert.True(await RefusesNewConnectionsAsync(address), "The stopping server still accepted new connections after 10 s.");
         body.SendTheRest();
 
         HttpResponseMessage response = await request;
@@ -118,6 +117,32 @@ public sealed class CollectorProcessTests : IDisposable
         Assert.Equal("""{"ingestedContentCount":1}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(0, await collector.WaitForExitAsync());
         Assert.Contains("\"key\":\"in-flight\"", await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_directory.Combine("exports"))), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    /// <summary>Polls with fresh connections until one is refused (the server stopped listening), at most 10 s.</summary>
+    private static async Task<bool> RefusesNewConnectionsAsync(string address)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            using var fresh = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(2) };
+            try
+            {
+                using HttpResponseMessage _ = await fresh.GetAsync(address + "/health", TestContext.Current.CancellationToken);
+            }
+            catch (HttpRequestException)
+            {
+                return true;
+            }
+            catch (TaskCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+            {
+                // Accepted but not answered within 2 s: not refused yet, try again.
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        return false;
     }
 
     [Fact]
