@@ -1,6 +1,4 @@
 using System.Globalization;
-using Amazon.Runtime;
-using Amazon.S3;
 using FlagExport.S3;
 using Microsoft.Extensions.Configuration;
 
@@ -53,9 +51,8 @@ internal sealed partial class CollectorSettings
         }
         else
         {
-            // A client with no credentials and a loopback endpoint, only so that the exporter checks the options; no request is made.
-            using var client = new AmazonS3Client(new AnonymousAWSCredentials(), new AmazonS3Config { ServiceURL = "http://127.0.0.1", AuthenticationRegion = "us-east-1" });
-            Check(path, errors, () => new S3Exporter(options, client, pipeline.EventType).Dispose());
+            // The exporter's own check, the one its constructor runs, without building a client.
+            Check(path, errors, () => _ = S3Exporter.Check(options, pipeline.EventType));
         }
 
         return new S3ExporterSpec { Name = name, Path = path, Pipeline = pipeline, Options = options };

@@ -284,7 +284,7 @@ internal sealed partial class CollectorSettings
     /// </summary>
     internal static string Describe(string path, ArgumentException error)
     {
-        string message = error.ParamName is null ? error.Message : error.Message.Replace($" (Parameter '{error.ParamName}')", "", StringComparison.Ordinal);
+        string message = OptionErrors.MessageOf(error);
         string? option = error.ParamName;
         if (option is null || option.Length == 0 || !char.IsUpper(option[0]))
         {

@@ -112,8 +112,7 @@ internal static class ExportFileExporterRegistration
         catch (ArgumentException error)
         {
             // "Format 'xml' is not …" becomes "FlagExport:Exporters:file:Format 'xml' is not …", the key users set.
-            string message = error.ParamName is null ? error.Message : error.Message.Replace($" (Parameter '{error.ParamName}')", "", StringComparison.Ordinal);
-            failure = $"{path}:{message}";
+            failure = $"{path}:{OptionErrors.MessageOf(error)}";
             return false;
         }
     }
