@@ -45,10 +45,10 @@ internal static class GoJson
         switch (value.Kind)
         {
             case FlagValueKind.Null:
-                WriteRaw(output, "null"u8);
+                output.Write("null"u8);
                 break;
             case FlagValueKind.Boolean:
-                WriteRaw(output, value.AsBoolean() ? "true"u8 : "false"u8);
+                output.Write(value.AsBoolean() ? "true"u8 : "false"u8);
                 break;
             case FlagValueKind.Integer:
                 WriteInteger(output, value.AsInteger());
@@ -60,19 +60,19 @@ internal static class GoJson
                 WriteString(output, value.AsString());
                 break;
             case FlagValueKind.Array:
-                WriteRaw(output, "["u8);
+                output.Write("["u8);
                 ReadOnlySpan<FlagValue> items = value.AsArray();
                 for (int i = 0; i < items.Length; i++)
                 {
                     if (i > 0)
                     {
-                        WriteRaw(output, ","u8);
+                        output.Write(","u8);
                     }
 
                     WriteValue(output, items[i]);
                 }
 
-                WriteRaw(output, "]"u8);
+                output.Write("]"u8);
                 break;
             default:
                 WriteObject(output, value.AsObject());
@@ -83,22 +83,22 @@ internal static class GoJson
     /// <summary>Writes <paramref name="map"/> as a compact JSON object, keys in Go's sorted order.</summary>
     public static void WriteObject(PooledBufferWriter output, FlagObject map)
     {
-        WriteRaw(output, "{"u8);
+        output.Write("{"u8);
         bool first = true;
         foreach (KeyValuePair<string, FlagValue> property in map.Properties)
         {
             if (!first)
             {
-                WriteRaw(output, ","u8);
+                output.Write(","u8);
             }
 
             first = false;
             WriteString(output, property.Key);
-            WriteRaw(output, ":"u8);
+            output.Write(":"u8);
             WriteValue(output, property.Value);
         }
 
-        WriteRaw(output, "}"u8);
+        output.Write("}"u8);
     }
 
     /// <summary>Writes a whole number in invariant culture.</summary>
@@ -307,12 +307,6 @@ internal static class GoJson
         return 6;
     }
 
-    private static void WriteRaw(PooledBufferWriter output, ReadOnlySpan<byte> bytes)
-    {
-        Span<byte> span = output.GetSpan(bytes.Length);
-        bytes.CopyTo(span);
-        output.Advance(bytes.Length);
-    }
 
     private static string BuildSpecialChars()
     {

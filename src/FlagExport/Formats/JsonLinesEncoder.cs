@@ -41,42 +41,42 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
                 throw new ArgumentException($"Unsupported event type {exportable.GetType()}.", nameof(exportable));
         }
 
-        Write(output, "}\n"u8);
+        output.Write("}\n"u8);
     }
 
     private static void WriteCommon(PooledBufferWriter output, ExportableEvent e)
     {
-        Write(output, "{\"kind\":"u8);
+        output.Write("{\"kind\":"u8);
         GoJson.WriteString(output, e.Kind);
         if (!string.IsNullOrEmpty(e.ContextKind))
         {
-            Write(output, ",\"contextKind\":"u8);
+            output.Write(",\"contextKind\":"u8);
             GoJson.WriteString(output, e.ContextKind);
         }
 
-        Write(output, ",\"userKey\":"u8);
+        output.Write(",\"userKey\":"u8);
         GoJson.WriteString(output, e.UserKey);
-        Write(output, ",\"creationDate\":"u8);
+        output.Write(",\"creationDate\":"u8);
         GoJson.WriteInteger(output, e.CreationDate);
-        Write(output, ",\"key\":"u8);
+        output.Write(",\"key\":"u8);
         GoJson.WriteString(output, e.Key);
     }
 
     private static void WriteFeature(PooledBufferWriter output, FeatureEvent e)
     {
         WriteCommon(output, e);
-        Write(output, ",\"variation\":"u8);
+        output.Write(",\"variation\":"u8);
         GoJson.WriteString(output, e.Variation);
-        Write(output, ",\"value\":"u8);
+        output.Write(",\"value\":"u8);
         GoJson.WriteValue(output, e.Value);
-        Write(output, e.Default ? ",\"default\":true"u8 : ",\"default\":false"u8);
-        Write(output, ",\"version\":"u8);
+        output.Write(e.Default ? ",\"default\":true"u8 : ",\"default\":false"u8);
+        output.Write(",\"version\":"u8);
         GoJson.WriteString(output, e.Version);
-        Write(output, ",\"source\":"u8);
+        output.Write(",\"source\":"u8);
         GoJson.WriteString(output, e.Source);
         if (e.MetadataObject is { Count: > 0 } metadata)
         {
-            Write(output, ",\"metadata\":"u8);
+            output.Write(",\"metadata\":"u8);
             GoJson.WriteObject(output, metadata);
         }
     }
@@ -84,9 +84,9 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
     private static void WriteTracking(PooledBufferWriter output, TrackingEvent e)
     {
         WriteCommon(output, e);
-        Write(output, ",\"evaluationContext\":"u8);
+        output.Write(",\"evaluationContext\":"u8);
         WriteObjectOrNull(output, e.EvaluationContextObject);
-        Write(output, ",\"trackingEventDetails\":"u8);
+        output.Write(",\"trackingEventDetails\":"u8);
         WriteObjectOrNull(output, e.TrackingEventDetailsObject);
     }
 
@@ -94,18 +94,11 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
     {
         if (map is null)
         {
-            Write(output, "null"u8); // Go writes a nil map as null
+            output.Write("null"u8); // Go writes a nil map as null
         }
         else
         {
             GoJson.WriteObject(output, map);
         }
-    }
-
-    private static void Write(PooledBufferWriter output, ReadOnlySpan<byte> bytes)
-    {
-        Span<byte> span = output.GetSpan(bytes.Length);
-        bytes.CopyTo(span);
-        output.Advance(bytes.Length);
     }
 }
