@@ -95,7 +95,8 @@ internal static class CollectorApp
 
         // gzip, br and deflate bodies are decompressed on the fly; the size limit applies to the decompressed bytes.
         _ = app.UseRequestDecompression();
-        _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context));
+        _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context))
+            .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
         _ = app.MapGet("/health", context =>
             context.Response.WriteAsJsonAsync(new HealthResponse(Initialized: true), CollectorJsonContext.Answers.HealthResponse));
         _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Answers.InfoResponse));

@@ -146,6 +146,51 @@ public sealed class CollectorProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task BodiesAboveKestrelsDefaultLimit_AreAccepted_UpToMaxRequestBodySize_PlainAndGzip()
+    {
+        // Kestrel refuses bodies above 30,000,000 bytes unless told otherwise, and the decompression middleware applies
+        // its limit to the decompressed bytes before the endpoint runs: both must follow maxRequestBodySize.
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--urls", "http://127.0.0.1:0", "--maxRequestBodySize", "41943040"]);
+        string address = await collector.WaitUntilListeningAsync();
+        (byte[] body, int events) = LargeBody(minimumBytes: 32_000_000);
+
+        using var plain = new ByteArrayContent(body);
+        plain.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        HttpResponseMessage plainResponse = await _client.PostAsync(address + "/v1/data/collector", plain, TestContext.Current.CancellationToken);
+
+        using var compressedBytes = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressedBytes, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(body);
+        }
+
+        using var gzipped = new ByteArrayContent(compressedBytes.ToArray());
+        gzipped.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        gzipped.Headers.ContentEncoding.Add("gzip");
+        HttpResponseMessage gzipResponse = await _client.PostAsync(address + "/v1/data/collector", gzipped, TestContext.Current.CancellationToken);
+
+        Assert.Equal($$"""{"ingestedContentCount":{{events}}}""", await plainResponse.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal($$"""{"ingestedContentCount":{{events}}}""", await gzipResponse.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        collector.Signal("TERM");
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Equal(2 * events, Directory.GetFiles(_directory.Combine("exports")).Sum(file => File.ReadLines(file).Count()));
+    }
+
+    /// <summary>A collector body of at least <paramref name="minimumBytes"/> bytes, and how many events it holds.</summary>
+    private static (byte[] Body, int Events) LargeBody(int minimumBytes)
+    {
+        var json = new StringBuilder(minimumBytes + 256).Append("""{"events":[""");
+        int events = 0;
+        while (json.Length < minimumBytes)
+        {
+            _ = json.Append(events == 0 ? "" : ",").Append("{\"kind\":\"feature\",\"userKey\":\"user-").Append(events).Append("\",\"key\":\"large-body\",\"value\":\"padding-padding-padding\"}");
+            events++;
+        }
+
+        return (Encoding.UTF8.GetBytes(json.Append("]}").ToString()), events);
+    }
+
+    [Fact]
     public async Task InvalidConfiguration_StopsStartUp_WithTheKeyAndANonZeroExitCode()
     {
         await File.WriteAllTextAsync(_directory.Combine("bad.yaml"), "exporters:\n  - kind: file\n    format: xml\n", TestContext.Current.CancellationToken);
