@@ -39,6 +39,8 @@ public sealed class S3Exporter : IExporter, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private int _disposeRequested;
+    private int _resourcesReleased;
 
     // Used only under _gate.
     private PendingBatch? _pending;  // the batch whose last export failed, with what was already written
@@ -60,9 +62,16 @@ public sealed class S3Exporter : IExporter, IDisposable
         EventType eventType = EventType.Feature,
         TimeProvider? timeProvider = null,
         ILogger? logger = null)
+        : this(options, s3Client, ownsClient: s3Client is null, eventType, timeProvider, logger)
+    {
+    }
+
+    /// <summary>Creates an exporter that disposes <paramref name="s3Client"/> when <paramref name="ownsClient"/> (tests).</summary>
+    internal S3Exporter(
+        S3ExporterOptions options, IAmazonS3? s3Client, bool ownsClient, EventType eventType, TimeProvider? timeProvider, ILogger? logger)
     {
         (_formatter, _settings) = Check(options, eventType);
-        _ownsClient = s3Client is null;
+        _ownsClient = ownsClient;
         _s3 = s3Client ?? S3ClientFactory.Create(options);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -161,6 +170,8 @@ public sealed class S3Exporter : IExporter, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeRequested) != 0, this);
+
             // A retry of the batch that failed last time continues it: same flush time, same names, same write ids.
             PendingBatch batch = _pending is { } pending && pending.IsSameBatch(events)
                 ? pending
@@ -188,18 +199,56 @@ public sealed class S3Exporter : IExporter, IDisposable
         finally
         {
             _ = _gate.Release();
+
+            // Disposed while this export ran (abandoned at a shutdown deadline): the client was left for it, release it now.
+            if (Volatile.Read(ref _disposeRequested) != 0)
+            {
+                ReleaseResourcesIfIdle();
+            }
         }
     }
 
-    /// <summary>Disposes the S3 client if the exporter built it.</summary>
+    /// <summary>
+    /// Disposes the S3 client if the exporter built it, and returns the encoder's pooled buffers. An export still running
+    /// (one the pipeline abandoned at its shutdown deadline) keeps the client until it ends; later exports throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
-        if (_ownsClient)
+        if (Interlocked.Exchange(ref _disposeRequested, 1) == 0)
         {
-            _s3.Dispose();
+            ReleaseResourcesIfIdle();
+        }
+    }
+
+    /// <summary>Releases the client and buffers, once, unless an export holds the gate (it calls again when it ends).</summary>
+    /// <remarks>
+    /// Dispose sets the flag then tries the gate; an export releases the gate then reads the flag. Both sides are full
+    /// fences, so at least one of them sees the other: the resources are released once, never under a running export.
+    /// The gate itself is not disposed (it has no wait handle to free), so that an export arriving late fails cleanly.
+    /// </remarks>
+    private void ReleaseResourcesIfIdle()
+    {
+        if (!_gate.Wait(0))
+        {
+            return;
         }
 
-        _gate.Dispose();
+        try
+        {
+            if (Interlocked.Exchange(ref _resourcesReleased, 1) == 0)
+            {
+                _formatter.Dispose();
+                if (_ownsClient)
+                {
+                    _s3.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            _ = _gate.Release();
+        }
     }
 
     private async Task WriteObjectAsync(

@@ -49,22 +49,18 @@ public static class S3ExporterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        // First: it refuses a duplicate name before anything else is registered.
-        _ = builder.AddExportFileExporter<S3ExporterOptions>(
+        _ = builder.AddExportFileExporter<S3ExporterOptions, S3Exporter>(
             name,
             configure,
             configurePipeline,
             static (section, options) => section.Bind(options),
             static (options, eventType) => _ = S3Exporter.Check(options, eventType),
-            (services, _, _) => services.GetRequiredKeyedService<S3Exporter>(name));
-
-        // A keyed singleton, so that the container disposes the exporter (and the client it built) after the pipelines stop.
-        _ = builder.Services.AddKeyedSingleton(name, (services, _) => new S3Exporter(
-            services.GetRequiredService<IOptionsMonitor<S3ExporterOptions>>().Get(name),
-            s3Client?.Invoke(services),
-            services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name).EventType,
-            services.GetService<TimeProvider>(),
-            services.GetService<ILoggerFactory>()?.CreateLogger<S3Exporter>()));
+            (services, options, eventType) => new S3Exporter(
+                options,
+                s3Client?.Invoke(services),
+                eventType,
+                services.GetService<TimeProvider>(),
+                services.GetService<ILoggerFactory>()?.CreateLogger<S3Exporter>()));
 
         _ = builder.Services.AddSingleton<IHostedService>(services => new S3BucketCheck(name, services));
         return builder;

@@ -9,7 +9,7 @@ namespace FlagExport;
 /// each checked once, when the exporter is created.
 /// </summary>
 /// <remarks>Shared by the file and S3 exporters so that both accept and reject exactly the same options.</remarks>
-internal sealed class ExportFileFormatter
+internal sealed class ExportFileFormatter : IDisposable
 {
     private readonly IBatchEncoder _encoder;
     private readonly FilenameTemplate _filename;
@@ -56,4 +56,7 @@ internal sealed class ExportFileFormatter
 
     /// <summary>The name of a file flushed at <paramref name="flushTime"/>.</summary>
     public string RenderFilename(DateTimeOffset flushTime) => _filename.Render(_hostname, flushTime.ToUnixTimeSeconds(), Format);
+
+    /// <summary>Returns the encoder's pooled scratch buffers (Parquet); an encode still running keeps its own and ends normally.</summary>
+    public void Dispose() => (_encoder as IDisposable)?.Dispose();
 }

@@ -11,7 +11,7 @@ namespace FlagExport;
 /// disk, then linked under its final name. A name that is already taken, for example by another flush in the same
 /// second, gets <c>-1</c>, <c>-2</c>… before its extension; no file is ever overwritten or appended to.
 /// </remarks>
-public sealed class FileExporter : IExporter
+public sealed class FileExporter : IExporter, IDisposable
 {
     private readonly ExportFileFormatter _formatter;
     private readonly TimeProvider _timeProvider;
@@ -50,4 +50,10 @@ public sealed class FileExporter : IExporter
         Directory.CreateDirectory(OutputDirectory);
         await AtomicFile.WriteNewAsync(OutputDirectory, fileName, buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Returns the pooled buffers the Parquet encoder keeps between batches. An export still running ends normally, and
+    /// a later export still works (with fresh buffers): disposing never loses a batch.
+    /// </summary>
+    public void Dispose() => _formatter.Dispose();
 }

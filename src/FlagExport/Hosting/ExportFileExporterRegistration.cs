@@ -18,25 +18,29 @@ internal static class ExportFileExporterRegistration
     /// <param name="configurePipeline">Sets the pipeline's options in code; the configuration section overrides it.</param>
     /// <param name="bind">Binds the section to the options; passed in so that the binder sees the concrete type.</param>
     /// <param name="validate">Throws <see cref="ArgumentException"/> naming the option when the options cannot work.</param>
-    /// <param name="create">Builds the exporter when the pipelines start.</param>
-    public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions>(
+    /// <param name="create">
+    /// Builds the exporter when the pipelines start. It is registered as a keyed singleton (key: the name), so that the
+    /// container disposes it, and what it owns, after the pipelines have stopped.
+    /// </param>
+    public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
         this FlagExportBuilder builder,
         string name,
         Action<TOptions>? configure,
         Action<DataExporterOptions>? configurePipeline,
         Action<IConfigurationSection, TOptions> bind,
         Action<TOptions, EventType> validate,
-        Func<IServiceProvider, TOptions, EventType, IExporter> create)
+        Func<IServiceProvider, TOptions, EventType, TExporter> create)
         where TOptions : ExportFileOptions
+        where TExporter : class, IExporter
     {
         ArgumentNullException.ThrowIfNull(builder);
-        _ = builder.AddExporter(
-            name,
-            services => create(
-                services,
-                services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name),
-                services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name).EventType),
-            configurePipeline);
+
+        // First: AddExporter refuses a duplicate name before anything else is registered.
+        _ = builder.AddExporter(name, services => services.GetRequiredKeyedService<TExporter>(name), configurePipeline);
+        _ = builder.Services.AddKeyedSingleton(name, (services, _) => create(
+            services,
+            services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name),
+            services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name).EventType));
 
         OptionsBuilder<TOptions> options = builder.Services.AddOptions<TOptions>(name);
         if (configure is not null)

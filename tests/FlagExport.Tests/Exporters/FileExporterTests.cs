@@ -126,6 +126,22 @@ public sealed class FileExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task Dispose_ReturnsTheParquetBuffers_AndALaterExportStillWritesItsBatch()
+    {
+        // The container disposes the exporter after the pipeline stops; an export the pipeline abandoned at its deadline
+        // may still finish after that, and must not lose its batch.
+        using var exporter = new FileExporter(
+            new FileExporterOptions { OutputDir = _folder.Path, Format = "Parquet", Filename = "out.{{ .Format}}" }, timeProvider: _clock);
+        await exporter.ExportAsync([SampleEvent("ABCD")], TestContext.Current.CancellationToken);
+
+        exporter.Dispose();
+        await exporter.ExportAsync([SampleEvent("EFGH")], TestContext.Current.CancellationToken);
+
+        byte[] second = await File.ReadAllBytesAsync(Path.Combine(_folder.Path, "out-1.parquet"), TestContext.Current.CancellationToken);
+        Assert.Equal([["EFGH"]], FlagExport.Tests.Formats.ParquetReaders.QueryWithDuckDb(second, "select userKey from read_parquet({file})"));
+    }
+
+    [Fact]
     public async Task ExportAsync_TrackingExporterOnDefaultCsvTemplate_WritesTrackingFields()
     {
         var exporter = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Format = "csv", Filename = "t.csv" }, EventType.Tracking, _clock);
