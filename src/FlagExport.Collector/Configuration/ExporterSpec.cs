@@ -1,3 +1,5 @@
+using FlagExport.Formats;
+
 namespace FlagExport.Collector.Configuration;
 
 /// <summary>
@@ -17,8 +19,11 @@ internal abstract class ExporterSpec
     /// <summary>The exporter kind as written in the configuration: <c>file</c> or <c>s3</c>.</summary>
     public abstract string Kind { get; }
 
+    /// <summary>The output format as the documentation writes it (JSON, CSV, Parquet), whatever case was configured.</summary>
+    public string Format => ExportFormats.TryParse(ConfiguredFormat, out ExportFormat format) ? format.ToDisplayName() : ConfiguredFormat;
+
     /// <summary>The output format as configured.</summary>
-    public abstract string Format { get; }
+    protected abstract string ConfiguredFormat { get; }
 
     /// <summary>Adds the exporter to <paramref name="builder"/>.</summary>
     public abstract void Register(FlagExportBuilder builder);
@@ -55,13 +60,13 @@ internal sealed class FileExporterSpec : ExporterSpec
 
     public override string Kind => "file";
 
-    public override string Format => Options.Format;
+    protected override string ConfiguredFormat => Options.Format;
 
     public override void Register(FlagExportBuilder builder) =>
         builder.AddFileExporter(Name, o => CopyTo(o), Pipeline.Apply);
 
     public override string Describe() =>
-        $"{Name} ({Path}): file, {Options.Format}, {Pipeline.EventTypeName} events, to {System.IO.Path.GetFullPath(Options.OutputDir)}";
+        $"{Name} ({Path}): file, {Format}, {Pipeline.EventTypeName} events, to {System.IO.Path.GetFullPath(Options.OutputDir)}";
 
     private void CopyTo(FileExporterOptions target)
     {

@@ -9,13 +9,13 @@ internal sealed class S3ExporterSpec : ExporterSpec
 
     public override string Kind => "s3";
 
-    public override string Format => Options.Format;
+    protected override string ConfiguredFormat => Options.Format;
 
     public override void Register(FlagExportBuilder builder) =>
         builder.AddS3Exporter(Name, CopyTo, Pipeline.Apply);
 
     public override string Describe() =>
-        $"{Name} ({Path}): s3, {Options.Format}, {Pipeline.EventTypeName} events, to s3://{Options.Bucket}/{Options.S3Path?.Trim('/')}"
+        $"{Name} ({Path}): s3, {Format}, {Pipeline.EventTypeName} events, to s3://{Options.Bucket}/{Options.S3Path?.Trim('/')}"
         + (Options.ServiceUrl is null ? "" : $" at {Options.ServiceUrl}");
 
     /// <summary>Copies the options read from the configuration onto the ones the exporter is built from.</summary>

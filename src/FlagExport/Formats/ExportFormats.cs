@@ -47,4 +47,13 @@ internal static class ExportFormats
         ExportFormat.Parquet => "parquet",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
+
+    /// <summary>The name as the documentation writes it: JSON, CSV or Parquet.</summary>
+    public static string ToDisplayName(this ExportFormat format) => format switch
+    {
+        ExportFormat.Json => "JSON",
+        ExportFormat.Csv => "CSV",
+        ExportFormat.Parquet => "Parquet",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
 }

@@ -37,4 +37,16 @@ public sealed class OperationsEndpointsTests
             info.RootElement.GetProperty("exporters").GetRawText());
         Assert.DoesNotContain(collector.FeatureDir, text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Info_NamesFormatsAsTheDocumentationDoes_WhateverTheirCaseInTheConfiguration()
+    {
+        await using TestCollector collector = await TestCollector.StartAsync(
+            new Dictionary<string, string?> { ["exporters:0:format"] = "csv", ["exporters:1:format"] = "PARQUET" });
+
+        string text = await collector.Client.GetStringAsync("/info", TestContext.Current.CancellationToken);
+
+        using JsonDocument info = JsonDocument.Parse(text);
+        Assert.Equal(["CSV", "Parquet"], info.RootElement.GetProperty("exporters").EnumerateArray().Select(e => e.GetProperty("format").GetString()));
+    }
 }
