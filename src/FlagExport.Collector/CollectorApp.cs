@@ -46,7 +46,7 @@ internal static class CollectorApp
         CollectorSettings settings = CollectorSettings.Read(builder.Configuration);
         if (!HasConfiguredAddress(builder.Configuration))
         {
-            _ = builder.WebHost.UseUrls(DefaultUrl);
+            _ = builder.WebHost.UseUrls(settings.ListenUrls ?? DefaultUrl);
         }
 
         IServiceCollection services = builder.Services;
@@ -111,15 +111,21 @@ internal static class CollectorApp
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "server", "listen", "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>go-feature-flag relay proxy keys that configure what a collector does not do (flags, notifiers, server).</summary>
     private static readonly HashSet<string> RelayProxyKeysIgnored = new(StringComparer.OrdinalIgnoreCase)
     {
-        "retriever", "retrievers", "notifier", "notifiers", "listen", "host", "port", "server", "pollingInterval",
+        "retriever", "retrievers", "notifier", "notifiers", "host", "pollingInterval", "swagger",
         "enablePollingJitter", "fileFormat", "startWithRetrieverError", "logLevel", "logFormat", "debug", "enableSwagger",
         "hideBanner", "monitoringPort", "openTelemetryOtlpEndpoint", "otel", "persistentFlagConfigurationFile",
         "disableNotifierOnInit", "evaluationContextEnrichment", "envVariablePrefix", "flagSets", "restApiTimeout", "version",
+    };
+
+    /// <summary>The relay proxy's <c>server</c> keys: the collector reads host, port, unixSocket and mode, and warns about monitoringPort.</summary>
+    private static readonly HashSet<string> RelayProxyServerKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "host", "port", "unixSocket", "mode", "monitoringPort", "lambdaAdapter", "awsApiGatewayBasePath",
     };
 
     /// <summary>Adds the YAML file named by <c>--config</c>, above appsettings.json and below environment variables.</summary>
@@ -181,6 +187,14 @@ internal static class CollectorApp
             }
         }
 
+        foreach (IConfigurationSection section in yaml.GetSection("server").GetChildren())
+        {
+            if (!RelayProxyServerKeys.Contains(section.Key))
+            {
+                errors.Add($"server.{section.Key}: unknown key in '{path}'; server has {string.Join(", ", RelayProxyServerKeys)}.");
+            }
+        }
+
         foreach (IConfigurationSection section in yaml.GetSection("authorizedKeys").GetChildren())
         {
             if (section.Key is not ("evaluation" or "admin"))
@@ -232,6 +246,11 @@ internal static class CollectorApp
         if (settings.ApiKeys.Count > 0)
         {
             logger.ApiKeysRequired(settings.ApiKeys.Count);
+        }
+
+        if (settings.MonitoringPortIgnored)
+        {
+            logger.MonitoringPortIgnored();
         }
     }
 }

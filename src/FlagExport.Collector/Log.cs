@@ -34,4 +34,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, EventName = "RequestRefused", Level = LogLevel.Information,
         Message = "Refused a request with {StatusCode}: {Reason}")]
     public static partial void RequestRefused(this ILogger logger, int statusCode, string reason);
+
+    [LoggerMessage(EventId = 9, EventName = "MonitoringPortIgnored", Level = LogLevel.Warning,
+        Message = "monitoringPort is not supported by the collector: /health, /info and /metrics are served on its main address")]
+    public static partial void MonitoringPortIgnored(this ILogger logger);
 }

@@ -59,6 +59,18 @@ internal sealed partial class CollectorSettings
     /// <summary>The exporters to register, in order.</summary>
     public IReadOnlyList<ExporterSpec> Exporters { get; private init; } = [];
 
+    /// <summary>
+    /// The URLs the relay proxy's <c>server.port</c>/<c>listen</c>, <c>server.host</c> and <c>server.unixSocket</c> ask
+    /// for, separated by <c>;</c>; <see langword="null"/> when none is set.
+    /// </summary>
+    public string? ListenUrls { get; private init; }
+
+    /// <summary>
+    /// <see langword="true"/> when the relay proxy's <c>monitoringPort</c> (or <c>server.monitoringPort</c>) is set: the
+    /// collector serves its monitoring endpoints on its main address and says so at start-up.
+    /// </summary>
+    public bool MonitoringPortIgnored { get; private init; }
+
     /// <summary><see langword="true"/> when no exporter was configured and the embedded default is used.</summary>
     public bool UsesDefaultExporter { get; private init; }
 
@@ -75,6 +87,8 @@ internal sealed partial class CollectorSettings
         {
             errors.Add($"maxRequestBodySize: must be a number of bytes between 1 and {MaxMaxRequestBodySize.ToString(CultureInfo.InvariantCulture)} (1 GiB); got '{maxBodyText}'.");
         }
+
+        string? listenUrls = ListenAddress.Read(configuration, errors);
 
         var keys = new List<string>();
         ReadKeys(configuration.GetSection("apiKeys"), "apiKeys", keys, errors);
@@ -118,7 +132,8 @@ internal sealed partial class CollectorSettings
             throw new CollectorConfigurationException(errors);
         }
 
-        return new CollectorSettings { MaxRequestBodySize = maxBody, ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault };
+        bool monitoringPortIgnored = configuration["monitoringPort"] is not null || configuration["server:monitoringPort"] is not null;
+        return new CollectorSettings { ListenUrls = listenUrls, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody, ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault };
 
         void Add(ExporterSpec? spec)
         {

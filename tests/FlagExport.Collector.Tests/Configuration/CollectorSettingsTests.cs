@@ -198,7 +198,38 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: s3\n    bucket: b\n    secretAccessKey: abc\n", "exporters[0].secretAccessKey: credentials are never read from the configuration" },
         { "exporters:\n  - kind: s3\n    bucket: b\n    awsSessionToken: abc\n", "exporters[0].awsSessionToken: credentials are never read from the configuration" },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
+        { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
+        { "server:\n  port: 70000\n", "server.port: must be a TCP port between 1 and 65535; got '70000'." },
+        { "listen: http\n", "listen: must be a TCP port between 1 and 65535; got 'http'." },
+        { "server:\n  host: \"bad host\"\n", "server.host: must be a host name or an IP address such as 0.0.0.0; got 'bad host'." },
+        { "server:\n  unixSocket: relative.sock\n", "server.unixSocket: must be an absolute path; got 'relative.sock'." },
+        { "server:\n  mode: lambda\n", "server.mode: 'lambda' is not supported; the collector runs as an HTTP server (mode http)." },
     };
+
+    public static TheoryData<string, string?> ListenAddresses => new()
+    {
+        { "apiKeys: []\n", null },
+        { "server:\n  port: 8080\n", "http://127.0.0.1:8080" },
+        { "listen: 1032\n", "http://127.0.0.1:1032" },
+        { "listen: 1032\nserver:\n  port: 8080\n", "http://127.0.0.1:8080" },
+        { "server:\n  host: 0.0.0.0\n  port: 8080\n  mode: http\n", "http://0.0.0.0:8080" },
+        { "server:\n  host: \"::\"\n", "http://[::]:1031" },
+        { "server:\n  unixSocket: /run/goff.sock\n", "http://unix:/run/goff.sock" },
+        { "server:\n  unixSocket: /run/goff.sock\n  port: 8080\n", "http://unix:/run/goff.sock;http://127.0.0.1:8080" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ListenAddresses))]
+    public void RelayProxyServerKeys_GiveTheAddressToListenOn(string yaml, string? expected) =>
+        Assert.Equal(expected, Read(yaml).ListenUrls);
+
+    [Fact]
+    public void MonitoringPort_IsNotAnError_ButIsReportedAsIgnored()
+    {
+        Assert.True(Read("monitoringPort: 1032\n").MonitoringPortIgnored);
+        Assert.True(Read("server:\n  monitoringPort: 1032\n").MonitoringPortIgnored);
+        Assert.False(Read("server:\n  port: 1031\n").MonitoringPortIgnored);
+    }
 
     [Theory]
     [MemberData(nameof(InvalidSettings))]
@@ -277,13 +308,16 @@ public sealed class CollectorSettingsTests : IDisposable
               evaluaton: [other-key]
             retriever:
               kind: file
+            server:
+              prot: 8080
             """);
 
         var exception = Assert.Throws<CollectorConfigurationException>(() => CollectorApp.Build(["--config", path]));
 
         Assert.Equal(
             [
-                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, maxRequestBodySize, exporter, exporters, FlagExport, Logging, Kestrel, urls.",
+                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, maxRequestBodySize, exporter, exporters, server, listen, FlagExport, Logging, Kestrel, urls.",
+                $"server.prot: unknown key in '{path}'; server has host, port, unixSocket, mode, monitoringPort, lambdaAdapter, awsApiGatewayBasePath.",
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],
             exception.Errors);

@@ -191,6 +191,42 @@ public sealed class CollectorProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task RelayProxyServerKeys_InTheYaml_SetThePortAndTheUnixSocket()
+    {
+        // A relay proxy configuration file keeps its address: server.port (or listen) and server.unixSocket.
+        int port = FreeTcpPort();
+        string socket = _directory.Combine("goff.sock");
+        await File.WriteAllTextAsync(
+            _directory.Combine("relay.yaml"), $"server:\n  port: {port}\n  unixSocket: {socket}\nretriever:\n  kind: file\n", TestContext.Current.CancellationToken);
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "relay.yaml"]);
+        await collector.WaitForOutputAsync($"listening on http://unix:{socket}, http://127.0.0.1:{port};");
+
+        HttpResponseMessage overTcp = await PostAsync($"http://127.0.0.1:{port}", TwoEvents);
+        using var overSocket = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await client.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socket), cancellationToken);
+                return new System.Net.Sockets.NetworkStream(client, ownsSocket: true);
+            },
+        });
+        HttpResponseMessage health = await overSocket.GetAsync("http://localhost/health", TestContext.Current.CancellationToken);
+
+        Assert.Equal("""{"ingestedContentCount":2}""", await overTcp.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        collector.Signal("TERM");
+        Assert.Equal(0, await collector.WaitForExitAsync());
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task InvalidConfiguration_StopsStartUp_WithTheKeyAndANonZeroExitCode()
     {
         await File.WriteAllTextAsync(_directory.Combine("bad.yaml"), "exporters:\n  - kind: file\n    format: xml\n", TestContext.Current.CancellationToken);
