@@ -18,9 +18,20 @@ namespace FlagExport.Formats;
 /// <para>Nothing is allocated per event: string columns are <see cref="ReadOnlyMemory{T}"/> slices of the events' own
 /// strings, and JSON text (the <c>value</c> column, non-string map values) is written by <see cref="GoJson"/> into a
 /// pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch buffers are kept by the encoder
-/// for the next batch. Parquet.Net itself allocates in proportion to the rows, per column: measured by allocation
-/// sampling on 100,000 events, about 42 MB per batch (420 B per event), nearly all of it the hash tables of its
-/// dictionary encoder, which it sizes to the row count for every string column. Only Parquet.Net can remove that.</para>
+/// for the next batch; a test checks this code allocates nothing per event (<see cref="WriteColumnsAsync"/>).</para>
+/// <para>Parquet.Net 6.1.0 allocates per row, ~340 B per event on the benchmark's batch (its source at the package's
+/// commit c179d97; measured per column): <c>Encodings/ParquetDictionaryEncoder.cs:48</c> creates a hash table with
+/// capacity = the column's value count, ~39.5 B per row for every dictionary-hinted string column, nearly all of it;
+/// <c>Encodings/ParquetPlainEncoder.cs:1286</c> allocates <c>BitConverter.GetBytes(len)</c>, 32 B per string written
+/// PLAIN (rows of a column that falls back to PLAIN, distinct values of a dictionary); <c>WritingColumn.cs:237</c>
+/// never returns the dictionary array rented at <c>ParquetDictionaryEncoder.cs:73</c>, 16 B per distinct value. So no
+/// string column is written without per-row allocation, dictionary or PLAIN.</para>
+/// <para>No public 6.1.0 API shrinks the table: a REQUIRED column's value count must be the row count
+/// (<c>ParquetRowGroupWriter.cs:215-224</c>) and a column is written once per row group (lines 199-209), so only more
+/// row groups per batch would; it is sized before distinct values are counted (ParquetDictionaryEncoder.cs:48 and 60),
+/// so <see cref="ParquetOptions.DictionaryEncodingThreshold"/> does not change it; no overload takes a pre-built
+/// dictionary (<c>WritingColumn</c> and the <c>RawColumnData</c> writer are internal). Only
+/// <see cref="ParquetOptions.DictionaryEncodingSampleSize"/> skips it, for a column that gives up the dictionary.</para>
 /// <para>Safe to call from several threads: a call that finds the scratch buffers in use works with its own.</para>
 /// </remarks>
 internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
@@ -65,9 +76,10 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
             CompressionMethod = compression,
             CompressionLevel = ChooseCompressionLevel(compression),
 
-            // Parquet.Net pre-sizes its dictionary hash table to the row count (pitfalls note 7). For a column of
-            // mostly distinct values (user keys), look at the first values and give up early instead: measured,
-            // 3.5 MB less allocated per 100,000 events with distinct user keys, same file.
+            // Parquet.Net pre-sizes its dictionary hash table to the row count before it counts distinct values
+            // (ParquetDictionaryEncoder.cs:48). For a column of mostly distinct values (user keys), look at the first
+            // values and give up early instead (lines 31-42): measured, 3.9 MB less allocated per 100,000 events with
+            // distinct user keys, same file.
             DictionaryEncodingSampleSize = 1024,
         };
         ParquetSchemas.AddDictionaryHints(_options);
@@ -98,26 +110,36 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         EventType type = GetBatchType(events);
         cancellationToken.ThrowIfCancellationRequested();
 
+        using var stream = new BufferWriterStream(output);
+        ParquetSchema schema = type == FlagExport.EventType.Feature ? ParquetSchemas.Feature : ParquetSchemas.Tracking;
+        ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream, _options, append: false, cancellationToken).ConfigureAwait(false);
+        await using (writer.ConfigureAwait(false))
+        {
+            // The row group must be disposed (it records its row count and sizes) before the writer writes the footer.
+            using ParquetRowGroupWriter rowGroup = writer.CreateRowGroup();
+            await WriteColumnsAsync(type, events, new RowGroupSink(rowGroup), cancellationToken).ConfigureAwait(false);
+            rowGroup.CompleteValidate();
+        }
+    }
+
+    /// <summary>
+    /// Builds the columns of a batch of <paramref name="type"/> events in the kept scratch buffers and hands them, in
+    /// schema order, to <paramref name="sink"/>: the work of <see cref="EncodeAsync"/> apart from Parquet.Net's, which a
+    /// test measures with a sink that discards the columns.
+    /// </summary>
+    /// <remarks>Every event must be of <paramref name="type"/>, as <see cref="EncodeAsync"/> checks first.</remarks>
+    internal async ValueTask WriteColumnsAsync(EventType type, IReadOnlyList<ExportableEvent> events, IParquetColumnSink sink, CancellationToken cancellationToken)
+    {
         Scratch scratch = Interlocked.Exchange(ref _scratch, null) ?? new Scratch();
         try
         {
-            using var stream = new BufferWriterStream(output);
-            ParquetSchema schema = type == FlagExport.EventType.Feature ? ParquetSchemas.Feature : ParquetSchemas.Tracking;
-            ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream, _options, append: false, cancellationToken).ConfigureAwait(false);
-            await using (writer.ConfigureAwait(false))
+            if (type == FlagExport.EventType.Feature)
             {
-                // The row group must be disposed (it records its row count and sizes) before the writer writes the footer.
-                using ParquetRowGroupWriter rowGroup = writer.CreateRowGroup();
-                if (type == FlagExport.EventType.Feature)
-                {
-                    await WriteFeatureColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await WriteTrackingColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
-                }
-
-                rowGroup.CompleteValidate();
+                await WriteFeatureColumnsAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteTrackingColumnsAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -180,11 +202,11 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         return type;
     }
 
-    private static async Task WriteFeatureColumnsAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static async Task WriteFeatureColumnsAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
     {
-        await WriteCommonColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteTextAsync(rowGroup, ParquetSchemas.Variation, events, static e => ((FeatureEvent)e).Variation, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteValuesAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteCommonColumnsAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.Variation, events, static e => ((FeatureEvent)e).Variation, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteValuesAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
 
         bool[] defaults = scratch.Booleans(events.Count);
         for (int i = 0; i < events.Count; i++)
@@ -192,24 +214,24 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
             defaults[i] = ((FeatureEvent)events[i]).Default;
         }
 
-        await rowGroup.WriteAsync(ParquetSchemas.Default, new ReadOnlyMemory<bool>(defaults, 0, events.Count), null, null, cancellationToken).ConfigureAwait(false);
-        await WriteTextAsync(rowGroup, ParquetSchemas.Version, events, static e => ((FeatureEvent)e).Version, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteTextAsync(rowGroup, ParquetSchemas.Source, events, static e => ((FeatureEvent)e).Source, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteMapAsync(rowGroup, ParquetSchemas.Metadata, events, static e => ((FeatureEvent)e).MetadataObject, scratch, cancellationToken).ConfigureAwait(false);
+        await sink.WriteAsync(ParquetSchemas.Default, new ReadOnlyMemory<bool>(defaults, 0, events.Count), null, null, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.Version, events, static e => ((FeatureEvent)e).Version, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.Source, events, static e => ((FeatureEvent)e).Source, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteMapAsync(sink, ParquetSchemas.Metadata, events, static e => ((FeatureEvent)e).MetadataObject, scratch, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WriteTrackingColumnsAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static async Task WriteTrackingColumnsAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
     {
-        await WriteCommonColumnsAsync(rowGroup, events, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteMapAsync(rowGroup, ParquetSchemas.EvaluationContext, events, static e => ((TrackingEvent)e).EvaluationContextObject, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteMapAsync(rowGroup, ParquetSchemas.TrackingEventDetails, events, static e => ((TrackingEvent)e).TrackingEventDetailsObject, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteCommonColumnsAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteMapAsync(sink, ParquetSchemas.EvaluationContext, events, static e => ((TrackingEvent)e).EvaluationContextObject, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteMapAsync(sink, ParquetSchemas.TrackingEventDetails, events, static e => ((TrackingEvent)e).TrackingEventDetailsObject, scratch, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WriteCommonColumnsAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static async Task WriteCommonColumnsAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
     {
-        await WriteTextAsync(rowGroup, ParquetSchemas.Kind, events, static e => e.Kind, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteTextAsync(rowGroup, ParquetSchemas.ContextKind, events, static e => e.ContextKind, scratch, cancellationToken).ConfigureAwait(false);
-        await WriteTextAsync(rowGroup, ParquetSchemas.UserKey, events, static e => e.UserKey, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.Kind, events, static e => e.Kind, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.ContextKind, events, static e => e.ContextKind, scratch, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.UserKey, events, static e => e.UserKey, scratch, cancellationToken).ConfigureAwait(false);
 
         long[] dates = scratch.Longs(events.Count);
         for (int i = 0; i < events.Count; i++)
@@ -217,13 +239,13 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
             dates[i] = events[i].CreationDate;
         }
 
-        await rowGroup.WriteAsync(ParquetSchemas.CreationDate, new ReadOnlyMemory<long>(dates, 0, events.Count), null, null, cancellationToken).ConfigureAwait(false);
-        await WriteTextAsync(rowGroup, ParquetSchemas.Key, events, static e => e.Key, scratch, cancellationToken).ConfigureAwait(false);
+        await sink.WriteAsync(ParquetSchemas.CreationDate, new ReadOnlyMemory<long>(dates, 0, events.Count), null, null, cancellationToken).ConfigureAwait(false);
+        await WriteTextAsync(sink, ParquetSchemas.Key, events, static e => e.Key, scratch, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes a REQUIRED string column from the events' own strings (null is written as empty).</summary>
     private static Task WriteTextAsync(
-        ParquetRowGroupWriter rowGroup, DataField field, IReadOnlyList<ExportableEvent> events,
+        IParquetColumnSink sink, DataField field, IReadOnlyList<ExportableEvent> events,
         Func<ExportableEvent, string?> select, Scratch scratch, CancellationToken cancellationToken)
     {
         ReadOnlyMemory<char>[] column = scratch.Texts(events.Count);
@@ -232,11 +254,11 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
             column[i] = select(events[i]).AsMemory();
         }
 
-        return rowGroup.WriteAsync(field, new ReadOnlyMemory<ReadOnlyMemory<char>>(column, 0, events.Count), null, null, cancellationToken);
+        return sink.WriteAsync(field, new ReadOnlyMemory<ReadOnlyMemory<char>>(column, 0, events.Count), null, null, cancellationToken);
     }
 
     /// <summary>Writes the <c>value</c> column: each value's Go JSON encoding, a string with its quotes.</summary>
-    private static Task WriteValuesAsync(ParquetRowGroupWriter rowGroup, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static Task WriteValuesAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
     {
         int count = events.Count;
         ReadOnlyMemory<char>[] column = scratch.Texts(count);
@@ -249,7 +271,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         }
 
         scratch.SliceAppended(column, starts, lengths, count);
-        return rowGroup.WriteAsync(ParquetSchemas.Value, new ReadOnlyMemory<ReadOnlyMemory<char>>(column, 0, count), null, null, cancellationToken);
+        return sink.WriteAsync(ParquetSchemas.Value, new ReadOnlyMemory<ReadOnlyMemory<char>>(column, 0, count), null, null, cancellationToken);
     }
 
     /// <summary>
@@ -257,7 +279,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// object is an empty map. Map columns take explicit definition and repetition levels (pitfalls note 4).
     /// </summary>
     private static async Task WriteMapAsync(
-        ParquetRowGroupWriter rowGroup, MapField field, IReadOnlyList<ExportableEvent> events,
+        IParquetColumnSink sink, MapField field, IReadOnlyList<ExportableEvent> events,
         Func<ExportableEvent, FlagObject?> select, Scratch scratch, CancellationToken cancellationToken)
     {
         int levelCount = 0, entryCount = 0;
@@ -315,8 +337,8 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         var definitionLevels = new ReadOnlyMemory<int>(definitions, 0, levelCount);
         var repetitionLevels = new ReadOnlyMemory<int>(repetitions, 0, levelCount);
         DataField keyField = (DataField)field.Key, valueField = (DataField)field.Value;
-        await rowGroup.WriteAllPartsAsync(keyField, new ReadOnlyMemory<ReadOnlyMemory<char>>(keys, 0, entryCount), definitionLevels, repetitionLevels, cancellationToken).ConfigureAwait(false);
-        await rowGroup.WriteAllPartsAsync(valueField, new ReadOnlyMemory<ReadOnlyMemory<char>>(values, 0, entryCount), definitionLevels, repetitionLevels, cancellationToken).ConfigureAwait(false);
+        await sink.WriteAsync(keyField, new ReadOnlyMemory<ReadOnlyMemory<char>>(keys, 0, entryCount), definitionLevels, repetitionLevels, cancellationToken).ConfigureAwait(false);
+        await sink.WriteAsync(valueField, new ReadOnlyMemory<ReadOnlyMemory<char>>(values, 0, entryCount), definitionLevels, repetitionLevels, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -337,6 +359,16 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
                 (start, length) = scratch.AppendJson(value);
                 return default;
         }
+    }
+
+    /// <summary>Parquet.Net's row group writer as a sink: required columns without levels, map columns with both.</summary>
+    private sealed class RowGroupSink(ParquetRowGroupWriter rowGroup) : IParquetColumnSink
+    {
+        public Task WriteAsync<T>(DataField field, ReadOnlyMemory<T> values, ReadOnlyMemory<int>? definitionLevels, ReadOnlyMemory<int>? repetitionLevels, CancellationToken cancellationToken)
+            where T : struct =>
+            definitionLevels is null
+                ? rowGroup.WriteAsync(field, values, repetitionLevels, null, cancellationToken)
+                : rowGroup.WriteAllPartsAsync(field, values, definitionLevels, repetitionLevels, cancellationToken);
     }
 
     /// <summary>Buffers reused from one batch to the next; one batch uses them at a time.</summary>
