@@ -364,7 +364,7 @@ public sealed class ParquetEncoderTests
         // Parquet.Net allocates per row (ParquetEncoder's remarks say where), so EncodeAsync as a whole cannot be held
         // to a bound: the encoder's own work is measured alone, with a sink that discards the columns. A few calls
         // allocate a little whatever the batch size (async state machines are classes in a Debug build), so the claim
-        // checked is that the allocation does not grow with the batch.
+        // checked is that the allocation does not grow with the batch (one allocation per event would add 2.4 MB).
         using var encoder = new ParquetEncoder();
         var sink = new DiscardingSink();
         (long small, _) = await BuildColumnsAsync(encoder, sink, 1_000);
@@ -380,7 +380,7 @@ public sealed class ParquetEncoderTests
         Assert.Equal((10 * 100_000) + (5 * 100_000) + (2 * mapEntries), sink.Values); // a map's key and value columns hold its entries
     }
 
-    /// <summary>Builds the columns of <paramref name="count"/> feature then tracking events twice; returns the bytes the second time allocated.</summary>
+    /// <summary>Builds the columns of <paramref name="count"/> feature then tracking events, warm; returns the bytes that allocated.</summary>
     private static async Task<(long Allocated, (ExportableEvent[] Features, ExportableEvent[] Trackings) Batches)> BuildColumnsAsync(
         ParquetEncoder encoder, DiscardingSink sink, int count)
     {
@@ -391,12 +391,13 @@ public sealed class ParquetEncoderTests
         sink.Reset();
         await encoder.WriteColumnsAsync(EventType.Feature, features, sink, cancellationToken); // the scratch buffers grow
         await encoder.WriteColumnsAsync(EventType.Tracking, trackings, sink, cancellationToken);
-        sink.Reset();
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        await encoder.WriteColumnsAsync(EventType.Feature, features, sink, cancellationToken);
-        await encoder.WriteColumnsAsync(EventType.Tracking, trackings, sink, cancellationToken);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = await ThreadAllocations.LeastOfThreeAsync(async () =>
+        {
+            sink.Reset();
+            await encoder.WriteColumnsAsync(EventType.Feature, features, sink, cancellationToken);
+            await encoder.WriteColumnsAsync(EventType.Tracking, trackings, sink, cancellationToken);
+        });
         return (allocated, (features, trackings));
     }
 
