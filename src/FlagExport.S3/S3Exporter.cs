@@ -264,7 +264,7 @@ public sealed class S3Exporter : IExporter, IDisposable
         }
         catch (Exception exception)
         {
-            var reason = S3FailureReason.Describe(exception);
+            var reason = S3FailureReason.Describe(exception, storageClass: _settings.StorageClass?.Value);
             _logger.UploadFailed(_settings.Bucket, key, eventCount, reason.Text);
             if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {

@@ -72,7 +72,8 @@ public sealed class S3ExporterOptions : ExportFileOptions
 
     /// <summary>
     /// The storage class of the objects, for example <c>STANDARD_IA</c> or <c>INTELLIGENT_TIERING</c> (S3-compatible
-    /// servers may define their own). The default value is <see langword="null"/>: the bucket's default, <c>STANDARD</c>.
+    /// servers may define their own, such as a Ceph placement's storage class); upper-cased before it is sent. A class the
+    /// server does not know fails every upload. The default value is <see langword="null"/>: the bucket's default, <c>STANDARD</c>.
     /// </summary>
     public string? StorageClass { get; set; }
 
@@ -84,7 +85,7 @@ public sealed class S3ExporterOptions : ExportFileOptions
 
     /// <summary>
     /// The KMS key (id, alias or ARN) used when <see cref="ServerSideEncryption"/> is <c>aws:kms</c>; an error otherwise.
-    /// The default value is <see langword="null"/>.
+    /// radosgw has no default key and needs it. The default value is <see langword="null"/>.
     /// </summary>
     public string? SseKmsKeyId { get; set; }
 
