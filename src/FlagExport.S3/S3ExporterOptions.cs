@@ -79,7 +79,9 @@ public sealed class S3ExporterOptions : ExportFileOptions
 
     /// <summary>
     /// Server-side encryption: <c>AES256</c> (S3-managed keys) or <c>aws:kms</c> (with <see cref="SseKmsKeyId"/> or the
-    /// account's default KMS key). The default value is <see langword="null"/>: the bucket's default encryption.
+    /// account's default KMS key). When the server's answer does not confirm it, the exporter logs a warning
+    /// (<c>EncryptionNotConfirmed</c>): radosgw 16 accepts <c>AES256</c> and stores the object unencrypted.
+    /// The default value is <see langword="null"/>: the bucket's default encryption.
     /// </summary>
     public string? ServerSideEncryption { get; set; }
 

@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 
 namespace FlagExport.S3.Tests;
@@ -23,10 +24,11 @@ public sealed class S3ObjectSettingsTests
     {
         S3TestServer server = await S3TestServer.RequireAsync();
         using AmazonS3Client s3 = server.CreateClient();
+        var logger = new FakeLogger();
         S3ExporterOptions options = Options(server, "sse-kms", multipart, o => { o.ServerSideEncryption = "aws:kms"; o.SseKmsKeyId = KmsKeyId; });
         FeatureEvent[] events = TestEvents.Create(multipart ? MultipartEvents : 20, "kms");
 
-        string key = await ExportOneAsync(s3, options, events);
+        string key = await ExportOneAsync(s3, options, events, logger);
 
         GetObjectMetadataResponse head = await HeadAsync(s3, server.Bucket, key);
         Assert.Equal(ServerSideEncryptionMethod.AWSKMS, head.ServerSideEncryptionMethod);
@@ -35,6 +37,7 @@ public sealed class S3ObjectSettingsTests
         Assert.Equal(ServerSideEncryptionMethod.AWSKMS, get.ServerSideEncryptionMethod);
         Assert.Equal(KmsKeyId, get.ServerSideEncryptionKeyManagementServiceKeyId);
         Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body); // decrypted on the way out
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Name == "EncryptionNotConfirmed");
         await DeleteAsync(s3, options);
     }
 
@@ -76,6 +79,32 @@ public sealed class S3ObjectSettingsTests
             $"Could not write 3 events to s3://{server.Bucket}/{options.S3Path}batch.json: Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption-aws-kms-key-id (InvalidArgument, HTTP 400).",
             error.Message);
         Assert.Empty(await S3Read.KeysAsync(s3, server.Bucket, options.S3Path!));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ExportAsync_Aes256OnRadosgw16_ObjectIsNotEncryptedAndTheExporterWarns(bool multipart)
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using AmazonS3Client s3 = server.CreateClient();
+        var logger = new FakeLogger();
+        S3ExporterOptions options = Options(server, "sse-s3", multipart, o => o.ServerSideEncryption = "AES256");
+        FeatureEvent[] events = TestEvents.Create(multipart ? MultipartEvents : 20, "aes");
+
+        string key = await ExportOneAsync(s3, options, events, logger);
+
+        // radosgw 16 accepts x-amz-server-side-encryption: AES256 with 200 and stores the object as it came (SSE-S3
+        // needs a newer radosgw), so neither its answer nor HeadObject names an encryption: the exporter says so.
+        Assert.True(string.IsNullOrEmpty((await HeadAsync(s3, server.Bucket, key)).ServerSideEncryptionMethod?.Value));
+        FakeLogRecord warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "EncryptionNotConfirmed");
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.StartsWith(
+            $"s3://{server.Bucket}/{key} was written, but the server did not confirm the server-side encryption AES256 (it answered 'none'): the object may be stored unencrypted.",
+            warning.Message,
+            StringComparison.Ordinal);
+        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
+        await DeleteAsync(s3, options);
     }
 
     [Fact]
@@ -159,9 +188,9 @@ public sealed class S3ObjectSettingsTests
     }
 
     /// <summary>Exports <paramref name="events"/> as one object and returns its key.</summary>
-    private static async Task<string> ExportOneAsync(AmazonS3Client s3, S3ExporterOptions options, FeatureEvent[] events)
+    private static async Task<string> ExportOneAsync(AmazonS3Client s3, S3ExporterOptions options, FeatureEvent[] events, ILogger? logger = null)
     {
-        using var exporter = new S3Exporter(options, s3);
+        using var exporter = new S3Exporter(options, s3, logger: logger);
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
         return Assert.Single(await S3Read.ListAsync(s3, options.Bucket, options.S3Path!)).Key;
     }

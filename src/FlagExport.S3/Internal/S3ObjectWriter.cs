@@ -122,7 +122,8 @@ internal sealed class S3ObjectWriter
         request.Headers.ContentLength = body.Count;
         request.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
         request.Metadata[WriteIdMetadataKey] = writeId;
-        _ = await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        PutObjectResponse response = await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        CheckEncryption(key, response.ServerSideEncryptionMethod);
         return UploadOutcome.Written;
     }
 
@@ -149,7 +150,8 @@ internal sealed class S3ObjectWriter
         };
         initiate.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
         initiate.Metadata[WriteIdMetadataKey] = writeId;
-        string uploadId = (await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false)).UploadId;
+        InitiateMultipartUploadResponse initiated = await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
+        string uploadId = initiated.UploadId;
 
         try
         {
@@ -186,7 +188,10 @@ internal sealed class S3ObjectWriter
                 PartETags = [.. parts],
                 IfNoneMatch = conditional ? "*" : null,
             };
-            _ = await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+            CompleteMultipartUploadResponse completed = await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+
+            // radosgw 16 confirms the encryption when the upload starts, not when it completes.
+            CheckEncryption(key, IsEmpty(completed.ServerSideEncryptionMethod) ? initiated.ServerSideEncryptionMethod : completed.ServerSideEncryptionMethod);
             return (UploadOutcome.Written, partCount);
         }
         catch
@@ -195,6 +200,21 @@ internal sealed class S3ObjectWriter
             throw;
         }
     }
+
+    /// <summary>
+    /// Warns when the server did not confirm the server-side encryption asked for: radosgw 16 accepts AES256 and
+    /// stores the object unencrypted. Amazon S3 confirms the method on every upload that has one.
+    /// </summary>
+    private void CheckEncryption(string key, ServerSideEncryptionMethod? answered)
+    {
+        if (_settings.ServerSideEncryption is { } requested
+            && !string.Equals(requested.Value, answered?.Value, StringComparison.OrdinalIgnoreCase))
+        {
+            _logger.EncryptionNotConfirmed(_settings.Bucket, key, requested.Value, IsEmpty(answered) ? "none" : answered!.Value);
+        }
+    }
+
+    private static bool IsEmpty(ServerSideEncryptionMethod? method) => string.IsNullOrEmpty(method?.Value);
 
     private async Task AbortAsync(string key, string uploadId)
     {
