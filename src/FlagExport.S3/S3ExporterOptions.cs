@@ -91,7 +91,11 @@ public sealed class S3ExporterOptions : ExportFileOptions
     /// </summary>
     public string? SseKmsKeyId { get; set; }
 
-    /// <summary>Tags set on every object (at most 10; keys up to 128 characters, values up to 256). The default value is no tags.</summary>
+    /// <summary>
+    /// Tags set on every object (at most 10; keys up to 128 characters, values up to 256). A multipart upload also sets
+    /// them with PutObjectTagging once complete, because radosgw ignores those of CreateMultipartUpload. The default
+    /// value is no tags.
+    /// </summary>
     public IDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>

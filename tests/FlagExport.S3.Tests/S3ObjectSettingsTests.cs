@@ -107,6 +107,47 @@ public sealed class S3ObjectSettingsTests
         await DeleteAsync(s3, options);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ExportAsync_Tags_GetObjectTaggingReturnsThem(bool multipart)
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using var s3 = new FaultyS3Client(server.ClientConfig());
+        S3ExporterOptions options = Options(server, "tags", multipart, o => { o.Tags["team"] = "growth"; o.Tags["data"] = "flag events & more"; });
+
+        string key = await ExportOneAsync(s3, options, TestEvents.Create(multipart ? MultipartEvents : 20, "tags"));
+
+        Assert.Equal([("data", "flag events & more"), ("team", "growth")], await TagsAsync(s3, server.Bucket, key));
+        // PutObject carries its tags; radosgw 16 drops those of CreateMultipartUpload, so the exporter sets them after.
+        Assert.Equal(multipart ? 1 : 0, s3.TaggingCalls);
+        await DeleteAsync(s3, options);
+    }
+
+    [Fact]
+    public async Task ExportAsync_TaggingFailsAfterTheMultipartUpload_RetryTagsTheObjectWithoutWritingItAgain()
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using var s3 = new FaultyS3Client(server.ClientConfig()) { FailPutTagging = { 1 } };
+        var logger = new FakeLogger();
+        S3ExporterOptions options = Options(server, "tags-retry", multipart: true, o => o.Tags["team"] = "growth");
+        FeatureEvent[] events = TestEvents.Create(MultipartEvents, "tags-retry");
+        using var exporter = new S3Exporter(options, s3, logger: logger);
+
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(events, TestContext.Current.CancellationToken));
+        string key = $"{options.S3Path}batch.json";
+        Assert.Equal(key, error.Key);
+        Assert.Empty(await TagsAsync(s3, server.Bucket, key)); // written, not yet tagged
+
+        await exporter.ExportAsync(events, TestContext.Current.CancellationToken); // the pipeline's retry
+
+        Assert.Equal([key], await S3Read.KeysAsync(s3, server.Bucket, options.S3Path!));
+        Assert.Equal([("team", "growth")], await TagsAsync(s3, server.Bucket, key));
+        Assert.Equal((1, 2), (s3.CompleteCalls, s3.TaggingCalls));
+        Assert.Equal("AlreadyWritten", logger.LatestRecord.Id.Name);
+        await DeleteAsync(s3, options);
+    }
+
     [Fact]
     public async Task ExportAsync_StorageClassStandard_ListAndHeadReportStandard()
     {
@@ -207,4 +248,10 @@ public sealed class S3ObjectSettingsTests
     private static Task<GetObjectMetadataResponse> HeadAsync(AmazonS3Client s3, string bucket, string key) =>
         s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, TestContext.Current.CancellationToken);
 
+    private static async Task<(string Key, string Value)[]> TagsAsync(AmazonS3Client s3, string bucket, string key)
+    {
+        GetObjectTaggingResponse response = await s3.GetObjectTaggingAsync(
+            new GetObjectTaggingRequest { BucketName = bucket, Key = key }, TestContext.Current.CancellationToken);
+        return [.. (response.Tagging ?? []).Select(t => (t.Key, t.Value)).Order()];
+    }
 }

@@ -153,6 +153,7 @@ internal sealed class S3ObjectWriter
         InitiateMultipartUploadResponse initiated = await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
         string uploadId = initiated.UploadId;
 
+        int written;
         try
         {
             long partSize = _settings.MultipartPartSize;
@@ -192,13 +193,37 @@ internal sealed class S3ObjectWriter
 
             // radosgw 16 confirms the encryption when the upload starts, not when it completes.
             CheckEncryption(key, IsEmpty(completed.ServerSideEncryptionMethod) ? initiated.ServerSideEncryptionMethod : completed.ServerSideEncryptionMethod);
-            return (UploadOutcome.Written, partCount);
+            written = partCount;
         }
         catch
         {
             await AbortAsync(key, uploadId).ConfigureAwait(false);
             throw;
         }
+
+        // Outside the try: the object exists now, there is nothing to abort. A failure fails the export, and its retry
+        // finds the object by its write id and tags it then (ApplyTagsAsync).
+        _ = await ApplyTagsAsync(key, cancellationToken).ConfigureAwait(false);
+        return (UploadOutcome.Written, written);
+    }
+
+    /// <summary>
+    /// Sets <see cref="S3ExportSettings.Tags"/> on the object at <paramref name="key"/> (PutObjectTagging); nothing when
+    /// there are none. Multipart uploads need it: radosgw 16 ignores the tags of CreateMultipartUpload (Ceph tracker
+    /// 53016), which Amazon S3 applies. Setting the same tags again is harmless there.
+    /// </summary>
+    /// <returns><see langword="true"/> when tags were set, <see langword="false"/> when there are none.</returns>
+    public async Task<bool> ApplyTagsAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_settings.Tags is null)
+        {
+            return false;
+        }
+
+        _ = await _s3.PutObjectTaggingAsync(
+            new PutObjectTaggingRequest { BucketName = _settings.Bucket, Key = key, Tagging = new Tagging { TagSet = _settings.Tags } },
+            cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>
