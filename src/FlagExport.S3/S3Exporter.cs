@@ -286,6 +286,8 @@ public sealed class S3Exporter : IExporter, IDisposable
                 // The key exists: our own earlier attempt (its answer lost), or another writer's object.
                 if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == target.WriteId)
                 {
+                    // The earlier attempt may have failed between completing a multipart upload and tagging it.
+                    _ = await ApplyTagsAsync(key, events.Count, cancellationToken).ConfigureAwait(false);
                     _logger.AlreadyWritten(_settings.Bucket, key);
                     return;
                 }
@@ -304,16 +306,26 @@ public sealed class S3Exporter : IExporter, IDisposable
         }
     }
 
-    private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
-        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken)
+    private Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
+        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken) =>
+        ReportFailureAsync(key, eventCount, () => _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken), cancellationToken);
+
+    private Task<bool> ApplyTagsAsync(string key, int eventCount, CancellationToken cancellationToken) =>
+        ReportFailureAsync(key, eventCount, () => _writer.ApplyTagsAsync(key, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs a request of the upload of <paramref name="key"/>; a failure is logged (bucket, key, reason) and thrown as an
+    /// <see cref="S3ExportException"/> that says the same, the caller's own cancellation as it is.
+    /// </summary>
+    private async Task<T> ReportFailureAsync<T>(string key, int eventCount, Func<Task<T>> request, CancellationToken cancellationToken)
     {
         try
         {
-            return await _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken).ConfigureAwait(false);
+            return await request().ConfigureAwait(false);
         }
         catch (Exception exception)
         {
-            var reason = S3FailureReason.Describe(exception);
+            var reason = S3FailureReason.Describe(exception, storageClass: _settings.StorageClass?.Value);
             _logger.UploadFailed(_settings.Bucket, key, eventCount, reason.Text);
             if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {

@@ -72,23 +72,30 @@ public sealed class S3ExporterOptions : ExportFileOptions
 
     /// <summary>
     /// The storage class of the objects, for example <c>STANDARD_IA</c> or <c>INTELLIGENT_TIERING</c> (S3-compatible
-    /// servers may define their own). The default value is <see langword="null"/>: the bucket's default, <c>STANDARD</c>.
+    /// servers may define their own, such as a Ceph placement's storage class); upper-cased before it is sent. A class the
+    /// server does not know fails every upload. The default value is <see langword="null"/>: the bucket's default, <c>STANDARD</c>.
     /// </summary>
     public string? StorageClass { get; set; }
 
     /// <summary>
     /// Server-side encryption: <c>AES256</c> (S3-managed keys) or <c>aws:kms</c> (with <see cref="SseKmsKeyId"/> or the
-    /// account's default KMS key). The default value is <see langword="null"/>: the bucket's default encryption.
+    /// account's default KMS key). When the server's answer does not confirm it, the exporter logs a warning
+    /// (<c>EncryptionNotConfirmed</c>): radosgw 16 accepts <c>AES256</c> and stores the object unencrypted.
+    /// The default value is <see langword="null"/>: the bucket's default encryption.
     /// </summary>
     public string? ServerSideEncryption { get; set; }
 
     /// <summary>
     /// The KMS key (id, alias or ARN) used when <see cref="ServerSideEncryption"/> is <c>aws:kms</c>; an error otherwise.
-    /// The default value is <see langword="null"/>.
+    /// radosgw has no default key and needs it. The default value is <see langword="null"/>.
     /// </summary>
     public string? SseKmsKeyId { get; set; }
 
-    /// <summary>Tags set on every object (at most 10; keys up to 128 characters, values up to 256). The default value is no tags.</summary>
+    /// <summary>
+    /// Tags set on every object (at most 10; keys up to 128 characters, values up to 256). A multipart upload also sets
+    /// them with PutObjectTagging once complete, because radosgw ignores those of CreateMultipartUpload. The default
+    /// value is no tags.
+    /// </summary>
     public IDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>

@@ -82,6 +82,21 @@ internal sealed class FaultyS3Client(AmazonS3Config config) : AmazonS3Client(con
         }
     }
 
+    private int _taggingCalls;
+
+    /// <summary>PutObjectTagging call numbers (1-based) that throw before anything is sent.</summary>
+    public HashSet<int> FailPutTagging { get; } = [];
+
+    public int TaggingCalls => _taggingCalls;
+
+    public override Task<PutObjectTaggingResponse> PutObjectTaggingAsync(PutObjectTaggingRequest request, CancellationToken cancellationToken = default)
+    {
+        int call = Interlocked.Increment(ref _taggingCalls);
+        return FailPutTagging.Contains(call)
+            ? throw new HttpRequestException("injected: connection reset before tagging", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset))
+            : base.PutObjectTaggingAsync(request, cancellationToken);
+    }
+
     /// <summary>CompleteMultipartUpload call numbers (1-based) that throw after the object was assembled.</summary>
     public HashSet<int> LoseCompleteAnswer { get; } = [];
 

@@ -181,6 +181,12 @@ paxos propose interval = 0.1
 rgw frontends = beast endpoint=127.0.0.1:$S3_PORT
 rgw enable usage log = false
 rgw thread pool size = 64
+# SSE-KMS for the object-settings tests: radosgw's built-in "testing" KMS takes
+# its keys from this line (fixed, not secret), and without TLS it refuses any
+# encryption header unless ssl is not required.
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = testkey-1=W3rO+IUcREEr/tsEXWYT0pspz5EvyJu7ura9p03aHTM= testkey-2=mRO3chRJ+Vxx7H/l5fOkRz2Le2+UVGTgn+iZW4IFDFc=
+rgw crypt require ssl = false
 EOF
 
 # Start a daemon detached and record its pid: own session (a Ctrl-C in the
@@ -230,6 +236,19 @@ OSD_ID="$(timeout 30 ceph -c "$CONF" --connect-timeout 25 osd new "$OSD_UUID" 2>
 ceph-osd -c "$CONF" -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" >>"$STATE/log/mkfs.out" 2>&1 \
   || die "ceph-osd --mkfs failed"
 spawn osd ceph-osd -i "$OSD_ID"
+
+# A second storage class, COLD (own pool), so the tests can show that a class
+# other than STANDARD reaches the object. radosgw reads zone placement only
+# when it starts, so this runs first; radosgw-admin creates the default zone.
+log "adding storage class COLD to the default placement"
+timeout 30 radosgw-admin -c "$CONF" user list >/dev/null 2>>"$STATE/log/mkfs.out" \
+  || die "radosgw-admin could not create the default zone"
+timeout 30 radosgw-admin -c "$CONF" zonegroup placement add --rgw-zonegroup default \
+  --placement-id default-placement --storage-class COLD >/dev/null 2>>"$STATE/log/mkfs.out" \
+  || die "radosgw-admin zonegroup placement add failed"
+timeout 30 radosgw-admin -c "$CONF" zone placement add --rgw-zone default \
+  --placement-id default-placement --storage-class COLD --data-pool default.rgw.cold.data \
+  >/dev/null 2>>"$STATE/log/mkfs.out" || die "radosgw-admin zone placement add failed"
 
 log "starting radosgw on $ENDPOINT"
 spawn rgw radosgw -n client.rgw

@@ -9,7 +9,10 @@ namespace FlagExport.S3;
 internal readonly record struct S3FailureReason(string Text, string? ErrorCode, HttpStatusCode? StatusCode)
 {
     /// <summary>Describes <paramref name="exception"/> from an upload (<paramref name="isBucketCheck"/> false) or a HeadBucket.</summary>
-    public static S3FailureReason Describe(Exception exception, bool isBucketCheck = false)
+    /// <param name="exception">The failure.</param>
+    /// <param name="isBucketCheck">The request was a HeadBucket, whose answers have no body.</param>
+    /// <param name="storageClass">The storage class the upload asked for, if any: radosgw refuses an unknown one without a message.</param>
+    public static S3FailureReason Describe(Exception exception, bool isBucketCheck = false, string? storageClass = null)
     {
         ArgumentNullException.ThrowIfNull(exception);
         if (Find<AmazonServiceException>(exception) is { } service && service.StatusCode != 0)
@@ -21,6 +24,11 @@ internal readonly record struct S3FailureReason(string Text, string? ErrorCode, 
             if (code == "NoSuchBucket" || (isBucketCheck && status == HttpStatusCode.NotFound))
             {
                 what = "the bucket does not exist";
+            }
+            else if (code == "InvalidAccessKeyId" && service.Message?.Contains("kms", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                // radosgw answers a KMS key it cannot fetch with InvalidAccessKeyId too; its message names the KMS key.
+                what = $"the KMS key could not be used: {Trim(service.Message)}";
             }
             else if (code == "InvalidAccessKeyId")
             {
@@ -45,6 +53,13 @@ internal readonly record struct S3FailureReason(string Text, string? ErrorCode, 
             else if (code is "PermanentRedirect" or "AuthorizationHeaderMalformed" || status == HttpStatusCode.MovedPermanently)
             {
                 what = "the bucket is in another region than the one configured: set Region";
+            }
+            else if (string.IsNullOrWhiteSpace(service.Message))
+            {
+                // radosgw 16 answers a storage class its zone does not define with an InvalidArgument without a message.
+                what = code == "InvalidArgument" && storageClass is not null
+                    ? $"the server refused an argument without saying which; radosgw does so when the bucket's placement has no storage class '{storageClass}'"
+                    : "the server gave no reason";
             }
             else
             {

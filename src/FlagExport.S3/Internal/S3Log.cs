@@ -34,6 +34,9 @@ internal static partial class S3Log
 
         /// <summary>A retried upload found the object its earlier attempt had written.</summary>
         internal const int AlreadyWritten = 108;
+
+        /// <summary>An object was written, but the server did not confirm the server-side encryption asked for.</summary>
+        internal const int EncryptionNotConfirmed = 109;
     }
 
     [LoggerMessage(EventId = Ids.UploadFailed, EventName = "UploadFailed", Level = LogLevel.Warning,
@@ -67,4 +70,8 @@ internal static partial class S3Log
     [LoggerMessage(EventId = Ids.AlreadyWritten, EventName = "AlreadyWritten", Level = LogLevel.Information,
         Message = "s3://{Bucket}/{Key} was already written by an earlier attempt whose answer was lost; not written again.")]
     internal static partial void AlreadyWritten(this ILogger logger, string bucket, string key);
+
+    [LoggerMessage(EventId = Ids.EncryptionNotConfirmed, EventName = "EncryptionNotConfirmed", Level = LogLevel.Warning,
+        Message = "s3://{Bucket}/{Key} was written, but the server did not confirm the server-side encryption {Requested} (it answered '{Answered}'): the object may be stored unencrypted. radosgw 16 accepts AES256 without encrypting.")]
+    internal static partial void EncryptionNotConfirmed(this ILogger logger, string bucket, string key, string requested, string answered);
 }

@@ -122,7 +122,8 @@ internal sealed class S3ObjectWriter
         request.Headers.ContentLength = body.Count;
         request.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
         request.Metadata[WriteIdMetadataKey] = writeId;
-        _ = await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        PutObjectResponse response = await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+        CheckEncryption(key, response.ServerSideEncryptionMethod);
         return UploadOutcome.Written;
     }
 
@@ -149,8 +150,10 @@ internal sealed class S3ObjectWriter
         };
         initiate.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
         initiate.Metadata[WriteIdMetadataKey] = writeId;
-        string uploadId = (await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false)).UploadId;
+        InitiateMultipartUploadResponse initiated = await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
+        string uploadId = initiated.UploadId;
 
+        int written;
         try
         {
             long partSize = _settings.MultipartPartSize;
@@ -186,15 +189,57 @@ internal sealed class S3ObjectWriter
                 PartETags = [.. parts],
                 IfNoneMatch = conditional ? "*" : null,
             };
-            _ = await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
-            return (UploadOutcome.Written, partCount);
+            CompleteMultipartUploadResponse completed = await _s3.CompleteMultipartUploadAsync(complete, cancellationToken).ConfigureAwait(false);
+
+            // radosgw 16 confirms the encryption when the upload starts, not when it completes.
+            CheckEncryption(key, IsEmpty(completed.ServerSideEncryptionMethod) ? initiated.ServerSideEncryptionMethod : completed.ServerSideEncryptionMethod);
+            written = partCount;
         }
         catch
         {
             await AbortAsync(key, uploadId).ConfigureAwait(false);
             throw;
         }
+
+        // Outside the try: the object exists now, there is nothing to abort. A failure fails the export, and its retry
+        // finds the object by its write id and tags it then (ApplyTagsAsync).
+        _ = await ApplyTagsAsync(key, cancellationToken).ConfigureAwait(false);
+        return (UploadOutcome.Written, written);
     }
+
+    /// <summary>
+    /// Sets <see cref="S3ExportSettings.Tags"/> on the object at <paramref name="key"/> (PutObjectTagging); nothing when
+    /// there are none. Multipart uploads need it: radosgw 16 ignores the tags of CreateMultipartUpload (Ceph tracker
+    /// 53016), which Amazon S3 applies. Setting the same tags again is harmless there.
+    /// </summary>
+    /// <returns><see langword="true"/> when tags were set, <see langword="false"/> when there are none.</returns>
+    public async Task<bool> ApplyTagsAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_settings.Tags is null)
+        {
+            return false;
+        }
+
+        _ = await _s3.PutObjectTaggingAsync(
+            new PutObjectTaggingRequest { BucketName = _settings.Bucket, Key = key, Tagging = new Tagging { TagSet = _settings.Tags } },
+            cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Warns when the server did not confirm the server-side encryption asked for: radosgw 16 accepts AES256 and
+    /// stores the object unencrypted. Amazon S3 confirms the method on every upload that has one.
+    /// </summary>
+    private void CheckEncryption(string key, ServerSideEncryptionMethod? answered)
+    {
+        if (_settings.ServerSideEncryption is { } requested
+            && !string.Equals(requested.Value, answered?.Value, StringComparison.OrdinalIgnoreCase))
+        {
+            _logger.EncryptionNotConfirmed(_settings.Bucket, key, requested.Value, IsEmpty(answered) ? "none" : answered!.Value);
+        }
+    }
+
+    private static bool IsEmpty(ServerSideEncryptionMethod? method) => string.IsNullOrEmpty(method?.Value);
 
     private async Task AbortAsync(string key, string uploadId)
     {
