@@ -143,6 +143,7 @@ public sealed class S3Exporter : IExporter, IDisposable
     /// </exception>
     public async Task VerifyBucketAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeRequested) != 0, this);
         try
         {
             _ = await _s3.HeadBucketAsync(new HeadBucketRequest { BucketName = _settings.Bucket }, cancellationToken).ConfigureAwait(false);
@@ -167,6 +168,7 @@ public sealed class S3Exporter : IExporter, IDisposable
             return;
         }
 
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeRequested) != 0, this); // not after an abandoned export
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -286,8 +288,6 @@ public sealed class S3Exporter : IExporter, IDisposable
                 // The key exists: our own earlier attempt (its answer lost), or another writer's object.
                 if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == target.WriteId)
                 {
-                    // The earlier attempt may have failed between completing a multipart upload and tagging it.
-                    _ = await ApplyTagsAsync(key, events.Count, cancellationToken).ConfigureAwait(false);
                     _logger.AlreadyWritten(_settings.Bucket, key);
                     return;
                 }
@@ -306,22 +306,12 @@ public sealed class S3Exporter : IExporter, IDisposable
         }
     }
 
-    private Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
-        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken) =>
-        ReportFailureAsync(key, eventCount, () => _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken), cancellationToken);
-
-    private Task<bool> ApplyTagsAsync(string key, int eventCount, CancellationToken cancellationToken) =>
-        ReportFailureAsync(key, eventCount, () => _writer.ApplyTagsAsync(key, cancellationToken), cancellationToken);
-
-    /// <summary>
-    /// Runs a request of the upload of <paramref name="key"/>; a failure is logged (bucket, key, reason) and thrown as an
-    /// <see cref="S3ExportException"/> that says the same, the caller's own cancellation as it is.
-    /// </summary>
-    private async Task<T> ReportFailureAsync<T>(string key, int eventCount, Func<Task<T>> request, CancellationToken cancellationToken)
+    private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
+        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken)
     {
         try
         {
-            return await request().ConfigureAwait(false);
+            return await _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {

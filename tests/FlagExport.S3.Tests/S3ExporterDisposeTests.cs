@@ -44,6 +44,25 @@ public sealed class S3ExporterDisposeTests
     }
 
     [Fact]
+    public async Task Export_AfterDispose_WhileAnAbandonedExportStillRuns_FailsAtOnce()
+    {
+        var client = new HeldPutClient();
+        var exporter = new S3Exporter(Options, client, ownsClient: true, EventType.Feature, timeProvider: null, logger: null);
+        Task abandoned = exporter.ExportAsync(TestEvents.Create(3, "held"), TestContext.Current.CancellationToken);
+        await client.PutStarted.WaitAsync(TestContext.Current.CancellationToken);
+        exporter.Dispose();
+
+        Task late = exporter.ExportAsync(TestEvents.Create(1, "late"), TestContext.Current.CancellationToken);
+
+        Assert.True(late.IsCompleted, "An export after Dispose waited behind the abandoned one.");
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => late);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => exporter.VerifyBucketAsync(TestContext.Current.CancellationToken));
+        client.ReleasePut();
+        await abandoned;
+        Assert.Equal((1, 1), (client.PutCalls, client.Disposals));
+    }
+
+    [Fact]
     public async Task Dispose_OfAnExporterGivenAClient_LeavesThatClientOpen()
     {
         var client = new HeldPutClient();

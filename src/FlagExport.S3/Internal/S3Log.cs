@@ -37,6 +37,12 @@ internal static partial class S3Log
 
         /// <summary>An object was written, but the server did not confirm the server-side encryption asked for.</summary>
         internal const int EncryptionNotConfirmed = 109;
+
+        /// <summary>The same, for every later object of the exporter (at Debug: the warning was given once).</summary>
+        internal const int EncryptionNotConfirmedAgain = 110;
+
+        /// <summary>An object was written, but setting its tags after a multipart upload failed.</summary>
+        internal const int TaggingFailed = 111;
     }
 
     [LoggerMessage(EventId = Ids.UploadFailed, EventName = "UploadFailed", Level = LogLevel.Warning,
@@ -74,4 +80,12 @@ internal static partial class S3Log
     [LoggerMessage(EventId = Ids.EncryptionNotConfirmed, EventName = "EncryptionNotConfirmed", Level = LogLevel.Warning,
         Message = "s3://{Bucket}/{Key} was written, but the server did not confirm the server-side encryption {Requested} (it answered '{Answered}'): the object may be stored unencrypted. radosgw 16 accepts AES256 without encrypting.")]
     internal static partial void EncryptionNotConfirmed(this ILogger logger, string bucket, string key, string requested, string answered);
+
+    [LoggerMessage(EventId = Ids.EncryptionNotConfirmedAgain, EventName = "EncryptionNotConfirmedAgain", Level = LogLevel.Debug,
+        Message = "s3://{Bucket}/{Key} was written, again without the server confirming the server-side encryption {Requested} (it answered '{Answered}').")]
+    internal static partial void EncryptionNotConfirmedAgain(this ILogger logger, string bucket, string key, string requested, string answered);
+
+    [LoggerMessage(EventId = Ids.TaggingFailed, EventName = "TaggingFailed", Level = LogLevel.Warning,
+        Message = "s3://{Bucket}/{Key} was written, but its tags could not be set after the multipart upload: {Reason}. The events are exported; only the tags are missing.")]
+    internal static partial void TaggingFailed(this ILogger logger, string bucket, string key, string reason);
 }

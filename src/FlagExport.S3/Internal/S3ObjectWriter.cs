@@ -36,6 +36,7 @@ internal sealed class S3ObjectWriter
     private readonly IAmazonS3 _s3;
     private readonly S3ExportSettings _settings;
     private readonly ILogger _logger;
+    private int _encryptionWarned;
 
     public S3ObjectWriter(IAmazonS3 s3, S3ExportSettings settings, ILogger logger)
     {
@@ -201,9 +202,8 @@ internal sealed class S3ObjectWriter
             throw;
         }
 
-        // Outside the try: the object exists now, there is nothing to abort. A failure fails the export, and its retry
-        // finds the object by its write id and tags it then (ApplyTagsAsync).
-        _ = await ApplyTagsAsync(key, cancellationToken).ConfigureAwait(false);
+        // Outside the try: the object exists now, there is nothing to abort.
+        await TryApplyTagsAsync(key, cancellationToken).ConfigureAwait(false);
         return (UploadOutcome.Written, written);
     }
 
@@ -212,18 +212,27 @@ internal sealed class S3ObjectWriter
     /// there are none. Multipart uploads need it: radosgw 16 ignores the tags of CreateMultipartUpload (Ceph tracker
     /// 53016), which Amazon S3 applies. Setting the same tags again is harmless there.
     /// </summary>
-    /// <returns><see langword="true"/> when tags were set, <see langword="false"/> when there are none.</returns>
-    public async Task<bool> ApplyTagsAsync(string key, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A failure is logged (<c>TaggingFailed</c>) and not thrown: the events are written, and failing the export would
+    /// report them as lost and upload them again where conditional writes are off. Tags are metadata; the data wins.
+    /// </remarks>
+    private async Task TryApplyTagsAsync(string key, CancellationToken cancellationToken)
     {
         if (_settings.Tags is null)
         {
-            return false;
+            return;
         }
 
-        _ = await _s3.PutObjectTaggingAsync(
-            new PutObjectTaggingRequest { BucketName = _settings.Bucket, Key = key, Tagging = new Tagging { TagSet = _settings.Tags } },
-            cancellationToken).ConfigureAwait(false);
-        return true;
+        try
+        {
+            _ = await _s3.PutObjectTaggingAsync(
+                new PutObjectTaggingRequest { BucketName = _settings.Bucket, Key = key, Tagging = new Tagging { TagSet = _settings.Tags } },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            _logger.TaggingFailed(_settings.Bucket, key, S3FailureReason.Describe(exception).Text);
+        }
     }
 
     /// <summary>
@@ -235,7 +244,16 @@ internal sealed class S3ObjectWriter
         if (_settings.ServerSideEncryption is { } requested
             && !string.Equals(requested.Value, answered?.Value, StringComparison.OrdinalIgnoreCase))
         {
-            _logger.EncryptionNotConfirmed(_settings.Bucket, key, requested.Value, IsEmpty(answered) ? "none" : answered!.Value);
+            // A warning once per exporter (a server that ignores the setting does so for every object), then Debug.
+            string answer = IsEmpty(answered) ? "none" : answered!.Value;
+            if (Interlocked.Exchange(ref _encryptionWarned, 1) == 0)
+            {
+                _logger.EncryptionNotConfirmed(_settings.Bucket, key, requested.Value, answer);
+            }
+            else
+            {
+                _logger.EncryptionNotConfirmedAgain(_settings.Bucket, key, requested.Value, answer);
+            }
         }
     }
 
