@@ -44,9 +44,23 @@ internal static class CollectorApp
         configure?.Invoke(builder);
 
         CollectorSettings settings = CollectorSettings.Read(builder.Configuration);
-        if (!HasConfiguredAddress(builder.Configuration))
+        // --urls, ASPNETCORE_URLS and Kestrel endpoints first; then the relay proxy's server keys, above
+        // ASPNETCORE_HTTP_PORTS (which .NET container images set to 8080 for every application); then the default.
+        if (!HasExplicitAddress(builder.Configuration))
         {
-            _ = builder.WebHost.UseUrls(settings.ListenUrls ?? DefaultUrl);
+            if (settings.ListenUrls is { } relayProxyAddress)
+            {
+                if (settings.UnixSocketPath is { } socket && UnixSocketFile.Prepare(socket) is { } problem)
+                {
+                    throw new CollectorConfigurationException(problem);
+                }
+
+                _ = builder.WebHost.UseUrls(relayProxyAddress);
+            }
+            else if (!HasPortsSetting(builder.Configuration))
+            {
+                _ = builder.WebHost.UseUrls(DefaultUrl);
+            }
         }
 
         IServiceCollection services = builder.Services;
@@ -119,13 +133,15 @@ internal static class CollectorApp
         "retriever", "retrievers", "notifier", "notifiers", "host", "pollingInterval", "swagger",
         "enablePollingJitter", "fileFormat", "startWithRetrieverError", "logLevel", "logFormat", "debug", "enableSwagger",
         "hideBanner", "monitoringPort", "openTelemetryOtlpEndpoint", "otel", "persistentFlagConfigurationFile",
+        "startAsAwsLambda", "awsLambdaAdapter", "awsApiGatewayBasePath", "enablePprof", "exporterCleanQueueInterval",
+        "disableVersionHeader", "jaeger", "enableBulkMetricFlagNames",
         "disableNotifierOnInit", "evaluationContextEnrichment", "envVariablePrefix", "flagSets", "restApiTimeout", "version",
     };
 
-    /// <summary>The relay proxy's <c>server</c> keys: the collector reads host, port, unixSocket and mode, and warns about monitoringPort.</summary>
+    /// <summary>The relay proxy's <c>server</c> keys: the collector reads mode, host, port and unixSocketPath, warns about monitoringPort.</summary>
     private static readonly HashSet<string> RelayProxyServerKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        "host", "port", "unixSocket", "mode", "monitoringPort", "lambdaAdapter", "awsApiGatewayBasePath",
+        "mode", "host", "port", "unixSocketPath", "monitoringPort", "awsLambdaAdapter", "awsApiGatewayBasePath",
     };
 
     /// <summary>Adds the YAML file named by <c>--config</c>, above appsettings.json and below environment variables.</summary>
@@ -209,12 +225,13 @@ internal static class CollectorApp
         }
     }
 
-    /// <summary><see langword="true"/> when <c>--urls</c>, <c>ASPNETCORE_URLS</c>, the HTTP(S) ports or Kestrel endpoints are set.</summary>
-    private static bool HasConfiguredAddress(ConfigurationManager configuration) =>
-        !string.IsNullOrEmpty(configuration["urls"])
-        || !string.IsNullOrEmpty(configuration["http_ports"])
-        || !string.IsNullOrEmpty(configuration["https_ports"])
-        || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+    /// <summary><see langword="true"/> when <c>--urls</c>, <c>ASPNETCORE_URLS</c> or Kestrel endpoints are set.</summary>
+    private static bool HasExplicitAddress(ConfigurationManager configuration) =>
+        !string.IsNullOrEmpty(configuration["urls"]) || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+
+    /// <summary><see langword="true"/> when <c>ASPNETCORE_HTTP_PORTS</c> or <c>ASPNETCORE_HTTPS_PORTS</c> (or their keys) are set.</summary>
+    private static bool HasPortsSetting(ConfigurationManager configuration) =>
+        !string.IsNullOrEmpty(configuration["http_ports"]) || !string.IsNullOrEmpty(configuration["https_ports"]);
 
     private static InfoResponse CreateInfo(CollectorSettings settings, DateTimeOffset startedAt) => new(
         Name: "FlagExport.Collector",
@@ -232,6 +249,11 @@ internal static class CollectorApp
     {
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CollectorApp).FullName!);
         ICollection<string>? addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (settings.MonitoringPortIgnored)
+        {
+            logger.MonitoringPortIgnored();
+        }
+
         if (!logger.IsEnabled(LogLevel.Information))
         {
             return;
@@ -248,9 +270,5 @@ internal static class CollectorApp
             logger.ApiKeysRequired(settings.ApiKeys.Count);
         }
 
-        if (settings.MonitoringPortIgnored)
-        {
-            logger.MonitoringPortIgnored();
-        }
     }
 }

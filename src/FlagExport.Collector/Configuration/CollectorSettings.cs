@@ -60,10 +60,13 @@ internal sealed partial class CollectorSettings
     public IReadOnlyList<ExporterSpec> Exporters { get; private init; } = [];
 
     /// <summary>
-    /// The URLs the relay proxy's <c>server.port</c>/<c>listen</c>, <c>server.host</c> and <c>server.unixSocket</c> ask
-    /// for, separated by <c>;</c>; <see langword="null"/> when none is set.
+    /// The URL the relay proxy's <c>server.mode</c>, <c>server.port</c>/<c>listen</c>, <c>server.host</c> and
+    /// <c>server.unixSocketPath</c> ask for; <see langword="null"/> when none is set.
     /// </summary>
     public string? ListenUrls { get; private init; }
+
+    /// <summary>The socket of <c>server.mode: unixsocket</c>, else <see langword="null"/>.</summary>
+    public string? UnixSocketPath { get; private init; }
 
     /// <summary>
     /// <see langword="true"/> when the relay proxy's <c>monitoringPort</c> (or <c>server.monitoringPort</c>) is set: the
@@ -88,7 +91,7 @@ internal sealed partial class CollectorSettings
             errors.Add($"maxRequestBodySize: must be a number of bytes between 1 and {MaxMaxRequestBodySize.ToString(CultureInfo.InvariantCulture)} (1 GiB); got '{maxBodyText}'.");
         }
 
-        string? listenUrls = ListenAddress.Read(configuration, errors);
+        string? listenUrls = ListenAddress.Read(configuration, errors, out string? unixSocketPath);
 
         var keys = new List<string>();
         ReadKeys(configuration.GetSection("apiKeys"), "apiKeys", keys, errors);
@@ -133,7 +136,7 @@ internal sealed partial class CollectorSettings
         }
 
         bool monitoringPortIgnored = configuration["monitoringPort"] is not null || configuration["server:monitoringPort"] is not null;
-        return new CollectorSettings { ListenUrls = listenUrls, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody, ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault };
+        return new CollectorSettings { ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody, ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault };
 
         void Add(ExporterSpec? spec)
         {

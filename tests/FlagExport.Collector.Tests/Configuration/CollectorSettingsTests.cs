@@ -201,9 +201,13 @@ public sealed class CollectorSettingsTests : IDisposable
         { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
         { "server:\n  port: 70000\n", "server.port: must be a TCP port between 1 and 65535; got '70000'." },
         { "listen: http\n", "listen: must be a TCP port between 1 and 65535; got 'http'." },
-        { "server:\n  host: \"bad host\"\n", "server.host: must be a host name or an IP address such as 0.0.0.0; got 'bad host'." },
-        { "server:\n  unixSocket: relative.sock\n", "server.unixSocket: must be an absolute path; got 'relative.sock'." },
-        { "server:\n  mode: lambda\n", "server.mode: 'lambda' is not supported; the collector runs as an HTTP server (mode http)." },
+        { "server:\n  host: \"bad host\"\n", "server.host: must be an IP address (0.0.0.0 or :: for every interface) or localhost; got 'bad host'." },
+        { "server:\n  host: myhost.example\n", "server.host: must be an IP address (0.0.0.0 or :: for every interface) or localhost; got 'myhost.example'." },
+        { "server:\n  mode: unixsocket\n", "server.unixSocketPath: must be the absolute path of the socket when server.mode is unixsocket; got ''." },
+        { "server:\n  mode: unixsocket\n  unixSocketPath: relative.sock\n",
+          "server.unixSocketPath: must be the absolute path of the socket when server.mode is unixsocket; got 'relative.sock'." },
+        { "server:\n  mode: lambda\n", "server.mode: 'lambda' is not supported; valid values are http, unixsocket (AWS Lambda is not supported)." },
+        { "startAsAwsLambda: true\n", "startAsAwsLambda: AWS Lambda is not supported; the collector runs as an HTTP server." },
     };
 
     public static TheoryData<string, string?> ListenAddresses => new()
@@ -214,8 +218,10 @@ public sealed class CollectorSettingsTests : IDisposable
         { "listen: 1032\nserver:\n  port: 8080\n", "http://127.0.0.1:8080" },
         { "server:\n  host: 0.0.0.0\n  port: 8080\n  mode: http\n", "http://0.0.0.0:8080" },
         { "server:\n  host: \"::\"\n", "http://[::]:1031" },
-        { "server:\n  unixSocket: /run/goff.sock\n", "http://unix:/run/goff.sock" },
-        { "server:\n  unixSocket: /run/goff.sock\n  port: 8080\n", "http://unix:/run/goff.sock;http://127.0.0.1:8080" },
+        { "server:\n  host: localhost\n", "http://localhost:1031" },
+        { "server:\n  mode: unixsocket\n  unixSocketPath: /run/goff.sock\n  port: 8080\n", "http://unix:/run/goff.sock" },
+        { "server:\n  mode: UnixSocket\n  unixSocketPath: /run/goff.sock\n", "http://unix:/run/goff.sock" },
+        { "server:\n  unixSocketPath: /run/goff.sock\n", null }, // as in the relay proxy: the path counts in unixsocket mode only
     };
 
     [Theory]
@@ -317,7 +323,7 @@ public sealed class CollectorSettingsTests : IDisposable
         Assert.Equal(
             [
                 $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, maxRequestBodySize, exporter, exporters, server, listen, FlagExport, Logging, Kestrel, urls.",
-                $"server.prot: unknown key in '{path}'; server has host, port, unixSocket, mode, monitoringPort, lambdaAdapter, awsApiGatewayBasePath.",
+                $"server.prot: unknown key in '{path}'; server has mode, host, port, unixSocketPath, monitoringPort, awsLambdaAdapter, awsApiGatewayBasePath.",
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],
             exception.Errors);

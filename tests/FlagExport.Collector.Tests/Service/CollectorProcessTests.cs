@@ -191,17 +191,39 @@ public sealed class CollectorProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task RelayProxyServerKeys_InTheYaml_SetThePortAndTheUnixSocket()
+    public async Task RelayProxyServerPort_InTheYaml_IsWhereItListens_EvenWithTheContainerImagesHttpPorts()
     {
-        // A relay proxy configuration file keeps its address: server.port (or listen) and server.unixSocket.
+        // A relay proxy configuration file keeps its port, also in .NET's container images, which set
+        // ASPNETCORE_HTTP_PORTS=8080 for every application.
         int port = FreeTcpPort();
+        await File.WriteAllTextAsync(
+            _directory.Combine("relay.yaml"), $"server:\n  port: {port}\nretriever:\n  kind: file\n", TestContext.Current.CancellationToken);
+        using CollectorProcess collector = CollectorProcess.Start(
+            _directory.Path, ["--config", "relay.yaml"], new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal($"http://127.0.0.1:{port}", await collector.WaitUntilListeningAsync());
+        Assert.Equal("""{"ingestedContentCount":2}""", await (await PostAsync($"http://127.0.0.1:{port}", TwoEvents)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        collector.Signal("TERM");
+        Assert.Equal(0, await collector.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task RelayProxyUnixSocketMode_ListensOnTheSocket_AndStartsAgainAfterASigkill()
+    {
         string socket = _directory.Combine("goff.sock");
         await File.WriteAllTextAsync(
-            _directory.Combine("relay.yaml"), $"server:\n  port: {port}\n  unixSocket: {socket}\nretriever:\n  kind: file\n", TestContext.Current.CancellationToken);
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "relay.yaml"]);
-        await collector.WaitForOutputAsync($"listening on http://unix:{socket}, http://127.0.0.1:{port};");
+            _directory.Combine("relay.yaml"), $"server:\n  mode: unixsocket\n  unixSocketPath: {socket}\n", TestContext.Current.CancellationToken);
+        using (CollectorProcess crashed = CollectorProcess.Start(_directory.Path, ["--config", "relay.yaml"]))
+        {
+            Assert.Equal($"http://unix:{socket}", await crashed.WaitUntilListeningAsync());
+            crashed.Signal("KILL");
+            _ = await crashed.WaitForExitAsync();
+        }
 
-        HttpResponseMessage overTcp = await PostAsync($"http://127.0.0.1:{port}", TwoEvents);
+        Assert.True(File.Exists(socket), "SIGKILL leaves the socket file behind, which Kestrel would refuse to bind over.");
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "relay.yaml"]);
+        Assert.Equal($"http://unix:{socket}", await collector.WaitUntilListeningAsync());
+
         using var overSocket = new HttpClient(new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) =>
@@ -211,12 +233,13 @@ public sealed class CollectorProcessTests : IDisposable
                 return new System.Net.Sockets.NetworkStream(client, ownsSocket: true);
             },
         });
-        HttpResponseMessage health = await overSocket.GetAsync("http://localhost/health", TestContext.Current.CancellationToken);
+        HttpResponseMessage response = await overSocket.PostAsync(
+            "http://localhost/v1/data/collector", new StringContent(TwoEvents, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
-        Assert.Equal("""{"ingestedContentCount":2}""", await overTcp.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("""{"ingestedContentCount":2}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         collector.Signal("TERM");
         Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Equal(2, File.ReadAllLines(Assert.Single(Directory.GetFiles(_directory.Combine("exports")))).Length);
     }
 
     private static int FreeTcpPort()
