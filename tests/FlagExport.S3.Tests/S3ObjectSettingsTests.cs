@@ -166,6 +166,7 @@ public sealed class S3ObjectSettingsTests
 
         Assert.Equal(S3StorageClass.Standard, Assert.Single(await S3Read.ListAsync(s3, server.Bucket, options.S3Path!)).StorageClass);
         Assert.Equal(S3StorageClass.Standard, (await HeadAsync(s3, server.Bucket, key)).StorageClass);
+        await DeleteAsync(s3, options);
     }
 
     [Theory]
