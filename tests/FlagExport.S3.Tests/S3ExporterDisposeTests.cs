@@ -74,6 +74,78 @@ public sealed class S3ExporterDisposeTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => exporter.ExportAsync(TestEvents.Create(1, "late"), TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task Dispose_RacingExports_NeverDisposesTheClientUnderAnUpload_AndDisposesItOnce()
+    {
+        for (int round = 0; round < 300; round++)
+        {
+            var client = new RacingClient();
+            var exporter = new S3Exporter(Options, client, ownsClient: true, EventType.Feature, timeProvider: null, logger: null);
+            Task[] exports = [.. Enumerable.Range(0, 2).Select(i => Task.Run(() => exporter.ExportAsync(TestEvents.Create(1, $"r{i}"), TestContext.Current.CancellationToken)))];
+            await Task.Delay(round % 3, TestContext.Current.CancellationToken);
+
+            exporter.Dispose();
+
+            foreach (Task export in exports)
+            {
+                try
+                {
+                    await export;
+                }
+                catch (ObjectDisposedException)
+                {
+                    // arrived after Dispose: refused, as it should be
+                }
+            }
+
+            Assert.Equal((1, 0), (client.Disposals, client.UploadsDisposedUnder));
+        }
+    }
+
+    /// <summary>A client whose PutObject yields a few times, noting whether the client was disposed meanwhile.</summary>
+    private sealed class RacingClient() : AmazonS3Client(new BasicAWSCredentials("key", "secret"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9", ForcePathStyle = true })
+    {
+        private int _disposals;
+        private int _inFlight;
+        private int _disposedUnder;
+
+        public int Disposals => Volatile.Read(ref _disposals);
+
+        public int UploadsDisposedUnder => Volatile.Read(ref _disposedUnder);
+
+        public override async Task<PutObjectResponse> PutObjectAsync(PutObjectRequest request, CancellationToken cancellationToken = default)
+        {
+            _ = Interlocked.Increment(ref _inFlight);
+            for (int i = 0; i < 3; i++)
+            {
+                await Task.Yield();
+            }
+
+            if (Volatile.Read(ref _disposals) != 0)
+            {
+                _ = Interlocked.Increment(ref _disposedUnder);
+            }
+
+            _ = Interlocked.Decrement(ref _inFlight);
+            return new PutObjectResponse { HttpStatusCode = System.Net.HttpStatusCode.OK };
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                if (Volatile.Read(ref _inFlight) != 0)
+                {
+                    _ = Interlocked.Increment(ref _disposedUnder);
+                }
+
+                _ = Interlocked.Increment(ref _disposals);
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
     /// <summary>A client whose PutObject waits until the test releases it, and that counts its disposals.</summary>
     private sealed class HeldPutClient() : AmazonS3Client(new BasicAWSCredentials("key", "secret"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9", ForcePathStyle = true })
     {
