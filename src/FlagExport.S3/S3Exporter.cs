@@ -160,6 +160,7 @@ public sealed class S3Exporter : IExporter, IDisposable
 
     /// <inheritdoc/>
     /// <exception cref="S3ExportException">An upload failed; the message names the bucket, the key and the reason.</exception>
+    /// <exception cref="ObjectDisposedException">The exporter was disposed.</exception>
     public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
