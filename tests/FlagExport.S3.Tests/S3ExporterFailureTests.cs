@@ -80,6 +80,35 @@ public sealed class S3ExporterFailureTests
         Assert.Contains("HTTP 403", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ExportAsync_AnotherUsersBucket_SaysAccessDenied_WithBucketAndKey()
+    {
+        // A real AccessDenied: valid credentials of a user who may not write to the bucket (start.sh's second user).
+        S3TestServer server = await S3TestServer.RequireAsync();
+        string? otherKey = Environment.GetEnvironmentVariable("S3_OTHER_ACCESS_KEY_ID");
+        string? otherSecret = Environment.GetEnvironmentVariable("S3_OTHER_SECRET_ACCESS_KEY");
+        if (otherKey is null || otherSecret is null)
+        {
+            Assert.Skip("S3_OTHER_ACCESS_KEY_ID / S3_OTHER_SECRET_ACCESS_KEY are not set: tests/s3-server/start.sh sets them for a second user.");
+        }
+
+        using AmazonS3Client s3 = server.CreateClient(new BasicAWSCredentials(otherKey, otherSecret));
+        var logger = new FakeLogger();
+        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = "denied", Filename = "b.{{ .Format}}" }, s3, logger: logger)
+        {
+            Reservations = new KeyReservations(),
+        };
+
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
+
+        Assert.Equal(
+            $"Could not write 1 events to s3://{server.Bucket}/denied/b.json: access denied: the credentials lack permission for this request (AccessDenied, HTTP 403).",
+            error.Message);
+        Assert.Equal(("AccessDenied", "UploadFailed"), (error.ErrorCode, logger.LatestRecord.Id.Name));
+        Assert.Contains($"s3://{server.Bucket}/denied/b.json", logger.LatestRecord.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(otherSecret, logger.LatestRecord.Message + error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("unknown key id", "wrong credentials: the access key id is not known to the server (InvalidAccessKeyId, HTTP 403)")]
     [InlineData("wrong secret", "wrong credentials: the secret access key does not match the access key id (SignatureDoesNotMatch, HTTP 403)")]

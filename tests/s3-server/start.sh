@@ -22,6 +22,9 @@ S3_BUCKET="${S3_BUCKET:-flagexport-test}"
 S3_STATE_DIR="${S3_STATE_DIR:-/tmp/flagexport-s3}"
 ACCESS_KEY=TESTACCESSKEY0000001
 SECRET_KEY=testsecretkey0000000000000000000000000001
+# A second user who owns nothing: the tests' real AccessDenied (another user's bucket).
+OTHER_ACCESS_KEY=TESTACCESSKEY0000002
+OTHER_SECRET_KEY=testsecretkey0000000000000000000000000002
 REGION=us-east-1
 START_TIMEOUT=60                      # seconds to wait for RGW to answer
 
@@ -82,10 +85,23 @@ ensure_bucket() {
   esac
 }
 
+# ensure_user UID ACCESS SECRET: creates the radosgw user unless it exists.
+ensure_user() {
+  timeout 30 radosgw-admin -c "$CONF" user info --uid="$1" >/dev/null 2>&1 && return 0
+  timeout 30 radosgw-admin -c "$CONF" user create --uid="$1" --display-name="$1" \
+    --access-key="$2" --secret="$3" >/dev/null 2>>"$STATE/log/mkfs.out" \
+    || die "radosgw-admin user create $1 failed"
+}
+
+ensure_users() {
+  ensure_user test "$ACCESS_KEY" "$SECRET_KEY"
+  ensure_user other "$OTHER_ACCESS_KEY" "$OTHER_SECRET_KEY"
+}
+
 print_exports() {
   local line
-  line="$(printf 'export S3_ENDPOINT=%q AWS_ACCESS_KEY_ID=%q AWS_SECRET_ACCESS_KEY=%q AWS_REGION=%q S3_BUCKET=%q AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required' \
-           "$ENDPOINT" "$ACCESS_KEY" "$SECRET_KEY" "$REGION" "$S3_BUCKET")"
+  line="$(printf 'export S3_ENDPOINT=%q AWS_ACCESS_KEY_ID=%q AWS_SECRET_ACCESS_KEY=%q AWS_REGION=%q S3_BUCKET=%q AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required S3_OTHER_ACCESS_KEY_ID=%q S3_OTHER_SECRET_ACCESS_KEY=%q' \
+           "$ENDPOINT" "$ACCESS_KEY" "$SECRET_KEY" "$REGION" "$S3_BUCKET" "$OTHER_ACCESS_KEY" "$OTHER_SECRET_KEY")"
   echo "$line" >"$STATE/env"
   echo "$line" >&3
 }
@@ -93,6 +109,7 @@ print_exports() {
 # --- 1. Already running? Then just (re)create the bucket and reprint. -------
 if [ -f "$STATE/.flagexport-s3" ] && daemons_alive && rgw_answers; then
   log "already running at $ENDPOINT (state: $STATE)"
+  ensure_users
   ensure_bucket
   print_exports
   exit 0
@@ -262,11 +279,7 @@ rgw_answers || die "radosgw did not answer on $ENDPOINT within ${START_TIMEOUT}s
 log "radosgw answers after $(elapsed)"
 
 # --- 5. Test user (fixed keys) and bucket. ----------------------------------
-if ! timeout 30 radosgw-admin -c "$CONF" user info --uid=test >/dev/null 2>&1; then
-  timeout 30 radosgw-admin -c "$CONF" user create --uid=test --display-name=test \
-    --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null 2>>"$STATE/log/mkfs.out" \
-    || die "radosgw-admin user create failed"
-fi
+ensure_users
 ensure_bucket
 trap - EXIT
 
