@@ -167,6 +167,20 @@ public sealed class CollectEndpointTests
     }
 
     [Fact]
+    public async Task DefaultLimit_Is5MiB_AtItAccepted_OneByteMoreRefused()
+    {
+        await using TestCollector collector = await TestCollector.StartAsync();
+        const int FiveMiB = 5 * 1024 * 1024;
+
+        HttpResponseMessage atLimit = await collector.PostAsync(GoodRequest + new string(' ', FiveMiB - GoodRequest.Length));
+        HttpResponseMessage above = await collector.PostAsync(GoodRequest + new string(' ', FiveMiB + 1 - GoodRequest.Length));
+
+        Assert.Equal(HttpStatusCode.OK, atLimit.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, above.StatusCode);
+        Assert.Contains("larger than the limit of 5242880 bytes (maxRequestBodySize)", await above.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BodyAboveTheLimit_Is413_WithOrWithoutContentLength_AndChangesNothing()
     {
         await using TestCollector collector = await TestCollector.StartAsync(new Dictionary<string, string?> { ["maxRequestBodySize"] = "1024" });
