@@ -6,8 +6,10 @@ using Parquet.Serialization;
 namespace FlagExport.Collector.Tests.Service;
 
 /// <summary>Events posted by a client arrive in the real S3 server, in each format, from one or several collectors.</summary>
-public sealed class S3EndToEndTests
+public sealed class S3EndToEndTests : IAsyncDisposable
 {
+    private readonly List<(S3Server Server, string Prefix)> _written = [];
+
     private const string User = "94a25909-20d8-40cc-8500-fee99b569345";
 
     private const string Payload = $$$"""
@@ -26,7 +28,7 @@ public sealed class S3EndToEndTests
     public async Task JsonLines_ArriveInS3_ByteForByteAsGoFeatureFlagWritesThem()
     {
         S3Server s3 = await S3Server.RequireAsync();
-        string prefix = S3Server.NewPrefix("json");
+        string prefix = Track(s3, S3Server.NewPrefix("json"));
 
         (string feature, string tracking) = await PostAndReadAsync(s3, prefix, "json");
 
@@ -42,7 +44,7 @@ public sealed class S3EndToEndTests
     public async Task Csv_ArrivesInS3_WithTheDefaultTemplates()
     {
         S3Server s3 = await S3Server.RequireAsync();
-        string prefix = S3Server.NewPrefix("csv");
+        string prefix = Track(s3, S3Server.NewPrefix("csv"));
 
         (string feature, string tracking) = await PostAndReadAsync(s3, prefix, "csv");
 
@@ -54,7 +56,7 @@ public sealed class S3EndToEndTests
     public async Task Parquet_ArrivesInS3_WithEveryColumn()
     {
         S3Server s3 = await S3Server.RequireAsync();
-        string prefix = S3Server.NewPrefix("parquet");
+        string prefix = Track(s3, S3Server.NewPrefix("parquet"));
         await using TestCollector collector = await StartAsync(s3, prefix, "parquet");
         Assert.Equal(HttpStatusCode.OK, (await collector.PostAsync(Payload)).StatusCode);
         await collector.StopAsync();
@@ -77,7 +79,7 @@ public sealed class S3EndToEndTests
     public async Task SeveralCollectors_WritingToOneBucketAndPath_WriteDistinctObjects()
     {
         S3Server s3 = await S3Server.RequireAsync();
-        string prefix = S3Server.NewPrefix("instances");
+        string prefix = Track(s3, S3Server.NewPrefix("instances"));
         var collectors = new List<TestCollector>();
         for (int i = 0; i < 3; i++)
         {
@@ -107,6 +109,22 @@ public sealed class S3EndToEndTests
         Assert.Equal(3, objects.Count);
         string all = string.Concat(objects.Values.Select(Encoding.UTF8.GetString));
         Assert.All(Enumerable.Range(0, 3), i => Assert.Contains($"\"key\":\"from-{i}\"", all, StringComparison.Ordinal));
+    }
+
+    /// <summary>Deletes what the test wrote: the test server keeps its objects in memory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach ((S3Server server, string prefix) in _written)
+        {
+            await server.DeleteAllAsync(prefix);
+        }
+    }
+
+    /// <summary>Returns <paramref name="prefix"/>, deleted when the test ends.</summary>
+    private string Track(S3Server s3, string prefix)
+    {
+        _written.Add((s3, prefix));
+        return prefix;
     }
 
     private static async Task<TestCollector> StartAsync(S3Server s3, string prefix, string format)
