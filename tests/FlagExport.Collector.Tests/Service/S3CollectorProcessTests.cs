@@ -16,33 +16,147 @@ public sealed class S3CollectorProcessTests : IDisposable
     {
         S3Server s3 = await S3Server.RequireAsync();
         string prefix = S3Server.NewPrefix("sigterm");
+        try
+        {
+            await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+                exporters:
+                  - kind: s3
+                    bucket: {s3.Bucket}
+                    path: {prefix}
+                    serviceUrl: {s3.Endpoint}
+                    forcePathStyle: true
+                    region: {s3.Region}
+                    format: csv
+                    flushInterval: 3600000
+                """, TestContext.Current.CancellationToken);
+            using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
+            string address = await collector.WaitUntilListeningAsync();
+            using var client = new HttpClient();
+            HttpResponseMessage response = await client.PostAsync(
+                address + "/v1/data/collector",
+                new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"u","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
+                TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(await s3.ReadAllAsync(prefix));
+
+            collector.Signal("TERM");
+
+            Assert.Equal(0, await collector.WaitForExitAsync());
+            (string key, byte[] body) = Assert.Single(await s3.ReadAllAsync(prefix));
+            Assert.EndsWith(".csv", key, StringComparison.Ordinal);
+            Assert.Equal("feature;user;u;1700000000;k;v;1;false;PROVIDER_CACHE\n", Encoding.UTF8.GetString(body));
+        }
+        finally
+        {
+            await s3.DeleteAllAsync(prefix);
+        }
+    }
+
+    /// <summary>Every variable through which the AWS SDK could find credentials or a region other than the shared files.</summary>
+    private static readonly string[] AwsCredentialVariables =
+    [
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+    ];
+
+    [Fact]
+    public async Task AwsProfile_FromTheSharedFiles_IsWhereTheCredentialsComeFrom_WithoutKeyVariables()
+    {
+        S3Server s3 = await S3Server.RequireAsync();
+        string prefix = S3Server.NewPrefix("aws-profile");
+        try
+        {
+            // The keys only in the named profile: no [default] profile, no key variables, no instance metadata.
+            await File.WriteAllTextAsync(_directory.Combine("credentials"), $"""
+                [flagexport-test]
+                aws_access_key_id = {Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")}
+                aws_secret_access_key = {Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")}
+                """, TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(_directory.Combine("config"), $"""
+                [profile flagexport-test]
+                region = {s3.Region}
+                """, TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+                exporters:
+                  - kind: s3
+                    bucket: {s3.Bucket}
+                    path: {prefix}
+                    serviceUrl: {s3.Endpoint}
+                    forcePathStyle: true
+                    verifyBucketOnStart: true
+                    flushInterval: 3600000
+                """, TestContext.Current.CancellationToken);
+            using CollectorProcess collector = CollectorProcess.Start(
+                _directory.Path,
+                ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
+                new Dictionary<string, string>
+                {
+                    ["AWS_PROFILE"] = "flagexport-test",
+                    ["AWS_SHARED_CREDENTIALS_FILE"] = _directory.Combine("credentials"),
+                    ["AWS_CONFIG_FILE"] = _directory.Combine("config"),
+                    ["AWS_EC2_METADATA_DISABLED"] = "true",
+                },
+                unset: AwsCredentialVariables);
+            string address = await collector.WaitUntilListeningAsync();
+            Assert.Contains("S3 bucket '" + s3.Bucket + "' exists and the credentials can access it.", collector.Output, StringComparison.Ordinal);
+            using var client = new HttpClient();
+            HttpResponseMessage response = await client.PostAsync(
+                address + "/v1/data/collector",
+                new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"profile-user","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
+                TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+            collector.Signal("TERM");
+
+            Assert.Equal(0, await collector.WaitForExitAsync());
+            (string key, byte[] body) = Assert.Single(await s3.ReadAllAsync(prefix));
+            Assert.EndsWith(".json", key, StringComparison.Ordinal);
+            Assert.Equal(
+                """{"kind":"feature","contextKind":"user","userKey":"profile-user","creationDate":1700000000,"key":"k","variation":"v","value":1,"default":false,"version":"","source":"PROVIDER_CACHE"}""" + "\n",
+                Encoding.UTF8.GetString(body));
+        }
+        finally
+        {
+            await s3.DeleteAllAsync(prefix);
+        }
+    }
+
+    [Fact]
+    public async Task AwsProfile_NotInTheSharedFiles_StopsStartUp_WithExitCode1()
+    {
+        // The control of the test above: the same files, another profile name, so no credentials anywhere.
+        S3Server s3 = await S3Server.RequireAsync();
+        await File.WriteAllTextAsync(_directory.Combine("credentials"), $"""
+            [flagexport-test]
+            aws_access_key_id = {Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")}
+            aws_secret_access_key = {Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")}
+            """, TestContext.Current.CancellationToken);
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
             exporters:
               - kind: s3
                 bucket: {s3.Bucket}
-                path: {prefix}
                 serviceUrl: {s3.Endpoint}
                 forcePathStyle: true
                 region: {s3.Region}
-                format: csv
-                flushInterval: 3600000
+                verifyBucketOnStart: true
             """, TestContext.Current.CancellationToken);
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
-        string address = await collector.WaitUntilListeningAsync();
-        using var client = new HttpClient();
-        HttpResponseMessage response = await client.PostAsync(
-            address + "/v1/data/collector",
-            new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"u","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
-            TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Empty(await s3.ReadAllAsync(prefix));
+        using CollectorProcess collector = CollectorProcess.Start(
+            _directory.Path,
+            ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string>
+            {
+                ["AWS_PROFILE"] = "no-such-profile",
+                ["AWS_SHARED_CREDENTIALS_FILE"] = _directory.Combine("credentials"),
+                ["AWS_CONFIG_FILE"] = _directory.Combine("config"),
+                ["AWS_EC2_METADATA_DISABLED"] = "true",
+            },
+            unset: AwsCredentialVariables);
 
-        collector.Signal("TERM");
-
-        Assert.Equal(0, await collector.WaitForExitAsync());
-        (string key, byte[] body) = Assert.Single(await s3.ReadAllAsync(prefix));
-        Assert.EndsWith(".csv", key, StringComparison.Ordinal);
-        Assert.Equal("feature;user;u;1700000000;k;v;1;false;PROVIDER_CACHE\n", Encoding.UTF8.GetString(body));
+        Assert.Equal(1, await collector.WaitForExitAsync());
+        Assert.Contains("Cannot start the collector: ", collector.Output, StringComparison.Ordinal);
+        Assert.Contains("Unable to find the \"no-such-profile\" profile", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", collector.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,7 +14,8 @@ public sealed partial class CollectorProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private CollectorProcess(string workingDirectory, IEnumerable<string> dotnetArgs, IDictionary<string, string>? environment)
+    private CollectorProcess(
+        string workingDirectory, IEnumerable<string> dotnetArgs, IDictionary<string, string>? environment, IEnumerable<string>? unset = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -30,6 +31,11 @@ public sealed partial class CollectorProcess : IDisposable
 
         // A clean environment for what the collector reads: no inherited address or environment name.
         foreach (string name in new[] { "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_HTTPS_PORTS", "HTTP_PORTS", "DOTNET_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
+        {
+            _ = start.Environment.Remove(name);
+        }
+
+        foreach (string name in unset ?? [])
         {
             _ = start.Environment.Remove(name);
         }
@@ -81,9 +87,13 @@ public sealed partial class CollectorProcess : IDisposable
         }
     }
 
-    /// <summary>Starts the built DLL with <paramref name="args"/>.</summary>
-    public static CollectorProcess Start(string workingDirectory, string[] args, IDictionary<string, string>? environment = null) =>
-        new(workingDirectory, [CollectorDll, .. args], environment);
+    /// <summary>
+    /// Starts the built DLL with <paramref name="args"/>, in the tests' environment plus <paramref name="environment"/>,
+    /// without the variables named in <paramref name="unset"/> (for example the AWS keys, to test another credential source).
+    /// </summary>
+    public static CollectorProcess Start(
+        string workingDirectory, string[] args, IDictionary<string, string>? environment = null, IEnumerable<string>? unset = null) =>
+        new(workingDirectory, [CollectorDll, .. args], environment, unset);
 
     /// <summary>
     /// Starts the README's main command, <c>dotnet run --project src/FlagExport.Collector</c>, without its build step

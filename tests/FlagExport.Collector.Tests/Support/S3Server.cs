@@ -56,5 +56,15 @@ public sealed class S3Server
         return objects;
     }
 
+    /// <summary>Deletes every object under <paramref name="prefix"/>: the server keeps its data in memory.</summary>
+    public async Task DeleteAllAsync(string prefix)
+    {
+        using AmazonS3Client s3 = CreateClient();
+        foreach (S3Object item in await S3Read.ListAsync(s3, Bucket, prefix))
+        {
+            _ = await s3.DeleteObjectAsync(Bucket, item.Key, TestContext.Current.CancellationToken);
+        }
+    }
+
     public static string NewPrefix(string test) => $"collector-tests/{test}-{Guid.NewGuid().ToString("N")[..12]}/";
 }
