@@ -209,6 +209,116 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task SizeTrigger_AfterAFailure_MaxEventInMemoryNewEventsRetryTheKeptBatchWithoutTheClockMoving()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = 1 };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1 && pipeline.WorkerIsIdle, "the size trigger's export failed and the worker went idle");
+        for (int i = 5; i < 10; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i))); // the fifth new event since the failure crosses the threshold
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.EventCount == 10, "the size trigger retried the kept batch and wrote the new one");
+        IReadOnlyList<ExportableEvent[]> attempts = exporter.Attempts;
+        Assert.Equal(3, attempts.Count); // the failure, its retry, then the new batch
+        Assert.Equal([0L, 1, 2, 3, 4], attempts[0].Select(e => e.CreationDate));
+        Assert.Equal([0L, 1, 2, 3, 4], attempts[1].Select(e => e.CreationDate));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), exporter.Ids); // each once, in order
+    }
+
+    [Fact]
+    public async Task SizeTrigger_AfterAFailureWithNoNewEvents_DoesNotRetryBeforeTheBackoffOrTheInterval()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        using var recover = exporter.SucceedFromDispose(); // disposed first: the pipeline's drain succeeds even after a failed assertion
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        // Idle means parked with no wake-up pending: with the clock still and no Add, nothing can wake the worker again.
+        // Had the kept batch (a full one) re-triggered the size trigger, the worker would retry at once, in a loop, and
+        // never be seen idle after exactly one call.
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1 && pipeline.WorkerIsIdle, "the export failed and the worker went idle");
+
+        Assert.Equal(1, exporter.Calls);
+        Assert.Equal(5, pipeline.BufferedCount);
+    }
+
+    [Fact]
+    public async Task SizeTrigger_AfterAFailure_FullBatchesAlreadyWaitingDoNotRetry()
+    {
+        var exporter = new GatedExporter(); // the first export waits for Release and fails; later ones succeed
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        await exporter.FirstStarted;
+        for (int i = 5; i < 15; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i))); // two full batches wait behind the one being exported
+        }
+
+        exporter.Release();
+        await TestEvents.WaitUntilAsync(() => pipeline.WorkerIsIdle, "the worker handled the failure and went idle");
+
+        // The waiting events crossed the threshold before the failure: they must not retry it (a retry here would succeed).
+        Assert.Equal(1, exporter.Calls);
+        Assert.Equal(0, pipeline.ExportedCount);
+
+        for (int i = 15; i < 20; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        await TestEvents.WaitUntilAsync(() => pipeline.ExportedCount == 20, "five new events retried the kept batch and the rest followed");
+        Assert.Equal(5, exporter.Calls); // the failure, then four batches of five
+    }
+
+    [Fact]
+    public async Task SizeTrigger_UnderRepeatedFailures_FewerThanMaxEventInMemoryNewEventsDoNotRetry()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        using var recover = exporter.SucceedFromDispose();
+        for (int i = 0; i < 5; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1 && pipeline.WorkerIsIdle, "the first export failed");
+        for (int i = 5; i < 10; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 2 && pipeline.WorkerIsIdle, "five new events retried, and the retry failed");
+
+        for (int i = 10; i < 14; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        // A wake-up releases the parked worker inside Add, so still idle after the Adds means none of them woke it.
+        Assert.True(pipeline.WorkerIsIdle, "four new events woke the worker");
+        Assert.Equal(2, exporter.Calls);
+
+        _ = pipeline.Add(TestEvents.Feature(14)); // the fifth since the last failure
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 3 && pipeline.WorkerIsIdle, "the fifth new event retried");
+        Assert.All(exporter.Attempts, a => Assert.Equal([0L, 1, 2, 3, 4], a.Select(e => e.CreationDate)));
+        Assert.Equal(0, pipeline.ExportedCount);
+    }
+
+    [Fact]
     public async Task Add_BufferFull_DropsNewEventsCountsThemAndWarnsOncePerEpisode()
     {
         var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
