@@ -319,6 +319,50 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task RetryTimer_AlwaysFailingExporter_FirstThreeRetriesFollowTheBackoffWithItsJitter()
+    {
+        // Jitter samples 0.25, 0.5 and 0.75 take 5 %, 10 % and 15 % off the nominal 1, 2 and 4 seconds.
+        var samples = new Queue<double>([0.25, 0.5, 0.75]);
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using var pipeline = new DataExporter(
+            exporter,
+            new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), MaxEventInMemory = 10 },
+            optionsName: null,
+            name: "test",
+            _time,
+            logger: null,
+            meterFactory: null,
+            jitterSample: () => samples.TryDequeue(out double sample) ? sample : 0.0); // only the worker calls it
+        using var recover = exporter.SucceedFromDispose();
+        _ = pipeline.Add(TestEvents.Feature(1));
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        await TestEvents.WaitUntilAsync(() => pipeline.WorkerIsIdle, "the worker armed its retry timer and went idle");
+
+        // Move the clock a millisecond at a time. A due timer wakes the worker inside Advance (it is no longer idle), so
+        // after each step wait until it is idle again: by then any retry of that step has called the exporter.
+        DateTimeOffset start = _time.GetUtcNow(); // the first attempt ran here: the clock had not moved
+        List<TimeSpan> calledAt = [TimeSpan.Zero];
+        while (calledAt.Count < 4)
+        {
+            Assert.True(_time.GetUtcNow() - start < TimeSpan.FromSeconds(10), "three retries within 7 s of fake time");
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+            if (!pipeline.WorkerIsIdle)
+            {
+                await TestEvents.WaitUntilAsync(() => pipeline.WorkerIsIdle, "the retry ended and the worker went idle");
+            }
+
+            while (calledAt.Count < exporter.Calls)
+            {
+                calledAt.Add(_time.GetUtcNow() - start);
+            }
+        }
+
+        TimeSpan[] gaps = [.. calledAt.Zip(calledAt.Skip(1), (before, after) => after - before)];
+        Assert.Equal([TimeSpan.FromMilliseconds(950), TimeSpan.FromMilliseconds(1800), TimeSpan.FromMilliseconds(3400)], gaps);
+        Assert.All(gaps.Zip([1.0, 2.0, 4.0]), g => Assert.InRange(g.First.TotalSeconds, 0.8 * g.Second, g.Second));
+    }
+
+    [Fact]
     public async Task Add_BufferFull_DropsNewEventsCountsThemAndWarnsOncePerEpisode()
     {
         var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
