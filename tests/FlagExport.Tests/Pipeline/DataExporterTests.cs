@@ -362,6 +362,49 @@ public sealed class DataExporterTests
         Assert.All(gaps.Zip([1.0, 2.0, 4.0]), g => Assert.InRange(g.First.TotalSeconds, 0.8 * g.Second, g.Second));
     }
 
+    [Fact(Timeout = 60_000)] // caps an Add that would block on the hung export; not a timing assertion
+    public async Task Add_ExporterHangsIgnoringCancellation_AHundredThousandAddsReturnAndTheExcessIsDropped()
+    {
+        const int Adds = 100_000;
+        const int MaxBuffered = 5_000;
+        using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        IMeterFactory meterFactory = services.GetRequiredService<IMeterFactory>();
+        using var dropped = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.EventsDroppedName);
+        var exporter = new HangingExporter();
+        var options = new DataExporterOptions { FlushInterval = Interval, MaxEventInMemory = 1_000, MaxBufferedEvents = MaxBuffered, ExportTimeout = TimeSpan.FromSeconds(5) };
+        var pipeline = new DataExporter(exporter, options, _time, meterFactory: meterFactory, name: "hung");
+        try
+        {
+            int accepted = 0;
+            for (int i = 0; i < options.MaxEventInMemory; i++)
+            {
+                accepted += pipeline.Add(TestEvents.Feature(i)) ? 1 : 0;
+            }
+
+            await exporter.Started.WaitAsync(TestContext.Current.CancellationToken);
+            _time.Advance(options.ExportTimeout); // the export's token is cancelled; the exporter ignores it and stays hung
+            for (int i = options.MaxEventInMemory; i < Adds; i++)
+            {
+                accepted += pipeline.Add(TestEvents.Feature(i)) ? 1 : 0;
+            }
+
+            // Nothing was written, so exactly MaxBufferedEvents were accepted and every other Add was refused and counted.
+            Assert.Equal(MaxBuffered, accepted);
+            Assert.Equal(Adds - MaxBuffered, pipeline.DroppedCount);
+            Assert.Equal(MaxBuffered, pipeline.BufferedCount);
+            Assert.Equal(0, pipeline.ExportedCount);
+            dropped.RecordObservableInstruments();
+            Assert.Equal(Adds - MaxBuffered, dropped.GetMeasurementSnapshot().Last(m => (string?)m.Tags[PipelineMetrics.ReasonTag] == "buffer_full").Value);
+        }
+        finally
+        {
+            exporter.Release();
+            await pipeline.DisposeAsync();
+        }
+
+        Assert.Equal(MaxBuffered, exporter.EventCount); // the accepted events were kept, and written once the export came back
+    }
+
     [Fact]
     public async Task Add_BufferFull_DropsNewEventsCountsThemAndWarnsOncePerEpisode()
     {
