@@ -33,11 +33,25 @@ public sealed partial class DataExporter
 
                 if ((reasons & WakeReasons.Export) != 0)
                 {
+                    // No size wake-up while this export runs (it takes every full batch waiting anyway): the trigger is
+                    // armed again below, counted from where the export left off.
+                    Volatile.Write(ref _sizeWakeAt, SizeTriggerDisarmed);
+
                     // The size trigger exports full batches only; the interval and a retry export everything buffered now.
                     long target = (reasons & WakeReasons.Drain) != 0 ? Sequence : Volatile.Read(ref _retired);
                     if (await ExportUntilAsync(target).ConfigureAwait(false))
                     {
-                        RearmSizeTrigger();
+                        // Fewer than a full batch wait beyond what was taken: the next full batch wakes the worker.
+                        ArmSizeTrigger(_dequeued + _maxBatch);
+                    }
+                    else
+                    {
+                        // The kept batch, and full batches waiting behind it, must not trigger the retry at once: that
+                        // would loop on a failing exporter. Only MaxEventInMemory events added after this failure do (a new
+                        // crossing), and while nothing is written MaxBufferedEvents bounds the events accepted, so it
+                        // bounds these retries too. A size wake-up still pending from before the failure is spent.
+                        _ = Interlocked.And(ref _wakeReasons, ~WakeReasons.Size);
+                        ArmSizeTrigger(Sequence + _maxBatch);
                     }
                 }
             }
@@ -207,14 +221,15 @@ public sealed partial class DataExporter
             $"Exporter '{Name}' failed to write {count} events; they stay buffered and are retried.", failure), attempt);
     }
 
-    private void RearmSizeTrigger()
+    /// <summary>Arms the size trigger: the producer that brings <see cref="Sequence"/> to <paramref name="wakeAt"/> wakes the worker.</summary>
+    private void ArmSizeTrigger(long wakeAt)
     {
         // A full fence: the store must be visible before Sequence is read, or a producer that read "disarmed" and this
         // read of an old Sequence could both skip the wake-up (a lost wake-up the review's stress test showed).
-        _ = Interlocked.Exchange(ref _sizeTriggerArmed, 1);
+        _ = Interlocked.Exchange(ref _sizeWakeAt, wakeAt);
 
-        // Producers that crossed the threshold while the trigger was disarmed did not signal: check for them here.
-        if (Sequence - Volatile.Read(ref _dequeued) >= _maxBatch && Interlocked.Exchange(ref _sizeTriggerArmed, 0) == 1)
+        // Producers that reached the threshold while the trigger was disarmed did not signal: check for them here.
+        if (Sequence >= wakeAt && Interlocked.CompareExchange(ref _sizeWakeAt, SizeTriggerDisarmed, wakeAt) == wakeAt)
         {
             Wake(WakeReasons.Size);
         }

@@ -15,7 +15,9 @@ namespace FlagExport;
 /// event is dropped, counted, and one warning is logged per episode.</para>
 /// <para>A batch that fails to export stays, with the same events in the same order, and is retried at the next
 /// trigger and after an exponential backoff with jitter (1 second doubling to 60 seconds). Events keep buffering
-/// meanwhile.</para>
+/// meanwhile. After a failure the size trigger counts from the failure: it retries once
+/// <see cref="DataExporterOptions.MaxEventInMemory"/> events have been added since, never because the kept batch or the
+/// events already waiting fill a batch, so a failing exporter is not retried in a loop.</para>
 /// <para>Disposal stops accepting events and writes what is left within
 /// <see cref="DataExporterOptions.ShutdownTimeout"/>; events not written by then are logged and counted.
 /// The pipeline does not dispose the exporter.</para>
@@ -25,6 +27,9 @@ public sealed partial class DataExporter : IAsyncDisposable
 {
     /// <summary>The sign bit of <see cref="_state"/>: set once the pipeline stops accepting events.</summary>
     private const long ClosedBit = long.MinValue;
+
+    /// <summary>The value of <see cref="_sizeWakeAt"/> while the size trigger is disarmed: no sequence number reaches it.</summary>
+    private const long SizeTriggerDisarmed = long.MaxValue;
 
     // Immutable after construction.
     private readonly IExporter _exporter;
@@ -52,8 +57,11 @@ public sealed partial class DataExporter : IAsyncDisposable
     private long _droppedBufferFull;
     private long _refusedAfterStop;
     private int _dropEpisode;  // 1 from the first drop until the worker sees the buffer has room again
-    private int _sizeTriggerArmed = 1;
     private int _wakeReasons;
+
+    // The size trigger: the Sequence at which Add wakes the worker, or SizeTriggerDisarmed. Written by the worker when it
+    // arms the trigger; the producer that reaches it disarms it with one CAS, so there is one wake-up per crossing.
+    private long _sizeWakeAt;
 
     // Written by the worker only; read by producers and flush callers (Volatile).
     private long _dequeued;    // events taken from the ring into a batch
@@ -111,6 +119,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         Name = name ?? optionsName ?? exporter.GetType().Name;
         _eventType = options.EventType;
         _maxBatch = options.MaxEventInMemory;
+        _sizeWakeAt = _maxBatch;
         _maxBuffered = options.EffectiveMaxBufferedEvents;
         _ring = new EventRing(_maxBuffered);
         _exportTimeout = options.ExportTimeout;
@@ -165,6 +174,12 @@ public sealed partial class DataExporter : IAsyncDisposable
     internal long NotWrittenCount => Volatile.Read(ref _notWritten);
 
     /// <summary>
+    /// Whether the worker is idle: parked with no wake-up pending, so it calls the exporter again only after a trigger
+    /// (a timer or a threshold crossing in <see cref="Add"/>), a flush or disposal wakes it. For tests.
+    /// </summary>
+    internal bool WorkerIsIdle => _signal.HasWaiter;
+
+    /// <summary>
     /// Buffers <paramref name="exportableEvent"/> for export. Never blocks and never throws because the buffer is full.
     /// </summary>
     /// <param name="exportableEvent">The event; it must not be changed afterwards.</param>
@@ -209,10 +224,10 @@ public sealed partial class DataExporter : IAsyncDisposable
         // this store when it reaches the number.
         _ring.Write(state, exportableEvent);
 
-        // Wake the worker once per crossing of the threshold: the worker re-arms the trigger after a successful export.
-        if (state + 1 - Volatile.Read(ref _dequeued) >= _maxBatch
-            && Volatile.Read(ref _sizeTriggerArmed) == 1
-            && Interlocked.Exchange(ref _sizeTriggerArmed, 0) == 1)
+        // Wake the worker once per crossing of the armed threshold: the producer that reaches it disarms it, and the
+        // worker arms it again after each export (see ArmSizeTrigger).
+        long wakeAt = Volatile.Read(ref _sizeWakeAt);
+        if (state + 1 >= wakeAt && Interlocked.CompareExchange(ref _sizeWakeAt, SizeTriggerDisarmed, wakeAt) == wakeAt)
         {
             Wake(WakeReasons.Size);
         }

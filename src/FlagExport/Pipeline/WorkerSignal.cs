@@ -33,6 +33,21 @@ internal sealed class WorkerSignal
         waiter.TrySetResult();
     }
 
+    /// <summary>
+    /// Whether the waiter is parked in <see cref="WaitAsync"/> with no set pending: it stays there until the next
+    /// <see cref="Set"/>, which clears this at once. For tests.
+    /// </summary>
+    internal bool HasWaiter
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiter is not null;
+            }
+        }
+    }
+
     /// <summary>Completes when the signal is set, and resets it.</summary>
     internal Task WaitAsync()
     {

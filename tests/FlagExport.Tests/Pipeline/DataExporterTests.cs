@@ -209,6 +209,203 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task SizeTrigger_AfterAFailure_MaxEventInMemoryNewEventsRetryTheKeptBatchWithoutTheClockMoving()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = 1 };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1 && pipeline.WorkerIsIdle, "the size trigger's export failed and the worker went idle");
+        for (int i = 5; i < 10; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i))); // the fifth new event since the failure crosses the threshold
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.EventCount == 10, "the size trigger retried the kept batch and wrote the new one");
+        IReadOnlyList<ExportableEvent[]> attempts = exporter.Attempts;
+        Assert.Equal(3, attempts.Count); // the failure, its retry, then the new batch
+        Assert.Equal([0L, 1, 2, 3, 4], attempts[0].Select(e => e.CreationDate));
+        Assert.Equal([0L, 1, 2, 3, 4], attempts[1].Select(e => e.CreationDate));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), exporter.Ids); // each once, in order
+    }
+
+    [Fact]
+    public async Task SizeTrigger_AfterAFailureWithNoNewEvents_DoesNotRetryBeforeTheBackoffOrTheInterval()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        using var recover = exporter.SucceedFromDispose(); // disposed first: the pipeline's drain succeeds even after a failed assertion
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        // Idle means parked with no wake-up pending: with the clock still and no Add, nothing can wake the worker again.
+        // Had the kept batch (a full one) re-triggered the size trigger, the worker would retry at once, in a loop, and
+        // never be seen idle after exactly one call.
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1 && pipeline.WorkerIsIdle, "the export failed and the worker went idle");
+
+        Assert.Equal(1, exporter.Calls);
+        Assert.Equal(5, pipeline.BufferedCount);
+    }
+
+    [Fact]
+    public async Task SizeTrigger_AfterAFailure_FullBatchesAlreadyWaitingDoNotRetry()
+    {
+        var exporter = new GatedExporter(); // the first export waits for Release and fails; later ones succeed
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        await exporter.FirstStarted;
+        for (int i = 5; i < 15; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i))); // two full batches wait behind the one being exported
+        }
+
+        exporter.Release();
+        await TestEvents.WaitUntilAsync(() => pipeline.WorkerIsIdle, "the worker handled the failure and went idle");
+
+        // The waiting events crossed the threshold before the failure: they must not retry it (a retry here would succeed).
+        Assert.Equal(1, exporter.Calls);
+        Assert.Equal(0, pipeline.ExportedCount);
+
+        for (int i = 15; i < 20; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        await TestEvents.WaitUntilAsync(() => pipeline.ExportedCount == 20, "five new events retried the kept batch and the rest followed");
+        Assert.Equal(5, exporter.Calls); // the failure, then four batches of five
+    }
+
+    [Fact]
+    public async Task SizeTrigger_UnderRepeatedFailures_FewerThanMaxEventInMemoryNewEventsDoNotRetry()
+    {
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        using var recover = exporter.SucceedFromDispose();
+        for (int i = 0; i < 5; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 1 && pipeline.WorkerIsIdle, "the first export failed");
+        for (int i = 5; i < 10; i++)
+        {
+            _ = pipeline.Add(TestEvents.Feature(i));
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 2 && pipeline.WorkerIsIdle, "five new events retried, and the retry failed");
+
+        for (int i = 10; i < 14; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i)));
+        }
+
+        // A wake-up releases the parked worker inside Add, so still idle after the Adds means none of them woke it.
+        Assert.True(pipeline.WorkerIsIdle, "four new events woke the worker");
+        Assert.Equal(2, exporter.Calls);
+
+        _ = pipeline.Add(TestEvents.Feature(14)); // the fifth since the last failure
+        await TestEvents.WaitUntilAsync(() => exporter.Calls == 3 && pipeline.WorkerIsIdle, "the fifth new event retried");
+        Assert.All(exporter.Attempts, a => Assert.Equal([0L, 1, 2, 3, 4], a.Select(e => e.CreationDate)));
+        Assert.Equal(0, pipeline.ExportedCount);
+    }
+
+    [Fact]
+    public async Task RetryTimer_AlwaysFailingExporter_FirstThreeRetriesFollowTheBackoffWithItsJitter()
+    {
+        // Jitter samples 0.25, 0.5 and 0.75 take 5 %, 10 % and 15 % off the nominal 1, 2 and 4 seconds.
+        var samples = new Queue<double>([0.25, 0.5, 0.75]);
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using var pipeline = new DataExporter(
+            exporter,
+            new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), MaxEventInMemory = 10 },
+            optionsName: null,
+            name: "test",
+            _time,
+            logger: null,
+            meterFactory: null,
+            jitterSample: () => samples.TryDequeue(out double sample) ? sample : 0.0); // only the worker calls it
+        using var recover = exporter.SucceedFromDispose();
+        _ = pipeline.Add(TestEvents.Feature(1));
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        await TestEvents.WaitUntilAsync(() => pipeline.WorkerIsIdle, "the worker armed its retry timer and went idle");
+
+        // Move the clock a millisecond at a time. A due timer wakes the worker inside Advance (it is no longer idle), so
+        // after each step wait until it is idle again: by then any retry of that step has called the exporter.
+        DateTimeOffset start = _time.GetUtcNow(); // the first attempt ran here: the clock had not moved
+        List<TimeSpan> calledAt = [TimeSpan.Zero];
+        while (calledAt.Count < 4)
+        {
+            Assert.True(_time.GetUtcNow() - start < TimeSpan.FromSeconds(10), "three retries within 7 s of fake time");
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+            if (!pipeline.WorkerIsIdle)
+            {
+                await TestEvents.WaitUntilAsync(() => pipeline.WorkerIsIdle, "the retry ended and the worker went idle");
+            }
+
+            while (calledAt.Count < exporter.Calls)
+            {
+                calledAt.Add(_time.GetUtcNow() - start);
+            }
+        }
+
+        TimeSpan[] gaps = [.. calledAt.Zip(calledAt.Skip(1), (before, after) => after - before)];
+        Assert.Equal([TimeSpan.FromMilliseconds(950), TimeSpan.FromMilliseconds(1800), TimeSpan.FromMilliseconds(3400)], gaps);
+        Assert.All(gaps.Zip([1.0, 2.0, 4.0]), g => Assert.InRange(g.First.TotalSeconds, 0.8 * g.Second, g.Second));
+    }
+
+    [Fact(Timeout = 60_000)] // caps an Add that would block on the hung export; not a timing assertion
+    public async Task Add_ExporterHangsIgnoringCancellation_AHundredThousandAddsReturnAndTheExcessIsDropped()
+    {
+        const int Adds = 100_000;
+        const int MaxBuffered = 5_000;
+        using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        IMeterFactory meterFactory = services.GetRequiredService<IMeterFactory>();
+        using var dropped = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.EventsDroppedName);
+        var exporter = new HangingExporter();
+        var options = new DataExporterOptions { FlushInterval = Interval, MaxEventInMemory = 1_000, MaxBufferedEvents = MaxBuffered, ExportTimeout = TimeSpan.FromSeconds(5) };
+        var pipeline = new DataExporter(exporter, options, _time, meterFactory: meterFactory, name: "hung");
+        try
+        {
+            int accepted = 0;
+            for (int i = 0; i < options.MaxEventInMemory; i++)
+            {
+                accepted += pipeline.Add(TestEvents.Feature(i)) ? 1 : 0;
+            }
+
+            await exporter.Started.WaitAsync(TestContext.Current.CancellationToken);
+            _time.Advance(options.ExportTimeout); // the export's token is cancelled; the exporter ignores it and stays hung
+            for (int i = options.MaxEventInMemory; i < Adds; i++)
+            {
+                accepted += pipeline.Add(TestEvents.Feature(i)) ? 1 : 0;
+            }
+
+            // Nothing was written, so exactly MaxBufferedEvents were accepted and every other Add was refused and counted.
+            Assert.Equal(MaxBuffered, accepted);
+            Assert.Equal(Adds - MaxBuffered, pipeline.DroppedCount);
+            Assert.Equal(MaxBuffered, pipeline.BufferedCount);
+            Assert.Equal(0, pipeline.ExportedCount);
+            dropped.RecordObservableInstruments();
+            Assert.Equal(Adds - MaxBuffered, dropped.GetMeasurementSnapshot().Last(m => (string?)m.Tags[PipelineMetrics.ReasonTag] == "buffer_full").Value);
+        }
+        finally
+        {
+            exporter.Release();
+            await pipeline.DisposeAsync();
+        }
+
+        Assert.Equal(MaxBuffered, exporter.EventCount); // the accepted events were kept, and written once the export came back
+    }
+
+    [Fact]
     public async Task Add_BufferFull_DropsNewEventsCountsThemAndWarnsOncePerEpisode()
     {
         var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };

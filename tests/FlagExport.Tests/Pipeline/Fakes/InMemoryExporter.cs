@@ -29,6 +29,12 @@ internal sealed class InMemoryExporter : IExporter
 
     public IEnumerable<long> Ids => _batches.SelectMany(b => b).Select(e => e.CreationDate);
 
+    /// <summary>
+    /// Returns an object that, when disposed, stops the failures. Declared after the pipeline, it is disposed before it,
+    /// so the pipeline's drain succeeds without the fake clock moving, even when an assertion failed first.
+    /// </summary>
+    public IDisposable SucceedFromDispose() => new Recovery(this);
+
     public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
         _ = Interlocked.Increment(ref _calls);
@@ -41,5 +47,10 @@ internal sealed class InMemoryExporter : IExporter
         _batches.Enqueue([.. events]);
         _ = Interlocked.Add(ref _eventCount, events.Count);
         return Task.CompletedTask;
+    }
+
+    private sealed class Recovery(InMemoryExporter exporter) : IDisposable
+    {
+        public void Dispose() => exporter.FailuresLeft = 0;
     }
 }

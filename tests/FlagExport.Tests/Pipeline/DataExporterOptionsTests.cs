@@ -1,0 +1,51 @@
+using System.Globalization;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FlagExport.Tests.Pipeline;
+
+public sealed class DataExporterOptionsTests
+{
+    [Fact]
+    public void Defaults_AreTheOnesTheReadmeOptionsTableDocuments()
+    {
+        var options = new DataExporterOptions();
+
+        // README.md, table "Option | Default | Meaning", written as the table writes them.
+        Assert.Equal(TimeSpan.Parse("00:01:00", CultureInfo.InvariantCulture), options.FlushInterval);
+        Assert.Equal(100000, options.MaxEventInMemory);
+        Assert.Null(options.MaxBufferedEvents); // "10 × MaxEventInMemory"
+        Assert.Equal(10L * 100000, options.EffectiveMaxBufferedEvents);
+        Assert.Equal(EventType.Feature, options.EventType);
+        Assert.Equal(TimeSpan.Parse("00:00:30", CultureInfo.InvariantCulture), options.ExportTimeout);
+        Assert.Equal(TimeSpan.Parse("00:00:30", CultureInfo.InvariantCulture), options.ShutdownTimeout);
+    }
+
+    [Theory]
+    [InlineData(1, null, 10)]
+    [InlineData(7, null, 70)]
+    [InlineData(10_000_000, null, 100_000_000)]
+    [InlineData(7, 7, 7)]
+    [InlineData(7, 1_000, 1_000)]
+    public void EffectiveMaxBufferedEvents_IsTheSetValueOrTenTimesMaxEventInMemory(int maxEventInMemory, int? maxBufferedEvents, long expected)
+    {
+        var options = new DataExporterOptions { MaxEventInMemory = maxEventInMemory, MaxBufferedEvents = maxBufferedEvents };
+
+        Assert.Equal(expected, options.EffectiveMaxBufferedEvents);
+    }
+
+    [Fact]
+    public async Task Pipeline_MaxBufferedEventsUnset_HoldsTenTimesMaxEventInMemory()
+    {
+        // Nothing is written while the exporter fails, so the pipeline holds exactly its effective bound.
+        var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        await using var pipeline = new DataExporter(exporter, new DataExporterOptions { MaxEventInMemory = 3 }, new FakeTimeProvider());
+        using var recover = exporter.SucceedFromDispose();
+
+        int accepted = Enumerable.Range(0, 40).Count(i => pipeline.Add(TestEvents.Feature(i)));
+
+        Assert.Equal(30, accepted);
+        Assert.Equal(10, pipeline.DroppedCount);
+        Assert.Equal(30, pipeline.BufferedCount);
+    }
+}
