@@ -90,13 +90,7 @@ public sealed class S3CollectorProcessTests : IDisposable
             using CollectorProcess collector = CollectorProcess.Start(
                 _directory.Path,
                 ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
-                new Dictionary<string, string>
-                {
-                    ["AWS_PROFILE"] = "flagexport-test",
-                    ["AWS_SHARED_CREDENTIALS_FILE"] = _directory.Combine("credentials"),
-                    ["AWS_CONFIG_FILE"] = _directory.Combine("config"),
-                    ["AWS_EC2_METADATA_DISABLED"] = "true",
-                },
+                ProfileEnvironment("flagexport-test"),
                 unset: AwsCredentialVariables);
             string address = await collector.WaitUntilListeningAsync();
             Assert.Contains("S3 bucket '" + s3.Bucket + "' exists and the credentials can access it.", collector.Output, StringComparison.Ordinal);
@@ -144,13 +138,7 @@ public sealed class S3CollectorProcessTests : IDisposable
         using CollectorProcess collector = CollectorProcess.Start(
             _directory.Path,
             ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
-            new Dictionary<string, string>
-            {
-                ["AWS_PROFILE"] = "no-such-profile",
-                ["AWS_SHARED_CREDENTIALS_FILE"] = _directory.Combine("credentials"),
-                ["AWS_CONFIG_FILE"] = _directory.Combine("config"),
-                ["AWS_EC2_METADATA_DISABLED"] = "true",
-            },
+            ProfileEnvironment("no-such-profile"),
             unset: AwsCredentialVariables);
 
         Assert.Equal(1, await collector.WaitForExitAsync());
@@ -179,4 +167,13 @@ public sealed class S3CollectorProcessTests : IDisposable
         Assert.Contains("no-such-bucket-", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!, collector.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>The child's AWS environment for <paramref name="profile"/> of the test's credentials and config files, and no instance role.</summary>
+    private Dictionary<string, string> ProfileEnvironment(string profile) => new()
+    {
+        ["AWS_PROFILE"] = profile,
+        ["AWS_SHARED_CREDENTIALS_FILE"] = _directory.Combine("credentials"),
+        ["AWS_CONFIG_FILE"] = _directory.Combine("config"),
+        ["AWS_EC2_METADATA_DISABLED"] = "true",
+    };
 }

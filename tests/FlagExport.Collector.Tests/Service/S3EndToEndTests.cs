@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using FlagExport.Collector.Tests.Support;
+using FlagExport.Tests.Formats;
 
 namespace FlagExport.Collector.Tests.Service;
 

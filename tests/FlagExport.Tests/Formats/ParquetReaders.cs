@@ -1,4 +1,3 @@
-using DuckDB.NET.Data;
 using ParquetSharp;
 
 namespace FlagExport.Tests.Formats;
@@ -80,34 +79,5 @@ internal static class ParquetReaders
     }
 
     /// <summary>Runs <paramref name="sql"/> on a DuckDB in-memory database where <c>{file}</c> is a temp copy of <paramref name="file"/>.</summary>
-    public static List<object?[]> QueryWithDuckDb(byte[] file, string sql)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"flagexport-{Guid.NewGuid():N}.parquet");
-        File.WriteAllBytes(path, file);
-        try
-        {
-            using var connection = new DuckDBConnection("DataSource=:memory:");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql.Replace("{file}", $"'{path}'", StringComparison.Ordinal);
-            using var reader = command.ExecuteReader();
-            var rows = new List<object?[]>();
-            while (reader.Read())
-            {
-                var row = new object?[reader.FieldCount];
-                for (int i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-
-                rows.Add(row);
-            }
-
-            return rows;
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    public static List<object?[]> QueryWithDuckDb(byte[] file, string sql) => DuckDbParquet.Query(file, sql);
 }

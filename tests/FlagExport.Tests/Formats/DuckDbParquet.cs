@@ -1,14 +1,14 @@
 using DuckDB.NET.Data;
 
-namespace FlagExport.Collector.Tests.Support;
+namespace FlagExport.Tests.Formats;
 
-/// <summary>Reads Parquet bytes with DuckDB's own Parquet reader, which shares no code with Parquet.Net.</summary>
+/// <summary>Reads Parquet bytes with DuckDB's own Parquet reader, which shares no code with Parquet.Net. Also linked into the collector tests.</summary>
 internal static class DuckDbParquet
 {
     /// <summary>Runs <paramref name="sql"/> on an in-memory DuckDB where <c>{file}</c> is a temp copy of <paramref name="file"/>.</summary>
     public static List<object?[]> Query(byte[] file, string sql)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"flagexport-collector-{Guid.NewGuid():N}.parquet");
+        string path = Path.Combine(Path.GetTempPath(), $"flagexport-{Guid.NewGuid():N}.parquet");
         File.WriteAllBytes(path, file);
         try
         {
