@@ -130,23 +130,11 @@ public sealed partial class DataExporter : IAsyncDisposable
         _batch = new List<ExportableEvent>(Math.Min(_maxBatch, 16_384));
         _metrics = new PipelineMetrics(Name, meterFactory, () => Sequence, () => DroppedCount, () => NotWrittenCount, () => RefusedAfterStopCount, () => BufferedCount);
 
-        // Timers and the worker must not capture the creator's ExecutionContext (AsyncLocals, the current Activity).
         TimeSpan interval = options.FlushInterval;
-        bool suppress = !ExecutionContext.IsFlowSuppressed();
-        AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
-        try
-        {
-            _intervalTimer = _timeProvider.CreateTimer(static s => ((DataExporter)s!).Wake(WakeReasons.Interval), this, interval, interval);
-            _retryTimer = _timeProvider.CreateTimer(static s => ((DataExporter)s!).Wake(WakeReasons.Retry), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _worker = Task.Run(RunAsync);
-        }
-        finally
-        {
-            if (suppress)
-            {
-                flow.Undo();
-            }
-        }
+        (_intervalTimer, _retryTimer, _worker) = WithoutExecutionContext(() => (
+            _timeProvider.CreateTimer(static s => ((DataExporter)s!).Wake(WakeReasons.Interval), this, interval, interval),
+            _timeProvider.CreateTimer(static s => ((DataExporter)s!).Wake(WakeReasons.Retry), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan),
+            Task.Run(RunAsync)));
     }
 
     /// <summary>The exporter's name in logs and metric tags.</summary>
@@ -298,19 +286,8 @@ public sealed partial class DataExporter : IAsyncDisposable
             _ = Interlocked.Or(ref _state, ClosedBit);
             _intervalTimer.Dispose();
 
-            bool suppress = !ExecutionContext.IsFlowSuppressed();
-            AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
-            try
-            {
-                _deadlineTimer = _timeProvider.CreateTimer(static s => ((DataExporter)s!).CancelDeadline(), this, _shutdownTimeout, Timeout.InfiniteTimeSpan);
-            }
-            finally
-            {
-                if (suppress)
-                {
-                    flow.Undo();
-                }
-            }
+            _deadlineTimer = WithoutExecutionContext(() =>
+                _timeProvider.CreateTimer(static s => ((DataExporter)s!).CancelDeadline(), this, _shutdownTimeout, Timeout.InfiniteTimeSpan));
 
             if (cancellationToken.CanBeCanceled)
             {
@@ -321,6 +298,21 @@ public sealed partial class DataExporter : IAsyncDisposable
         }
 
         await _worker.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="create"/> with the caller's ExecutionContext suppressed: timers and the worker must not capture
+    /// it (its AsyncLocals, the current Activity) and keep it alive for the pipeline's lifetime.
+    /// </summary>
+    private static T WithoutExecutionContext<T>(Func<T> create)
+    {
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return create();
+        }
+
+        using AsyncFlowControl flow = ExecutionContext.SuppressFlow();
+        return create();
     }
 
     private void CancelDeadline()
