@@ -15,6 +15,7 @@ internal static class AtomicFile
         // The temporary file starts with a dot so that readers globbing *.json never see a partial file, and is short
         // so that any final name that fits the file system also fits while it is written.
         string temporary = Path.Combine(directory, $".{Guid.NewGuid():N}.tmp");
+        bool moved = false;
         try
         {
             var fileOptions = new FileStreamOptions
@@ -35,6 +36,7 @@ internal static class AtomicFile
                 string target = Path.Combine(directory, WithSuffix(fileName, suffix));
                 if (NoReplaceRename.TryMove(temporary, target))
                 {
+                    moved = true;
                     return target;
                 }
             }
@@ -43,7 +45,12 @@ internal static class AtomicFile
         }
         finally
         {
-            File.Delete(temporary); // no-op once moved
+            // Once moved, the batch is under its final name and TryMove has removed the temporary name, ignoring a failure
+            // there: deleting again here could throw and fail an export that was written, which a retry would duplicate.
+            if (!moved)
+            {
+                File.Delete(temporary);
+            }
         }
     }
 

@@ -23,15 +23,7 @@ internal static partial class NoReplaceRename
     {
         if (OperatingSystem.IsWindows())
         {
-            try
-            {
-                File.Move(source, target, overwrite: false);
-                return true;
-            }
-            catch (IOException) when (File.Exists(target))
-            {
-                return false;
-            }
+            return MoveUnlessTaken(source, target);
         }
 
         if (Link(source, target) == 0)
@@ -61,18 +53,24 @@ internal static partial class NoReplaceRename
         {
             // File systems without hard links (FAT, some SMB and FUSE mounts): the best left is check-then-rename, which
             // is atomic for readers but can let two writers racing on one name in the same instant overwrite each other.
-            try
-            {
-                File.Move(source, target, overwrite: false);
-                return true;
-            }
-            catch (IOException) when (File.Exists(target))
-            {
-                return false;
-            }
+            return MoveUnlessTaken(source, target);
         }
 
         throw new IOException($"Could not link '{source}' to '{target}': {Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+    }
+
+    /// <summary><see cref="File.Move(string, string, bool)"/> without overwriting; false when the target exists.</summary>
+    private static bool MoveUnlessTaken(string source, string target)
+    {
+        try
+        {
+            File.Move(source, target, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return false;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
