@@ -44,7 +44,6 @@ public sealed class S3Exporter : IExporter, IDisposable
 
     // Used only under _gate.
     private PendingBatch? _pending;  // the batch whose last export failed, with what was already written
-    private int _lastBatchBytes = 64 * 1024;
 
     /// <summary>Creates an exporter, checking every option. Makes no request: see <see cref="VerifyBucketAsync"/>.</summary>
     /// <param name="options">Where and how to write.</param>
@@ -257,9 +256,7 @@ public sealed class S3Exporter : IExporter, IDisposable
     private async Task WriteObjectAsync(
         string prefix, IReadOnlyList<ExportableEvent> events, DateTimeOffset flushTime, PendingObject target, CancellationToken cancellationToken)
     {
-        using var encoded = new PooledBufferWriter(_lastBatchBytes);
-        await _formatter.EncodeAsync(events, encoded, cancellationToken).ConfigureAwait(false);
-        _lastBatchBytes = encoded.WrittenCount;
+        using PooledBufferWriter encoded = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
 
         PooledBufferWriter? compressed = null;
         try

@@ -14,6 +14,7 @@ internal sealed class ExportFileFormatter : IDisposable
     private readonly IBatchEncoder _encoder;
     private readonly FilenameTemplate _filename;
     private readonly string _hostname;
+    private int _lastBatchBytes = 64 * 1024; // a hint only: concurrent exports may race on it harmlessly
 
     private ExportFileFormatter(IBatchEncoder encoder, FilenameTemplate filename, string hostname)
     {
@@ -50,9 +51,26 @@ internal sealed class ExportFileFormatter : IDisposable
         return new ExportFileFormatter(encoder, filename, Environment.MachineName);
     }
 
-    /// <summary>Appends the encoding of <paramref name="events"/> to <paramref name="output"/>.</summary>
-    public ValueTask EncodeAsync(IReadOnlyList<ExportableEvent> events, PooledBufferWriter output, CancellationToken cancellationToken) =>
-        _encoder.EncodeAsync(events, output, cancellationToken);
+    /// <summary>
+    /// Encodes <paramref name="events"/> into a new pooled buffer, sized from the last batch so that a steady stream of
+    /// similar batches rarely grows it. The caller disposes the buffer.
+    /// </summary>
+    public async ValueTask<PooledBufferWriter> EncodeAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        var output = new PooledBufferWriter(_lastBatchBytes);
+        try
+        {
+            await _encoder.EncodeAsync(events, output, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+
+        _lastBatchBytes = output.WrittenCount;
+        return output;
+    }
 
     /// <summary>The name of a file flushed at <paramref name="flushTime"/>.</summary>
     public string RenderFilename(DateTimeOffset flushTime) => _filename.Render(_hostname, flushTime.ToUnixTimeSeconds(), Format);

@@ -15,7 +15,6 @@ public sealed class FileExporter : IExporter, IDisposable
 {
     private readonly ExportFileFormatter _formatter;
     private readonly TimeProvider _timeProvider;
-    private int _lastBatchBytes = 64 * 1024;
 
     /// <summary>Creates an exporter, checking every option.</summary>
     /// <param name="options">Where and how to write.</param>
@@ -42,9 +41,7 @@ public sealed class FileExporter : IExporter, IDisposable
     public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        using var buffer = new PooledBufferWriter(_lastBatchBytes);
-        await _formatter.EncodeAsync(events, buffer, cancellationToken).ConfigureAwait(false);
-        _lastBatchBytes = buffer.WrittenCount;
+        using PooledBufferWriter buffer = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
 
         string fileName = _formatter.RenderFilename(_timeProvider.GetUtcNow());
         Directory.CreateDirectory(OutputDirectory);
