@@ -72,35 +72,28 @@ internal sealed class S3ObjectWriter
         }
     }
 
-    /// <summary>The write id stored on the object at <paramref name="key"/>, or null when it has none or cannot be read.</summary>
-    public async Task<string?> ReadWriteIdAsync(string key, CancellationToken cancellationToken)
+    /// <summary>The write id stored on the object at <paramref name="key"/>, or null when it has none or is gone again.</summary>
+    /// <remarks>
+    /// Any error other than 404 (503 SlowDown, 500, 403) propagates: the export fails and its retry tries this same key
+    /// again, instead of taking the object for another writer's and writing the batch a second time under the next name.
+    /// </remarks>
+    public async Task<string?> ReadWriteIdAsync(string key, CancellationToken cancellationToken) =>
+        (await HeadAsync(key, cancellationToken).ConfigureAwait(false))?.Metadata[WriteIdMetadataKey];
+
+    private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
+        await HeadAsync(key, cancellationToken).ConfigureAwait(false) is not null;
+
+    /// <summary>HeadObject on <paramref name="key"/>; null when there is no such object (404), other errors thrown.</summary>
+    private async Task<GetObjectMetadataResponse?> HeadAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
-            GetObjectMetadataResponse head = await _s3.GetObjectMetadataAsync(
+            return await _s3.GetObjectMetadataAsync(
                 new GetObjectMetadataRequest { BucketName = _settings.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            return head.Metadata[WriteIdMetadataKey];
-        }
-        catch (AmazonS3Exception exception) when (exception.StatusCode is System.Net.HttpStatusCode.NotFound)
-        {
-            return null; // gone again: then it cannot be ours
-        }
-
-        // Any other error (503 SlowDown, 500, 403) propagates: the export fails and its retry tries this same key again,
-        // instead of taking the object for another writer's and writing the batch a second time under the next name.
-    }
-
-    private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            _ = await _s3.GetObjectMetadataAsync(
-                new GetObjectMetadataRequest { BucketName = _settings.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            return true;
         }
         catch (AmazonS3Exception exception) when (exception.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
-            return false;
+            return null;
         }
     }
 
