@@ -25,8 +25,8 @@ internal sealed partial class CollectorSettings
     /// <summary>The largest <see cref="MaxRequestBodySize"/> accepted: 1 GiB (a body is held in memory while it is checked).</summary>
     public const long MaxMaxRequestBodySize = 1L << 30;
 
-    /// <summary>The largest flush interval a timer accepts, in milliseconds (about 49.7 days).</summary>
-    private const long MaxFlushIntervalMilliseconds = uint.MaxValue - 1L;
+    /// <summary>The library's bound on FlushInterval (one day), in the relay proxy's milliseconds.</summary>
+    private static readonly long MaxFlushIntervalMilliseconds = (long)DataExporterOptionsValidator.MaxFlushInterval.TotalMilliseconds;
 
     private static readonly string[] FileKeys =
         ["kind", "outputDir", "format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType"];
@@ -244,7 +244,7 @@ internal sealed partial class CollectorSettings
         if (section["flushInterval"] is { } intervalText)
         {
             if (long.TryParse(intervalText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long milliseconds)
-                && milliseconds is > 0 and <= MaxFlushIntervalMilliseconds)
+                && milliseconds > 0 && milliseconds <= MaxFlushIntervalMilliseconds)
             {
                 flushInterval = TimeSpan.FromMilliseconds(milliseconds);
             }
@@ -257,13 +257,14 @@ internal sealed partial class CollectorSettings
         int? maxEventInMemory = null;
         if (section["maxEventInMemory"] is { } maxText)
         {
-            if (int.TryParse(maxText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int max) && max > 0)
+            if (int.TryParse(maxText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int max)
+                && max is > 0 and <= DataExporterOptionsValidator.MaxEventInMemoryLimit)
             {
                 maxEventInMemory = max;
             }
             else
             {
-                errors.Add($"{path}.maxEventInMemory: must be a whole number greater than zero; got '{maxText}'.");
+                errors.Add($"{path}.maxEventInMemory: must be a whole number between 1 and {DataExporterOptionsValidator.MaxEventInMemoryLimit.ToString(CultureInfo.InvariantCulture)}; got '{maxText}'.");
             }
         }
 
