@@ -20,17 +20,12 @@ catch (CollectorConfigurationException exception)
 }
 catch (OptionsValidationException exception)
 {
-    await Console.Error.WriteLineAsync("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, exception.Failures.Select(f => "  " + f))).ConfigureAwait(false);
+    await Console.Error.WriteLineAsync(new CollectorConfigurationException([.. exception.Failures]).Message).ConfigureAwait(false);
     return 1;
 }
-catch (S3ExportException exception)
+catch (Exception exception) when (exception is S3ExportException or IOException)
 {
-    // verifyBucketOnStart: a missing bucket, wrong credentials or an unreachable endpoint stop the start-up.
-    await Console.Error.WriteLineAsync($"Cannot start the collector: {exception.Message}").ConfigureAwait(false);
-    return 1;
-}
-catch (IOException exception)
-{
+    // verifyBucketOnStart: a missing bucket, wrong credentials or an unreachable endpoint; an address already in use.
     await Console.Error.WriteLineAsync($"Cannot start the collector: {exception.Message}").ConfigureAwait(false);
     return 1;
 }

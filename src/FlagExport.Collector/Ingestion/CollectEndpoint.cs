@@ -2,7 +2,6 @@ using System.Buffers;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Security;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace FlagExport.Collector.Ingestion;
@@ -68,12 +67,8 @@ internal sealed class CollectEndpoint(
             return;
         }
 
-        // Kestrel's own limit (30 MB by default) must not be lower than ours; ours is enforced while reading below.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = limit;
-        }
-
+        // Kestrel's own limit (30 MB by default) is raised to ours by routing, from the endpoint's RequestSizeLimit
+        // metadata; ours is enforced while reading below.
         // Start small and grow as bytes arrive: a client claiming a large Content-Length and sending slowly must not
         // hold a large buffer it has not filled.
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
