@@ -28,11 +28,14 @@ internal sealed partial class CollectorSettings
     /// <summary>The library's bound on FlushInterval (one day), in the relay proxy's milliseconds.</summary>
     private static readonly long MaxFlushIntervalMilliseconds = (long)DataExporterOptionsValidator.MaxFlushInterval.TotalMilliseconds;
 
-    private static readonly string[] FileKeys =
-        ["kind", "outputDir", "format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType"];
+    // The keys of both kinds: the file options every exporter writing files has, and the pipeline's.
+    private static readonly string[] SharedKeys =
+        ["format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType"];
+
+    private static readonly string[] FileKeys = ["kind", "outputDir", .. SharedKeys];
 
     private static readonly string[] S3Keys =
-        ["kind", "bucket", "path", "format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType",
+        ["kind", "bucket", "path", .. SharedKeys,
          "serviceUrl", "forcePathStyle", "region", "storageClass", "compression", "requestChecksumCalculation", "serverSideEncryption",
          "sseKmsKeyId", "tags", "multipartThreshold", "multipartPartSize", "multipartConcurrency", "verifyBucketOnStart", "conditionalWrites"];
 
@@ -118,7 +121,8 @@ internal sealed partial class CollectorSettings
             Add(ReadExporter(entry, $"exporters[{index.ToString(CultureInfo.InvariantCulture)}]", exporters.Count, errors));
         }
 
-        bool useDefault = exporters.Count == 0 && errors.Count == 0 && !list.GetChildren().Any() && !single.GetChildren().Any();
+        // An entry that gave no exporter gave an error, so no exporters and no errors means none was configured.
+        bool useDefault = exporters.Count == 0 && errors.Count == 0;
         if (useDefault)
         {
             exporters.Add(new FileExporterSpec

@@ -20,16 +20,28 @@ internal abstract class ExporterSpec
     public abstract string Kind { get; }
 
     /// <summary>The output format as the documentation writes it (JSON, CSV, Parquet), whatever case was configured.</summary>
-    public string Format => ExportFormats.TryParse(ConfiguredFormat, out ExportFormat format) ? format.ToDisplayName() : ConfiguredFormat;
+    public string Format => ExportFormats.TryParse(FileOptions.Format, out ExportFormat format) ? format.ToDisplayName() : FileOptions.Format;
 
-    /// <summary>The output format as configured.</summary>
-    protected abstract string ConfiguredFormat { get; }
+    /// <summary>The file options read from the entry (format, filename, templates, codec).</summary>
+    protected abstract ExportFileOptions FileOptions { get; }
 
     /// <summary>Adds the exporter to <paramref name="builder"/>.</summary>
     public abstract void Register(FlagExportBuilder builder);
 
     /// <summary>One line for the start-up log: kind, format and destination.</summary>
-    public abstract string Describe();
+    public string Describe() => $"{Name} ({Path}): {Kind}, {Format}, {Pipeline.EventTypeName} events, to {Destination}";
+
+    /// <summary>Where the files or objects go, for <see cref="Describe"/>.</summary>
+    protected abstract string Destination { get; }
+
+    /// <summary>Copies the file options both kinds share onto <paramref name="target"/>.</summary>
+    protected void CopyFileOptionsTo(ExportFileOptions target)
+    {
+        target.Format = FileOptions.Format;
+        target.Filename = FileOptions.Filename;
+        target.CsvTemplate = FileOptions.CsvTemplate;
+        target.ParquetCompressionCodec = FileOptions.ParquetCompressionCodec;
+    }
 }
 
 /// <summary>The pipeline options an <c>exporters</c> entry may set; <see langword="null"/> keeps FlagExport's default.</summary>
@@ -60,20 +72,16 @@ internal sealed class FileExporterSpec : ExporterSpec
 
     public override string Kind => "file";
 
-    protected override string ConfiguredFormat => Options.Format;
+    protected override ExportFileOptions FileOptions => Options;
+
+    protected override string Destination => System.IO.Path.GetFullPath(Options.OutputDir);
 
     public override void Register(FlagExportBuilder builder) =>
-        builder.AddFileExporter(Name, o => CopyTo(o), Pipeline.Apply);
-
-    public override string Describe() =>
-        $"{Name} ({Path}): file, {Format}, {Pipeline.EventTypeName} events, to {System.IO.Path.GetFullPath(Options.OutputDir)}";
+        builder.AddFileExporter(Name, CopyTo, Pipeline.Apply);
 
     private void CopyTo(FileExporterOptions target)
     {
         target.OutputDir = Options.OutputDir;
-        target.Format = Options.Format;
-        target.Filename = Options.Filename;
-        target.CsvTemplate = Options.CsvTemplate;
-        target.ParquetCompressionCodec = Options.ParquetCompressionCodec;
+        CopyFileOptionsTo(target);
     }
 }

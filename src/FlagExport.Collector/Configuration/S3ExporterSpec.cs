@@ -9,24 +9,20 @@ internal sealed class S3ExporterSpec : ExporterSpec
 
     public override string Kind => "s3";
 
-    protected override string ConfiguredFormat => Options.Format;
+    protected override ExportFileOptions FileOptions => Options;
+
+    protected override string Destination =>
+        $"s3://{Options.Bucket}/{Options.S3Path?.Trim('/')}" + (Options.ServiceUrl is null ? "" : $" at {Options.ServiceUrl}");
 
     public override void Register(FlagExportBuilder builder) =>
         builder.AddS3Exporter(Name, CopyTo, Pipeline.Apply);
-
-    public override string Describe() =>
-        $"{Name} ({Path}): s3, {Format}, {Pipeline.EventTypeName} events, to s3://{Options.Bucket}/{Options.S3Path?.Trim('/')}"
-        + (Options.ServiceUrl is null ? "" : $" at {Options.ServiceUrl}");
 
     /// <summary>Copies the options read from the configuration onto the ones the exporter is built from.</summary>
     internal void CopyTo(S3ExporterOptions target)
     {
         target.Bucket = Options.Bucket;
         target.S3Path = Options.S3Path;
-        target.Format = Options.Format;
-        target.Filename = Options.Filename;
-        target.CsvTemplate = Options.CsvTemplate;
-        target.ParquetCompressionCodec = Options.ParquetCompressionCodec;
+        CopyFileOptionsTo(target);
         target.ServiceUrl = Options.ServiceUrl;
         target.ForcePathStyle = Options.ForcePathStyle;
         target.Region = Options.Region;
