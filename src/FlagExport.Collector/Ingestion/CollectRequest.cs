@@ -86,17 +86,11 @@ internal sealed class CollectRequest
         JsonElement? events = null, meta = null;
         foreach (JsonProperty property in root.EnumerateObject())
         {
-            if (!JsonValues.TryGetName(property, out error, out string? name))
-            {
-                error = $"The request body is not valid: {error}.";
-                return false;
-            }
-
-            if (name.Equals("events", StringComparison.OrdinalIgnoreCase))
+            if (JsonValues.NameEqualsIgnoreCase(property, "events"))
             {
                 events = property.Value;
             }
-            else if (name.Equals("meta", StringComparison.OrdinalIgnoreCase))
+            else if (JsonValues.NameEqualsIgnoreCase(property, "meta"))
             {
                 meta = property.Value;
             }

@@ -112,9 +112,10 @@ internal static class EventConverter
         public bool TryGetString(string name, out string text, [NotNullWhen(false)] out string? error)
         {
             text = "";
-            if (!Find(name, out JsonElement field, out error) || field.ValueKind == JsonValueKind.Null)
+            error = null;
+            if (!Find(name, out JsonElement field) || field.ValueKind == JsonValueKind.Null)
             {
-                return error is null;
+                return true;
             }
 
             if (field.ValueKind != JsonValueKind.String)
@@ -123,22 +124,17 @@ internal static class EventConverter
                 return false;
             }
 
-            if (!JsonValues.TryGetString(field, out error, out string? value))
-            {
-                error = $"{name}: {error}";
-                return false;
-            }
-
-            text = value;
+            text = JsonValues.GetString(field);
             return true;
         }
 
         public bool TryGetBoolean(string name, out bool value, [NotNullWhen(false)] out string? error)
         {
             value = false;
-            if (!Find(name, out JsonElement field, out error) || field.ValueKind == JsonValueKind.Null)
+            error = null;
+            if (!Find(name, out JsonElement field) || field.ValueKind == JsonValueKind.Null)
             {
-                return error is null;
+                return true;
             }
 
             if (field.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
@@ -154,9 +150,10 @@ internal static class EventConverter
         public bool TryGetValue(string name, out FlagValue value, [NotNullWhen(false)] out string? error)
         {
             value = default;
-            if (!Find(name, out JsonElement field, out error))
+            error = null;
+            if (!Find(name, out JsonElement field))
             {
-                return error is null;
+                return true;
             }
 
             if (!JsonValues.TryConvert(field, out error, out value))
@@ -171,9 +168,10 @@ internal static class EventConverter
         public bool TryGetObject(string name, out FlagObject? value, [NotNullWhen(false)] out string? error)
         {
             value = null;
-            if (!Find(name, out JsonElement field, out error) || field.ValueKind == JsonValueKind.Null)
+            error = null;
+            if (!Find(name, out JsonElement field) || field.ValueKind == JsonValueKind.Null)
             {
-                return error is null;
+                return true;
             }
 
             if (!JsonValues.TryConvertObject(field, out error, out FlagObject? properties))
@@ -190,9 +188,10 @@ internal static class EventConverter
         {
             const string name = "creationDate";
             seconds = 0;
-            if (!Find(name, out JsonElement field, out error) || field.ValueKind == JsonValueKind.Null)
+            error = null;
+            if (!Find(name, out JsonElement field) || field.ValueKind == JsonValueKind.Null)
             {
-                return error is null;
+                return true;
             }
 
             if (field.ValueKind != JsonValueKind.Number)
@@ -219,19 +218,13 @@ internal static class EventConverter
             return false;
         }
 
-        private bool Find(string name, out JsonElement value, out string? error)
+        private bool Find(string name, out JsonElement value)
         {
             value = default;
-            error = null;
             bool found = false;
             foreach (JsonProperty property in element.EnumerateObject())
             {
-                if (!JsonValues.TryGetName(property, out error, out string? propertyName))
-                {
-                    return false;
-                }
-
-                if (propertyName.Equals(name, StringComparison.OrdinalIgnoreCase))
+                if (JsonValues.NameEqualsIgnoreCase(property, name))
                 {
                     value = property.Value;
                     found = true;

@@ -40,7 +40,9 @@ internal static class JsonValues
                 error = null;
                 return true;
             case JsonValueKind.String:
-                return TryGetString(element, out error, out string? text) && Set(FlagValue.FromString(text), out value);
+                value = FlagValue.FromString(GetString(element));
+                error = null;
+                return true;
             case JsonValueKind.Number:
                 return TryGetNumber(element, out error, out value);
             case JsonValueKind.Array:
@@ -85,11 +87,7 @@ internal static class JsonValues
         var items = new List<KeyValuePair<string, FlagValue>>();
         foreach (JsonProperty property in element.EnumerateObject())
         {
-            if (!TryGetName(property, out error, out string? name))
-            {
-                return false;
-            }
-
+            string name = GetName(property);
             if (!TryConvert(property.Value, out error, out FlagValue converted))
             {
                 error = $"property '{name}': {error}";
@@ -105,8 +103,9 @@ internal static class JsonValues
     }
 
     /// <summary>The string of a JSON string element, with lone surrogate escapes replaced by U+FFFD.</summary>
-    public static bool TryGetString(JsonElement element, [NotNullWhen(false)] out string? error, [NotNullWhen(true)] out string? text)
+    public static string GetString(JsonElement element)
     {
+        string text;
         try
         {
             text = element.GetString()!;
@@ -118,14 +117,13 @@ internal static class JsonValues
             text = Unescape(raw[1..^1]);
         }
 
-        error = null;
-        text = ReplaceLoneSurrogates(text);
-        return true;
+        return ReplaceLoneSurrogates(text);
     }
 
     /// <summary>The name of a property, with lone surrogate escapes replaced by U+FFFD.</summary>
-    public static bool TryGetName(JsonProperty property, [NotNullWhen(false)] out string? error, [NotNullWhen(true)] out string? name)
+    public static string GetName(JsonProperty property)
     {
+        string name;
         try
         {
             name = property.Name;
@@ -135,9 +133,20 @@ internal static class JsonValues
             name = Unescape(JsonMarshal.GetRawUtf8PropertyName(property));
         }
 
-        error = null;
-        name = ReplaceLoneSurrogates(name);
-        return true;
+        return ReplaceLoneSurrogates(name);
+    }
+
+    /// <summary>
+    /// Whether the property's name is <paramref name="name"/> (an ASCII field name), ignoring case as
+    /// <see cref="StringComparison.OrdinalIgnoreCase"/> does on the decoded name; without allocating for the plain ASCII
+    /// names events have, where the two comparisons agree.
+    /// </summary>
+    public static bool NameEqualsIgnoreCase(JsonProperty property, string name)
+    {
+        ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        return Ascii.IsValid(raw) && !raw.Contains((byte)'\\')
+            ? Ascii.EqualsIgnoreCase(raw, name)
+            : GetName(property).Equals(name, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>A short description of an element's type for error messages: <c>a string</c>, <c>null</c>, …</summary>
@@ -236,11 +245,5 @@ internal static class JsonValues
         value = default;
         error = $"number {element.GetRawText()} is out of range";
         return false;
-    }
-
-    private static bool Set(FlagValue converted, out FlagValue value)
-    {
-        value = converted;
-        return true;
     }
 }
