@@ -62,6 +62,6 @@ public class AddBenchmarks
 
     private sealed class DiscardingExporter : IExporter
     {
-        public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FlagExport.Buffers;
@@ -22,9 +23,11 @@ namespace FlagExport.S3;
 /// carries <c>If-None-Match: *</c> (see <see cref="S3ExporterOptions.ConditionalWrites"/>), and a multipart upload first
 /// checks that its key is free: when another process took the name, the next free one is used.</para>
 /// <para>A failed upload throws an <see cref="S3ExportException"/> (after logging bucket, key and reason), so the
-/// pipeline keeps the batch and retries it. A retry of the same batch writes only the partitions not yet written, under
-/// the same keys; an object whose upload succeeded but whose answer was lost is recognised by its write id (user
-/// metadata <c>flagexport-write-id</c>) and not written twice.</para>
+/// pipeline keeps the batch and retries it. Each object's key is recorded in the batch
+/// (<see cref="ExportBatch.RecordAsync"/>) before its upload, and the object carries the batch's
+/// <see cref="ExportBatch.Id"/> as user metadata <c>flagexport-write-id</c>: a retry of the same batch, in this process or
+/// after a restart with the durable buffer, uploads under the same keys, and an object already there with that id
+/// (its answer lost, or the process killed) counts as written instead of being written twice.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
 public sealed class S3Exporter : IExporter, IDisposable
@@ -42,8 +45,14 @@ public sealed class S3Exporter : IExporter, IDisposable
     private int _disposeRequested;
     private int _resourcesReleased;
 
-    // Used only under _gate.
-    private PendingBatch? _pending;  // the batch whose last export failed, with what was already written
+    // Used only under _gate: the batch whose last export failed, and the partitions it wrote.
+    private (string BatchId, HashSet<string> Prefixes)? _partial;
+
+    /// <summary>The batch record holding the file name rendered on the first attempt (one flush time for every partition).</summary>
+    internal const string FileNameRecord = "s3.file";
+
+    /// <summary>The batch record prefix holding, per partition, the suffix of the key chosen before its upload.</summary>
+    internal const string SuffixRecordPrefix = "s3.suffix:";
 
     /// <summary>Creates an exporter, checking every option. Makes no request: see <see cref="VerifyBucketAsync"/>.</summary>
     /// <param name="options">Where and how to write.</param>
@@ -160,10 +169,10 @@ public sealed class S3Exporter : IExporter, IDisposable
     /// <inheritdoc/>
     /// <exception cref="S3ExportException">An upload failed; the message names the bucket, the key and the reason.</exception>
     /// <exception cref="ObjectDisposedException">The exporter was disposed.</exception>
-    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Events.Count == 0)
         {
             return;
         }
@@ -174,27 +183,24 @@ public sealed class S3Exporter : IExporter, IDisposable
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeRequested) != 0, this);
 
-            // A retry of the batch that failed last time continues it: same flush time, same names, same write ids.
-            PendingBatch batch = _pending is { } pending && pending.IsSameBatch(events)
-                ? pending
-                : new PendingBatch(_timeProvider.GetUtcNow());
-            _pending = null;
+            // A retry of the batch that failed last time skips the partitions it wrote; after a restart that memory is
+            // gone, and the recorded keys plus the write id find them instead (at the cost of one request each).
+            HashSet<string> written = _partial is { } partial && partial.BatchId == batch.Id ? partial.Prefixes : new(StringComparer.Ordinal);
+            _partial = null;
             try
             {
-                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in BatchPartitioner.Partition(_settings, events))
+                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in BatchPartitioner.Partition(_settings, batch.Events))
                 {
-                    PendingObject target = batch.ObjectFor(prefix);
-                    if (!target.Written)
+                    if (!written.Contains(prefix))
                     {
-                        await WriteObjectAsync(prefix, partition, batch.FlushTime, target, cancellationToken).ConfigureAwait(false);
-                        target.Written = true;
+                        await WriteObjectAsync(prefix, partition, batch, cancellationToken).ConfigureAwait(false);
+                        _ = written.Add(prefix);
                     }
                 }
             }
             catch
             {
-                batch.Remember(events);
-                _pending = batch;
+                _partial = (batch.Id, written);
                 throw;
             }
         }
@@ -253,8 +259,7 @@ public sealed class S3Exporter : IExporter, IDisposable
         }
     }
 
-    private async Task WriteObjectAsync(
-        string prefix, IReadOnlyList<ExportableEvent> events, DateTimeOffset flushTime, PendingObject target, CancellationToken cancellationToken)
+    private async Task WriteObjectAsync(string prefix, IReadOnlyList<ExportableEvent> events, ExportBatch batch, CancellationToken cancellationToken)
     {
         using PooledBufferWriter encoded = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
 
@@ -270,13 +275,32 @@ public sealed class S3Exporter : IExporter, IDisposable
                 encoded.Dispose(); // back to the pool before the upload, which may take a while; disposing again is a no-op
             }
 
-            target.FileName ??= _formatter.RenderFilename(flushTime);
-            string baseKey = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), 0);
-            target.Suffix ??= Reservations.Reserve(_settings.Bucket, baseKey);
+            // The key is chosen and recorded before the upload: an attempt after a crash uploads under the same key,
+            // where If-None-Match and the write id (the batch's identity) recognise the object if it is already there.
+            string? fileName = batch.GetRecorded(FileNameRecord);
+            if (fileName is null)
+            {
+                fileName = _formatter.RenderFilename(_timeProvider.GetUtcNow());
+                await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
+            }
+
+            string suffixRecord = SuffixRecordPrefix + prefix;
+            string baseKey = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), 0);
+            int suffix;
+            if (batch.GetRecorded(suffixRecord) is { } recorded)
+            {
+                suffix = int.Parse(recorded, CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                suffix = Reservations.Reserve(_settings.Bucket, baseKey);
+                await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            }
+
             while (true)
             {
-                string key = ObjectKeys.Compose(prefix, target.FileName, _settings.Compression.FileExtension(), target.Suffix.Value);
-                (UploadOutcome outcome, int parts) = await UploadAsync(key, body, events.Count, target.WriteId, cancellationToken).ConfigureAwait(false);
+                string key = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), suffix);
+                (UploadOutcome outcome, int parts) = await UploadAsync(key, body, events.Count, batch.Id, cancellationToken).ConfigureAwait(false);
                 if (outcome == UploadOutcome.Written)
                 {
                     _logger.ObjectWritten(_settings.Bucket, key, events.Count, body.Length, parts);
@@ -284,18 +308,20 @@ public sealed class S3Exporter : IExporter, IDisposable
                 }
 
                 // The key exists: our own earlier attempt (its answer lost), or another writer's object.
-                if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == target.WriteId)
+                if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == batch.Id)
                 {
                     _logger.AlreadyWritten(_settings.Bucket, key);
                     return;
                 }
 
                 _logger.KeyTaken(_settings.Bucket, key);
-                target.Suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: target.Suffix.Value);
-                if (target.Suffix > MaxSuffix)
+                suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: suffix);
+                if (suffix > MaxSuffix)
                 {
                     throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
                 }
+
+                await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

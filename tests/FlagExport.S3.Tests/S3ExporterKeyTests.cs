@@ -128,14 +128,37 @@ public sealed class S3ExporterKeyTests
         using var s3 = new FaultyS3Client(server.ClientConfig()) { LosePutAnswer = { 1 } };
         string prefix = S3TestServer.NewPrefix("lost-answer");
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix }, s3);
-        FeatureEvent[] batch = TestEvents.Create(5, "lost");
+        FeatureEvent[] events = TestEvents.Create(5, "lost");
+        var batch = new ExportBatch(events);
 
         var failure = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         Assert.Contains("network error", failure.Message, StringComparison.Ordinal);
-        await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry: same events
+        await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry: same batch
 
         S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
-        Assert.Equal(await TestEvents.LocalBytesAsync(new S3ExporterOptions(), batch), (await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body);
+        Assert.Equal(await TestEvents.LocalBytesAsync(new S3ExporterOptions(), events), (await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body);
+    }
+
+    [Fact]
+    public async Task ExportAsync_RetryByANewExporterAfterTheAnswerWasLost_FindsTheObjectByItsRecordedKeyAndId()
+    {
+        // A restart: the retry comes from another exporter instance with no memory of names, only the batch's records.
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using var s3 = new FaultyS3Client(server.ClientConfig()) { LosePutAnswer = { 1 } };
+        string prefix = S3TestServer.NewPrefix("restart");
+        var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "b-{{ .UUID}}.{{ .Format}}" };
+        var batch = new ExportBatch(TestEvents.Create(4, "restart"));
+        using (var before = new S3Exporter(options, s3) { Reservations = new KeyReservations() })
+        {
+            _ = await Assert.ThrowsAsync<S3ExportException>(() => before.ExportAsync(batch, TestContext.Current.CancellationToken));
+        }
+
+        using var after = new S3Exporter(options, s3) { Reservations = new KeyReservations() };
+        await after.ExportAsync(batch, TestContext.Current.CancellationToken);
+
+        S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
+        Assert.Equal(prefix + batch.GetRecorded(S3Exporter.FileNameRecord), written.Key);
+        Assert.Equal(2, s3.PutCalls); // the lost one, then the conditional retry refused as already there
     }
 
     [Fact]
@@ -146,7 +169,7 @@ public sealed class S3ExporterKeyTests
         string prefix = S3TestServer.NewPrefix("partial");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix + "{{ .Hour}}/", Filename = "b-{{ .UUID}}.{{ .Format}}" };
         using var exporter = new S3Exporter(options, s3);
-        FeatureEvent[] batch = [.. TestEvents.Create(3, "h12"), .. TestEvents.Create(3, "h13", TestEvents.CreationDate + 3600)];
+        var batch = new ExportBatch([.. TestEvents.Create(3, "h12"), .. TestEvents.Create(3, "h13", TestEvents.CreationDate + 3600)]);
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);

@@ -75,9 +75,10 @@ public sealed class S3ExporterMultipartTests
         };
         using var exporter = new S3Exporter(options, s3);
         FeatureEvent[] events = TestEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
+        var batch = new ExportBatch(events);
 
-        _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(events, TestContext.Current.CancellationToken));
-        await exporter.ExportAsync(events, TestContext.Current.CancellationToken); // the pipeline's retry
+        _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
+        await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry
 
         S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
         Assert.Equal(1, s3.CompleteCalls); // the retry found its own object (write id) instead of uploading it again

@@ -40,7 +40,7 @@ internal static class TestEvents
                 ParquetCompressionCodec = s3Options.ParquetCompressionCodec,
                 Filename = "local.{{ .Format}}",
             });
-            await local.ExportAsync(events, TestContext.Current.CancellationToken);
+            await local.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
             return await File.ReadAllBytesAsync(Directory.GetFiles(folder).Single(), TestContext.Current.CancellationToken);
         }
         finally

@@ -274,7 +274,4 @@ internal sealed class S3ObjectWriter
             _logger.MultipartAbortFailed(_settings.Bucket, key, uploadId, S3FailureReason.Describe(exception).Text);
         }
     }
-
-    /// <summary>A new write id: unique, short, safe in an HTTP header.</summary>
-    public static string NewWriteId() => Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture);
 }

@@ -10,7 +10,16 @@ internal static class AtomicFile
     /// Writes <paramref name="content"/> to a new file called <paramref name="fileName"/> in <paramref name="directory"/>,
     /// or to <c>name-1.ext</c>, <c>name-2.ext</c>… when that name is taken, and returns the path written.
     /// </summary>
-    public static async Task<string> WriteNewAsync(string directory, string fileName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    /// <param name="directory">The folder.</param>
+    /// <param name="fileName">The name wanted.</param>
+    /// <param name="content">The bytes.</param>
+    /// <param name="beforeVisible">
+    /// Called with each name chosen, before the file appears under it; when it throws, nothing appears. The export
+    /// records the name there, so that a retry after a crash finds the file instead of writing it again.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public static async Task<string> WriteNewAsync(
+        string directory, string fileName, ReadOnlyMemory<byte> content, Func<string, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken)
     {
         // The temporary file starts with a dot so that readers globbing *.json never see a partial file, and is short
         // so that any final name that fits the file system also fits while it is written.
@@ -33,7 +42,18 @@ internal static class AtomicFile
 
             for (int suffix = 0; suffix <= MaxSuffix; suffix++)
             {
-                string target = Path.Combine(directory, WithSuffix(fileName, suffix));
+                string name = WithSuffix(fileName, suffix);
+                string target = Path.Combine(directory, name);
+                if (File.Exists(target))
+                {
+                    continue; // taken: not worth recording
+                }
+
+                if (beforeVisible is not null)
+                {
+                    await beforeVisible(name, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (NoReplaceRename.TryMove(temporary, target))
                 {
                     moved = true;

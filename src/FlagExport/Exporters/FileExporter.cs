@@ -10,6 +10,9 @@ namespace FlagExport;
 /// A file appears whole or not at all: the batch is written to a hidden temporary file in the same folder, flushed to
 /// disk, then linked under its final name. A name that is already taken, for example by another flush in the same
 /// second, gets <c>-1</c>, <c>-2</c>… before its extension; no file is ever overwritten or appended to.
+/// The name is recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file appears, so a retry of a
+/// batch whose file is already there (its attempt's outcome lost, or the process killed after the rename) counts it as
+/// written instead of writing a second file.
 /// </remarks>
 public sealed class FileExporter : IExporter, IDisposable
 {
@@ -37,15 +40,33 @@ public sealed class FileExporter : IExporter, IDisposable
     /// <summary>The absolute path of the folder the files are written to.</summary>
     public string OutputDirectory { get; }
 
-    /// <inheritdoc/>
-    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        using PooledBufferWriter buffer = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+    /// <summary>The batch record holding the name rendered on the first attempt.</summary>
+    internal const string BaseNameRecord = "file.base";
 
-        string fileName = _formatter.RenderFilename(_timeProvider.GetUtcNow());
+    /// <summary>The batch record holding the name the file was given (the base name or one with a suffix).</summary>
+    internal const string FileNameRecord = "file.name";
+
+    /// <inheritdoc/>
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.GetRecorded(FileNameRecord) is { } written && File.Exists(Path.Combine(OutputDirectory, written)))
+        {
+            return; // an earlier attempt of this batch made it visible
+        }
+
+        using PooledBufferWriter buffer = await _formatter.EncodeAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+
+        string? fileName = batch.GetRecorded(BaseNameRecord);
+        if (fileName is null)
+        {
+            fileName = _formatter.RenderFilename(_timeProvider.GetUtcNow());
+            await batch.RecordAsync(BaseNameRecord, fileName, cancellationToken).ConfigureAwait(false);
+        }
+
         Directory.CreateDirectory(OutputDirectory);
-        await AtomicFile.WriteNewAsync(OutputDirectory, fileName, buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteNewAsync(
+            OutputDirectory, fileName, buffer.WrittenMemory, (name, token) => batch.RecordAsync(FileNameRecord, name, token), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ public sealed partial class DataExporter
 {
     // Used only by the worker.
     private List<ExportableEvent> _batch;  // the batch in flight or waiting for its retry; reused unless an export was abandoned
+    private BatchState? _batchState;       // the identity of _batch, from its cut until it is written
     private readonly ExportRetryPolicy _retryPolicy;
     private TimeSpan _lastRetryDelay;
     private long _droppedReported;
@@ -126,6 +127,7 @@ public sealed partial class DataExporter
             }
         }
 
+        _batchState = BatchState.CreateInMemory(_idScope, _dequeued, next);
         Volatile.Write(ref _dequeued, next);
     }
 
@@ -135,13 +137,15 @@ public sealed partial class DataExporter
     {
         int count = _batch.Count;
         long attempt = Interlocked.Increment(ref _attempts);
+        BatchState state = _batchState!;
+        state.Attempts++;
         long started = _timeProvider.GetTimestamp();
         using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);
         Exception? failure = null;
         try
         {
-            Task export = _exporter.ExportAsync(_batch, linked.Token);
+            Task export = _exporter.ExportAsync(new ExportBatch(_batch, state, state.Attempts), linked.Token);
             try
             {
                 // Before shutdown this is a plain await; at the shutdown deadline an exporter that ignores its token is abandoned.
@@ -176,6 +180,7 @@ public sealed partial class DataExporter
     private void OnBatchWritten(int count, TimeSpan duration)
     {
         _batch.Clear();
+        _batchState = null;
         long retired = _retired + count;
         Volatile.Write(ref _retired, retired);
         _metrics.ExportSucceeded(count, duration);

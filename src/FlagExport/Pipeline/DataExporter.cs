@@ -34,6 +34,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     // Immutable after construction.
     private readonly IExporter _exporter;
     private readonly EventType _eventType;
+    private readonly string _idScope;
     private readonly int _maxBatch;
     private readonly long _maxBuffered;
     private readonly TimeSpan _exportTimeout;
@@ -117,6 +118,7 @@ public sealed partial class DataExporter : IAsyncDisposable
 
         _exporter = exporter;
         Name = name ?? optionsName ?? exporter.GetType().Name;
+        _idScope = BatchState.ScopeOf(Name);
         _eventType = options.EventType;
         _maxBatch = options.MaxEventInMemory;
         _sizeWakeAt = _maxBatch;

@@ -16,6 +16,7 @@ public sealed class DataExporterOptions
     internal const int DefaultBufferFactor = 10;
     internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultExportTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan DefaultMaxRetryDuration = TimeSpan.FromHours(24);
 
     /// <summary>
     /// How often buffered events are exported, even when fewer than <see cref="MaxEventInMemory"/> are waiting.
@@ -60,6 +61,23 @@ public sealed class DataExporterOptions
     /// </summary>
     /// <value>The default value is 30 seconds. Must be greater than zero and at most 49 days.</value>
     public TimeSpan ExportTimeout { get; set; } = DefaultExportTimeout;
+
+    /// <summary>
+    /// How long a batch that keeps failing is retried, counted from its first failure. After that, and at once for a
+    /// failure the exporter marks as permanent (<see cref="IPermanentExportFailure"/>), the batch is written to the
+    /// dead-letter folder (<see cref="DeadLetterDirectory"/>) and the pipeline moves on to the next batch.
+    /// </summary>
+    /// <value>The default value is 24 hours. Must be greater than zero and at most 49 days.</value>
+    public TimeSpan MaxRetryDuration { get; set; } = DefaultMaxRetryDuration;
+
+    /// <summary>
+    /// The folder dead letters are written to: each is the batch encoded as the exporter would have written it (JSON
+    /// lines) plus a manifest naming the exporter, the error, the event count and the times.
+    /// </summary>
+    /// <value>The default value is <c>./dead-letter</c>, relative to the working directory. Must not be empty.</value>
+    public string DeadLetterDirectory { get; set; } = DefaultDeadLetterDirectory;
+
+    internal const string DefaultDeadLetterDirectory = "./dead-letter";
 
     /// <summary>The effective bound on buffered events: <see cref="MaxBufferedEvents"/> or its default.</summary>
     internal long EffectiveMaxBufferedEvents => MaxBufferedEvents ?? (long)MaxEventInMemory * DefaultBufferFactor;

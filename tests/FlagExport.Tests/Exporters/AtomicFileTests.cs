@@ -19,7 +19,7 @@ public sealed class AtomicFileTests
         string existing = Path.Combine(folder.Path, "taken.json");
         await File.WriteAllTextAsync(existing, "old", TestContext.Current.CancellationToken);
 
-        string written = await AtomicFile.WriteNewAsync(folder.Path, "taken.json", "new"u8.ToArray(), TestContext.Current.CancellationToken);
+        string written = await AtomicFile.WriteNewAsync(folder.Path, "taken.json", "new"u8.ToArray(), beforeVisible: null, TestContext.Current.CancellationToken);
 
         Assert.Equal(Path.Combine(folder.Path, "taken-1.json"), written);
         Assert.Equal("old", await File.ReadAllTextAsync(existing, TestContext.Current.CancellationToken));

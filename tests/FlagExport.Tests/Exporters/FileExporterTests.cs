@@ -26,6 +26,33 @@ public sealed class FileExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportAsync_RetryOfABatchWhoseFileIsThere_WritesNoSecondFile()
+    {
+        var options = new FileExporterOptions { OutputDir = _folder.Path, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
+        var batch = new ExportBatch([SampleEvent("once")]);
+        await new FileExporter(options, timeProvider: _clock).ExportAsync(batch, TestContext.Current.CancellationToken);
+
+        // The retry of an attempt whose outcome was lost, by a new exporter (a restarted process) an hour later.
+        _clock.Advance(TimeSpan.FromHours(1));
+        await new FileExporter(options, timeProvider: _clock).ExportAsync(batch, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["batch-1617970800.json"], _folder.FileNames());
+        Assert.Equal("batch-1617970800.json", batch.GetRecorded(FileExporter.FileNameRecord));
+    }
+
+    [Fact]
+    public async Task ExportAsync_RetryOfABatchWhoseFileNeverAppeared_WritesItUnderTheFirstAttemptsName()
+    {
+        var options = new FileExporterOptions { OutputDir = _folder.Path, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
+        var batch = new ExportBatch([SampleEvent("late")]);
+        await batch.RecordAsync(FileExporter.BaseNameRecord, "batch-1617970000.json", TestContext.Current.CancellationToken); // the first attempt died before its rename
+
+        await new FileExporter(options, timeProvider: _clock).ExportAsync(batch, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["batch-1617970000.json"], _folder.FileNames());
+    }
+
+    [Fact]
     public async Task ExportAsync_ThreeFlushesInTheSameSecond_WriteThreeFilesWithSuffixes()
     {
         var exporter = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" }, timeProvider: _clock);

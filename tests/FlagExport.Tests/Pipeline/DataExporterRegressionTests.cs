@@ -120,8 +120,9 @@ public sealed class DataExporterRegressionTests
     {
         public TaskCompletionSource<IReadOnlyList<ExportableEvent>> Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+        public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
         {
+            IReadOnlyList<ExportableEvent> events = batch.Events;
             Started.TrySetResult(events);
             await Task.Delay(Timeout.Infinite, CancellationToken.None); // ignores its token, like a stuck upload
         }

@@ -649,7 +649,7 @@ public sealed class DataExporterTests
 
     private sealed class CallbackExporter(Action onExport) : IExporter
     {
-        public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+        public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
         {
             onExport();
             return Task.CompletedTask;

@@ -7,7 +7,7 @@ internal sealed class AlwaysFailingExporter : IExporter
 
     public int Calls => Volatile.Read(ref _calls);
 
-    public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         _ = Interlocked.Increment(ref _calls);
         throw new IOException("The destination is down.");

@@ -10,7 +10,7 @@ internal sealed class BlockingExporter(bool honourCancellation = true) : IExport
 
     public Task Cancelled => _cancelled.Task;
 
-    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         _ = _started.TrySetResult();
         using CancellationTokenRegistration registration = cancellationToken.Register(() => _cancelled.TrySetResult());

@@ -13,7 +13,7 @@ internal sealed class GatedExporter : IExporter
 
     public void Release() => _gate.TrySetResult();
 
-    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _calls) == 1)
         {

@@ -18,8 +18,9 @@ internal sealed class HangingExporter : IExporter
     /// <summary>Lets the hung export and all later ones complete.</summary>
     public void Release() => _released.TrySetResult();
 
-    public async Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
+        IReadOnlyList<ExportableEvent> events = batch.Events;
         _ = _started.TrySetResult();
         await _released.Task; // deliberately not WaitAsync(cancellationToken): a stuck upload that ignores its token
         _ = Interlocked.Add(ref _eventCount, events.Count);

@@ -35,8 +35,9 @@ internal sealed class InMemoryExporter : IExporter
     /// </summary>
     public IDisposable SucceedFromDispose() => new Recovery(this);
 
-    public Task ExportAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
+        IReadOnlyList<ExportableEvent> events = batch.Events;
         _ = Interlocked.Increment(ref _calls);
         _attempts.Enqueue([.. events]);
         if (Volatile.Read(ref _failuresLeft) > 0 && Interlocked.Decrement(ref _failuresLeft) >= 0)

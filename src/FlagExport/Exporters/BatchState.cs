@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace FlagExport;
+
+/// <summary>
+/// What a pipeline keeps about one batch across its attempts: identity, position range, attempts made and the names
+/// its exporter recorded. <see cref="Persist"/>, when set, writes it to disk (the durable buffer's cursor).
+/// </summary>
+internal sealed class BatchState
+{
+    /// <summary>Distinguishes this process's in-memory batches from another process's with the same positions.</summary>
+    private static readonly string ProcessPrefix = Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..16];
+
+    internal BatchState(string id, long firstPosition, long endPosition, Dictionary<string, string>? recorded = null)
+    {
+        Id = id;
+        FirstPosition = firstPosition;
+        EndPosition = endPosition;
+        Recorded = recorded ?? new Dictionary<string, string>(StringComparer.Ordinal);
+    }
+
+    public string Id { get; }
+
+    public long FirstPosition { get; }
+
+    public long EndPosition { get; }
+
+    /// <summary>How many attempts started, including those before a restart.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>The exporter's records; lock it to read or write.</summary>
+    public Dictionary<string, string> Recorded { get; }
+
+    /// <summary>Writes this state to disk; null in memory mode.</summary>
+    public Func<BatchState, CancellationToken, ValueTask>? Persist { get; init; }
+
+    /// <summary>
+    /// A batch of positions <c>[first, end)</c> of the pipeline <paramref name="scope"/> without durable buffer: unique
+    /// within this process's lifetime.
+    /// </summary>
+    public static BatchState CreateInMemory(string scope, long firstPosition, long endPosition) =>
+        new(FormatId(ProcessPrefix, scope, firstPosition, endPosition), firstPosition, endPosition);
+
+    /// <summary>
+    /// A short, stable token for the pipeline <paramref name="name"/> in batch identities (FNV-1a of its UTF-16 code
+    /// units, in hexadecimal): names can hold characters a header value cannot.
+    /// </summary>
+    public static string ScopeOf(string name)
+    {
+        uint hash = 2166136261;
+        foreach (char c in name)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        return hash.ToString("x8", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A batch made outside a pipeline: an identity no other batch has.</summary>
+    public static BatchState CreateUnique(int count) =>
+        new(Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture), 0, count);
+
+    /// <summary><c>prefix-scope-first-end</c>, positions in hexadecimal.</summary>
+    public static string FormatId(string prefix, string scope, long firstPosition, long endPosition) =>
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}-{scope}-{firstPosition:x}-{endPosition:x}");
+}
