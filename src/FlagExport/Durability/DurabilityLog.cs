@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace FlagExport.Durability;
+
+/// <summary>
+/// Source-generated log messages of the disk buffer. Event ids 100–199 belong to it; ids and names are stable, so never
+/// renumber or rename one.
+/// </summary>
+internal static partial class DurabilityLog
+{
+    /// <summary>Stable event ids.</summary>
+    internal static class Ids
+    {
+        /// <summary>The last segment ended in a torn or corrupt record, which was cut off at start-up.</summary>
+        internal const int TornTailCut = 101;
+
+        /// <summary>A damaged segment was moved into the quarantine folder; its records are skipped.</summary>
+        internal const int SegmentQuarantined = 102;
+
+        /// <summary>The last segment had no complete header (a crash while creating it) and was deleted.</summary>
+        internal const int TornSegmentDeleted = 103;
+
+        /// <summary>Writing or fsyncing failed; the log accepts no more records.</summary>
+        internal const int FlushFailed = 104;
+    }
+
+    [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
+        Message = "Segment '{SegmentPath}' ends in an incomplete or corrupt record at offset {Offset}; cut {BytesCut} bytes. Records written but not yet durable at a crash are lost this way.")]
+    internal static partial void TornTailCut(this ILogger logger, string segmentPath, long offset, long bytesCut);
+
+    [LoggerMessage(EventId = Ids.SegmentQuarantined, EventName = "SegmentQuarantined", Level = LogLevel.Error,
+        Message = "Segment '{SegmentPath}' is damaged ({Reason}) and was moved to '{QuarantinePath}'; its records are skipped.")]
+    internal static partial void SegmentQuarantined(this ILogger logger, string segmentPath, string reason, string quarantinePath);
+
+    [LoggerMessage(EventId = Ids.TornSegmentDeleted, EventName = "TornSegmentDeleted", Level = LogLevel.Warning,
+        Message = "Segment '{SegmentPath}' has only {Length} bytes, less than a header: it was being created at a crash and held no record; deleted.")]
+    internal static partial void TornSegmentDeleted(this ILogger logger, string segmentPath, long length);
+
+    [LoggerMessage(EventId = Ids.FlushFailed, EventName = "FlushFailed", Level = LogLevel.Critical,
+        Message = "The segment log in '{Directory}' could not write or fsync; it accepts no more records and records not yet durable are lost.")]
+    internal static partial void FlushFailed(this ILogger logger, Exception exception, string directory);
+}

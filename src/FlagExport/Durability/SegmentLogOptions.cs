@@ -1,0 +1,24 @@
+namespace FlagExport.Durability;
+
+/// <summary>Limits and commit timing of a <see cref="SegmentLog"/>.</summary>
+internal sealed class SegmentLogOptions
+{
+    /// <summary>Most bytes the log keeps on disk plus in memory; <see cref="SegmentLog.TryAppend"/> refuses records beyond it.</summary>
+    public long MaxBytes { get; init; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>A segment is closed and a new one started before a record would take it past this size.</summary>
+    public long SegmentBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How long the flusher waits after the first pending record before writing, to gather more records into one fsync.
+    /// Zero writes as soon as anything is pending; records appended during a write still share the next fsync.
+    /// </summary>
+    public TimeSpan CommitDelay { get; init; } = TimeSpan.Zero;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBytes, nameof(MaxBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, SegmentFormat.HeaderSize + SegmentFormat.RecordHeaderSize, nameof(SegmentBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(CommitDelay, TimeSpan.Zero, nameof(CommitDelay));
+    }
+}
