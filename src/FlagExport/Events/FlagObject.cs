@@ -80,6 +80,13 @@ public sealed class FlagObject : IReadOnlyDictionary<string, FlagValue>, IEquata
         return FromUnsorted([.. items]);
     }
 
+    /// <summary>
+    /// Creates an object that takes <paramref name="sortedUniqueProperties"/> as it is, for decoders that checked the
+    /// names are strictly increasing under <see cref="Utf8OrdinalComparer"/>. No copy: the caller must not change the array.
+    /// </summary>
+    internal static FlagObject FromSortedUnique(KeyValuePair<string, FlagValue>[] sortedUniqueProperties) =>
+        sortedUniqueProperties.Length == 0 ? Empty : new(sortedUniqueProperties);
+
     /// <inheritdoc/>
     public bool ContainsKey(string key) => IndexOf(key) >= 0;
 

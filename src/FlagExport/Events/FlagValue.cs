@@ -61,6 +61,10 @@ public readonly struct FlagValue : IEquatable<FlagValue>
         return new(FlagValueKind.Array, 0, items.ToArray());
     }
 
+    /// <summary>Creates an array value that takes <paramref name="items"/> as it is, for decoders that built it.</summary>
+    /// <remarks>No copy: the caller must not change or share the array afterwards.</remarks>
+    internal static FlagValue FromOwnedArray(FlagValue[] items) => new(FlagValueKind.Array, 0, items);
+
     /// <summary>Creates an object value; its properties are sorted as <see cref="FlagObject"/> describes.</summary>
     public static FlagValue FromObject(IEnumerable<KeyValuePair<string, FlagValue>> properties) =>
         new(FlagValueKind.Object, 0, FlagObject.Create(properties));
