@@ -28,11 +28,14 @@ internal sealed class BatchState
     /// <summary>How many attempts started, including those before a restart.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>When the first attempt failed, or null; <see cref="DataExporterOptions.MaxRetryDuration"/> counts from it.</summary>
+    public DateTimeOffset? FirstFailure { get; set; }
+
     /// <summary>The exporter's records; lock it to read or write.</summary>
     public Dictionary<string, string> Recorded { get; }
 
     /// <summary>Writes this state to disk; null in memory mode.</summary>
-    public Func<BatchState, CancellationToken, ValueTask>? Persist { get; init; }
+    public Func<BatchState, CancellationToken, ValueTask>? Persist { get; set; }
 
     /// <summary>
     /// A batch of positions <c>[first, end)</c> of the pipeline <paramref name="scope"/> without durable buffer: unique

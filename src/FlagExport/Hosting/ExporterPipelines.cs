@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using FlagExport.Durability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,21 +10,36 @@ namespace FlagExport;
 /// <see cref="IFlagEventSink"/> that fans events out to the pipelines of their type.
 /// </summary>
 /// <remarks>
-/// Implements <see cref="IDisposable"/> as well, so that a container disposed synchronously still drains the pipelines
-/// (blocking up to their shutdown deadlines) instead of throwing for an async-only singleton.
+/// <para>With the durable buffer on, events go to the buffer instead: <see cref="Add"/> into a small in-memory intake
+/// pipeline per event type whose exporter appends to the buffer's log; <see cref="TryAppendDurableAsync"/> straight into
+/// the log (the collector, which answers only once its events are on disk). Every export pipeline reads the log from
+/// its own cursor.</para>
+/// <para>Implements <see cref="IDisposable"/> as well, so that a container disposed synchronously still drains the
+/// pipelines (blocking up to their shutdown deadlines) instead of throwing for an async-only singleton.</para>
 /// </remarks>
 internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDisposable
 {
+    /// <summary>The intake's batch: how many added events one append to the log takes at most.</summary>
+    private const int IntakeBatch = 4096;
+
+    /// <summary>The intake's bound on events waiting in memory for the disk.</summary>
+    private const int IntakeMaxBuffered = 1_000_000;
+
     private readonly DataExporter[] _all;
     private readonly DataExporter[] _feature;
     private readonly DataExporter[] _tracking;
+    private readonly DurableEventStore? _store;
+    private readonly DataExporter? _featureIntake;
+    private readonly DataExporter? _trackingIntake;
 
     /// <summary>Creates every registered exporter and starts its pipeline.</summary>
     /// <exception cref="OptionsValidationException">The options of a pipeline are invalid.</exception>
+    /// <exception cref="InvalidOperationException">A factory returned null.</exception>
     internal ExporterPipelines(
         IEnumerable<ExporterRegistration> registrations,
         IServiceProvider services,
         IOptionsMonitor<DataExporterOptions> options,
+        DurableBufferOptions durableOptions,
         TimeProvider timeProvider,
         ILoggerFactory? loggerFactory,
         IMeterFactory? meterFactory)
@@ -32,36 +48,86 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         var created = new List<DataExporter>();
         try
         {
+            if (durableOptions.Enabled)
+            {
+                _store = DurableEventStore.Open(durableOptions.BufferDirectory!, durableOptions.MaxBufferBytes, loggerFactory?.CreateLogger<DurableEventStore>());
+            }
+
             foreach (ExporterRegistration registration in registrations)
             {
                 IExporter exporter = registration.Factory(services)
                     ?? throw new InvalidOperationException($"The factory of exporter '{registration.Name}' returned null.");
-                created.Add(new DataExporter(exporter, options.Get(registration.Name), registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null));
+                DataExporterOptions pipelineOptions = options.Get(registration.Name);
+                DurableSource? durable = null;
+                if (_store is not null)
+                {
+                    ExporterCursor cursor = _store.OpenCursor(registration.Name);
+                    durable = new DurableSource(_store, cursor,
+                        new DurableEventReader(_store.Log, cursor.Committed, pipelineOptions.EventType, registration.Name, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+                }
+
+                var pipeline = new DataExporter(exporter, pipelineOptions, registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null, durable);
+                created.Add(pipeline);
+                _store?.OnDurable(pipeline.OnDurableAdvanced);
+            }
+
+            _feature = [.. created.Where(p => p.EventType == EventType.Feature)];
+            _tracking = [.. created.Where(p => p.EventType == EventType.Tracking)];
+            if (_store is not null)
+            {
+                // An intake only for a type some exporter takes: the other type's events are refused, as without a buffer.
+                _featureIntake = _feature.Length > 0 ? CreateIntake(EventType.Feature) : null;
+                _trackingIntake = _tracking.Length > 0 ? CreateIntake(EventType.Tracking) : null;
             }
         }
         catch
         {
             // Do not leave workers of the pipelines already started running.
-            foreach (DataExporter pipeline in created)
+            foreach (DataExporter pipeline in created.Concat(Intakes()))
             {
                 pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            _store?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
 
         _all = [.. created];
-        _feature = [.. created.Where(p => p.EventType == EventType.Feature)];
-        _tracking = [.. created.Where(p => p.EventType == EventType.Tracking)];
+
+        DataExporter CreateIntake(EventType eventType) => new(
+            new DurableAppender(_store),
+            new DataExporterOptions
+            {
+                EventType = eventType,
+                FlushInterval = FlagExportBuilder.DurableIntakeInterval,
+                MaxEventInMemory = IntakeBatch,
+                MaxBufferedEvents = IntakeMaxBuffered,
+                MaxRetryDuration = TimeSpan.FromDays(49), // the log only refuses when full: keep trying, never set aside
+            },
+            optionsName: null,
+            name: $"durable-buffer.{eventType.ToString().ToLowerInvariant()}",
+            timeProvider,
+            logger,
+            meterFactory,
+            jitterSample: null);
     }
 
-    /// <summary>The pipelines, in registration order.</summary>
+    /// <summary>The export pipelines, in registration order.</summary>
     internal IReadOnlyList<DataExporter> Pipelines => _all;
+
+    /// <summary>The durable buffer, or null when events are held in memory.</summary>
+    internal DurableEventStore? DurableBuffer => _store;
 
     /// <inheritdoc/>
     public bool Add(ExportableEvent exportableEvent)
     {
         ArgumentNullException.ThrowIfNull(exportableEvent);
+        if (_store is not null)
+        {
+            DataExporter? intake = exportableEvent.EventType == EventType.Feature ? _featureIntake : _trackingIntake;
+            return intake?.Add(exportableEvent) ?? false;
+        }
+
         DataExporter[] targets = exportableEvent.EventType == EventType.Feature ? _feature : _tracking;
         bool accepted = false;
         foreach (DataExporter pipeline in targets)
@@ -72,13 +138,69 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         return accepted;
     }
 
+    /// <summary>
+    /// Durable buffer only: appends the events that an exporter takes (their type has a pipeline) and completes once they
+    /// are on disk. Appends all of them or none.
+    /// </summary>
+    /// <returns>How many were appended, or -1 when the buffer is full (none appended).</returns>
+    internal async ValueTask<int> TryAppendDurableAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        DurableEventStore store = _store ?? throw new InvalidOperationException("The durable buffer is off.");
+        List<ExportableEvent>? taken = null;
+        for (int i = 0; i < events.Count; i++)
+        {
+            bool exported = (events[i].EventType == EventType.Feature ? _feature : _tracking).Length > 0;
+            if (!exported && taken is null)
+            {
+                taken = [.. events.Take(i)];
+            }
+            else if (exported)
+            {
+                taken?.Add(events[i]);
+            }
+        }
+
+        IReadOnlyList<ExportableEvent> appended = taken ?? events;
+        if (!store.TryAppend(appended, out long end))
+        {
+            return -1;
+        }
+
+        await store.WaitForDurableAsync(end, cancellationToken).ConfigureAwait(false);
+        return appended.Count;
+    }
+
     /// <inheritdoc/>
-    public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        Task.WhenAll(_all.Select(p => p.FlushAsync(cancellationToken)));
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_store is not null)
+        {
+            // Added events reach the log first; the export pipelines' targets then include them.
+            await Task.WhenAll(Intakes().Select(p => p.FlushAsync(cancellationToken))).ConfigureAwait(false);
+            await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
+            foreach (DataExporter pipeline in _all)
+            {
+                pipeline.OnDurableAdvanced(_store.DurablePosition);
+            }
+        }
+
+        await Task.WhenAll(_all.Select(p => p.FlushAsync(cancellationToken))).ConfigureAwait(false);
+    }
 
     /// <summary>Stops every pipeline, each writing what is left within its own deadline or until <paramref name="cancellationToken"/>.</summary>
-    internal Task ShutdownAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_all.Select(p => p.ShutdownAsync(cancellationToken)));
+    internal async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        if (_store is not null)
+        {
+            await Task.WhenAll(Intakes().Select(p => p.ShutdownAsync(cancellationToken))).ConfigureAwait(false);
+            foreach (DataExporter pipeline in _all)
+            {
+                pipeline.OnDurableAdvanced(_store.DurablePosition);
+            }
+        }
+
+        await Task.WhenAll(_all.Select(p => p.ShutdownAsync(cancellationToken))).ConfigureAwait(false);
+    }
 
     /// <inheritdoc/>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -86,9 +208,32 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        foreach (DataExporter intake in Intakes())
+        {
+            await intake.DisposeAsync().ConfigureAwait(false);
+        }
+
         foreach (DataExporter pipeline in _all)
         {
             await pipeline.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private IEnumerable<DataExporter> Intakes()
+    {
+        if (_featureIntake is not null)
+        {
+            yield return _featureIntake;
+        }
+
+        if (_trackingIntake is not null)
+        {
+            yield return _trackingIntake;
         }
     }
 }

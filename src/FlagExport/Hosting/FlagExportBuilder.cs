@@ -39,6 +39,36 @@ public sealed class FlagExportBuilder
     public static string GetConfigurationPath(string name) => $"{DataExporterOptionsValidator.ExportersSection}:{name}";
 
     /// <summary>
+    /// Turns the durable buffer on: every event is written to a write-ahead log in <paramref name="bufferDirectory"/>
+    /// before the exporters read it, so that a crash loses nothing that reached the disk. The same as setting
+    /// <c>FlagExport:BufferDirectory</c> (and <c>FlagExport:MaxBufferBytes</c>) in configuration, which overrides it
+    /// (configuration is bound after code, see <c>AddFlagExport</c>).
+    /// </summary>
+    /// <param name="bufferDirectory">The folder of the buffer; one per process.</param>
+    /// <param name="maxBufferBytes">The most bytes held on disk. The default value is 10 GiB.</param>
+    /// <returns>This builder.</returns>
+    /// <remarks>
+    /// <see cref="IFlagEventSink.Add"/> still never blocks: a background writer moves added events to the disk within
+    /// about <see cref="DurableIntakeInterval"/> and one fsync; <see cref="IFlagEventSink.FlushAsync"/> waits for it.
+    /// </remarks>
+    public FlagExportBuilder UseDurableBuffer(string bufferDirectory, long? maxBufferBytes = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bufferDirectory);
+        _ = Services.Configure<DurableBufferOptions>(o =>
+        {
+            o.BufferDirectory = bufferDirectory;
+            if (maxBufferBytes is long max)
+            {
+                o.MaxBufferBytes = max;
+            }
+        });
+        return this;
+    }
+
+    /// <summary>How long an event added with the durable buffer on may wait in memory before it is written to disk.</summary>
+    public static TimeSpan DurableIntakeInterval { get; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
     /// Registers a named export pipeline: its own buffer, worker and <see cref="DataExporterOptions"/> (the named options
     /// <paramref name="name"/>), exporting with the exporter that <paramref name="factory"/> creates.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -29,10 +30,21 @@ public static class FlagExportServiceCollectionExtensions
         _ = services.AddOptions();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DataExporterOptions>, DataExporterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableBufferOptions>, DurableBufferOptionsValidator>());
+        if (!services.Any(d => d.ServiceType == typeof(DurableBufferConfigurationMarker)))
+        {
+            // After code (UseDurableBuffer): FlagExport:BufferDirectory and FlagExport:MaxBufferBytes win, as every option does.
+            _ = services.AddSingleton<DurableBufferConfigurationMarker>();
+            _ = services.AddOptions<DurableBufferOptions>()
+                .PostConfigure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(FlagExportBuilder.SectionName).Bind(o))
+                .ValidateOnStart();
+        }
+
         services.TryAddSingleton(static sp => new ExporterPipelines(
             sp.GetServices<ExporterRegistration>(),
             sp,
             sp.GetRequiredService<IOptionsMonitor<DataExporterOptions>>(),
+            sp.GetRequiredService<IOptions<DurableBufferOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>()));
@@ -51,4 +63,7 @@ public static class FlagExportServiceCollectionExtensions
         configure(services.AddFlagExport());
         return services;
     }
+
+    /// <summary>Marks that the durable buffer's configuration binding is registered (AddFlagExport may be called again).</summary>
+    private sealed class DurableBufferConfigurationMarker;
 }

@@ -97,13 +97,35 @@ public sealed partial class DataExporter
                     return true;
                 }
 
-                TakeBatch((int)take);
+                if (_durable is null)
+                {
+                    TakeBatch((int)take);
+                }
+                else if (!TryTakeDurableBatch(take))
+                {
+                    return false;
+                }
             }
 
             if (!await ExportBatchAsync().ConfigureAwait(false))
             {
                 return false;
             }
+        }
+    }
+
+    /// <summary>Cuts a batch from the durable buffer; a cursor that cannot be saved counts as a failed export.</summary>
+    private bool TryTakeDurableBatch(long take)
+    {
+        try
+        {
+            TakeDurableBatch(take);
+            return true;
+        }
+        catch (IOException exception)
+        {
+            OnBatchFailed(exception, timedOut: false, 0, TimeSpan.Zero, Interlocked.Increment(ref _attempts));
+            return false;
         }
     }
 
@@ -143,9 +165,11 @@ public sealed partial class DataExporter
         using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);
         Exception? failure = null;
+        var batch = new ExportBatch(_batch, state, state.Attempts);
         try
         {
-            Task export = _exporter.ExportAsync(new ExportBatch(_batch, state, state.Attempts), linked.Token);
+            // A range of the durable buffer may hold only the other type's events: nothing to export, only to commit.
+            Task export = count == 0 ? Task.CompletedTask : _exporter.ExportAsync(batch, linked.Token);
             try
             {
                 // Before shutdown this is a plain await; at the shutdown deadline an exporter that ignores its token is abandoned.
@@ -158,6 +182,11 @@ public sealed partial class DataExporter
                 _ = export.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 throw;
             }
+
+            if (_durable is not null)
+            {
+                CommitDurable(state.EndPosition); // a failure here retries the batch, which the exporter finds written
+            }
         }
 #pragma warning disable CA1031 // Any exporter failure keeps the batch for a retry; it must not crash the worker.
         catch (Exception exception)
@@ -169,20 +198,21 @@ public sealed partial class DataExporter
         TimeSpan duration = _timeProvider.GetElapsedTime(started);
         if (failure is null)
         {
-            OnBatchWritten(count, duration);
+            OnBatchWritten(count, state.EndPosition, duration);
             return true;
         }
 
         OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration, attempt);
-        return false;
+        return TrySetAside(batch, state, failure, count);
     }
 
-    private void OnBatchWritten(int count, TimeSpan duration)
+    private void OnBatchWritten(int count, long end, TimeSpan duration)
     {
         _batch.Clear();
         _batchState = null;
-        long retired = _retired + count;
+        long retired = end;
         Volatile.Write(ref _retired, retired);
+        _lastSuccessTimestamp = _timeProvider.GetUtcNow();
         _metrics.ExportSucceeded(count, duration);
 
         if (_retryPolicy.ConsecutiveFailures > 0)
@@ -202,6 +232,65 @@ public sealed partial class DataExporter
         }
 
         CompleteFlushRequests(retired, failure: null, failedAttempt: 0);
+    }
+
+    /// <summary>
+    /// Sets the failed batch aside as a dead letter when retrying cannot help (<see cref="IPermanentExportFailure"/>) or
+    /// it has failed for <see cref="DataExporterOptions.MaxRetryDuration"/>; the pipeline then moves on.
+    /// </summary>
+    /// <returns><see langword="true"/> when the batch left the pipeline as a dead letter.</returns>
+    private bool TrySetAside(ExportBatch batch, BatchState state, Exception failure, int count)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        state.FirstFailure ??= now;
+        IPermanentExportFailure? permanent = PermanentFailureOf(failure);
+        if (permanent is null && now - state.FirstFailure.Value < _maxRetryDuration)
+        {
+            return false;
+        }
+
+        string letter;
+        try
+        {
+            letter = _deadLetters.Write(Name, batch, state, failure, state.FirstFailure.Value, now);
+            if (_durable is not null)
+            {
+                CommitDurable(state.EndPosition);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _logger.DeadLetterFailed(exception, Name, _deadLetters.Directory);
+            return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)
+        }
+
+        _batch.Clear();
+        _batchState = null;
+        Volatile.Write(ref _retired, state.EndPosition);
+        _ = Interlocked.Add(ref _deadLetteredEvents, count);
+        _ = Interlocked.Increment(ref _deadLetters_);
+        _metrics.DeadLettered(count);
+        _logger.BatchSetAside(Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
+
+        // Moving on: the next batch starts without the backoff of this one.
+        _retryPolicy.MarkSuccess();
+        _ = _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        CompleteFlushRequests(state.EndPosition, failure: null, failedAttempt: 0);
+        return true;
+    }
+
+    /// <summary>The <see cref="IPermanentExportFailure"/> in <paramref name="failure"/>'s chain, or null.</summary>
+    private static IPermanentExportFailure? PermanentFailureOf(Exception failure)
+    {
+        for (Exception? current = failure; current is not null; current = current.InnerException)
+        {
+            if (current is IPermanentExportFailure permanent)
+            {
+                return permanent;
+            }
+        }
+
+        return null;
     }
 
     private void OnBatchFailed(Exception failure, bool timedOut, int count, TimeSpan duration, long attempt)
@@ -265,6 +354,14 @@ public sealed partial class DataExporter
         }
 
         long notWritten = target - Volatile.Read(ref _retired);
+        if (notWritten > 0 && _durable is not null)
+        {
+            // Not lost: on disk, and the next start exports them (the batch in flight under the same identity).
+            _logger.EventsLeftInBuffer(Name, notWritten, _durable.Store.Directory);
+            _batch.Clear();
+            return;
+        }
+
         if (notWritten > 0)
         {
             Volatile.Write(ref _notWritten, notWritten);

@@ -1,3 +1,4 @@
+using FlagExport.Durability;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -42,7 +43,10 @@ public sealed partial class DataExporter : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly PipelineMetrics _metrics;
-    private readonly EventRing _ring;
+    private readonly EventRing _ring;            // memory mode only
+    private readonly DurableSource? _durable;     // durable mode: the shared log, this exporter's cursor and reader
+    private readonly TimeSpan _maxRetryDuration;
+    private readonly DeadLetterWriter _deadLetters;
     private readonly WorkerSignal _signal = new();
     private readonly ITimer _intervalTimer;
     private readonly ITimer _retryTimer;
@@ -69,6 +73,9 @@ public sealed partial class DataExporter : IAsyncDisposable
     private long _retired;     // events written by the exporter
     private long _notWritten;  // events given up at the shutdown deadline
     private long _attempts;    // export calls started
+    private long _deadLetteredEvents;
+    private long _deadLetters_;
+    private DateTimeOffset? _lastSuccessTimestamp;
 
     // Flush requests; _flushTarget is the largest target requested, read by the worker without the lock.
     private readonly Lock _flushGate = new();
@@ -97,7 +104,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         ILogger? logger = null,
         IMeterFactory? meterFactory = null,
         string? name = null)
-        : this(exporter, options, optionsName: null, name, timeProvider, logger, meterFactory, jitterSample: null)
+        : this(exporter, options, optionsName: null, name, timeProvider, logger, meterFactory, jitterSample: null, durable: null)
     {
     }
 
@@ -110,7 +117,8 @@ public sealed partial class DataExporter : IAsyncDisposable
         TimeProvider? timeProvider,
         ILogger? logger,
         IMeterFactory? meterFactory,
-        Func<double>? jitterSample)
+        Func<double>? jitterSample,
+        DurableSource? durable = null)
     {
         ArgumentNullException.ThrowIfNull(exporter);
         ArgumentNullException.ThrowIfNull(options);
@@ -123,7 +131,18 @@ public sealed partial class DataExporter : IAsyncDisposable
         _maxBatch = options.MaxEventInMemory;
         _sizeWakeAt = _maxBatch;
         _maxBuffered = options.EffectiveMaxBufferedEvents;
-        _ring = new EventRing(_maxBuffered);
+        _ring = durable is null ? new EventRing(_maxBuffered) : new EventRing(1);
+        _durable = durable;
+        _maxRetryDuration = options.MaxRetryDuration;
+        _deadLetters = new DeadLetterWriter(options.DeadLetterDirectory);
+        if (durable is not null)
+        {
+            // Resume where the cursor says: positions below Committed are written, the batch in flight is cut again.
+            long committed = durable.Cursor.Committed;
+            _dequeued = _retired = committed;
+            _state = Math.Max(committed, durable.Store.DurablePosition);
+            _sizeWakeAt = committed + _maxBatch;
+        }
         _exportTimeout = options.ExportTimeout;
         _shutdownTimeout = options.ShutdownTimeout;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -160,6 +179,27 @@ public sealed partial class DataExporter : IAsyncDisposable
     /// <summary>How many events were refused because the pipeline had stopped accepting them.</summary>
     internal long RefusedAfterStopCount => Volatile.Read(ref _refusedAfterStop);
 
+    /// <summary>How many events were set aside as dead letters.</summary>
+    internal long DeadLetteredCount => Interlocked.Read(ref _deadLetteredEvents);
+
+    /// <summary>How many batches were set aside as dead letters.</summary>
+    internal long DeadLetterBatchCount => Interlocked.Read(ref _deadLetters_);
+
+    /// <summary>The folder dead letters go to.</summary>
+    internal string DeadLetterDirectory => _deadLetters.Directory;
+
+    /// <summary>When the last export succeeded, or null before the first.</summary>
+    internal DateTimeOffset? LastSuccess => _lastSuccessTimestamp;
+
+    /// <summary>How many exports in a row failed (0 after a success).</summary>
+    internal int ConsecutiveFailures => _retryPolicy.ConsecutiveFailures;
+
+    /// <summary>The bound on buffered events (memory mode), for readiness.</summary>
+    internal long MaxBuffered => _maxBuffered;
+
+    /// <summary>Whether this pipeline reads the durable buffer.</summary>
+    internal bool IsDurable => _durable is not null;
+
     /// <summary>How many events the shutdown could not write before its deadline.</summary>
     internal long NotWrittenCount => Volatile.Read(ref _notWritten);
 
@@ -183,6 +223,11 @@ public sealed partial class DataExporter : IAsyncDisposable
         if (exportableEvent.EventType != _eventType)
         {
             return false;
+        }
+
+        if (_durable is not null)
+        {
+            throw new InvalidOperationException($"Exporter '{Name}' reads the durable buffer: add events to the buffer, not to the pipeline.");
         }
 
         long state = Volatile.Read(ref _state);

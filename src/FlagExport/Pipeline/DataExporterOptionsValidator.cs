@@ -60,6 +60,11 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
         CheckDuration(ref failures, prefix, nameof(DataExporterOptions.FlushInterval), options.FlushInterval, MaxFlushInterval);
         CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ShutdownTimeout), options.ShutdownTimeout, MaxTimerDelay);
         CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ExportTimeout), options.ExportTimeout, MaxTimerDelay);
+        CheckDuration(ref failures, prefix, nameof(DataExporterOptions.MaxRetryDuration), options.MaxRetryDuration, MaxTimerDelay);
+        if (string.IsNullOrWhiteSpace(options.DeadLetterDirectory))
+        {
+            (failures ??= []).Add($"{prefix}:{nameof(DataExporterOptions.DeadLetterDirectory)} must name a folder; got '{options.DeadLetterDirectory}'.");
+        }
 
         if (options.MaxEventInMemory <= 0)
         {

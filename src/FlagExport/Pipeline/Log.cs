@@ -34,6 +34,21 @@ internal static partial class Log
 
         /// <summary>An event was added after the pipeline stopped accepting them.</summary>
         internal const int AddedAfterStop = 8;
+
+        /// <summary>A batch was set aside in the dead-letter folder.</summary>
+        internal const int BatchSetAside = 9;
+
+        /// <summary>A dead letter could not be written; the batch stays and is retried.</summary>
+        internal const int DeadLetterFailed = 10;
+
+        /// <summary>The pipeline stopped with events left in the durable buffer, for the next start.</summary>
+        internal const int EventsLeftInBuffer = 11;
+
+        /// <summary>After a restart, the batch in flight before it is written again under its identity.</summary>
+        internal const int ResumingBatch = 12;
+
+        /// <summary>A record of the durable buffer passed its checksum but does not decode as an event.</summary>
+        internal const int UndecodableRecord = 13;
     }
 
     [LoggerMessage(EventId = Ids.ExportFailed, EventName = "ExportFailed", Level = LogLevel.Warning,
@@ -67,4 +82,24 @@ internal static partial class Log
     [LoggerMessage(EventId = Ids.AddedAfterStop, EventName = "AddedAfterStop", Level = LogLevel.Warning,
         Message = "Exporter '{ExporterName}' has stopped and refuses new events; they are counted as dropped (reason 'closed'). Stop the services that add events before FlagExport's, e.g. register AddFlagExport first.")]
     internal static partial void AddedAfterStop(this ILogger logger, string exporterName);
+
+    [LoggerMessage(EventId = Ids.BatchSetAside, EventName = "BatchSetAside", Level = LogLevel.Error,
+        Message = "Exporter '{ExporterName}' set {BatchSize} events aside as a dead letter ({Reason}): {DeadLetter}. Fix the cause, then replay it.")]
+    internal static partial void BatchSetAside(this ILogger logger, string exporterName, int batchSize, string reason, string deadLetter);
+
+    [LoggerMessage(EventId = Ids.DeadLetterFailed, EventName = "DeadLetterFailed", Level = LogLevel.Error,
+        Message = "Exporter '{ExporterName}' could not write a dead letter in '{DeadLetterDirectory}'; the batch stays and is retried.")]
+    internal static partial void DeadLetterFailed(this ILogger logger, Exception exception, string exporterName, string deadLetterDirectory);
+
+    [LoggerMessage(EventId = Ids.EventsLeftInBuffer, EventName = "EventsLeftInBuffer", Level = LogLevel.Warning,
+        Message = "Exporter '{ExporterName}' stopped with {PositionCount} buffered positions not yet exported; they are kept in the durable buffer '{BufferDirectory}' and exported at the next start.")]
+    internal static partial void EventsLeftInBuffer(this ILogger logger, string exporterName, long positionCount, string bufferDirectory);
+
+    [LoggerMessage(EventId = Ids.ResumingBatch, EventName = "ResumingBatch", Level = LogLevel.Information,
+        Message = "Exporter '{ExporterName}' resumes batch {BatchId} ({BatchSize} events, {Attempts} attempts before the restart) under the names it recorded.")]
+    internal static partial void ResumingBatch(this ILogger logger, string exporterName, string batchId, int batchSize, int attempts);
+
+    [LoggerMessage(EventId = Ids.UndecodableRecord, EventName = "UndecodableRecord", Level = LogLevel.Error,
+        Message = "Exporter '{ExporterName}' skipped the durable buffer's record at position {Position}: its checksum is right but it is not an event.")]
+    internal static partial void UndecodableRecord(this ILogger logger, Exception exception, string exporterName, long position);
 }

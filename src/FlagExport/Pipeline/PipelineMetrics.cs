@@ -31,6 +31,7 @@ internal sealed class PipelineMetrics : IDisposable
     internal const string FailuresName = "flagexport.export.failures";
     internal const string BatchSizeName = "flagexport.batch.size";
     internal const string FlushDurationName = "flagexport.flush.duration";
+    internal const string EventsDeadLetteredName = "flagexport.events.dead_lettered";
 
     private static readonly ConditionalWeakTable<Meter, SourceSlot> Slots = new();
     private readonly Meter? _ownedMeter;
@@ -44,6 +45,7 @@ internal sealed class PipelineMetrics : IDisposable
     private readonly Counter<long> _exported;
     private readonly Counter<long> _flushes;
     private readonly Counter<long> _failures;
+    private readonly Counter<long> _deadLettered;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _flushDuration;
 
@@ -96,11 +98,15 @@ internal sealed class PipelineMetrics : IDisposable
         _exported = meter.CreateCounter<long>(EventsExportedName, "{event}", "Events written by the exporter.");
         _flushes = meter.CreateCounter<long>(FlushesName, "{flush}", "Successful exports (one per batch).");
         _failures = meter.CreateCounter<long>(FailuresName, "{failure}", "Failed or timed-out exports.");
+        _deadLettered = meter.CreateCounter<long>(EventsDeadLetteredName, "{event}", "Events set aside in the dead-letter folder because they could not be written.");
         _batchSize = meter.CreateHistogram<int>(BatchSizeName, "{event}", "Events per export call.");
         _flushDuration = meter.CreateHistogram<double>(FlushDurationName, "s", "Duration of export calls, successful or not.");
     }
 
     /// <summary>Records a successful export of <paramref name="count"/> events.</summary>
+    /// <summary>A batch of <paramref name="count"/> events was set aside as a dead letter.</summary>
+    internal void DeadLettered(int count) => _deadLettered.Add(count, _exporterTag);
+
     internal void ExportSucceeded(int count, TimeSpan duration)
     {
         _exported.Add(count, _exporterTag);

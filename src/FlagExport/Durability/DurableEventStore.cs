@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Globalization;
+using FlagExport.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlagExport.Durability;
+
+/// <summary>
+/// The durable buffer of a process: one write-ahead log of events (<see cref="SegmentLog"/>) shared by every exporter
+/// pipeline, each with its own cursor, so an exporter that is down holds none of the others back. A segment is deleted
+/// once every exporter's cursor is past it.
+/// </summary>
+/// <remarks>
+/// <para>Layout of <see cref="Directory"/>: <c>buffer-id</c> (a random id, created once, that makes batch identities of
+/// this buffer unique), <c>log/</c> (the segments), <c>cursors/</c> (one file per exporter).</para>
+/// <para>Appends take a short lock so that the capacity check and the records of one call are atomic: a call that does not
+/// fit appends nothing, so a client refused with 503 can send the same events again without duplicating any.</para>
+/// </remarks>
+internal sealed class DurableEventStore : IAsyncDisposable
+{
+    /// <summary>Bytes a record costs beyond its payload (length, checksum, tag): counted against the capacity.</summary>
+    private const int RecordOverhead = 9;
+
+    private readonly SegmentLog _log;
+    private readonly ILogger _logger;
+    private readonly Lock _appendGate = new();
+    private readonly Lock _cursorGate = new();
+    private readonly List<ExporterCursor> _cursors = [];
+    private readonly List<Action<long>> _listeners = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _notifier;
+    private int _disposed;
+
+    private DurableEventStore(string directory, long maxBytes, string bufferId, SegmentLog log, ILogger logger)
+    {
+        Directory = directory;
+        MaxBytes = maxBytes;
+        BufferId = bufferId;
+        _log = log;
+        _logger = logger;
+        using (ExecutionContext.SuppressFlow())
+        {
+            _notifier = Task.Run(NotifyAsync);
+        }
+    }
+
+    /// <summary>The absolute path of the buffer's folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The most bytes the buffer holds; appends beyond it are refused.</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>This buffer's random id: the prefix of every batch identity cut from it.</summary>
+    public string BufferId { get; }
+
+    /// <summary>The log, for the pipelines' readers.</summary>
+    public SegmentLog Log => _log;
+
+    /// <summary>Every record below this position is on disk.</summary>
+    public long DurablePosition => _log.DurablePosition;
+
+    /// <summary>The bytes held, on disk and waiting to be written.</summary>
+    public long SizeBytes => _log.SizeBytes;
+
+    /// <summary>Opens (or creates) the buffer in <paramref name="directory"/>, recovering what a crash left.</summary>
+    /// <exception cref="IOException">The folder cannot be used.</exception>
+    public static DurableEventStore Open(string directory, long maxBytes, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        string root = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(root);
+        string idFile = Path.Combine(root, "buffer-id");
+        string bufferId;
+        if (File.Exists(idFile))
+        {
+            bufferId = File.ReadAllText(idFile).Trim();
+        }
+        else
+        {
+            bufferId = Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..16];
+            DurableFile.Replace(idFile, System.Text.Encoding.ASCII.GetBytes(bufferId));
+        }
+
+        // The store enforces the capacity atomically per call; the log's own bound only backs it up.
+        var log = SegmentLog.Open(Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue }, logger);
+        return new DurableEventStore(root, maxBytes, bufferId, log, logger);
+    }
+
+    /// <summary>
+    /// Appends every event of <paramref name="events"/> or none. Does no I/O: the records are written and fsynced by the
+    /// log's background flusher; <see cref="WaitForDurableAsync"/> with <paramref name="end"/> waits for that.
+    /// </summary>
+    /// <returns><see langword="false"/> when the buffer lacks room for all of them (nothing is appended).</returns>
+    public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
+    {
+        int count = events.Count;
+        int[] lengths = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
+        using var scratch = new PooledBufferWriter(Math.Max(count * 256, 256));
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                int before = scratch.WrittenCount;
+                EventRecordCodec.Write(events[i], scratch);
+                lengths[i] = scratch.WrittenCount - before;
+            }
+
+            lock (_appendGate)
+            {
+                if (_log.SizeBytes + scratch.WrittenCount + ((long)count * RecordOverhead) > MaxBytes)
+                {
+                    end = -1;
+                    return false;
+                }
+
+                ReadOnlySpan<byte> payloads = scratch.WrittenSpan;
+                long position = _log.EndPosition;
+                for (int i = 0; i < count; i++)
+                {
+                    if (!_log.TryAppend(EventRecordCodec.TagOf(events[i]), payloads[..lengths[i]], out position))
+                    {
+                        throw new InvalidOperationException("The log refused a record within the buffer's capacity.");
+                    }
+
+                    payloads = payloads[lengths[i]..];
+                }
+
+                end = count == 0 ? _log.EndPosition : position + 1;
+                return true;
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(lengths);
+        }
+    }
+
+    /// <summary>Completes when every record below <paramref name="end"/> is on disk.</summary>
+    public ValueTask WaitForDurableAsync(long end, CancellationToken cancellationToken) => _log.WaitForDurableAsync(end, cancellationToken);
+
+    /// <summary>Opens the cursor of <paramref name="exporterName"/> (a new exporter starts at the oldest event kept) and counts it for <see cref="Release"/>.</summary>
+    public ExporterCursor OpenCursor(string exporterName)
+    {
+        ExporterCursor cursor = ExporterCursor.Open(Path.Combine(Directory, "cursors"), exporterName, _log.StartPosition);
+        lock (_cursorGate)
+        {
+            _cursors.Add(cursor);
+        }
+
+        return cursor;
+    }
+
+    /// <summary>Calls <paramref name="listener"/> with the durable position each time it advances (from a background task).</summary>
+    public void OnDurable(Action<long> listener)
+    {
+        lock (_cursorGate)
+        {
+            _listeners.Add(listener);
+        }
+    }
+
+    /// <summary>Deletes the segments every exporter is past.</summary>
+    public void Release()
+    {
+        long oldestNeeded;
+        lock (_cursorGate)
+        {
+            if (_cursors.Count == 0)
+            {
+                return;
+            }
+
+            oldestNeeded = _cursors.Min(c => c.Committed);
+        }
+
+        _log.ReleaseBefore(oldestNeeded);
+    }
+
+    /// <summary>Makes everything appended so far durable.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _log.FlushAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _notifier.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _log.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task NotifyAsync()
+    {
+        long seen = _log.DurablePosition;
+        while (!_stopping.IsCancellationRequested)
+        {
+            await _log.WaitForDataAsync(seen, _stopping.Token).ConfigureAwait(false);
+            seen = _log.DurablePosition;
+            Action<long>[] listeners;
+            lock (_cursorGate)
+            {
+                listeners = [.. _listeners];
+            }
+
+            foreach (Action<long> listener in listeners)
+            {
+                listener(seen);
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FlagExport.Buffers;
+
+namespace FlagExport.Durability;
+
+/// <summary>
+/// One exporter's place in the durable buffer, kept in its own small file: the position below which every event of
+/// its type is written (<see cref="Committed"/>), and the batch in flight, if any, with its range, attempts and the
+/// names its exporter recorded.
+/// </summary>
+/// <remarks>
+/// <para>The file is replaced whole (temporary file, fsync, rename, fsync of the folder), so a crash leaves either the
+/// old or the new content, never a mix. The batch in flight is saved before its first attempt, so that after a crash
+/// the same positions are cut into the same batch, with the same identity and recorded names.</para>
+/// <para>Written by hand with <see cref="Utf8JsonWriter"/> and <see cref="Utf8JsonReader"/>: a few fields, no reflection
+/// (trimming and native AOT), nothing a library would save.</para>
+/// <para>Used by one pipeline worker at a time; not thread-safe.</para>
+/// </remarks>
+internal sealed class ExporterCursor
+{
+    private readonly string _path;
+
+    private ExporterCursor(string path, long committed, BatchState? inFlight)
+    {
+        _path = path;
+        Committed = committed;
+        InFlight = inFlight;
+    }
+
+    /// <summary>Every event of this exporter's type below this position is written.</summary>
+    public long Committed { get; private set; }
+
+    /// <summary>The batch cut and saved but not yet written, or null.</summary>
+    public BatchState? InFlight { get; private set; }
+
+    /// <summary>The file's path.</summary>
+    public string FilePath => _path;
+
+    /// <summary>Reads the cursor of <paramref name="exporterName"/> in <paramref name="directory"/>; a missing file starts at <paramref name="start"/>.</summary>
+    /// <exception cref="InvalidDataException">The file exists and is not a cursor; the message names it.</exception>
+    public static ExporterCursor Open(string directory, string exporterName, long start)
+    {
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, FileNameOf(exporterName));
+        if (!File.Exists(path))
+        {
+            return new ExporterCursor(path, start, inFlight: null);
+        }
+
+        byte[] content = File.ReadAllBytes(path);
+        try
+        {
+            (long committed, BatchState? inFlight) = Parse(content);
+            return new ExporterCursor(path, committed, inFlight);
+        }
+        catch (Exception exception) when (exception is JsonException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"The durable buffer's cursor file '{path}' is damaged ({exception.Message}); move it aside to start that exporter from the oldest buffered event.", exception);
+        }
+    }
+
+    /// <summary>Saves <paramref name="batch"/> as the batch in flight, before its first attempt; makes its records durable from then on.</summary>
+    public void SaveInFlight(BatchState batch)
+    {
+        InFlight = batch;
+        Save();
+    }
+
+    /// <summary>The batch in flight was written (or set aside): everything below its end is done.</summary>
+    public void Commit(long position)
+    {
+        Committed = position;
+        InFlight = null;
+        Save();
+    }
+
+    /// <summary>Writes the current state to disk; called again whenever the exporter records a name.</summary>
+    public void Save()
+    {
+        using var buffer = new PooledBufferWriter(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("committed", Committed);
+            if (InFlight is { } batch)
+            {
+                json.WriteStartObject("inFlight");
+                json.WriteString("id", batch.Id);
+                json.WriteNumber("first", batch.FirstPosition);
+                json.WriteNumber("end", batch.EndPosition);
+                json.WriteNumber("attempts", batch.Attempts);
+                if (batch.FirstFailure is { } firstFailure)
+                {
+                    json.WriteString("firstFailure", firstFailure);
+                }
+
+                json.WriteStartObject("recorded");
+                lock (batch.Recorded)
+                {
+                    foreach ((string name, string value) in batch.Recorded)
+                    {
+                        json.WriteString(name, value);
+                    }
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        DurableFile.Replace(_path, buffer.WrittenSpan);
+    }
+
+    /// <summary>A file name for the exporter: its name made safe, plus a hash that keeps names differing only in unsafe characters apart.</summary>
+    internal static string FileNameOf(string exporterName)
+    {
+        var safe = new StringBuilder(exporterName.Length);
+        foreach (char c in exporterName)
+        {
+            _ = safe.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_');
+        }
+
+        if (safe.Length > 64)
+        {
+            safe.Length = 64;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{safe}.{BatchState.ScopeOf(exporterName)}.cursor");
+    }
+
+    private static (long Committed, BatchState? InFlight) Parse(ReadOnlySpan<byte> content)
+    {
+        using JsonDocument document = JsonDocument.Parse(content.ToArray());
+        JsonElement root = document.RootElement;
+        long committed = root.GetProperty("committed").GetInt64();
+        if (!root.TryGetProperty("inFlight", out JsonElement batch))
+        {
+            return (committed, null);
+        }
+
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (JsonProperty property in batch.GetProperty("recorded").EnumerateObject())
+        {
+            recorded[property.Name] = property.Value.GetString() ?? "";
+        }
+
+        var state = new BatchState(batch.GetProperty("id").GetString() ?? throw new FormatException("inFlight.id is null"),
+            batch.GetProperty("first").GetInt64(), batch.GetProperty("end").GetInt64(), recorded)
+        {
+            Attempts = batch.GetProperty("attempts").GetInt32(),
+            FirstFailure = batch.TryGetProperty("firstFailure", out JsonElement firstFailure) ? firstFailure.GetDateTimeOffset() : null,
+        };
+        return (committed, state);
+    }
+}

@@ -1,0 +1,32 @@
+namespace FlagExport;
+
+/// <summary>
+/// The durable buffer (opt-in): a write-ahead log on local disk shared by every exporter pipeline of the process, so
+/// that events survive a crash, an OOM kill or a redeploy during an outage of the destination.
+/// </summary>
+/// <remarks>
+/// Bound from the configuration section <c>FlagExport</c> (<c>FlagExport:BufferDirectory</c>,
+/// <c>FlagExport:MaxBufferBytes</c>) or set with <see cref="FlagExportBuilder.UseDurableBuffer"/>. Without
+/// <see cref="BufferDirectory"/> events are buffered in memory only.
+/// </remarks>
+public sealed class DurableBufferOptions
+{
+    internal const long DefaultMaxBufferBytes = 10L * 1024 * 1024 * 1024;
+    internal const long MinMaxBufferBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The folder of the durable buffer, created if missing. Give each process its own: two processes must not share one.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no durable buffer, events are held in memory.</value>
+    public string? BufferDirectory { get; set; }
+
+    /// <summary>
+    /// The most bytes the buffer holds on disk. When it is full, the collector answers 503 with <c>Retry-After</c>, and
+    /// <see cref="IFlagEventSink.Add"/> keeps events in memory, dropping and counting them once that is full too.
+    /// </summary>
+    /// <value>The default value is 10 GiB. Must be at least 1 MiB.</value>
+    public long MaxBufferBytes { get; set; } = DefaultMaxBufferBytes;
+
+    /// <summary>Whether the durable buffer is on.</summary>
+    internal bool Enabled => !string.IsNullOrWhiteSpace(BufferDirectory);
+}

@@ -1,0 +1,82 @@
+using FlagExport.Durability;
+using Microsoft.Extensions.Logging;
+
+namespace FlagExport;
+
+/// <content>
+/// Durable mode: the pipeline reads its events from the shared durable buffer instead of its own ring. Positions are
+/// the buffer's; <see cref="Sequence"/> is the durable position seen; a batch is a range of positions, saved in the
+/// exporter's cursor before its first attempt and committed there after it is written.
+/// </content>
+public sealed partial class DataExporter
+{
+    /// <summary>Called by the store's notifier when records up to <paramref name="durablePosition"/> are on disk.</summary>
+    internal void OnDurableAdvanced(long durablePosition)
+    {
+        long state = Volatile.Read(ref _state);
+        while ((state & ~ClosedBit) < durablePosition)
+        {
+            long seen = Interlocked.CompareExchange(ref _state, durablePosition | (state & ClosedBit), state);
+            if (seen == state)
+            {
+                break;
+            }
+
+            state = seen;
+        }
+
+        long wakeAt = Volatile.Read(ref _sizeWakeAt);
+        if (durablePosition >= wakeAt && Interlocked.CompareExchange(ref _sizeWakeAt, SizeTriggerDisarmed, wakeAt) == wakeAt)
+        {
+            Wake(WakeReasons.Size);
+        }
+    }
+
+    /// <summary>
+    /// Cuts the next batch from the buffer: positions <c>[_dequeued, _dequeued + count)</c>, or exactly the batch the
+    /// cursor saved before a restart. Saves it in the cursor before it is attempted.
+    /// </summary>
+    /// <exception cref="IOException">The cursor could not be saved; nothing was taken.</exception>
+    private void TakeDurableBatch(long count)
+    {
+        DurableSource durable = _durable!;
+        long first = _dequeued;
+        BatchState? recovered = durable.Cursor.InFlight;
+        long end = recovered?.EndPosition ?? first + count;
+
+        durable.Reader.ReadRange(first, end, _batch);
+        BatchState state = recovered ?? new BatchState(BatchState.FormatId(durable.Store.BufferId, _idScope, first, end), first, end);
+        state.Persist = (_, _) =>
+        {
+            durable.Cursor.Save();
+            return ValueTask.CompletedTask;
+        };
+
+        if (recovered is null)
+        {
+            try
+            {
+                durable.Cursor.SaveInFlight(state);
+            }
+            catch
+            {
+                _batch.Clear();
+                throw;
+            }
+        }
+        else
+        {
+            _logger.ResumingBatch(Name, state.Id, _batch.Count, state.Attempts);
+        }
+
+        _batchState = state;
+        Volatile.Write(ref _dequeued, end);
+    }
+
+    /// <summary>Records in the cursor that the batch ending at <paramref name="end"/> is written, and frees what no exporter needs.</summary>
+    private void CommitDurable(long end)
+    {
+        _durable!.Cursor.Commit(end);
+        _durable.Store.Release();
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+using FlagExport.Buffers;
+using FlagExport.Durability;
+using FlagExport.Formats;
+
+namespace FlagExport;
+
+/// <summary>
+/// Sets a batch that cannot be written aside in the dead-letter folder, as one sub-folder per batch:
+/// <c>events.jsonl</c> (the events as go-feature-flag's JSON lines, what a JSON exporter would have written),
+/// <c>events.fxev</c> (the exact events, for <see cref="DeadLetters.ReplayAsync"/>) and <c>manifest.json</c>
+/// (exporter, batch id, intended names, event count, error, times).
+/// </summary>
+/// <remarks>
+/// The sub-folder appears whole: it is written under a hidden temporary name, fsynced and renamed, so a replay never
+/// reads half a letter. Its name is the batch id, so setting the same batch aside twice (a crash right after) keeps one.
+/// </remarks>
+internal sealed class DeadLetterWriter(string directory)
+{
+    /// <summary>The absolute path of the dead-letter folder.</summary>
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    /// <summary>Writes the letter for <paramref name="batch"/>; returns its folder.</summary>
+    /// <exception cref="IOException">The letter could not be written; the batch must stay where it is.</exception>
+    public string Write(string exporterName, ExportBatch batch, BatchState state, Exception error, DateTimeOffset firstFailure, DateTimeOffset now)
+    {
+        string final = Path.Combine(Directory, batch.Id);
+        if (System.IO.Directory.Exists(final))
+        {
+            return final; // set aside already, before a crash
+        }
+
+        string temporary = Path.Combine(Directory, "." + batch.Id + ".tmp");
+        if (System.IO.Directory.Exists(temporary))
+        {
+            System.IO.Directory.Delete(temporary, recursive: true);
+        }
+
+        _ = System.IO.Directory.CreateDirectory(temporary);
+        using (var lines = new PooledBufferWriter(64 * 1024))
+        {
+            foreach (ExportableEvent exportable in batch.Events)
+            {
+                JsonLinesEncoder.WriteLine(lines, exportable);
+            }
+
+            WriteFile(Path.Combine(temporary, DeadLetters.JsonLinesFile), lines.WrittenSpan);
+        }
+
+        using (var records = new PooledBufferWriter(64 * 1024))
+        {
+            EventRecordFile.Write(batch.Events, records);
+            WriteFile(Path.Combine(temporary, DeadLetters.EventsFile), records.WrittenSpan);
+        }
+
+        using (var manifest = new PooledBufferWriter(4 * 1024))
+        {
+            using (var json = new Utf8JsonWriter(manifest, new JsonWriterOptions { Indented = true }))
+            {
+                json.WriteStartObject();
+                json.WriteString("exporter", exporterName);
+                json.WriteString("batchId", batch.Id);
+                json.WriteNumber("firstPosition", batch.FirstPosition);
+                json.WriteNumber("endPosition", batch.EndPosition);
+                json.WriteNumber("eventCount", batch.Events.Count);
+                json.WriteString("eventType", batch.Events.Count > 0 && batch.Events[0] is TrackingEvent ? "tracking" : "feature");
+                json.WriteNumber("attempts", batch.Attempt);
+                json.WriteString("firstFailure", firstFailure.ToString("O", CultureInfo.InvariantCulture));
+                json.WriteString("setAside", now.ToString("O", CultureInfo.InvariantCulture));
+                json.WriteString("error", error.Message);
+                json.WriteString("errorType", error.GetType().FullName);
+                json.WriteBoolean("permanent", error is IPermanentExportFailure);
+                json.WriteStartObject("intended");
+                lock (state.Recorded)
+                {
+                    foreach ((string name, string value) in state.Recorded)
+                    {
+                        json.WriteString(name, value);
+                    }
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            WriteFile(Path.Combine(temporary, DeadLetters.ManifestFile), manifest.WrittenSpan);
+        }
+
+        DirectorySync.Flush(temporary);
+        System.IO.Directory.Move(temporary, final);
+        DirectorySync.Flush(Directory);
+        return final;
+    }
+
+    private static void WriteFile(string path, ReadOnlySpan<byte> content)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        stream.Write(content);
+        stream.Flush(flushToDisk: true);
+    }
+}
