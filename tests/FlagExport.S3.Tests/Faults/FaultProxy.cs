@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace FlagExport.S3.Tests.Faults;
@@ -105,7 +106,11 @@ internal sealed class FaultProxy : IAsyncDisposable
         Set(FaultMode.Answer, status: status);
     }
 
-    public void DropResponse() => Set(FaultMode.DropResponse);
+    /// <summary>
+    /// Forwards each request, and resets the connection when the server's answer arrives to a request whose request
+    /// line (<c>POST /bucket/key?uploadId=… HTTP/1.1</c>) satisfies <paramref name="request"/>; every request when null.
+    /// </summary>
+    public void DropResponse(Func<string, bool>? request = null) => Set(FaultMode.DropResponse, dropWhen: request);
 
     public async ValueTask DisposeAsync()
     {
@@ -135,13 +140,13 @@ internal sealed class FaultProxy : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private void Set(FaultMode mode, int resetAfterBytes = 0, TimeSpan delay = default, int status = 0)
+    private void Set(FaultMode mode, int resetAfterBytes = 0, TimeSpan delay = default, int status = 0, Func<string, bool>? dropWhen = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Connection[] earlier;
         lock (_gate)
         {
-            _fault = new Fault(mode, _fault.Generation + 1, resetAfterBytes, delay, status);
+            _fault = new Fault(mode, _fault.Generation + 1, resetAfterBytes, delay, status, dropWhen);
             earlier = [.. _live];
         }
 
@@ -247,6 +252,7 @@ internal sealed class FaultProxy : IAsyncDisposable
         CancellationToken token = connection.Token;
         byte[] buffer = new byte[ChunkSize];
         long forwarded = 0;
+        RequestFraming? framing = fault.Mode == FaultMode.DropResponse ? new RequestFraming() : null;
         while (true)
         {
             int read = await client.ReceiveAsync(buffer, SocketFlags.None, token);
@@ -255,6 +261,9 @@ internal sealed class FaultProxy : IAsyncDisposable
                 server.Shutdown(SocketShutdown.Send);
                 return;
             }
+
+            // Before the bytes go on: the server cannot answer a request whose head it has not received.
+            framing?.Feed(buffer.AsSpan(0, read), connection.RequestSent);
 
             if (fault.Mode == FaultMode.ResetMidBody && forwarded + read >= fault.ResetAfterBytes)
             {
@@ -283,6 +292,7 @@ internal sealed class FaultProxy : IAsyncDisposable
         byte[] buffer = new byte[ChunkSize];
         byte[] held = new byte[ChunkSize];
         int heldCount = 0;
+        bool dropping = false; // the answer arriving is to a request whose answer is to be lost
         while (true)
         {
             int read = await server.ReceiveAsync(buffer, SocketFlags.None, token);
@@ -292,7 +302,14 @@ internal sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
-            if (fault.Mode == FaultMode.DropResponse)
+            if (fault.Mode == FaultMode.DropResponse && !dropping)
+            {
+                // HTTP/1.1 clients send the next request only once the answer to the last one is read, so the first
+                // bytes after a request was sent start its answer.
+                dropping = connection.TakeRequestSent() is { } request && (fault.DropWhen?.Invoke(request) ?? true);
+            }
+
+            if (dropping)
             {
                 if (heldCount + read > held.Length)
                 {
@@ -408,13 +425,60 @@ internal sealed class FaultProxy : IAsyncDisposable
         exception is SocketException or ObjectDisposedException or OperationCanceledException or IOException;
 
     /// <summary>One fault setting; <paramref name="Generation"/> counts the changes, so older connections can be told apart.</summary>
-    private sealed record Fault(FaultMode Mode, int Generation, int ResetAfterBytes = 0, TimeSpan Delay = default, int Status = 0);
+    private sealed record Fault(
+        FaultMode Mode, int Generation, int ResetAfterBytes = 0, TimeSpan Delay = default, int Status = 0, Func<string, bool>? DropWhen = null);
+
+    /// <summary>
+    /// Finds where each request starts in what a client sends on one connection, from the request heads and their
+    /// <c>Content-Length</c>. A chunked body has no length up front: the requests after it go unseen (the SDK sends
+    /// its in-memory bodies with a length).
+    /// </summary>
+    private sealed class RequestFraming
+    {
+        private readonly List<byte> _head = [];
+        private long _bodyLeft;
+
+        /// <summary>Reads <paramref name="data"/>, calling <paramref name="onRequest"/> with each request line once its head is complete.</summary>
+        public void Feed(ReadOnlySpan<byte> data, Action<string> onRequest)
+        {
+            while (!data.IsEmpty)
+            {
+                if (_bodyLeft > 0)
+                {
+                    int skip = (int)Math.Min(_bodyLeft, data.Length);
+                    _bodyLeft -= skip;
+                    data = data[skip..];
+                    continue;
+                }
+
+                int before = _head.Count;
+                _head.AddRange(data);
+                int end = CollectionsMarshal.AsSpan(_head).IndexOf("\r\n\r\n"u8);
+                if (end < 0)
+                {
+                    return;
+                }
+
+                string head = Encoding.ASCII.GetString(CollectionsMarshal.AsSpan(_head)[..end]);
+                data = data[(end + 4 - before)..];
+                _head.Clear();
+                string[] lines = head.Split("\r\n");
+                _bodyLeft = lines.Any(l => l.StartsWith("transfer-encoding:", StringComparison.OrdinalIgnoreCase))
+                    ? long.MaxValue
+                    : lines.Where(l => l.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase))
+                        .Select(l => long.Parse(l["content-length:".Length..].Trim(), CultureInfo.InvariantCulture))
+                        .FirstOrDefault();
+                onRequest(lines[0]);
+            }
+        }
+    }
 
     /// <summary>One accepted connection, the server connection made for it, and the fault it runs under.</summary>
     private sealed class Connection(Socket client, Fault fault)
     {
         private readonly CancellationTokenSource _ended = new();
         private Socket? _server;
+        private string? _requestSent;
         private int _endedFlag;
 
         public Socket Client { get; } = client;
@@ -425,6 +489,12 @@ internal sealed class FaultProxy : IAsyncDisposable
 
         /// <summary>Cancelled once the connection ends, so that a pending delay ends with it (never disposed: it has no timer).</summary>
         public CancellationToken Token => _ended.Token;
+
+        /// <summary>Notes the request line of a request sent to the server, whose answer comes next.</summary>
+        public void RequestSent(string requestLine) => Volatile.Write(ref _requestSent, requestLine);
+
+        /// <summary>The request line noted since the last call, if any.</summary>
+        public string? TakeRequestSent() => Interlocked.Exchange(ref _requestSent, null);
 
         /// <summary>Adds the server side; ends it at once if the connection ended meanwhile.</summary>
         public void AttachServer(Socket server)
