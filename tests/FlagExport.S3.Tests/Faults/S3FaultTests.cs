@@ -17,6 +17,8 @@ namespace FlagExport.S3.Tests.Faults;
 /// with a client of the test's own that talks to the server directly.</para>
 /// <para>Real sockets, so real time. The interval is an hour: exports happen only on FlushAsync (at once) and on the
 /// pipeline's retry timer (1 s doubling), which keeps each test to a few seconds.</para>
+/// <para>Each test has a proxy and a prefix of its own, so the class runs beside the other S3 tests; never beside
+/// <see cref="S3OutageTests"/>, whose collection disables parallelization and so runs alone.</para>
 /// </remarks>
 public sealed class S3FaultTests
 {
