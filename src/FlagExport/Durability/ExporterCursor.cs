@@ -91,7 +91,7 @@ internal sealed class ExporterCursor
                 json.WriteString("id", batch.Id);
                 json.WriteNumber("first", batch.FirstPosition);
                 json.WriteNumber("end", batch.EndPosition);
-                json.WriteNumber("attempts", batch.Attempts);
+                json.WriteNumber("attempts", Math.Max(batch.Attempts, 1)); // saved before the first attempt starts: count it
                 if (batch.FirstFailure is { } firstFailure)
                 {
                     json.WriteString("firstFailure", firstFailure);

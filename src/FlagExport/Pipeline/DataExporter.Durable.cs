@@ -73,6 +73,19 @@ public sealed partial class DataExporter
         Volatile.Write(ref _dequeued, end);
     }
 
+    /// <summary>Saves the attempt count of the batch in flight; a failure only leaves the count behind, the batch is safe.</summary>
+    private void SaveAttempts()
+    {
+        try
+        {
+            _durable!.Cursor.Save();
+        }
+        catch (IOException)
+        {
+            // The range and the names are on disk already; only the count would be stale after a crash.
+        }
+    }
+
     /// <summary>Records in the cursor that the batch ending at <paramref name="end"/> is written, and frees what no exporter needs.</summary>
     private void CommitDurable(long end)
     {

@@ -161,6 +161,11 @@ public sealed partial class DataExporter
         long attempt = Interlocked.Increment(ref _attempts);
         BatchState state = _batchState!;
         state.Attempts++;
+        if (_durable is not null && state.Attempts > 1)
+        {
+            SaveAttempts(); // so that attempts count across restarts; the first was saved with the batch
+        }
+
         long started = _timeProvider.GetTimestamp();
         using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);

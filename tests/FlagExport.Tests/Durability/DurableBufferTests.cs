@@ -1,0 +1,214 @@
+using FlagExport.Durability;
+using FlagExport.Tests.Exporters;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FlagExport.Tests.Durability;
+
+public sealed class DurableBufferTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private string BufferDirectory => Path.Combine(_folder.Path, "buffer");
+
+    [Fact]
+    public async Task FlushAsync_BufferOn_EveryEventOnDiskThenExportedOnceAndTheLogReleased()
+    {
+        var exporter = new InMemoryExporter();
+        using IHost host = Build(export => export.AddExporter("memory", _ => exporter, o => o.FlushInterval = TimeSpan.FromHours(1)));
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+
+        for (int i = 0; i < 10_000; i++)
+        {
+            Assert.True(sink.Add(TestEvents.Feature(i)));
+        }
+
+        await sink.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => (long)i), exporter.Ids);
+        DurableEventStore store = host.Services.GetRequiredService<ExporterPipelines>().DurableBuffer!;
+        Assert.Equal(10_000, store.DurablePosition);
+        Assert.Equal(10_000, ExporterCursor.Open(Path.Combine(BufferDirectory, "cursors"), "memory", 0).Committed);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Restart_AfterAStopDuringAnOutage_TheNextProcessExportsEveryEventOnce()
+    {
+        using (IHost down = Build(export => export.AddExporter("s", _ => new AlwaysFailingExporter(), o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200))))
+        {
+            await down.StartAsync(TestContext.Current.CancellationToken);
+            IFlagEventSink sink = down.Services.GetRequiredService<IFlagEventSink>();
+            for (int i = 0; i < 500; i++)
+            {
+                Assert.True(sink.Add(TestEvents.Feature(i)));
+            }
+
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.FlushAsync(TestContext.Current.CancellationToken));
+            await down.StopAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, down.Services.GetRequiredService<ExporterPipelines>().Pipelines[0].NotWrittenCount); // kept on disk, not lost
+        }
+
+        var exporter = new InMemoryExporter();
+        using IHost up = Build(export => export.AddExporter("s", _ => exporter));
+        await up.StartAsync(TestContext.Current.CancellationToken);
+        await up.Services.GetRequiredService<IFlagEventSink>().FlushAsync(TestContext.Current.CancellationToken);
+        await up.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), exporter.Ids);
+    }
+
+    [Fact]
+    public async Task Restart_TheBatchInFlightIsCutAgainWithItsIdentityRangeAndRecordedNames()
+    {
+        var first = new RecordingExporter(fail: true);
+        using (IHost down = Build(export => export.AddExporter("s", _ => first, o => { o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); o.MaxEventInMemory = 300; })))
+        {
+            await down.StartAsync(TestContext.Current.CancellationToken);
+            IFlagEventSink sink = down.Services.GetRequiredService<IFlagEventSink>();
+            for (int i = 0; i < 500; i++)
+            {
+                _ = sink.Add(TestEvents.Feature(i));
+            }
+
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.FlushAsync(TestContext.Current.CancellationToken));
+            await down.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        var second = new RecordingExporter(fail: false);
+        using IHost up = Build(export => export.AddExporter("s", _ => second, o => o.MaxEventInMemory = 300));
+        await up.StartAsync(TestContext.Current.CancellationToken);
+        await up.Services.GetRequiredService<IFlagEventSink>().FlushAsync(TestContext.Current.CancellationToken);
+        await up.StopAsync(TestContext.Current.CancellationToken);
+
+        (string Id, long First, long End, int Attempt, string? Recorded, int Count) before = first.Seen[0];
+        (string Id, long First, long End, int Attempt, string? Recorded, int Count) resumed = second.Seen[0];
+        Assert.Equal((before.Id, before.First, before.End, before.Count), (resumed.Id, resumed.First, resumed.End, resumed.Count));
+        Assert.Equal(0, before.First);
+        Assert.Equal(300, before.End);
+        Assert.True(resumed.Attempt > first.Seen.Count(s => s.Id == before.Id), "attempts before the restart count");
+        Assert.Equal("name-chosen-by-attempt-1", resumed.Recorded);
+        Assert.Equal(500, second.Seen.Sum(s => s.Count));
+        Assert.Equal(2, second.Seen.Count);
+    }
+
+    [Fact]
+    public async Task TryAppend_BufferFull_AppendsNothingOfTheRefusedCallAndKeepsEverythingBefore()
+    {
+        string directory = BufferDirectory;
+        await using var store = DurableEventStore.Open(directory, maxBytes: DurableBufferOptions.MinMaxBufferBytes);
+        var events = Enumerable.Range(0, 1000).Select(i => (ExportableEvent)TestEvents.Feature(i)).ToArray();
+        int appended = 0;
+        while (store.TryAppend(events, out long end))
+        {
+            await store.WaitForDurableAsync(end, TestContext.Current.CancellationToken);
+            appended += events.Length;
+        }
+
+        Assert.InRange(store.SizeBytes, DurableBufferOptions.MinMaxBufferBytes / 2, DurableBufferOptions.MinMaxBufferBytes);
+        await store.DisposeAsync();
+
+        // Everything appended before the refusal reads back after a reopen, in order.
+        await using var reopened = DurableEventStore.Open(directory, maxBytes: DurableBufferOptions.MinMaxBufferBytes);
+        var read = new List<ExportableEvent>();
+        using var reader = new DurableEventReader(reopened.Log, 0, EventType.Feature, "t", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        reader.ReadRange(0, reopened.DurablePosition, read);
+        Assert.Equal(Enumerable.Range(0, appended).Select(i => (long)(i % 1000)), read.Select(e => e.CreationDate));
+    }
+
+    [Fact]
+    public async Task Add_FeatureAndTrackingPipelines_EachReadsOnlyItsTypeFromTheSharedLog()
+    {
+        var features = new InMemoryExporter();
+        var tracking = new InMemoryExporter();
+        using IHost host = Build(export => export
+            .AddExporter("features", _ => features)
+            .AddExporter("tracking", _ => tracking, o => o.EventType = EventType.Tracking));
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+
+        Assert.True(sink.Add(TestEvents.Feature(1)));
+        Assert.True(sink.Add(TestEvents.Tracking(2)));
+        Assert.True(sink.Add(TestEvents.Feature(3)));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal([1L, 3], features.Ids);
+        Assert.Equal([2L], tracking.Ids);
+    }
+
+    [Fact]
+    public async Task Configuration_BufferDirectoryKey_TurnsTheBufferOnWithoutTheBuilderCall()
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["FlagExport:BufferDirectory"] = BufferDirectory });
+        _ = builder.Services.AddFlagExport().AddExporter("memory", _ => new InMemoryExporter());
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        Assert.NotNull(host.Services.GetRequiredService<ExporterPipelines>().DurableBuffer);
+        Assert.True(Directory.Exists(Path.Combine(BufferDirectory, "log")));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Configuration_MaxBufferBytesTooSmall_FailsAtStartNamingTheKeyAndValue()
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["FlagExport:BufferDirectory"] = BufferDirectory, ["FlagExport:MaxBufferBytes"] = "1000" });
+        _ = builder.Services.AddFlagExport().AddExporter("memory", _ => new InMemoryExporter());
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal("FlagExport:MaxBufferBytes must be at least 1048576 (1 MiB); got '1000'.", error.Message);
+    }
+
+    private IHost Build(Action<FlagExportBuilder> configure)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        FlagExportBuilder export = builder.Services.AddFlagExport().UseDurableBuffer(BufferDirectory);
+        configure(export);
+        return builder.Build();
+    }
+
+    /// <summary>Records what each attempt saw; the first attempt of each batch records a name; fails every export when told.</summary>
+    private sealed class RecordingExporter(bool fail) : IExporter
+    {
+        private readonly List<(string, long, long, int, string?, int)> _seen = [];
+
+        public IReadOnlyList<(string Id, long First, long End, int Attempt, string? Recorded, int Count)> Seen
+        {
+            get
+            {
+                lock (_seen)
+                {
+                    return [.. _seen];
+                }
+            }
+        }
+
+        public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+        {
+            lock (_seen)
+            {
+                _seen.Add((batch.Id, batch.FirstPosition, batch.EndPosition, batch.Attempt, batch.GetRecorded("name"), batch.Events.Count));
+            }
+
+            if (batch.GetRecorded("name") is null)
+            {
+                await batch.RecordAsync("name", $"name-chosen-by-attempt-{batch.Attempt}", cancellationToken);
+            }
+
+            if (fail)
+            {
+                throw new IOException("down");
+            }
+        }
+    }
+}
