@@ -71,10 +71,20 @@ internal static class CollectorApp
         _ = services.AddRequestDecompression();
         _ = services.AddFlagExport(export =>
         {
+            if (settings.BufferDirectory is { } bufferDirectory)
+            {
+                _ = export.UseDurableBuffer(bufferDirectory, settings.MaxBufferBytes);
+            }
+
             foreach (ExporterSpec exporter in settings.Exporters)
             {
                 exporter.Register(export);
             }
+        });
+        _ = services.PostConfigureAll<DataExporterOptions>(o =>
+        {
+            o.DeadLetterDirectory = settings.DeadLetterDirectory;
+            o.MaxRetryDuration = settings.MaxRetryDuration;
         });
 
         // The host's default shutdown budget (30 s) equals the pipelines' default ShutdownTimeout, and Kestrel spends
@@ -125,7 +135,7 @@ internal static class CollectorApp
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "server", "listen", "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>go-feature-flag relay proxy keys that configure what a collector does not do (flags, notifiers, server).</summary>
     private static readonly HashSet<string> RelayProxyKeysIgnored = new(StringComparer.OrdinalIgnoreCase)

@@ -38,4 +38,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, EventName = "MonitoringPortIgnored", Level = LogLevel.Warning,
         Message = "monitoringPort is not supported by the collector: /health, /info and /metrics are served on its main address")]
     public static partial void MonitoringPortIgnored(this ILogger logger);
+
+    [LoggerMessage(EventId = 10, EventName = "DurableBufferFailed", Level = LogLevel.Error,
+        Message = "The durable buffer could not write a request's events to disk; the request was refused with 503")]
+    public static partial void DurableBufferFailed(this ILogger logger, Exception exception);
 }

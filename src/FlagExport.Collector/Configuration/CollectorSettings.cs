@@ -134,13 +134,20 @@ internal sealed partial class CollectorSettings
             });
         }
 
+        CollectorSettings durability = ReadDurability(configuration, errors);
         if (errors.Count > 0)
         {
             throw new CollectorConfigurationException(errors);
         }
 
         bool monitoringPortIgnored = configuration["monitoringPort"] is not null || configuration["server:monitoringPort"] is not null;
-        return new CollectorSettings { ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody, ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault };
+        return new CollectorSettings
+        {
+            ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody,
+            ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault,
+            BufferDirectory = durability.BufferDirectory, MaxBufferBytes = durability.MaxBufferBytes,
+            DeadLetterDirectory = durability.DeadLetterDirectory, MaxRetryDuration = durability.MaxRetryDuration,
+        };
 
         void Add(ExporterSpec? spec)
         {

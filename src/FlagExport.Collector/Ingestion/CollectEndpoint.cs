@@ -19,6 +19,7 @@ internal sealed class CollectEndpoint(
     CollectorSettings settings,
     ApiKeyValidator apiKeys,
     IFlagEventSink sink,
+    ExporterPipelines pipelines,
     CollectorMetrics metrics,
     ILogger<CollectEndpoint> logger)
 {
@@ -123,14 +124,54 @@ internal sealed class CollectEndpoint(
                 return;
             }
 
-            CollectResponse response = Apply(parsed);
-            await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
+            CollectResponse? response = pipelines.DurableBuffer is null ? Apply(parsed) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
+            if (response is not null)
+            {
+                await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
+            }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// With the durable buffer: appends the request's events and answers only once they are on disk (concurrent requests
+    /// share one fsync). A full buffer appends nothing and answers 503 with Retry-After, so the client keeps the events
+    /// and sends them again: nothing is dropped and nothing doubled.
+    /// </summary>
+    /// <returns>The answer, or null when a refusal was written.</returns>
+    private async Task<CollectResponse?> ApplyDurablyAsync(HttpContext context, CollectRequest request)
+    {
+        int appended;
+        try
+        {
+            appended = await pipelines.TryAppendDurableAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (IOException exception)
+        {
+            logger.DurableBufferFailed(exception);
+            context.Response.Headers.RetryAfter = RetryAfterSeconds;
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "The durable buffer could not write the events to disk; nothing was acknowledged, send them again later.").ConfigureAwait(false);
+            return null;
+        }
+
+        if (appended < 0)
+        {
+            metrics.Record(0, request.Rejected.Count, 0);
+            context.Response.Headers.RetryAfter = RetryAfterSeconds;
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable,
+                $"The durable buffer is full (maxBufferBytes = {pipelines.DurableBuffer!.MaxBytes}); nothing was accepted, send the events again later.").ConfigureAwait(false);
+            return null;
+        }
+
+        return Report(request, ingested: appended, dropped: 0, droppedTracking: request.Events.Count - appended);
+    }
+
+    /// <summary>The seconds a client refused with 503 is told to wait before sending again.</summary>
+    private const string RetryAfterSeconds = "5";
 
     private CollectResponse Apply(CollectRequest request)
     {
@@ -151,6 +192,11 @@ internal sealed class CollectEndpoint(
             }
         }
 
+        return Report(request, ingested, dropped, droppedTracking);
+    }
+
+    private CollectResponse Report(CollectRequest request, int ingested, int dropped, int droppedTracking)
+    {
         int rejected = request.Rejected.Count;
         if (rejected > 0)
         {
