@@ -7,7 +7,7 @@ namespace FlagExport.S3;
 /// which bucket, which key and why, in words (no such bucket, access denied, wrong credentials, connection refused…);
 /// the S3 SDK's exception is the <see cref="Exception.InnerException"/>.
 /// </summary>
-public sealed class S3ExportException : Exception
+public sealed class S3ExportException : Exception, IExportFailure
 {
     /// <summary>Creates an exception with a default message.</summary>
     public S3ExportException()
@@ -46,4 +46,14 @@ public sealed class S3ExportException : Exception
 
     /// <summary>The HTTP status S3 answered with, or <see langword="null"/> when it did not answer (network failure).</summary>
     public HttpStatusCode? StatusCode { get; }
+
+    /// <summary>
+    /// Whether retrying cannot help until something is fixed: the bucket does not exist, access is denied, the credentials
+    /// or the KMS key are wrong. Network errors, timeouts, 5xx and throttling are transient.
+    /// </summary>
+    public bool IsPermanent => ErrorCode is "NoSuchBucket" or "AccessDenied" or "InvalidAccessKeyId" or "SignatureDoesNotMatch"
+        or "KMS.NotFoundException" or "InvalidStorageClass" or "InvalidBucketName" or "AllAccessDisabled" or "AccountProblem";
+
+    /// <inheritdoc/>
+    string IExportFailure.Reason => Message;
 }

@@ -30,7 +30,7 @@ namespace FlagExport.S3;
 /// (its answer lost, or the process killed) counts as written instead of being written twice.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
-public sealed class S3Exporter : IExporter, IDisposable
+public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter
 {
     private const int MaxSuffix = AtomicFile.MaxSuffix;
 
@@ -40,6 +40,7 @@ public sealed class S3Exporter : IExporter, IDisposable
     private readonly ExportFileFormatter _formatter;
     private readonly S3ObjectWriter _writer;
     private readonly TimeProvider _timeProvider;
+    private readonly EventType _eventType;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _disposeRequested;
@@ -79,6 +80,7 @@ public sealed class S3Exporter : IExporter, IDisposable
         S3ExporterOptions options, IAmazonS3? s3Client, bool ownsClient, EventType eventType, TimeProvider? timeProvider, ILogger? logger)
     {
         (_formatter, _settings) = Check(options, eventType);
+        _eventType = eventType;
         _ownsClient = ownsClient;
         _s3 = s3Client ?? S3ClientFactory.Create(options);
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -100,6 +102,8 @@ public sealed class S3Exporter : IExporter, IDisposable
 
     /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
     internal KeyReservations Reservations { get; set; } = KeyReservations.Shared;
+
+    EventType IEventTypedExporter.EventType => _eventType;
 
     /// <summary>The bucket the objects are written to.</summary>
     public string Bucket => _settings.Bucket;

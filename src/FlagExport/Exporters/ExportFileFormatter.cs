@@ -62,6 +62,11 @@ internal sealed class ExportFileFormatter : IDisposable
         {
             await _encoder.EncodeAsync(events, output, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+        {
+            output.Dispose();
+            throw new ExportEncodingException($"{events.Count} events could not be encoded as {Format}: {exception.Message}", exception);
+        }
         catch
         {
             output.Dispose();

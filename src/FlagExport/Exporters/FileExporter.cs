@@ -14,7 +14,7 @@ namespace FlagExport;
 /// batch whose file is already there (its attempt's outcome lost, or the process killed after the rename) counts it as
 /// written instead of writing a second file.
 /// </remarks>
-public sealed class FileExporter : IExporter, IDisposable
+public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter
 {
     private readonly ExportFileFormatter _formatter;
     private readonly TimeProvider _timeProvider;
@@ -33,9 +33,15 @@ public sealed class FileExporter : IExporter, IDisposable
         }
 
         _formatter = ExportFileFormatter.Create(options, eventType);
+        EventType = eventType;
         _timeProvider = timeProvider ?? TimeProvider.System;
         OutputDirectory = Path.GetFullPath(options.OutputDir);
     }
+
+    /// <summary>The type of events this exporter was built for.</summary>
+    internal EventType EventType { get; }
+
+    EventType IEventTypedExporter.EventType => EventType;
 
     /// <summary>The absolute path of the folder the files are written to.</summary>
     public string OutputDirectory { get; }

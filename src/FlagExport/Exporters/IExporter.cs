@@ -12,9 +12,9 @@ namespace FlagExport;
 /// before it failed (or before the process died), the next attempt must recognise that output, for example by a name
 /// recorded with <see cref="ExportBatch.RecordAsync"/> before writing and the batch's <see cref="ExportBatch.Id"/>
 /// stored with it.</para>
-/// <para>Throw an exception implementing <see cref="IPermanentExportFailure"/> when retrying cannot help (the bucket does
-/// not exist, access is denied, the events cannot be encoded): the pipeline then sets the batch aside as a dead letter
-/// instead of retrying it.</para>
+/// <para>Throw an exception implementing <see cref="IExportFailure"/> with <see cref="IExportFailure.IsPermanent"/>
+/// set when retrying cannot help (the bucket does not exist, access is denied, the events cannot be encoded): the
+/// pipeline then sets the batch aside as a dead letter instead of retrying it.</para>
 /// <para>The batch belongs to the pipeline: do not keep a reference to it after the returned task completes.</para>
 /// </remarks>
 public interface IExporter

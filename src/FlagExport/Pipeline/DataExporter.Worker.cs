@@ -122,8 +122,9 @@ public sealed partial class DataExporter
             TakeDurableBatch(take);
             return true;
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException)
         {
+            // A disk that fails or a segment damaged while running: retried like a failed export (a restart quarantines it).
             OnBatchFailed(exception, timedOut: false, 0, TimeSpan.Zero, Interlocked.Increment(ref _attempts));
             return false;
         }
@@ -207,8 +208,14 @@ public sealed partial class DataExporter
             return true;
         }
 
+        if (TrySetAside(batch, state, failure, count, attempt))
+        {
+            _metrics.ExportFailed(duration);
+            return true;
+        }
+
         OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration, attempt);
-        return TrySetAside(batch, state, failure, count);
+        return false;
     }
 
     private void OnBatchWritten(int count, long end, TimeSpan duration)
@@ -240,15 +247,15 @@ public sealed partial class DataExporter
     }
 
     /// <summary>
-    /// Sets the failed batch aside as a dead letter when retrying cannot help (<see cref="IPermanentExportFailure"/>) or
+    /// Sets the failed batch aside as a dead letter when retrying cannot help (<see cref="IExportFailure.IsPermanent"/>) or
     /// it has failed for <see cref="DataExporterOptions.MaxRetryDuration"/>; the pipeline then moves on.
     /// </summary>
     /// <returns><see langword="true"/> when the batch left the pipeline as a dead letter.</returns>
-    private bool TrySetAside(ExportBatch batch, BatchState state, Exception failure, int count)
+    private bool TrySetAside(ExportBatch batch, BatchState state, Exception failure, int count, long attempt)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         state.FirstFailure ??= now;
-        IPermanentExportFailure? permanent = PermanentFailureOf(failure);
+        IExportFailure? permanent = PermanentFailureOf(failure);
         if (permanent is null && now - state.FirstFailure.Value < _maxRetryDuration)
         {
             return false;
@@ -269,13 +276,16 @@ public sealed partial class DataExporter
             return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)
         }
 
+        // Flush callers waiting for these events learn they were set aside, not written; then the pipeline moves past them.
+        CompleteFlushRequests(Volatile.Read(ref _retired), new InvalidOperationException(
+            $"Exporter '{Name}' could not write {count} events; they were set aside as a dead letter in '{letter}'.", failure), attempt);
         _batch.Clear();
         _batchState = null;
         Volatile.Write(ref _retired, state.EndPosition);
         _ = Interlocked.Add(ref _deadLetteredEvents, count);
         _ = Interlocked.Increment(ref _deadLetters_);
         _metrics.DeadLettered(count);
-        _logger.BatchSetAside(Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
+        _logger.BatchSetAside(failure, Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
 
         // Moving on: the next batch starts without the backoff of this one.
         _retryPolicy.MarkSuccess();
@@ -284,14 +294,14 @@ public sealed partial class DataExporter
         return true;
     }
 
-    /// <summary>The <see cref="IPermanentExportFailure"/> in <paramref name="failure"/>'s chain, or null.</summary>
-    private static IPermanentExportFailure? PermanentFailureOf(Exception failure)
+    /// <summary>The first <see cref="IExportFailure"/> in <paramref name="failure"/>'s chain when it is permanent, or null.</summary>
+    internal static IExportFailure? PermanentFailureOf(Exception failure)
     {
         for (Exception? current = failure; current is not null; current = current.InnerException)
         {
-            if (current is IPermanentExportFailure permanent)
+            if (current is IExportFailure classified)
             {
-                return permanent;
+                return classified.IsPermanent ? classified : null;
             }
         }
 

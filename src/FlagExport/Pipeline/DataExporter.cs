@@ -126,6 +126,14 @@ public sealed partial class DataExporter : IAsyncDisposable
 
         _exporter = exporter;
         Name = name ?? optionsName ?? exporter.GetType().Name;
+        if (exporter is IEventTypedExporter typed && typed.EventType != options.EventType)
+        {
+            // Caught here rather than as an encoder error on every batch, which could only end as dead letters.
+            throw new ArgumentException(
+                $"Exporter '{Name}' was built for {typed.EventType} events, but its pipeline's EventType is {options.EventType}: build the exporter with eventType: EventType.{options.EventType}.",
+                nameof(exporter));
+        }
+
         _idScope = BatchState.ScopeOf(Name);
         _eventType = options.EventType;
         _maxBatch = options.MaxEventInMemory;

@@ -64,7 +64,7 @@ public sealed class DataExporterOptions
 
     /// <summary>
     /// How long a batch that keeps failing is retried, counted from its first failure. After that, and at once for a
-    /// failure the exporter marks as permanent (<see cref="IPermanentExportFailure"/>), the batch is written to the
+    /// failure the exporter marks as permanent (<see cref="IExportFailure.IsPermanent"/>), the batch is written to the
     /// dead-letter folder (<see cref="DeadLetterDirectory"/>) and the pipeline moves on to the next batch.
     /// </summary>
     /// <value>The default value is 24 hours. Must be greater than zero and at most 49 days.</value>

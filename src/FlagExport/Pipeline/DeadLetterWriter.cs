@@ -70,7 +70,7 @@ internal sealed class DeadLetterWriter(string directory)
                 json.WriteString("setAside", now.ToString("O", CultureInfo.InvariantCulture));
                 json.WriteString("error", error.Message);
                 json.WriteString("errorType", error.GetType().FullName);
-                json.WriteBoolean("permanent", error is IPermanentExportFailure);
+                json.WriteBoolean("permanent", DataExporter.PermanentFailureOf(error) is not null);
                 json.WriteStartObject("intended");
                 lock (state.Recorded)
                 {

@@ -85,7 +85,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = Ids.BatchSetAside, EventName = "BatchSetAside", Level = LogLevel.Error,
         Message = "Exporter '{ExporterName}' set {BatchSize} events aside as a dead letter ({Reason}): {DeadLetter}. Fix the cause, then replay it.")]
-    internal static partial void BatchSetAside(this ILogger logger, string exporterName, int batchSize, string reason, string deadLetter);
+    internal static partial void BatchSetAside(this ILogger logger, Exception exception, string exporterName, int batchSize, string reason, string deadLetter);
 
     [LoggerMessage(EventId = Ids.DeadLetterFailed, EventName = "DeadLetterFailed", Level = LogLevel.Error,
         Message = "Exporter '{ExporterName}' could not write a dead letter in '{DeadLetterDirectory}'; the batch stays and is retried.")]

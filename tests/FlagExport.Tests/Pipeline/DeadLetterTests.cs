@@ -1,0 +1,178 @@
+using System.Text.Json;
+using FlagExport.Buffers;
+using FlagExport.Formats;
+using FlagExport.Tests.Exporters;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FlagExport.Tests.Pipeline;
+
+public sealed class DeadLetterTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Letters => Path.Combine(_folder.Path, "dead-letter");
+
+    [Fact]
+    public async Task PermanentFailure_BatchIsSetAsideAtOnceWithItsEventsAndManifest_AndThePipelineMovesOn()
+    {
+        var exporter = new ScriptedExporter(new FailureThatCannotHeal("bucket 'nope' does not exist"));
+        await using var pipeline = new DataExporter(exporter, Options(maxEventInMemory: 2), _time, name: "s3-main");
+        FeatureEvent[] events = [TestEvents.Feature(1), TestEvents.Feature(2)];
+        foreach (FeatureEvent e in events)
+        {
+            Assert.True(pipeline.Add(e));
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("set aside as a dead letter", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, exporter.Calls); // not retried
+
+        string letter = Assert.Single(DeadLetters.List(Letters));
+        using (var expected = new PooledBufferWriter())
+        {
+            await JsonLinesEncoder.Instance.EncodeAsync(events, expected, TestContext.Current.CancellationToken);
+            Assert.Equal(expected.WrittenSpan.ToArray(), await File.ReadAllBytesAsync(Path.Combine(letter, "events.jsonl"), TestContext.Current.CancellationToken));
+        }
+
+        using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, "manifest.json"), TestContext.Current.CancellationToken));
+        Assert.Equal("s3-main", manifest.RootElement.GetProperty("exporter").GetString());
+        Assert.Equal(2, manifest.RootElement.GetProperty("eventCount").GetInt32());
+        Assert.True(manifest.RootElement.GetProperty("permanent").GetBoolean());
+        Assert.Contains("bucket 'nope' does not exist", manifest.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, pipeline.DeadLetteredCount);
+
+        // The next batch is not held back by the first.
+        Assert.True(pipeline.Add(TestEvents.Feature(3)));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([3L], exporter.Written.Select(e => e.CreationDate));
+    }
+
+    [Fact]
+    public async Task TransientFailure_RetriedUntilMaxRetryDuration_ThenSetAside()
+    {
+        var exporter = new ScriptedExporter(Enumerable.Repeat<Exception>(new IOException("timeout"), 1000).ToArray());
+        await using var pipeline = new DataExporter(exporter, Options(maxRetryDuration: TimeSpan.FromMinutes(10)), _time, name: "slow");
+        Assert.True(pipeline.Add(TestEvents.Feature(1)));
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        Assert.Empty(DeadLetters.List(Letters));
+
+        // Backoff retries (1 s doubling to 60 s) run on the fake clock; after 10 minutes of failures the batch goes aside.
+        await TestEvents.WaitUntilAsync(() =>
+        {
+            _time.Advance(TimeSpan.FromSeconds(30));
+            return DeadLetters.List(Letters).Count == 1;
+        }, "the batch is set aside");
+
+        Assert.InRange(exporter.Calls, 5, 30);
+        Assert.Equal(1, pipeline.DeadLetterBatchCount);
+    }
+
+    [Fact]
+    public async Task ReplayAsync_AfterTheCauseIsFixed_EveryEventIsExportedOnceAndTheLetterIsDeleted()
+    {
+        var broken = new ScriptedExporter(new FailureThatCannotHeal("access denied"));
+        await using (var pipeline = new DataExporter(broken, Options(), _time, name: "x"))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                _ = pipeline.Add(TestEvents.Feature(i));
+            }
+
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        }
+
+        var fixedExporter = new InMemoryExporter();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport().AddExporter("x", _ => fixedExporter, o => o.DeadLetterDirectory = Letters);
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        long replayed = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(5, replayed);
+        Assert.Equal([0L, 1, 2, 3, 4], fixedExporter.Ids);
+        Assert.Empty(DeadLetters.List(Letters));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task EncodingFailure_IsPermanent()
+    {
+        var exporter = new ScriptedExporter(new ExportEncodingException("bad", new FormatException("no")));
+        await using var pipeline = new DataExporter(exporter, Options(), _time, name: "enc");
+        _ = pipeline.Add(TestEvents.Feature(1));
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+
+        _ = Assert.Single(DeadLetters.List(Letters));
+        Assert.Equal(1, exporter.Calls);
+    }
+
+    [Fact]
+    public void Constructor_ExporterBuiltForTheOtherEventType_IsRefusedNamingBoth()
+    {
+        using var exporter = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path }, EventType.Feature);
+
+        var error = Assert.Throws<ArgumentException>(() => new DataExporter(exporter, new DataExporterOptions { EventType = EventType.Tracking }, name: "t"));
+
+        Assert.StartsWith("Exporter 't' was built for Feature events, but its pipeline's EventType is Tracking", error.Message, StringComparison.Ordinal);
+    }
+
+    private DataExporterOptions Options(int maxEventInMemory = 100, TimeSpan? maxRetryDuration = null) => new()
+    {
+        FlushInterval = TimeSpan.FromHours(1),
+        MaxEventInMemory = maxEventInMemory,
+        DeadLetterDirectory = Letters,
+        MaxRetryDuration = maxRetryDuration ?? DataExporterOptions.DefaultMaxRetryDuration,
+        ShutdownTimeout = TimeSpan.FromMilliseconds(50),
+    };
+
+    private sealed class FailureThatCannotHeal(string reason) : Exception(reason), IExportFailure
+    {
+        public bool IsPermanent => true;
+
+        public string Reason => Message;
+    }
+
+    /// <summary>Throws the given failures in order, then writes.</summary>
+    private sealed class ScriptedExporter(params Exception[] failures) : IExporter
+    {
+        private readonly List<ExportableEvent> _written = [];
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public IReadOnlyList<ExportableEvent> Written
+        {
+            get
+            {
+                lock (_written)
+                {
+                    return [.. _written];
+                }
+            }
+        }
+
+        public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+        {
+            int call = Interlocked.Increment(ref _calls);
+            if (call <= failures.Length)
+            {
+                throw failures[call - 1];
+            }
+
+            lock (_written)
+            {
+                _written.AddRange(batch.Events);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}
