@@ -1,3 +1,18 @@
+// Why a hand-written log and not FASTER's FasterLog (Microsoft.FASTER.Core 2.6.5), measured with
+// bench/FlagExport.Benchmarks/DurableLogBenchmarks.cs: 4 tasks append 20,000 records of 300 bytes, each waiting for
+// durability of every batch of 50; FasterLog with PerEntry checksums on its local storage device; 2-core VM, ext4.
+//
+// | Method     | Mean      | Error       | StdDev    | Ratio | RatioSD | Allocated  | Alloc Ratio |   (--job short)
+// |----------- |----------:|------------:|----------:|------:|--------:|-----------:|------------:|
+// | SegmentLog |  86.06 ms |   178.20 ms |  9.768 ms |  1.01 |    0.14 |  129.66 KB |        1.00 |
+// | FasterLog  | 297.44 ms | 1,323.08 ms | 72.522 ms |  3.48 |    0.81 | 2500.16 KB |       19.28 |
+// | SegmentLog | 325.6 ms  |    72.63 ms | 43.22 ms  |  1.02 |    0.18 |  129.84 KB |        1.00 |   (10 iterations,
+// | FasterLog  | 583.8 ms  |   135.02 ms | 89.31 ms  |  1.82 |    0.35 | 2492.47 KB |       19.20 |    loaded machine)
+//
+// Besides being 1.8-3.5x faster and allocating 19x less here: FasterLog's PerEntry checksum is a 64-bit XOR of 8-byte
+// words (misses a bit flipped in two words), its iterator throws at a bad entry instead of letting one damaged file be
+// set aside, and recovery depends on separate commit files (none readable = empty log). Its persistent named
+// iterators are not needed: consumers keep their own positions. Details: docs/durable-buffer-format.md.
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
@@ -433,7 +448,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     {
         if (_activeDirty)
         {
-            RandomAccess.FlushToDisk(_activeFile);
+            _options.FlushToDisk(_activeFile);
             Interlocked.Increment(ref _fsyncCount);
             _activeDirty = false;
         }

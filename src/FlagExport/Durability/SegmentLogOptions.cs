@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace FlagExport.Durability;
 
 /// <summary>Limits and commit timing of a <see cref="SegmentLog"/>.</summary>
@@ -14,6 +16,9 @@ internal sealed class SegmentLogOptions
     /// Zero writes as soon as anything is pending; records appended during a write still share the next fsync.
     /// </summary>
     public TimeSpan CommitDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>fsyncs an appended segment file; tests replace it to simulate a failing disk.</summary>
+    internal Action<SafeFileHandle> FlushToDisk { get; init; } = RandomAccess.FlushToDisk;
 
     internal void Validate()
     {
