@@ -391,8 +391,8 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             {
                 // No retry: after a failed fsync the kernel may have dropped the dirty pages, so a later fsync that
                 // succeeds would not prove the data is on disk.
+                _logger.FlushFailed(exception, _directory); // before the fault is visible: whoever sees it finds it logged
                 _fault = exception;
-                _logger.FlushFailed(exception, _directory);
                 WakeWaiters();
                 return;
             }
