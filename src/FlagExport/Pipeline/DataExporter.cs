@@ -187,6 +187,17 @@ public sealed partial class DataExporter : IAsyncDisposable
     /// <summary>How many events were refused because the pipeline had stopped accepting them.</summary>
     internal long RefusedAfterStopCount => Volatile.Read(ref _refusedAfterStop);
 
+    /// <summary>
+    /// Hands <paramref name="batch"/> to the exporter at once, outside the buffer and the worker, within
+    /// <see cref="DataExporterOptions.ExportTimeout"/> (replaying a dead letter). Throws what the exporter throws.
+    /// </summary>
+    internal async Task ExportDirectlyAsync(ExportBatch batch, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        await _exporter.ExportAsync(batch, linked.Token).ConfigureAwait(false);
+    }
+
     /// <summary>How many events were set aside as dead letters.</summary>
     internal long DeadLetteredCount => Interlocked.Read(ref _deadLetteredEvents);
 

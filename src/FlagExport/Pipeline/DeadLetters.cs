@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FlagExport.Durability;
 
 namespace FlagExport;
@@ -36,14 +37,18 @@ public static class DeadLetters
     }
 
     /// <summary>
-    /// Adds the events of every dead letter in <paramref name="directory"/> to <paramref name="sink"/>, flushes, and deletes
-    /// each letter whose events were written. A letter whose flush fails is kept, and the failure is thrown.
+    /// Writes the events of every dead letter in <paramref name="directory"/> again, each through the exporter that set it
+    /// aside (named in its manifest), under the batch's original identity and recorded names, and deletes each letter once
+    /// it is written. An object an earlier attempt wrote is found, not written twice.
     /// </summary>
     /// <param name="directory">The dead-letter folder.</param>
-    /// <param name="sink">Where the events go again: the application's <see cref="IFlagEventSink"/>.</param>
-    /// <param name="cancellationToken">Stops between letters.</param>
-    /// <returns>How many events were replayed.</returns>
-    /// <exception cref="InvalidDataException">A letter's event file is damaged; the message names it. Letters before it were replayed.</exception>
+    /// <param name="sink">The application's <see cref="IFlagEventSink"/> (its exporters write the letters); another sink
+    /// receives the events with <see cref="IFlagEventSink.Add"/> and a flush.</param>
+    /// <param name="cancellationToken">Stops between letters, and cancels the write in progress.</param>
+    /// <returns>How many events were written.</returns>
+    /// <exception cref="InvalidDataException">A letter is damaged; the message names it. Letters before it were replayed.</exception>
+    /// <exception cref="InvalidOperationException">A letter names an exporter that is not registered; letters before it were replayed.</exception>
+    /// <remarks>The first letter that fails to write stops the replay with that exporter's exception; it and the rest are kept.</remarks>
     public static async Task<long> ReplayAsync(string directory, IFlagEventSink sink, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -51,30 +56,53 @@ public static class DeadLetters
         foreach (string letter in List(directory))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string path = Path.Combine(letter, EventsFile);
-            List<ExportableEvent> events;
-            try
+            (string exporter, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, cancellationToken).ConfigureAwait(false);
+            if (sink is ExporterPipelines pipelines)
             {
-                events = EventRecordFile.Read(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+                DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, exporter, StringComparison.Ordinal))
+                    ?? throw new InvalidOperationException($"The dead letter '{letter}' was set aside by exporter '{exporter}', which is not registered; configure it, or move the letter away.");
+                await pipeline.ExportDirectlyAsync(new ExportBatch(events, state, state.Attempts + 1), cancellationToken).ConfigureAwait(false);
             }
-            catch (InvalidDataException exception)
+            else
             {
-                throw new InvalidDataException($"The dead letter '{path}' is damaged: {exception.Message}", exception);
-            }
-
-            foreach (ExportableEvent exportable in events)
-            {
-                if (!sink.Add(exportable))
+                foreach (ExportableEvent exportable in events)
                 {
-                    throw new InvalidOperationException($"The dead letter '{letter}' could not be replayed: an event was refused (no exporter of its type, or a full buffer).");
+                    _ = sink.Add(exportable);
                 }
+
+                await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
             Directory.Delete(letter, recursive: true);
             replayed += events.Count;
         }
 
         return replayed;
+    }
+
+    /// <summary>Reads a letter: the exporter that set it aside, the batch's identity and records, and its events.</summary>
+    private static async Task<(string Exporter, BatchState State, List<ExportableEvent> Events)> ReadAsync(string letter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            List<ExportableEvent> events = EventRecordFile.Read(await File.ReadAllBytesAsync(Path.Combine(letter, EventsFile), cancellationToken).ConfigureAwait(false));
+            using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, ManifestFile), cancellationToken).ConfigureAwait(false));
+            JsonElement root = manifest.RootElement;
+            var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (JsonProperty property in root.GetProperty("intended").EnumerateObject())
+            {
+                recorded[property.Name] = property.Value.GetString() ?? "";
+            }
+
+            var state = new BatchState(root.GetProperty("batchId").GetString()!, root.GetProperty("firstPosition").GetInt64(), root.GetProperty("endPosition").GetInt64(), recorded)
+            {
+                Attempts = root.GetProperty("attempts").GetInt32(),
+            };
+            return (root.GetProperty("exporter").GetString()!, state, events);
+        }
+        catch (Exception exception) when (exception is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"The dead letter '{letter}' is damaged: {exception.Message}", exception);
+        }
     }
 }

@@ -22,7 +22,7 @@ public sealed class DeadLetterTests : IDisposable
     public async Task PermanentFailure_BatchIsSetAsideAtOnceWithItsEventsAndManifest_AndThePipelineMovesOn()
     {
         var exporter = new ScriptedExporter(new FailureThatCannotHeal("bucket 'nope' does not exist"));
-        await using var pipeline = new DataExporter(exporter, Options(maxEventInMemory: 2), _time, name: "s3-main");
+        await using var pipeline = new DataExporter(exporter, Options(), _time, name: "s3-main"); // no size trigger: the flush makes the attempt
         FeatureEvent[] events = [TestEvents.Feature(1), TestEvents.Feature(2)];
         foreach (FeatureEvent e in events)
         {
@@ -98,6 +98,33 @@ public sealed class DeadLetterTests : IDisposable
         Assert.Equal(5, replayed);
         Assert.Equal([0L, 1, 2, 3, 4], fixedExporter.Ids);
         Assert.Empty(DeadLetters.List(Letters));
+        Assert.Single(fixedExporter.Batches); // one batch, the letter's, through the exporter that set it aside
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task ReplayAsync_TheLetterGoesOnlyToTheExporterThatSetItAside_UnderItsOriginalIdentity()
+    {
+        var broken = new ScriptedExporter(new FailureThatCannotHeal("access denied"));
+        string originalId;
+        await using (var pipeline = new DataExporter(broken, Options(), _time, name: "s3"))
+        {
+            _ = pipeline.Add(TestEvents.Feature(7));
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+            originalId = Path.GetFileName(Assert.Single(DeadLetters.List(Letters)));
+        }
+
+        var files = new InMemoryExporter();
+        var s3 = new IdCapturingExporter();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport().AddExporter("files", _ => files).AddExporter("s3", _ => s3);
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        _ = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+
+        Assert.Empty(files.Batches);
+        Assert.Equal([originalId], s3.Ids);
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
@@ -124,10 +151,10 @@ public sealed class DeadLetterTests : IDisposable
         Assert.StartsWith("Exporter 't' was built for Feature events, but its pipeline's EventType is Tracking", error.Message, StringComparison.Ordinal);
     }
 
-    private DataExporterOptions Options(int maxEventInMemory = 100, TimeSpan? maxRetryDuration = null) => new()
+    private DataExporterOptions Options(TimeSpan? maxRetryDuration = null) => new()
     {
         FlushInterval = TimeSpan.FromHours(1),
-        MaxEventInMemory = maxEventInMemory,
+        MaxEventInMemory = 100,
         DeadLetterDirectory = Letters,
         MaxRetryDuration = maxRetryDuration ?? DataExporterOptions.DefaultMaxRetryDuration,
         ShutdownTimeout = TimeSpan.FromMilliseconds(50),
@@ -138,6 +165,32 @@ public sealed class DeadLetterTests : IDisposable
         public bool IsPermanent => true;
 
         public string Reason => Message;
+    }
+
+    private sealed class IdCapturingExporter : IExporter
+    {
+        private readonly List<string> _ids = [];
+
+        public IReadOnlyList<string> Ids
+        {
+            get
+            {
+                lock (_ids)
+                {
+                    return [.. _ids];
+                }
+            }
+        }
+
+        public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+        {
+            lock (_ids)
+            {
+                _ids.Add(batch.Id);
+            }
+
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>Throws the given failures in order, then writes.</summary>
