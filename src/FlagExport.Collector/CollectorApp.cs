@@ -30,8 +30,14 @@ internal static class CollectorApp
     public const string ConfigKey = "config";
 
     /// <summary>Builds the application; <paramref name="configure"/> runs before the settings are read (tests add configuration there).</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">Adds configuration before the settings are read.</param>
+    /// <param name="durableBuffer">
+    /// Whether to open the durable buffer when <c>bufferDirectory</c> is set; off for the replay command, which runs beside
+    /// a collector that holds the buffer and writes dead letters through the exporters directly.
+    /// </param>
     /// <exception cref="CollectorConfigurationException">The configuration is invalid.</exception>
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool durableBuffer = true)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
 
@@ -71,7 +77,7 @@ internal static class CollectorApp
         _ = services.AddRequestDecompression();
         _ = services.AddFlagExport(export =>
         {
-            if (settings.BufferDirectory is { } bufferDirectory)
+            if (durableBuffer && settings.BufferDirectory is { } bufferDirectory)
             {
                 _ = export.UseDurableBuffer(bufferDirectory, settings.MaxBufferBytes);
             }

@@ -211,6 +211,11 @@ public sealed class CollectorSettingsTests : IDisposable
           "server.unixSocketPath: must be the absolute path of the socket when server.mode is unixsocket; got 'relative.sock'." },
         { "server:\n  mode: lambda\n", "server.mode: 'lambda' is not supported; valid values are http, unixsocket (AWS Lambda is not supported)." },
         { "startAsAwsLambda: true\n", "startAsAwsLambda: AWS Lambda is not supported; the collector runs as an HTTP server." },
+        { "bufferDirectory: \"  \"\n", "bufferDirectory: must name a folder; got '  '." },
+        { "bufferDirectory: /tmp/b\nmaxBufferBytes: 10GB\n", "maxBufferBytes: must be a number of bytes of at least 1048576 (1 MiB); got '10GB'." },
+        { "maxBufferBytes: 1000\n", "maxBufferBytes: must be a number of bytes of at least 1048576 (1 MiB); got '1000'." },
+        { "deadLetterDirectory: \"\"\n", "deadLetterDirectory: must name a folder; got ''." },
+        { "maxRetryDuration: 24h\n", "maxRetryDuration: must be a whole number of milliseconds between 1 and 4294967294; got '24h'." },
     };
 
     public static TheoryData<string, string?> ListenAddresses => new()
@@ -325,7 +330,7 @@ public sealed class CollectorSettingsTests : IDisposable
 
         Assert.Equal(
             [
-                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, maxRequestBodySize, exporter, exporters, server, listen, FlagExport, Logging, Kestrel, urls.",
+                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, maxRequestBodySize, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, FlagExport, Logging, Kestrel, urls.",
                 $"server.prot: unknown key in '{path}'; server has mode, host, port, unixSocketPath, monitoringPort, awsLambdaAdapter, awsApiGatewayBasePath.",
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],

@@ -1,0 +1,47 @@
+using FlagExport.Collector.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlagExport.Collector;
+
+/// <summary>
+/// <c>replay-dead-letters [--config file.yaml]</c>: writes the dead letters of <c>deadLetterDirectory</c> again, each
+/// through the exporter that set it aside, with the same configuration as the collector, then exits. Run it once the
+/// cause is fixed; it listens on no port and leaves the durable buffer alone, so it can run beside the collector.
+/// </summary>
+internal static class ReplayCommand
+{
+    /// <summary>The command's name, the first argument.</summary>
+    public const string Name = "replay-dead-letters";
+
+    /// <summary>Replays every letter; returns the exit code (0, or 1 with the reason on standard error).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        WebApplication app = CollectorApp.Build(args, durableBuffer: false);
+        await using (app.ConfigureAwait(false))
+        {
+            CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
+            ExporterPipelines pipelines = app.Services.GetRequiredService<ExporterPipelines>();
+            string directory = Path.GetFullPath(settings.DeadLetterDirectory);
+            int letters = DeadLetters.List(directory).Count;
+            try
+            {
+                long events = await DeadLetters.ReplayAsync(directory, pipelines, cancellationToken).ConfigureAwait(false);
+                await output.WriteLineAsync($"Replayed {letters} dead letters ({events} events) from '{directory}'.").ConfigureAwait(false);
+                return 0;
+            }
+#pragma warning disable CA1031 // The exporter's failure is reported as the command's result; the letters stay.
+            catch (Exception exception) when (exception is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                int left = DeadLetters.List(directory).Count;
+                await error.WriteLineAsync($"Replay stopped with {left} dead letters left in '{directory}': {exception.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            finally
+            {
+                await pipelines.ShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+}
