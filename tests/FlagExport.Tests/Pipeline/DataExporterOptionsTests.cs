@@ -19,6 +19,11 @@ public sealed class DataExporterOptionsTests
         Assert.Equal(EventType.Feature, options.EventType);
         Assert.Equal(TimeSpan.Parse("00:00:30", CultureInfo.InvariantCulture), options.ExportTimeout);
         Assert.Equal(TimeSpan.Parse("00:00:30", CultureInfo.InvariantCulture), options.ShutdownTimeout);
+        Assert.Equal(TimeSpan.Parse("1.00:00:00", CultureInfo.InvariantCulture), options.MaxRetryDuration);
+        Assert.Equal("./dead-letter", options.DeadLetterDirectory);
+        var buffer = new DurableBufferOptions();
+        Assert.Null(buffer.BufferDirectory);
+        Assert.Equal(10L * 1024 * 1024 * 1024, buffer.MaxBufferBytes); // 10 GiB
     }
 
     [Theory]
