@@ -13,7 +13,7 @@ namespace FlagExport.Collector.Tests.Durability;
 public sealed class CollectorFullBufferTests : IDisposable
 {
     private const long MaxBufferBytes = 1024 * 1024;
-    private const int RequestSize = 50;
+    private const int RequestSize = 200;
 
     private readonly TempDirectory _directory = new();
 
@@ -28,7 +28,7 @@ public sealed class CollectorFullBufferTests : IDisposable
         proxy.BlackHole();
         await File.WriteAllTextAsync(
             _directory.Combine("collector.yaml"),
-            DurableCollector.Yaml(_directory, s3, proxy.Endpoint, prefix, maxBufferBytes: MaxBufferBytes),
+            DurableCollector.Yaml(_directory, s3, proxy.Endpoint, prefix, maxEventInMemory: 2_000, maxBufferBytes: MaxBufferBytes),
             TestContext.Current.CancellationToken);
         try
         {
