@@ -22,6 +22,9 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>Bytes a record costs beyond its payload (length, checksum, tag): counted against the capacity.</summary>
     private const int RecordOverhead = 9;
 
+    /// <summary>The smallest segment <see cref="SegmentBytesFor"/> chooses: below it, file creation and fsyncs would dominate.</summary>
+    private const long MinSegmentBytes = 64 * 1024;
+
     private readonly SegmentLog _log;
     private readonly ILogger _logger;
     private readonly Lock _appendGate = new();
@@ -83,9 +86,17 @@ internal sealed class DurableEventStore : IAsyncDisposable
         }
 
         // The store enforces the capacity atomically per call; the log's own bound only backs it up.
-        var log = SegmentLog.Open(Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue }, logger);
+        var log = SegmentLog.Open(
+            Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue, SegmentBytes = SegmentBytesFor(maxBytes) }, logger);
         return new DurableEventStore(root, maxBytes, bufferId, log, logger);
     }
+
+    /// <summary>
+    /// The segment size for a buffer of <paramref name="maxBytes"/>: at most an eighth of it. Only sealed segments are
+    /// deleted, so once everything is exported the segment being written is all that stays counted; a segment as large
+    /// as the buffer would keep a full buffer full for good.
+    /// </summary>
+    internal static long SegmentBytesFor(long maxBytes) => Math.Clamp(maxBytes / 8, MinSegmentBytes, new SegmentLogOptions().SegmentBytes);
 
     /// <summary>
     /// Appends every event of <paramref name="events"/> or none. Does no I/O: the records are written and fsynced by the

@@ -130,6 +130,16 @@ public sealed partial class CollectorProcess : IDisposable
         kill.WaitForExit();
     }
 
+    /// <summary>
+    /// Kills the process with SIGKILL, as the OOM killer or a node failure does: no shutdown code runs, nothing more is
+    /// written or flushed. Returns once it has exited.
+    /// </summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
     /// <summary>Waits for the process to end and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync()
     {

@@ -123,6 +123,26 @@ public sealed class DurableBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task TryAppend_BufferFullThenEveryExporterPastEverything_TakesEventsAgain()
+    {
+        await using var store = DurableEventStore.Open(BufferDirectory, maxBytes: DurableBufferOptions.MinMaxBufferBytes);
+        ExporterCursor cursor = store.OpenCursor("memory");
+        var events = Enumerable.Range(0, 100).Select(i => (ExportableEvent)TestEvents.Feature(i)).ToArray();
+        while (store.TryAppend(events, out long end))
+        {
+            await store.WaitForDurableAsync(end, TestContext.Current.CancellationToken);
+        }
+
+        // What an exporter does once it has written everything: commit its cursor and free what no exporter needs.
+        cursor.Commit(store.DurablePosition);
+        store.Release();
+
+        // Only a part of the capacity may stay held (the segment being written); the rest is free for new events.
+        Assert.True(store.SizeBytes <= DurableBufferOptions.MinMaxBufferBytes / 4, $"{store.SizeBytes} bytes still held with every event exported");
+        Assert.True(store.TryAppend(events, out _));
+    }
+
+    [Fact]
     public async Task Add_FeatureAndTrackingPipelines_EachReadsOnlyItsTypeFromTheSharedLog()
     {
         var features = new InMemoryExporter();
