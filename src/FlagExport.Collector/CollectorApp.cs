@@ -87,6 +87,7 @@ internal static class CollectorApp
                 exporter.Register(export);
             }
         });
+        _ = services.AddHealthChecks().AddFlagExport(ReadinessEndpoint.CheckName);
         _ = services.PostConfigureAll<DataExporterOptions>(o =>
         {
             o.DeadLetterDirectory = settings.DeadLetterDirectory;
@@ -129,6 +130,7 @@ internal static class CollectorApp
             .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
         _ = app.MapGet("/health", context =>
             context.Response.WriteAsJsonAsync(new HealthResponse(Initialized: true), CollectorJsonContext.Answers.HealthResponse));
+        ReadinessEndpoint.Map(app);
         _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Answers.InfoResponse));
         _ = app.MapPrometheusScrapingEndpoint("/metrics");
 

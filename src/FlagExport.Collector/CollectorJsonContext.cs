@@ -16,6 +16,28 @@ internal sealed record ErrorResponse(string Message);
 /// <summary>The answer to <c>GET /health</c>, as the relay proxy's.</summary>
 internal sealed record HealthResponse(bool Initialized);
 
+/// <summary>The answer to <c>GET /health/ready</c>: 200 when every exporter can deliver, 503 naming those that cannot.</summary>
+/// <param name="Status">The overall status: <c>Healthy</c>, <c>Degraded</c> or <c>Unhealthy</c>.</param>
+/// <param name="Exporters">Every exporter, in configuration order.</param>
+/// <param name="DurableBuffer">The durable buffer's fill; omitted when events are held in memory.</param>
+internal sealed record ReadinessResponse(string Status, IReadOnlyList<ReadinessExporter> Exporters, ReadinessDurableBuffer? DurableBuffer);
+
+/// <summary>One exporter in <see cref="ReadinessResponse"/>; <paramref name="Reasons"/> is empty when it is healthy.</summary>
+internal sealed record ReadinessExporter(
+    string Name,
+    string Status,
+    IReadOnlyList<string> Reasons,
+    int ConsecutiveFailures,
+    DateTimeOffset? LastSuccess,
+    DateTimeOffset? FailingSince,
+    long BufferedCount,
+    long? MaxBufferedEvents,
+    long DeadLetterBatchCount,
+    long DeadLetteredCount);
+
+/// <summary>The durable buffer in <see cref="ReadinessResponse"/>.</summary>
+internal sealed record ReadinessDurableBuffer(long SizeBytes, long MaxBytes);
+
 /// <summary>The answer to <c>GET /info</c>.</summary>
 internal sealed record InfoResponse(string Name, string Version, string FlagExportVersion, DateTimeOffset StartedAt, IReadOnlyList<InfoExporter> Exporters);
 
@@ -28,6 +50,7 @@ internal sealed record InfoExporter(string Name, string Kind, string Format, str
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(InfoResponse))]
+[JsonSerializable(typeof(ReadinessResponse))]
 internal sealed partial class CollectorJsonContext : JsonSerializerContext
 {
     /// <summary>

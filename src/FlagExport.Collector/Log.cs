@@ -42,4 +42,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 10, EventName = "DurableBufferFailed", Level = LogLevel.Error,
         Message = "The durable buffer could not write a request's events to disk; the request was refused with 503")]
     public static partial void DurableBufferFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 11, EventName = "EventsLost", Level = LogLevel.Error,
+        Message = "The collector stopped with {Count} events neither written nor kept in a durable buffer ({Exporters}); exit code {ExitCode}")]
+    public static partial void EventsLost(this ILogger logger, long count, string exporters, int exitCode);
+
+    [LoggerMessage(EventId = 12, EventName = "DeadLettersWritten", Level = LogLevel.Warning,
+        Message = "{Batches} batches ({Events} events) were set aside as dead letters during this run ({Exporters}); they are kept on disk, replay them with DeadLetters.ReplayAsync once the cause is fixed")]
+    public static partial void DeadLettersWritten(this ILogger logger, long batches, long events, string exporters);
 }

@@ -225,6 +225,7 @@ public sealed partial class DataExporter
         long retired = end;
         Volatile.Write(ref _retired, retired);
         _lastSuccessTimestamp = _timeProvider.GetUtcNow();
+        Volatile.Write(ref _failingSinceUtcTicks, 0);
         _metrics.ExportSucceeded(count, duration);
 
         if (_retryPolicy.ConsecutiveFailures > 0)
@@ -311,6 +312,11 @@ public sealed partial class DataExporter
     private void OnBatchFailed(Exception failure, bool timedOut, int count, TimeSpan duration, long attempt)
     {
         _lastRetryDelay = _retryPolicy.MarkFailure();
+        if (Volatile.Read(ref _failingSinceUtcTicks) == 0)
+        {
+            Volatile.Write(ref _failingSinceUtcTicks, _timeProvider.GetUtcNow().UtcTicks);
+        }
+
         _metrics.ExportFailed(duration);
         if (timedOut)
         {

@@ -76,6 +76,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private long _deadLetteredEvents;
     private long _deadLetters_;
     private DateTimeOffset? _lastSuccessTimestamp;
+    private long _failingSinceUtcTicks; // 0 while the last export succeeded; ticks, so that readiness reads it whole
 
     // Flush requests; _flushTarget is the largest target requested, read by the worker without the lock.
     private readonly Lock _flushGate = new();
@@ -209,6 +210,11 @@ public sealed partial class DataExporter : IAsyncDisposable
 
     /// <summary>When the last export succeeded, or null before the first.</summary>
     internal DateTimeOffset? LastSuccess => _lastSuccessTimestamp;
+
+    /// <summary>When the first failure after the last success happened, or null while the last export succeeded.</summary>
+    internal DateTimeOffset? FailingSince => Volatile.Read(ref _failingSinceUtcTicks) is var ticks and not 0
+        ? new DateTimeOffset(ticks, TimeSpan.Zero)
+        : null;
 
     /// <summary>How many exports in a row failed (0 after a success).</summary>
     internal int ConsecutiveFailures => _retryPolicy.ConsecutiveFailures;
