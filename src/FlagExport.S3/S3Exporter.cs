@@ -2,6 +2,7 @@ using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
 using FlagExport.Buffers;
+using FlagExport.Formats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -30,7 +31,7 @@ namespace FlagExport.S3;
 /// (its answer lost, or the process killed) counts as written instead of being written twice.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
-public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter
+public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, IDeadLetterEncoder
 {
     private const int MaxSuffix = AtomicFile.MaxSuffix;
 
@@ -217,6 +218,24 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter
             {
                 ReleaseResourcesIfIdle();
             }
+        }
+    }
+
+    /// <inheritdoc/>
+    async ValueTask<(PooledBufferWriter Content, string FileName)> IDeadLetterEncoder.EncodeAsDeadLetterAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        PooledBufferWriter encoded = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+        string name = "object." + _formatter.Format.ToFileExtension() + _settings.Compression.FileExtension();
+        if (_settings.Compression == PayloadCompression.None)
+        {
+            return (encoded, name);
+        }
+
+        using (encoded)
+        {
+            var compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
+            _settings.Compression.Compress(encoded.WrittenSpan, compressed);
+            return (compressed, name);
         }
     }
 

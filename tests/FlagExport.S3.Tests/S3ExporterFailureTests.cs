@@ -62,6 +62,7 @@ public sealed class S3ExporterFailureTests
 
         Assert.Equal("Could not write 2 events to s3://flagexport-no-such-bucket/a/b.json: the bucket does not exist (NoSuchBucket, HTTP 404).", error.Message);
         Assert.Equal(("flagexport-no-such-bucket", "a/b.json", "NoSuchBucket"), (error.Bucket, error.Key, error.ErrorCode));
+        Assert.True(error.IsPermanent);
         FakeLogRecord record = logger.LatestRecord;
         Assert.Equal((LogLevel.Warning, "UploadFailed"), (record.Level, record.Id.Name));
         Assert.Equal("Upload of 2 events to s3://flagexport-no-such-bucket/a/b.json failed: the bucket does not exist (NoSuchBucket, HTTP 404).", record.Message);
@@ -78,6 +79,43 @@ public sealed class S3ExporterFailureTests
 
         Assert.Contains("access denied: the access key id or secret access key is wrong", error.Message, StringComparison.Ordinal);
         Assert.Contains("HTTP 403", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pipeline_MissingBucket_SetsTheBatchAsideAtOnceWithTheObjectAsItWouldHaveBeenWritten()
+    {
+        S3TestServer server = await S3TestServer.RequireAsync();
+        using AmazonS3Client s3 = server.CreateClient();
+        string letters = Path.Combine(Path.GetTempPath(), "flagexport-s3-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new S3ExporterOptions { Bucket = "flagexport-no-such-bucket", S3Path = "a", Format = "csv", Filename = "b.{{ .Format}}" };
+            using var exporter = new S3Exporter(options, s3);
+            FeatureEvent[] events = TestEvents.Create(3, "lost-bucket");
+            await using (var pipeline = new DataExporter(exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = letters }, name: "s3"))
+            {
+                foreach (FeatureEvent e in events)
+                {
+                    _ = pipeline.Add(e);
+                }
+
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+                Assert.Contains("set aside as a dead letter", error.Message, StringComparison.Ordinal);
+            }
+
+            string letter = Assert.Single(DeadLetters.List(letters));
+            Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await File.ReadAllBytesAsync(Path.Combine(letter, "object.csv"), TestContext.Current.CancellationToken));
+            string manifest = await File.ReadAllTextAsync(Path.Combine(letter, "manifest.json"), TestContext.Current.CancellationToken);
+            Assert.Contains("\"permanent\": true", manifest, StringComparison.Ordinal);
+            Assert.Contains("\"s3.file\": \"b.csv\"", manifest, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(letters))
+            {
+                Directory.Delete(letters, recursive: true);
+            }
+        }
     }
 
     [Fact]

@@ -14,7 +14,7 @@ namespace FlagExport;
 /// batch whose file is already there (its attempt's outcome lost, or the process killed after the rename) counts it as
 /// written instead of writing a second file.
 /// </remarks>
-public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter
+public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, IDeadLetterEncoder
 {
     private readonly ExportFileFormatter _formatter;
     private readonly TimeProvider _timeProvider;
@@ -74,6 +74,10 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter
         await AtomicFile.WriteNewAsync(
             OutputDirectory, fileName, buffer.WrittenMemory, (name, token) => batch.RecordAsync(FileNameRecord, name, token), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <inheritdoc/>
+    async ValueTask<(PooledBufferWriter Content, string FileName)> IDeadLetterEncoder.EncodeAsDeadLetterAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+        (await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false), "object." + _formatter.Format.ToFileExtension());
 
     /// <summary>
     /// Returns the pooled buffers the Parquet encoder keeps between batches. An export still running ends normally, and

@@ -208,7 +208,7 @@ public sealed partial class DataExporter
             return true;
         }
 
-        if (TrySetAside(batch, state, failure, count, attempt))
+        if (await TrySetAsideAsync(batch, state, failure, count, attempt).ConfigureAwait(false))
         {
             _metrics.ExportFailed(duration);
             return true;
@@ -252,7 +252,7 @@ public sealed partial class DataExporter
     /// it has failed for <see cref="DataExporterOptions.MaxRetryDuration"/>; the pipeline then moves on.
     /// </summary>
     /// <returns><see langword="true"/> when the batch left the pipeline as a dead letter.</returns>
-    private bool TrySetAside(ExportBatch batch, BatchState state, Exception failure, int count, long attempt)
+    private async Task<bool> TrySetAsideAsync(ExportBatch batch, BatchState state, Exception failure, int count, long attempt)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         state.FirstFailure ??= now;
@@ -265,13 +265,13 @@ public sealed partial class DataExporter
         string letter;
         try
         {
-            letter = _deadLetters.Write(Name, batch, state, failure, state.FirstFailure.Value, now);
+            letter = await _deadLetters.WriteAsync(Name, _exporter, batch, state, failure, state.FirstFailure.Value, now, _deadline.Token).ConfigureAwait(false);
             if (_durable is not null)
             {
                 CommitDurable(state.EndPosition);
             }
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
             _logger.DeadLetterFailed(exception, Name, _deadLetters.Directory);
             return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)

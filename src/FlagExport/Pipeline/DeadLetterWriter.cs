@@ -8,7 +8,8 @@ namespace FlagExport;
 
 /// <summary>
 /// Sets a batch that cannot be written aside in the dead-letter folder, as one sub-folder per batch:
-/// <c>events.jsonl</c> (the events as go-feature-flag's JSON lines, what a JSON exporter would have written),
+/// <c>object.&lt;ext&gt;</c> (the object as the exporter would have written it, when it can say: file and S3 exporters),
+/// <c>events.jsonl</c> (the events as go-feature-flag's JSON lines),
 /// <c>events.fxev</c> (the exact events, for <see cref="DeadLetters.ReplayAsync"/>) and <c>manifest.json</c>
 /// (exporter, batch id, intended names, event count, error, times).
 /// </summary>
@@ -23,7 +24,8 @@ internal sealed class DeadLetterWriter(string directory)
 
     /// <summary>Writes the letter for <paramref name="batch"/>; returns its folder.</summary>
     /// <exception cref="IOException">The letter could not be written; the batch must stay where it is.</exception>
-    public string Write(string exporterName, ExportBatch batch, BatchState state, Exception error, DateTimeOffset firstFailure, DateTimeOffset now)
+    public async Task<string> WriteAsync(
+        string exporterName, IExporter exporter, ExportBatch batch, BatchState state, Exception error, DateTimeOffset firstFailure, DateTimeOffset now, CancellationToken cancellationToken)
     {
         string final = Path.Combine(Directory, batch.Id);
         if (System.IO.Directory.Exists(final))
@@ -46,6 +48,24 @@ internal sealed class DeadLetterWriter(string directory)
             }
 
             WriteFile(Path.Combine(temporary, DeadLetters.JsonLinesFile), lines.WrittenSpan);
+        }
+
+        // The object as the exporter would have written it; a batch that cannot be encoded has only its events.
+        string? objectError = null;
+        if (exporter is IDeadLetterEncoder encoder)
+        {
+            try
+            {
+                (PooledBufferWriter content, string fileName) = await encoder.EncodeAsDeadLetterAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+                using (content)
+                {
+                    WriteFile(Path.Combine(temporary, fileName), content.WrittenSpan);
+                }
+            }
+            catch (ExportEncodingException exception)
+            {
+                objectError = exception.Message;
+            }
         }
 
         using (var records = new PooledBufferWriter(64 * 1024))
@@ -71,6 +91,11 @@ internal sealed class DeadLetterWriter(string directory)
                 json.WriteString("error", error.Message);
                 json.WriteString("errorType", error.GetType().FullName);
                 json.WriteBoolean("permanent", DataExporter.PermanentFailureOf(error) is not null);
+                if (objectError is not null)
+                {
+                    json.WriteString("objectError", objectError);
+                }
+
                 json.WriteStartObject("intended");
                 lock (state.Recorded)
                 {
