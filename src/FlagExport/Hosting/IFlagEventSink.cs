@@ -8,7 +8,8 @@ public interface IFlagEventSink
 {
     /// <summary>
     /// Buffers <paramref name="exportableEvent"/> in every pipeline of its event type. Never blocks, never does I/O and
-    /// never throws because a buffer is full.
+    /// never throws because a buffer is full. With the durable buffer on, the event is written to disk by a background
+    /// writer within about <see cref="FlagExportBuilder.DurableIntakeInterval"/> and one fsync.
     /// </summary>
     /// <param name="exportableEvent">The event; it must not be changed afterwards.</param>
     /// <returns>
@@ -17,7 +18,10 @@ public interface IFlagEventSink
     /// </returns>
     bool Add(ExportableEvent exportableEvent);
 
-    /// <summary>Exports, in every pipeline, the events buffered when called.</summary>
+    /// <summary>
+    /// Exports, in every pipeline, the events buffered when called. With the durable buffer on, those events are on disk
+    /// first, so they survive a crash even when the export then fails.
+    /// </summary>
     /// <param name="cancellationToken">Stops waiting; the exports go on.</param>
     /// <returns>A task that completes when every pipeline wrote them, or fails when one of them could not.</returns>
     Task FlushAsync(CancellationToken cancellationToken = default);

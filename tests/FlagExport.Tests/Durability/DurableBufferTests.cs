@@ -163,6 +163,40 @@ public sealed class DurableBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task OneExporterDown_TheOtherExportsEverything_AndSegmentsStayUntilTheLaggardIsPastThem()
+    {
+        var up = new InMemoryExporter();
+        var down = new InMemoryExporter { FailuresLeft = int.MaxValue };
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport()
+            .UseDurableBuffer(BufferDirectory, maxBufferBytes: DurableBufferOptions.MinMaxBufferBytes) // small segments: 128 KiB
+            .AddExporter("up", _ => up, o => o.MaxEventInMemory = 500)
+            .AddExporter("down", _ => down, o => o.MaxEventInMemory = 500);
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+        ExporterPipelines pipelines = host.Services.GetRequiredService<ExporterPipelines>();
+        for (int i = 0; i < 6_000; i++)
+        {
+            Assert.True(sink.Add(TestEvents.Feature(i)));
+        }
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.FlushAsync(TestContext.Current.CancellationToken));
+        await pipelines.Pipelines[0].FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Enumerable.Range(0, 6_000).Select(i => (long)i), up.Ids);
+        string[] segmentsWhileDown = Directory.GetFiles(Path.Combine(BufferDirectory, "log"), "*.seg");
+        Assert.True(segmentsWhileDown.Length > 2, $"the laggard keeps every segment ({segmentsWhileDown.Length})");
+
+        down.FailuresLeft = 0;
+        await sink.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Enumerable.Range(0, 6_000).Select(i => (long)i), down.Ids);
+        Assert.Single(Directory.GetFiles(Path.Combine(BufferDirectory, "log"), "*.seg")); // only the active one is left
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Configuration_BufferDirectoryKey_TurnsTheBufferOnWithoutTheBuilderCall()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });

@@ -1,10 +1,14 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using FlagExport.Buffers;
 using FlagExport.Formats;
 using FlagExport.Tests.Exporters;
 using FlagExport.Tests.Pipeline.Fakes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Tests.Pipeline;
@@ -21,8 +25,12 @@ public sealed class DeadLetterTests : IDisposable
     [Fact]
     public async Task PermanentFailure_BatchIsSetAsideAtOnceWithItsEventsAndManifest_AndThePipelineMovesOn()
     {
+        using ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        IMeterFactory meterFactory = services.GetRequiredService<IMeterFactory>();
+        using var deadLettered = new MetricCollector<long>(meterFactory, PipelineMetrics.MeterName, PipelineMetrics.EventsDeadLetteredName);
+        var logger = new FakeLogger();
         var exporter = new ScriptedExporter(new FailureThatCannotHeal("bucket 'nope' does not exist"));
-        await using var pipeline = new DataExporter(exporter, Options(), _time, name: "s3-main"); // no size trigger: the flush makes the attempt
+        await using var pipeline = new DataExporter(exporter, Options(), _time, logger, meterFactory, name: "s3-main"); // no size trigger: the flush makes the attempt
         FeatureEvent[] events = [TestEvents.Feature(1), TestEvents.Feature(2)];
         foreach (FeatureEvent e in events)
         {
@@ -46,6 +54,11 @@ public sealed class DeadLetterTests : IDisposable
         Assert.True(manifest.RootElement.GetProperty("permanent").GetBoolean());
         Assert.Contains("bucket 'nope' does not exist", manifest.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(2, pipeline.DeadLetteredCount);
+        Assert.Equal(2, deadLettered.GetMeasurementSnapshot().EvaluateAsCounter());
+        FakeLogRecord setAside = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "BatchSetAside");
+        Assert.Equal(LogLevel.Error, setAside.Level);
+        Assert.Contains(letter, setAside.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Name == "ExportFailed"); // logged once, as set aside
 
         // The next batch is not held back by the first.
         Assert.True(pipeline.Add(TestEvents.Feature(3)));
