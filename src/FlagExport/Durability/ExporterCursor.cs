@@ -97,16 +97,7 @@ internal sealed class ExporterCursor
                     json.WriteString("firstFailure", firstFailure);
                 }
 
-                json.WriteStartObject("recorded");
-                lock (batch.Recorded)
-                {
-                    foreach ((string name, string value) in batch.Recorded)
-                    {
-                        json.WriteString(name, value);
-                    }
-                }
-
-                json.WriteEndObject();
+                batch.WriteRecorded(json, "recorded");
                 json.WriteEndObject();
             }
 
@@ -143,11 +134,7 @@ internal sealed class ExporterCursor
             return (committed, null);
         }
 
-        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (JsonProperty property in batch.GetProperty("recorded").EnumerateObject())
-        {
-            recorded[property.Name] = property.Value.GetString() ?? "";
-        }
+        Dictionary<string, string> recorded = BatchState.ReadRecorded(batch.GetProperty("recorded"));
 
         var state = new BatchState(batch.GetProperty("id").GetString() ?? throw new FormatException("inFlight.id is null"),
             batch.GetProperty("first").GetInt64(), batch.GetProperty("end").GetInt64(), recorded)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace FlagExport;
 
@@ -57,6 +58,33 @@ internal sealed class BatchState
         }
 
         return hash.ToString("x8", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Writes <see cref="Recorded"/> as the JSON object <paramref name="propertyName"/> (cursor files, dead-letter manifests).</summary>
+    public void WriteRecorded(Utf8JsonWriter json, string propertyName)
+    {
+        json.WriteStartObject(propertyName);
+        lock (Recorded)
+        {
+            foreach ((string name, string value) in Recorded)
+            {
+                json.WriteString(name, value);
+            }
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>Reads what <see cref="WriteRecorded"/> wrote.</summary>
+    public static Dictionary<string, string> ReadRecorded(JsonElement recorded)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (JsonProperty property in recorded.EnumerateObject())
+        {
+            values[property.Name] = property.Value.GetString() ?? "";
+        }
+
+        return values;
     }
 
     /// <summary>A batch made outside a pipeline: an identity no other batch has.</summary>

@@ -277,20 +277,22 @@ public sealed partial class DataExporter
             return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)
         }
 
-        // Flush callers waiting for these events learn they were set aside, not written; then the pipeline moves past them.
-        CompleteFlushRequests(Volatile.Read(ref _retired), new InvalidOperationException(
-            $"Exporter '{Name}' could not write {count} events; they were set aside as a dead letter in '{letter}'.", failure), attempt);
+        long before = Volatile.Read(ref _retired);
         _batch.Clear();
         _batchState = null;
-        Volatile.Write(ref _retired, state.EndPosition);
         _ = Interlocked.Add(ref _deadLetteredEvents, count);
         _ = Interlocked.Increment(ref _deadLetters_);
         _metrics.DeadLettered(count);
         _logger.BatchSetAside(failure, Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
+        Volatile.Write(ref _retired, state.EndPosition);
 
         // Moving on: the next batch starts without the backoff of this one.
         _retryPolicy.MarkSuccess();
         _ = _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+        // Last, once counted and logged: flush callers waiting for these events learn they were set aside, not written.
+        CompleteFlushRequests(before, new InvalidOperationException(
+            $"Exporter '{Name}' could not write {count} events; they were set aside as a dead letter in '{letter}'.", failure), attempt);
         CompleteFlushRequests(state.EndPosition, failure: null, failedAttempt: 0);
         return true;
     }

@@ -96,16 +96,7 @@ internal sealed class DeadLetterWriter(string directory)
                     json.WriteString("objectError", objectError);
                 }
 
-                json.WriteStartObject("intended");
-                lock (state.Recorded)
-                {
-                    foreach ((string name, string value) in state.Recorded)
-                    {
-                        json.WriteString(name, value);
-                    }
-                }
-
-                json.WriteEndObject();
+                state.WriteRecorded(json, "intended");
                 json.WriteEndObject();
             }
 

@@ -88,13 +88,8 @@ public static class DeadLetters
             List<ExportableEvent> events = EventRecordFile.Read(await File.ReadAllBytesAsync(Path.Combine(letter, EventsFile), cancellationToken).ConfigureAwait(false));
             using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, ManifestFile), cancellationToken).ConfigureAwait(false));
             JsonElement root = manifest.RootElement;
-            var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (JsonProperty property in root.GetProperty("intended").EnumerateObject())
-            {
-                recorded[property.Name] = property.Value.GetString() ?? "";
-            }
-
-            var state = new BatchState(root.GetProperty("batchId").GetString()!, root.GetProperty("firstPosition").GetInt64(), root.GetProperty("endPosition").GetInt64(), recorded)
+            var state = new BatchState(root.GetProperty("batchId").GetString()!, root.GetProperty("firstPosition").GetInt64(),
+                root.GetProperty("endPosition").GetInt64(), BatchState.ReadRecorded(root.GetProperty("intended")))
             {
                 Attempts = root.GetProperty("attempts").GetInt32(),
             };
