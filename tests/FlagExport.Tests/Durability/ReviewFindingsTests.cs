@@ -1,0 +1,242 @@
+using FlagExport.Durability;
+using FlagExport.Tests.Exporters;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlagExport.Tests.Durability;
+
+/// <summary>Review of the durability change: each test shows a bug (they fail on the reviewed code).</summary>
+public sealed class ReviewFindingsTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private string BufferDirectory => Path.Combine(_folder.Path, "buffer");
+
+    private string DeadLetterDirectory => Path.Combine(_folder.Path, "dead-letter");
+
+    /// <summary>
+    /// A record damaged while running (or an I/O error) part-way through ReadRange leaves the events read so far in
+    /// _batch with no _batchState: the next attempt dereferences null and the worker dies for the rest of the run,
+    /// even once the read works again.
+    /// </summary>
+    [Fact]
+    public async Task DurableRead_FailsMidRange_WorkerSurvivesAndExportsOnceTheReadWorks()
+    {
+        await using DurableEventStore store = DurableEventStore.Open(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes);
+        ExportableEvent[] events = [.. Enumerable.Range(0, 10).Select(i => (ExportableEvent)TestEvents.Feature(i))];
+        Assert.True(store.TryAppend(events, out long end));
+        await store.WaitForDurableAsync(end, TestContext.Current.CancellationToken);
+
+        // Damage the last record's payload: the first nine read back, then the reader throws InvalidDataException.
+        string segment = Directory.GetFiles(Path.Combine(BufferDirectory, "log"), "*.seg").Single();
+        long offset = new FileInfo(segment).Length - 3;
+        byte original;
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        {
+            file.Position = offset;
+            original = (byte)file.ReadByte();
+            file.Position = offset;
+            file.WriteByte((byte)(original ^ 0xFF));
+        }
+
+        ExporterCursor cursor = store.OpenCursor("t");
+        var exporter = new InMemoryExporter();
+        var durable = new DurableSource(store, cursor, new DurableEventReader(store.Log, cursor.Committed, EventType.Feature, "t", NullLogger.Instance));
+        await using var pipeline = new DataExporter(exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory },
+            optionsName: null, name: "t", timeProvider: null, logger: null, meterFactory: null, jitterSample: null, durable);
+        pipeline.OnDurableAdvanced(store.DurablePosition);
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+
+        // The disk reads correctly again (a transient read error, or the byte repaired).
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        {
+            file.Position = offset;
+            file.WriteByte(original);
+        }
+
+        // Reviewed code: ObjectDisposedException ("stopped"), the worker died of a NullReferenceException.
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), exporter.Ids);
+    }
+
+    /// <summary>
+    /// ExporterPipelines starts each pipeline's worker before opening the next exporter's cursor, and Release() takes
+    /// the minimum over the cursors opened so far: the first exporter frees segments the second still needs, and the
+    /// second's reader silently clamps to the new start. Here exporter "b" loses most of its backlog.
+    /// </summary>
+    [Fact]
+    public async Task Start_FirstPipelineCommitsBeforeTheSecondCursorIsOpened_SecondExporterLosesNothing()
+    {
+        const int count = 6000;
+        await using (DurableEventStore seed = DurableEventStore.Open(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes))
+        {
+            seed.OpenCursor("a").Commit(0);
+            seed.OpenCursor("b").Commit(0); // "b" existed in the previous run and has exported nothing yet
+            for (int i = 0; i < count; i += 100)
+            {
+                Assert.True(seed.TryAppend([.. Enumerable.Range(i, 100).Select(j => (ExportableEvent)TestEvents.Feature(j))], out long end));
+                await seed.WaitForDurableAsync(end, TestContext.Current.CancellationToken);
+            }
+        }
+
+        Assert.True(Directory.GetFiles(Path.Combine(BufferDirectory, "log"), "*.seg").Length > 2, "the backlog spans several sealed segments");
+
+        var a = new InMemoryExporter();
+        var b = new InMemoryExporter();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport().UseDurableBuffer(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes)
+            .AddExporter("a", _ => a, o => o.FlushInterval = TimeSpan.FromMilliseconds(100))
+            .AddExporter("b", _ =>
+            {
+                // A factory that takes a moment (building a client, reading a secret): "a" is already running.
+                SpinWait.SpinUntil(() => a.EventCount == count, TimeSpan.FromSeconds(10));
+                Thread.Sleep(200);
+                return b;
+            });
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        await host.Services.GetRequiredService<IFlagEventSink>().FlushAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(count, a.EventCount);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), b.Ids); // reviewed code: only the last segment's events
+    }
+
+    /// <summary>
+    /// In-memory batch ids are ProcessPrefix-scope(name)-first-end. Two pipelines with the same name (the public
+    /// constructor's default name is the exporter's type name) cut the same ids, and DeadLetterWriter treats an existing
+    /// folder with that id as "set aside already": the second pipeline's batch is dropped, counted as dead-lettered.
+    /// </summary>
+    [Fact]
+    public async Task DeadLetter_TwoPipelinesWithTheDefaultName_BothBatchesAreKept()
+    {
+        var options = new DataExporterOptions { MaxEventInMemory = 10, FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory };
+        await using var features = new DataExporter(new PermanentlyFailingExporter(), options);
+        await using var moreFeatures = new DataExporter(new PermanentlyFailingExporter(), options);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.True(features.Add(TestEvents.Feature(i)));
+            Assert.True(moreFeatures.Add(TestEvents.Feature(100 + i)));
+        }
+
+        await TestEvents.WaitUntilAsync(() => features.DeadLetterBatchCount == 1 && moreFeatures.DeadLetterBatchCount == 1, "both batches are set aside");
+
+        Assert.Equal(2, DeadLetters.List(DeadLetterDirectory).Count); // reviewed code: 1, events 100..109 are gone
+    }
+
+    /// <summary>
+    /// The dead-letter writer catches only IO/UnauthorizedAccess/OperationCanceled. events.fxev is encoded with
+    /// EventRecordCodec, which throws ArgumentException for a value nested deeper than 64: the exception escapes
+    /// TrySetAsideAsync and ExportBatchAsync and kills the worker; every later event is lost (and NotWrittenCount stays 0).
+    /// </summary>
+    [Fact]
+    public async Task DeadLetter_BatchWithADeeplyNestedValue_WorkerSurvives()
+    {
+        await using var pipeline = new DataExporter(new PermanentlyFailingExporter(),
+            new DataExporterOptions { MaxEventInMemory = 10, FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory });
+        Assert.True(pipeline.Add(new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "user", Value = Nested(80) }));
+
+        // Reviewed code: ObjectDisposedException, the worker died of ArgumentException ("nests deeper than 64").
+        InvalidOperationException setAside = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        Assert.IsNotType<ObjectDisposedException>(setAside);
+        Assert.True(pipeline.Add(TestEvents.Feature(2)));
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(2, pipeline.DeadLetterBatchCount);
+    }
+
+    /// <summary>
+    /// Library + durable buffer: DurableEventStore.TryAppend throws ArgumentException for a value nested deeper than 64.
+    /// The intake retries that whole batch (up to 4096 events) for 49 days: one event accepted by Add (true) wedges the
+    /// intake, and nothing added after it ever reaches the log.
+    /// </summary>
+    [Fact]
+    public async Task DurableIntake_OneDeeplyNestedEvent_DoesNotWedgeTheEventsAfterIt()
+    {
+        var exporter = new InMemoryExporter();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport().UseDurableBuffer(BufferDirectory).AddExporter("memory", _ => exporter, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300));
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+
+        Assert.True(sink.Add(new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "user", Value = Nested(80) }));
+        Assert.True(sink.Add(TestEvents.Feature(2)));
+
+        // Reviewed code: InvalidOperationException "failed to write 2 events; they stay buffered and are retried" forever.
+        try
+        {
+            await sink.FlushAsync(TestContext.Current.CancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            // Tolerated only for the bad event itself; the good one must still get through.
+        }
+
+        await TestEvents.WaitUntilAsync(() => exporter.Ids.Contains(2), "the event added after the bad one is exported");
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>
+    /// TrySetAsideAsync fails only the flush requests made before the attempt started; its second
+    /// CompleteFlushRequests(EndPosition, failure: null) then completes a request made during the attempt successfully,
+    /// although its events were not written but set aside.
+    /// </summary>
+    [Fact]
+    public async Task FlushAsync_MadeWhileTheAttemptRunsThatIsSetAside_DoesNotReportSuccess()
+    {
+        var exporter = new GatedPermanentExporter();
+        await using var pipeline = new DataExporter(exporter,
+            new DataExporterOptions { MaxEventInMemory = 10, FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory });
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.True(pipeline.Add(TestEvents.Feature(i))); // the size trigger starts the attempt
+        }
+
+        await exporter.Started.WaitAsync(TestContext.Current.CancellationToken);
+        Task flush = pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        exporter.Release();
+
+        // Reviewed code: no exception, the caller is told its 10 events were written.
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => flush);
+        Assert.Equal(1, pipeline.DeadLetterBatchCount);
+    }
+
+    private static FlagValue Nested(int depth)
+    {
+        FlagValue value = FlagValue.FromInteger(1);
+        for (int i = 0; i < depth; i++)
+        {
+            value = FlagValue.FromArray([value]);
+        }
+
+        return value;
+    }
+
+    private sealed class GatedPermanentExporter : IExporter
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Started => _started.Task;
+
+        public void Release() => _gate.TrySetResult();
+
+        public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+        {
+            _ = _started.TrySetResult();
+            await _gate.Task.WaitAsync(cancellationToken);
+            throw new ExportEncodingException("cannot encode (test)");
+        }
+    }
+
+    private sealed class PermanentlyFailingExporter : IExporter
+    {
+        public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken) =>
+            throw new ExportEncodingException("cannot encode (test)");
+    }
+}
