@@ -149,8 +149,9 @@ internal sealed class CollectEndpoint(
         {
             appended = await pipelines.TryAppendDurableAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
         {
+            // A disk failure stops the log for good; disposed while stopping. Either way nothing was acknowledged.
             logger.DurableBufferFailed(exception);
             context.Response.Headers.RetryAfter = RetryAfterSeconds;
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable,

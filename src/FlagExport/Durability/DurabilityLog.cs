@@ -22,6 +22,9 @@ internal static partial class DurabilityLog
 
         /// <summary>Writing or fsyncing failed; the log accepts no more records.</summary>
         internal const int FlushFailed = 104;
+
+        /// <summary>An event could not be encoded for the buffer (a value nested too deep) and was dropped.</summary>
+        internal const int EventNotBuffered = 105;
     }
 
     [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
@@ -39,4 +42,8 @@ internal static partial class DurabilityLog
     [LoggerMessage(EventId = Ids.FlushFailed, EventName = "FlushFailed", Level = LogLevel.Critical,
         Message = "The segment log in '{Directory}' could not write or fsync; it accepts no more records and records not yet durable are lost.")]
     internal static partial void FlushFailed(this ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(EventId = Ids.EventNotBuffered, EventName = "EventNotBuffered", Level = LogLevel.Error,
+        Message = "An event could not be written to the durable buffer and was dropped (counted)")]
+    internal static partial void EventNotBuffered(this ILogger logger, Exception exception);
 }

@@ -8,8 +8,9 @@ namespace FlagExport.Durability;
 
 /// <summary>
 /// The durable buffer of a process: one write-ahead log of events (<see cref="SegmentLog"/>) shared by every exporter
-/// pipeline, each with its own cursor, so an exporter that is down holds none of the others back. A segment is deleted
-/// once every exporter's cursor is past it.
+/// pipeline, each with its own cursor, so an exporter that is down does not stop the others from exporting (its
+/// cursor does keep the segments it still needs, so the buffer fills while it stays down). A segment is deleted once
+/// every exporter's cursor is past it.
 /// </summary>
 /// <remarks>
 /// <para>Layout of <see cref="Directory"/>: <c>buffer-id</c> (a random id, created once, that makes batch identities of
@@ -34,6 +35,8 @@ internal sealed class DurableEventStore : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _notifier;
     private int _disposed;
+    private bool _allCursorsOpened;  // under _cursorGate
+    private long _unencodable;
 
     private DurableEventStore(string directory, long maxBytes, string bufferId, SegmentLog log, ILogger logger)
     {
@@ -62,6 +65,9 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
     /// <summary>Every record below this position is on disk.</summary>
     public long DurablePosition => _log.DurablePosition;
+
+    /// <summary>How many events were refused because the record codec cannot encode them.</summary>
+    public long UnencodableCount => Interlocked.Read(ref _unencodable);
 
     /// <summary>The bytes held, on disk and waiting to be written.</summary>
     public long SizeBytes => _log.SizeBytes;
@@ -113,8 +119,19 @@ internal sealed class DurableEventStore : IAsyncDisposable
             for (int i = 0; i < count; i++)
             {
                 int before = scratch.WrittenCount;
-                EventRecordCodec.Write(events[i], scratch);
-                lengths[i] = scratch.WrittenCount - before;
+                try
+                {
+                    EventRecordCodec.Write(events[i], scratch);
+                    lengths[i] = scratch.WrittenCount - before;
+                }
+                catch (ArgumentException exception)
+                {
+                    // A value nested deeper than the codec allows (the collector's parser refuses those first): dropped
+                    // alone and counted, rather than failing every event appended with it. Write leaves nothing behind.
+                    lengths[i] = -1;
+                    _ = Interlocked.Increment(ref _unencodable);
+                    _logger.EventNotBuffered(exception);
+                }
             }
 
             lock (_appendGate)
@@ -126,18 +143,23 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 }
 
                 ReadOnlySpan<byte> payloads = scratch.WrittenSpan;
-                long position = _log.EndPosition;
                 for (int i = 0; i < count; i++)
                 {
-                    if (!_log.TryAppend(EventRecordCodec.TagOf(events[i]), payloads[..lengths[i]], out position))
+                    if (lengths[i] < 0)
                     {
-                        throw new InvalidOperationException("The log refused a record within the buffer's capacity.");
+                        continue;
+                    }
+
+                    if (!_log.TryAppend(EventRecordCodec.TagOf(events[i]), payloads[..lengths[i]], out _))
+                    {
+                        // Only a log stopped by a disk failure refuses within the capacity: no record of this call counts.
+                        throw new IOException("The durable buffer's log stopped accepting records after a disk failure.", _log.Fault);
                     }
 
                     payloads = payloads[lengths[i]..];
                 }
 
-                end = count == 0 ? _log.EndPosition : position + 1;
+                end = _log.EndPosition; // every record of this call is below it (the lock keeps other calls out)
                 return true;
             }
         }
@@ -171,13 +193,25 @@ internal sealed class DurableEventStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Deletes the segments every exporter is past.</summary>
+    /// <summary>
+    /// Every exporter's cursor is open: from now on <see cref="Release"/> may delete segments. Before, the first pipeline
+    /// to commit could delete what an exporter whose cursor is not open yet still needs.
+    /// </summary>
+    public void AllCursorsOpened()
+    {
+        lock (_cursorGate)
+        {
+            _allCursorsOpened = true;
+        }
+    }
+
+    /// <summary>Deletes the segments every exporter is past (nothing before <see cref="AllCursorsOpened"/>).</summary>
     public void Release()
     {
         long oldestNeeded;
         lock (_cursorGate)
         {
-            if (_cursors.Count == 0)
+            if (_cursors.Count == 0 || !_allCursorsOpened)
             {
                 return;
             }

@@ -65,27 +65,28 @@ internal sealed class ExporterCursor
     /// <summary>Saves <paramref name="batch"/> as the batch in flight, before its first attempt; makes its records durable from then on.</summary>
     public void SaveInFlight(BatchState batch)
     {
-        InFlight = batch;
-        Save();
+        Write(Committed, batch);
+        InFlight = batch; // only once on disk: a failed save leaves no batch "recovered" that was never saved
     }
 
     /// <summary>The batch in flight was written (or set aside): everything below its end is done.</summary>
     public void Commit(long position)
     {
-        Committed = position;
-        InFlight = null;
-        Save();
+        Write(position, inFlight: null);
+        (Committed, InFlight) = (position, null);
     }
 
     /// <summary>Writes the current state to disk; called again whenever the exporter records a name.</summary>
-    public void Save()
+    public void Save() => Write(Committed, InFlight);
+
+    private void Write(long committed, BatchState? inFlight)
     {
         using var buffer = new PooledBufferWriter(512);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteNumber("committed", Committed);
-            if (InFlight is { } batch)
+            json.WriteNumber("committed", committed);
+            if (inFlight is { } batch)
             {
                 json.WriteStartObject("inFlight");
                 json.WriteString("id", batch.Id);

@@ -9,8 +9,6 @@ namespace FlagExport;
 /// </summary>
 internal sealed class BatchState
 {
-    /// <summary>Distinguishes this process's in-memory batches from another process's with the same positions.</summary>
-    private static readonly string ProcessPrefix = Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..16];
 
     internal BatchState(string id, long firstPosition, long endPosition, Dictionary<string, string>? recorded = null)
     {
@@ -39,11 +37,15 @@ internal sealed class BatchState
     public Func<BatchState, CancellationToken, ValueTask>? Persist { get; set; }
 
     /// <summary>
-    /// A batch of positions <c>[first, end)</c> of the pipeline <paramref name="scope"/> without durable buffer: unique
-    /// within this process's lifetime.
+    /// A batch of positions <c>[first, end)</c> of a pipeline without durable buffer whose instance prefix is
+    /// <paramref name="instance"/> (<see cref="NewInstancePrefix"/>): unique, since two pipeline instances, even of one
+    /// name, never share a prefix.
     /// </summary>
-    public static BatchState CreateInMemory(string scope, long firstPosition, long endPosition) =>
-        new(FormatId(ProcessPrefix, scope, firstPosition, endPosition), firstPosition, endPosition);
+    public static BatchState CreateInMemory(string instance, string scope, long firstPosition, long endPosition) =>
+        new(FormatId(instance, scope, firstPosition, endPosition), firstPosition, endPosition);
+
+    /// <summary>A random prefix for one pipeline instance's in-memory batch ids.</summary>
+    public static string NewInstancePrefix() => Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..16];
 
     /// <summary>
     /// A short, stable token for the pipeline <paramref name="name"/> in batch identities (FNV-1a of its UTF-16 code

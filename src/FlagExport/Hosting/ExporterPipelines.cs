@@ -71,6 +71,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 _store?.OnDurable(pipeline.OnDurableAdvanced);
             }
 
+            _store?.AllCursorsOpened();
             _feature = [.. created.Where(p => p.EventType == EventType.Feature)];
             _tracking = [.. created.Where(p => p.EventType == EventType.Tracking)];
             if (_store is not null)
@@ -211,6 +212,14 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         foreach (DataExporter intake in Intakes())
         {
             await intake.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_store is not null)
+        {
+            foreach (DataExporter pipeline in _all)
+            {
+                pipeline.OnDurableAdvanced(_store.DurablePosition); // the intakes' last appends are in this stop's drain
+            }
         }
 
         foreach (DataExporter pipeline in _all)

@@ -44,6 +44,7 @@ public sealed partial class DataExporter
         BatchState? recovered = durable.Cursor.InFlight;
         long end = recovered?.EndPosition ?? first + count;
 
+        // Any failure below leaves nothing taken: the caller clears the batch and retries the cut.
         durable.Reader.ReadRange(first, end, _batch);
         BatchState state = recovered ?? new BatchState(BatchState.FormatId(durable.Store.BufferId, _idScope, first, end), first, end);
         state.Persist = (_, _) =>
@@ -54,15 +55,7 @@ public sealed partial class DataExporter
 
         if (recovered is null)
         {
-            try
-            {
-                durable.Cursor.SaveInFlight(state);
-            }
-            catch
-            {
-                _batch.Clear();
-                throw;
-            }
+            durable.Cursor.SaveInFlight(state);
         }
         else
         {
@@ -80,9 +73,10 @@ public sealed partial class DataExporter
         {
             _durable!.Cursor.Save();
         }
-        catch (IOException)
+#pragma warning disable CA1031 // The range and the names are on disk already; only the count would be stale after a crash.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // The range and the names are on disk already; only the count would be stale after a crash.
         }
     }
 

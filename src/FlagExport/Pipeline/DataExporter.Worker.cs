@@ -62,6 +62,10 @@ public sealed partial class DataExporter
 #pragma warning restore CA1031
         {
             _logger.WorkerFailed(exception, Name);
+            if (_durable is null)
+            {
+                Volatile.Write(ref _notWritten, Sequence - Volatile.Read(ref _retired)); // lost with the worker: counted, so the exit code says so
+            }
         }
         finally
         {
@@ -79,7 +83,7 @@ public sealed partial class DataExporter
     {
         while (true)
         {
-            if (_batch.Count == 0)
+            if (_batchState is null)
             {
                 long goal = Math.Max(target, Volatile.Read(ref _flushTarget));
                 long waiting = Sequence - _dequeued;
@@ -122,9 +126,14 @@ public sealed partial class DataExporter
             TakeDurableBatch(take);
             return true;
         }
-        catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // Whatever the disk or a damaged record throws must not kill the worker: the cut is retried.
+        catch (Exception exception)
+#pragma warning restore CA1031
         {
-            // A disk that fails or a segment damaged while running: retried like a failed export (a restart quarantines it).
+            // A disk that fails or a segment damaged while running: nothing was taken, retried like a failed export
+            // (a restart quarantines a damaged segment).
+            _batch.Clear();
+            _batchState = null;
             OnBatchFailed(exception, timedOut: false, 0, TimeSpan.Zero, Interlocked.Increment(ref _attempts));
             return false;
         }
@@ -150,7 +159,7 @@ public sealed partial class DataExporter
             }
         }
 
-        _batchState = BatchState.CreateInMemory(_idScope, _dequeued, next);
+        _batchState = BatchState.CreateInMemory(_idPrefix, _idScope, _dequeued, next);
         Volatile.Write(ref _dequeued, next);
     }
 
@@ -208,7 +217,7 @@ public sealed partial class DataExporter
             return true;
         }
 
-        if (await TrySetAsideAsync(batch, state, failure, count, attempt).ConfigureAwait(false))
+        if (await TrySetAsideAsync(batch, state, failure, count).ConfigureAwait(false))
         {
             _metrics.ExportFailed(duration);
             return true;
@@ -252,7 +261,7 @@ public sealed partial class DataExporter
     /// it has failed for <see cref="DataExporterOptions.MaxRetryDuration"/>; the pipeline then moves on.
     /// </summary>
     /// <returns><see langword="true"/> when the batch left the pipeline as a dead letter.</returns>
-    private async Task<bool> TrySetAsideAsync(ExportBatch batch, BatchState state, Exception failure, int count, long attempt)
+    private async Task<bool> TrySetAsideAsync(ExportBatch batch, BatchState state, Exception failure, int count)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         state.FirstFailure ??= now;
@@ -271,7 +280,9 @@ public sealed partial class DataExporter
                 CommitDurable(state.EndPosition);
             }
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or OperationCanceledException)
+#pragma warning disable CA1031 // A letter that cannot be written (disk, an event the record codec refuses) keeps the batch; the worker lives on.
+        catch (Exception exception)
+#pragma warning restore CA1031
         {
             _logger.DeadLetterFailed(exception, Name, _deadLetters.Directory);
             return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)
@@ -291,9 +302,9 @@ public sealed partial class DataExporter
         _ = _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
         // Last, once counted and logged: flush callers waiting for these events learn they were set aside, not written.
+        // Every waiting request that covers them fails, whenever it was made: those events were not written.
         CompleteFlushRequests(before, new InvalidOperationException(
-            $"Exporter '{Name}' could not write {count} events; they were set aside as a dead letter in '{letter}'.", failure), attempt);
-        CompleteFlushRequests(state.EndPosition, failure: null, failedAttempt: 0);
+            $"Exporter '{Name}' could not write {count} events; they were set aside as a dead letter in '{letter}'.", failure), failedAttempt: long.MaxValue);
         return true;
     }
 

@@ -36,6 +36,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private readonly IExporter _exporter;
     private readonly EventType _eventType;
     private readonly string _idScope;
+    private readonly string _idPrefix = BatchState.NewInstancePrefix();
     private readonly int _maxBatch;
     private readonly long _maxBuffered;
     private readonly TimeSpan _exportTimeout;

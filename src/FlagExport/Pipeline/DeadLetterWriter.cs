@@ -68,10 +68,20 @@ internal sealed class DeadLetterWriter(string directory)
             }
         }
 
+        // The exact events, for replay; a value the record codec refuses (nested too deep) leaves the letter without them:
+        // still set aside, readable as JSON lines, but not replayable, which the manifest says.
+        string? eventsError = null;
         using (var records = new PooledBufferWriter(64 * 1024))
         {
-            EventRecordFile.Write(batch.Events, records);
-            WriteFile(Path.Combine(temporary, DeadLetters.EventsFile), records.WrittenSpan);
+            try
+            {
+                EventRecordFile.Write(batch.Events, records);
+                WriteFile(Path.Combine(temporary, DeadLetters.EventsFile), records.WrittenSpan);
+            }
+            catch (ArgumentException exception)
+            {
+                eventsError = exception.Message;
+            }
         }
 
         using (var manifest = new PooledBufferWriter(4 * 1024))
@@ -94,6 +104,11 @@ internal sealed class DeadLetterWriter(string directory)
                 if (objectError is not null)
                 {
                     json.WriteString("objectError", objectError);
+                }
+
+                if (eventsError is not null)
+                {
+                    json.WriteString("eventsError", eventsError);
                 }
 
                 state.WriteRecorded(json, "intended");

@@ -30,7 +30,7 @@ public static class DeadLetters
         }
 
         return [.. new DirectoryInfo(directory).EnumerateDirectories()
-            .Where(d => !d.Name.StartsWith('.') && File.Exists(Path.Combine(d.FullName, EventsFile)))
+            .Where(d => !d.Name.StartsWith('.') && File.Exists(Path.Combine(d.FullName, ManifestFile)))
             .OrderBy(d => d.CreationTimeUtc)
             .ThenBy(d => d.Name, StringComparer.Ordinal)
             .Select(d => d.FullName)];
@@ -48,7 +48,10 @@ public static class DeadLetters
     /// <returns>How many events were written.</returns>
     /// <exception cref="InvalidDataException">A letter is damaged; the message names it. Letters before it were replayed.</exception>
     /// <exception cref="InvalidOperationException">A letter names an exporter that is not registered; letters before it were replayed.</exception>
-    /// <remarks>The first letter that fails to write stops the replay with that exporter's exception; it and the rest are kept.</remarks>
+    /// <remarks>
+    /// The first letter that fails to write stops the replay with that exporter's exception; it and the rest are kept.
+    /// A letter without <c>events.fxev</c> (an event the buffer's encoding refuses, see its manifest) is left in place.
+    /// </remarks>
     public static async Task<long> ReplayAsync(string directory, IFlagEventSink sink, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -56,6 +59,11 @@ public static class DeadLetters
         foreach (string letter in List(directory))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (!File.Exists(Path.Combine(letter, EventsFile)))
+            {
+                continue; // its events could not be stored exactly (see its manifest's eventsError): read events.jsonl instead
+            }
+
             (string exporter, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, cancellationToken).ConfigureAwait(false);
             if (sink is ExporterPipelines pipelines)
             {

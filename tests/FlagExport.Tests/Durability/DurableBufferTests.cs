@@ -127,6 +127,7 @@ public sealed class DurableBufferTests : IDisposable
     {
         await using var store = DurableEventStore.Open(BufferDirectory, maxBytes: DurableBufferOptions.MinMaxBufferBytes);
         ExporterCursor cursor = store.OpenCursor("memory");
+        store.AllCursorsOpened();
         var events = Enumerable.Range(0, 100).Select(i => (ExportableEvent)TestEvents.Feature(i)).ToArray();
         while (store.TryAppend(events, out long end))
         {

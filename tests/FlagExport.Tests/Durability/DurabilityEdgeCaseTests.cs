@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FlagExport.Tests.Durability;
 
-/// <summary>Review of the durability change: each test shows a bug (they fail on the reviewed code).</summary>
-public sealed class ReviewFindingsTests : IDisposable
+/// <summary>Durability edge cases: a failure part-way through a cut, a letter that cannot hold its events, cursors opened late, one bad event among good ones, flushes made during a set-aside attempt.</summary>
+public sealed class DurabilityEdgeCaseTests : IDisposable
 {
     private readonly TempDirectory _folder = new();
 
@@ -18,11 +18,7 @@ public sealed class ReviewFindingsTests : IDisposable
 
     private string DeadLetterDirectory => Path.Combine(_folder.Path, "dead-letter");
 
-    /// <summary>
-    /// A record damaged while running (or an I/O error) part-way through ReadRange leaves the events read so far in
-    /// _batch with no _batchState: the next attempt dereferences null and the worker dies for the rest of the run,
-    /// even once the read works again.
-    /// </summary>
+    /// <summary>A record that fails to read part-way through a cut leaves nothing taken: the worker lives, and once the read works the whole range is exported.</summary>
     [Fact]
     public async Task DurableRead_FailsMidRange_WorkerSurvivesAndExportsOnceTheReadWorks()
     {
@@ -58,17 +54,11 @@ public sealed class ReviewFindingsTests : IDisposable
             file.Position = offset;
             file.WriteByte(original);
         }
-
-        // Reviewed code: ObjectDisposedException ("stopped"), the worker died of a NullReferenceException.
         await pipeline.FlushAsync(TestContext.Current.CancellationToken);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), exporter.Ids);
     }
 
-    /// <summary>
-    /// ExporterPipelines starts each pipeline's worker before opening the next exporter's cursor, and Release() takes
-    /// the minimum over the cursors opened so far: the first exporter frees segments the second still needs, and the
-    /// second's reader silently clamps to the new start. Here exporter "b" loses most of its backlog.
-    /// </summary>
+    /// <summary>Segments are released only once every exporter's cursor is open: a pipeline that commits first cannot free what a later exporter still needs.</summary>
     [Fact]
     public async Task Start_FirstPipelineCommitsBeforeTheSecondCursorIsOpened_SecondExporterLosesNothing()
     {
@@ -104,14 +94,10 @@ public sealed class ReviewFindingsTests : IDisposable
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(count, a.EventCount);
-        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), b.Ids); // reviewed code: only the last segment's events
+        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), b.Ids);
     }
 
-    /// <summary>
-    /// In-memory batch ids are ProcessPrefix-scope(name)-first-end. Two pipelines with the same name (the public
-    /// constructor's default name is the exporter's type name) cut the same ids, and DeadLetterWriter treats an existing
-    /// folder with that id as "set aside already": the second pipeline's batch is dropped, counted as dead-lettered.
-    /// </summary>
+    /// <summary>Two pipelines of one name (the constructor's default is the exporter's type name) never share a batch id, so each dead letter is kept.</summary>
     [Fact]
     public async Task DeadLetter_TwoPipelinesWithTheDefaultName_BothBatchesAreKept()
     {
@@ -126,22 +112,16 @@ public sealed class ReviewFindingsTests : IDisposable
 
         await TestEvents.WaitUntilAsync(() => features.DeadLetterBatchCount == 1 && moreFeatures.DeadLetterBatchCount == 1, "both batches are set aside");
 
-        Assert.Equal(2, DeadLetters.List(DeadLetterDirectory).Count); // reviewed code: 1, events 100..109 are gone
+        Assert.Equal(2, DeadLetters.List(DeadLetterDirectory).Count);
     }
 
-    /// <summary>
-    /// The dead-letter writer catches only IO/UnauthorizedAccess/OperationCanceled. events.fxev is encoded with
-    /// EventRecordCodec, which throws ArgumentException for a value nested deeper than 64: the exception escapes
-    /// TrySetAsideAsync and ExportBatchAsync and kills the worker; every later event is lost (and NotWrittenCount stays 0).
-    /// </summary>
+    /// <summary>A batch whose events the record codec refuses (a value nested deeper than 64) is still set aside, without events.fxev; the worker lives on.</summary>
     [Fact]
     public async Task DeadLetter_BatchWithADeeplyNestedValue_WorkerSurvives()
     {
         await using var pipeline = new DataExporter(new PermanentlyFailingExporter(),
             new DataExporterOptions { MaxEventInMemory = 10, FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory });
         Assert.True(pipeline.Add(new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "user", Value = Nested(80) }));
-
-        // Reviewed code: ObjectDisposedException, the worker died of ArgumentException ("nests deeper than 64").
         InvalidOperationException setAside = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
         Assert.IsNotType<ObjectDisposedException>(setAside);
         Assert.True(pipeline.Add(TestEvents.Feature(2)));
@@ -149,11 +129,7 @@ public sealed class ReviewFindingsTests : IDisposable
         Assert.Equal(2, pipeline.DeadLetterBatchCount);
     }
 
-    /// <summary>
-    /// Library + durable buffer: DurableEventStore.TryAppend throws ArgumentException for a value nested deeper than 64.
-    /// The intake retries that whole batch (up to 4096 events) for 49 days: one event accepted by Add (true) wedges the
-    /// intake, and nothing added after it ever reaches the log.
-    /// </summary>
+    /// <summary>Library and durable buffer: an event the buffer cannot encode is dropped alone and counted; the events added after it reach the log.</summary>
     [Fact]
     public async Task DurableIntake_OneDeeplyNestedEvent_DoesNotWedgeTheEventsAfterIt()
     {
@@ -166,8 +142,6 @@ public sealed class ReviewFindingsTests : IDisposable
 
         Assert.True(sink.Add(new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "user", Value = Nested(80) }));
         Assert.True(sink.Add(TestEvents.Feature(2)));
-
-        // Reviewed code: InvalidOperationException "failed to write 2 events; they stay buffered and are retried" forever.
         try
         {
             await sink.FlushAsync(TestContext.Current.CancellationToken);
@@ -181,11 +155,7 @@ public sealed class ReviewFindingsTests : IDisposable
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
-    /// <summary>
-    /// TrySetAsideAsync fails only the flush requests made before the attempt started; its second
-    /// CompleteFlushRequests(EndPosition, failure: null) then completes a request made during the attempt successfully,
-    /// although its events were not written but set aside.
-    /// </summary>
+    /// <summary>A flush made while the attempt that is set aside runs fails too: its events were not written.</summary>
     [Fact]
     public async Task FlushAsync_MadeWhileTheAttemptRunsThatIsSetAside_DoesNotReportSuccess()
     {
@@ -200,8 +170,6 @@ public sealed class ReviewFindingsTests : IDisposable
         await exporter.Started.WaitAsync(TestContext.Current.CancellationToken);
         Task flush = pipeline.FlushAsync(TestContext.Current.CancellationToken);
         exporter.Release();
-
-        // Reviewed code: no exception, the caller is told its 10 events were written.
         _ = await Assert.ThrowsAsync<InvalidOperationException>(() => flush);
         Assert.Equal(1, pipeline.DeadLetterBatchCount);
     }
