@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using FlagExport.Buffers;
 using FlagExport.Formats;
 
@@ -10,9 +11,10 @@ namespace FlagExport;
 /// A file appears whole or not at all: the batch is written to a hidden temporary file in the same folder, flushed to
 /// disk, then linked under its final name. A name that is already taken, for example by another flush in the same
 /// second, gets <c>-1</c>, <c>-2</c>… before its extension; no file is ever overwritten or appended to.
-/// The name is recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file appears, so a retry of a
-/// batch whose file is already there (its attempt's outcome lost, or the process killed after the rename) counts it as
-/// written instead of writing a second file.
+/// The name and the content's SHA-256 are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
+/// appears, so a retry of a batch whose file is already there (its attempt's outcome lost, or the process killed after
+/// the rename) counts it as written instead of writing a second file; a file of another writer under that name is not
+/// taken for it.
 /// </remarks>
 public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, IDeadLetterEncoder
 {
@@ -52,16 +54,20 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
     /// <summary>The batch record holding the name the file was given (the base name or one with a suffix).</summary>
     internal const string FileNameRecord = "file.name";
 
+    /// <summary>The batch record holding the SHA-256 of the content written under <see cref="FileNameRecord"/>.</summary>
+    internal const string FileHashRecord = "file.sha256";
+
     /// <inheritdoc/>
     public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.GetRecorded(FileNameRecord) is { } written && File.Exists(Path.Combine(OutputDirectory, written)))
+        if (batch.GetRecorded(FileNameRecord) is { } written && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch.GetRecorded(FileHashRecord), cancellationToken).ConfigureAwait(false))
         {
             return; // an earlier attempt of this batch made it visible
         }
 
         using PooledBufferWriter buffer = await _formatter.EncodeAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
 
         string? fileName = batch.GetRecorded(BaseNameRecord);
         if (fileName is null)
@@ -72,7 +78,29 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
 
         Directory.CreateDirectory(OutputDirectory);
         await AtomicFile.WriteNewAsync(
-            OutputDirectory, fileName, buffer.WrittenMemory, (name, token) => batch.RecordAsync(FileNameRecord, name, token), cancellationToken).ConfigureAwait(false);
+            OutputDirectory, fileName, buffer.WrittenMemory,
+            async (name, token) =>
+            {
+                await batch.RecordAsync(FileHashRecord, hash, token).ConfigureAwait(false); // first: a recorded name always has its hash
+                await batch.RecordAsync(FileNameRecord, name, token).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is the file an earlier attempt of the batch wrote: it exists and has the content's
+    /// recorded SHA-256. Another writer may have taken the name between the record and the rename; its file is not ours.
+    /// </summary>
+    private static async Task<bool> IsOwnFileAsync(string path, string? recordedHash, CancellationToken cancellationToken)
+    {
+        if (recordedHash is null || !File.Exists(path))
+        {
+            return false;
+        }
+
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        byte[] actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+        return string.Equals(Convert.ToHexStringLower(actual), recordedHash, StringComparison.Ordinal);
     }
 
     /// <inheritdoc/>

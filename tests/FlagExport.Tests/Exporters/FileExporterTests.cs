@@ -41,6 +41,24 @@ public sealed class FileExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportAsync_RetryWhoseRecordedNameAnotherWriterTook_WritesItsOwnFileUnderTheNextName()
+    {
+        var options = new FileExporterOptions { OutputDir = _folder.Path, Filename = "batch.{{ .Format}}" };
+        var batch = new ExportBatch([SampleEvent("mine")]);
+        // The first attempt recorded its name and hash and died before the rename; another writer then took the name.
+        await batch.RecordAsync(FileExporter.BaseNameRecord, "batch.json", TestContext.Current.CancellationToken);
+        await batch.RecordAsync(FileExporter.FileHashRecord, new string('0', 64), TestContext.Current.CancellationToken);
+        await batch.RecordAsync(FileExporter.FileNameRecord, "batch.json", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(_folder.Path, "batch.json"), "someone else's\n", TestContext.Current.CancellationToken);
+
+        await new FileExporter(options, timeProvider: _clock).ExportAsync(batch, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["batch-1.json", "batch.json"], _folder.FileNames());
+        Assert.Contains("\"mine\"", await ReadAsync("batch-1.json"));
+        Assert.Equal("someone else's\n", await ReadAsync("batch.json"));
+    }
+
+    [Fact]
     public async Task ExportAsync_RetryOfABatchWhoseFileNeverAppeared_WritesItUnderTheFirstAttemptsName()
     {
         var options = new FileExporterOptions { OutputDir = _folder.Path, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
