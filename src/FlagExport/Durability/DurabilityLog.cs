@@ -25,6 +25,9 @@ internal static partial class DurabilityLog
 
         /// <summary>An event could not be encoded for the buffer (a value nested too deep) and was dropped.</summary>
         internal const int EventNotBuffered = 105;
+
+        /// <summary>An exporter's event type changed; its cursor starts over at the oldest event kept.</summary>
+        internal const int CursorReset = 106;
     }
 
     [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
@@ -46,4 +49,8 @@ internal static partial class DurabilityLog
     [LoggerMessage(EventId = Ids.EventNotBuffered, EventName = "EventNotBuffered", Level = LogLevel.Error,
         Message = "An event could not be written to the durable buffer and was dropped (counted)")]
     internal static partial void EventNotBuffered(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = Ids.CursorReset, EventName = "CursorReset", Level = LogLevel.Warning,
+        Message = "Exporter '{ExporterName}' now takes the other event type: its cursor '{CursorFile}' starts over at the oldest buffered event")]
+    internal static partial void CursorReset(this ILogger logger, string exporterName, string cursorFile);
 }

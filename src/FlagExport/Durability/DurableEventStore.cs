@@ -173,9 +173,14 @@ internal sealed class DurableEventStore : IAsyncDisposable
     public ValueTask WaitForDurableAsync(long end, CancellationToken cancellationToken) => _log.WaitForDurableAsync(end, cancellationToken);
 
     /// <summary>Opens the cursor of <paramref name="exporterName"/> (a new exporter starts at the oldest event kept) and counts it for <see cref="Release"/>.</summary>
-    public ExporterCursor OpenCursor(string exporterName)
+    public ExporterCursor OpenCursor(string exporterName, EventType? eventType = null)
     {
-        ExporterCursor cursor = ExporterCursor.Open(Path.Combine(Directory, "cursors"), exporterName, _log.StartPosition);
+        ExporterCursor cursor = ExporterCursor.Open(Path.Combine(Directory, "cursors"), exporterName, _log.StartPosition, eventType);
+        if (cursor.WasReset)
+        {
+            _logger.CursorReset(exporterName, cursor.FilePath);
+        }
+
         lock (_cursorGate)
         {
             _cursors.Add(cursor);

@@ -23,9 +23,10 @@ internal sealed class ExporterCursor
 {
     private readonly string _path;
 
-    private ExporterCursor(string path, long committed, BatchState? inFlight)
+    private ExporterCursor(string path, long committed, BatchState? inFlight, EventType? eventType)
     {
         _path = path;
+        EventType = eventType;
         Committed = committed;
         InFlight = inFlight;
     }
@@ -36,25 +37,40 @@ internal sealed class ExporterCursor
     /// <summary>The batch cut and saved but not yet written, or null.</summary>
     public BatchState? InFlight { get; private set; }
 
+    /// <summary>The type of events the cursor counts, or null when not known.</summary>
+    public EventType? EventType { get; }
+
+    /// <summary>
+    /// Whether the file was of the other event type and this cursor starts over: its positions counted that type's
+    /// events, and its batch in flight held them.
+    /// </summary>
+    public bool WasReset { get; private init; }
+
     /// <summary>The file's path.</summary>
     public string FilePath => _path;
 
     /// <summary>Reads the cursor of <paramref name="exporterName"/> in <paramref name="directory"/>; a missing file starts at <paramref name="start"/>.</summary>
     /// <exception cref="InvalidDataException">The file exists and is not a cursor; the message names it.</exception>
-    public static ExporterCursor Open(string directory, string exporterName, long start)
+    public static ExporterCursor Open(string directory, string exporterName, long start, EventType? eventType = null)
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileNameOf(exporterName));
         if (!File.Exists(path))
         {
-            return new ExporterCursor(path, start, inFlight: null);
+            return new ExporterCursor(path, start, inFlight: null, eventType);
         }
 
         byte[] content = File.ReadAllBytes(path);
         try
         {
-            (long committed, BatchState? inFlight) = Parse(content);
-            return new ExporterCursor(path, committed, inFlight);
+            (long committed, BatchState? inFlight, EventType? saved) = Parse(content);
+            if (eventType is not null && saved is not null && saved != eventType)
+            {
+                // The exporter now takes the other type: none of that type's events were exported by it yet.
+                return new ExporterCursor(path, start, inFlight: null, eventType) { WasReset = true };
+            }
+
+            return new ExporterCursor(path, committed, inFlight, eventType ?? saved);
         }
         catch (Exception exception) when (exception is JsonException or FormatException or OverflowException or InvalidOperationException)
         {
@@ -86,6 +102,11 @@ internal sealed class ExporterCursor
         {
             json.WriteStartObject();
             json.WriteNumber("committed", committed);
+            if (EventType is { } type)
+            {
+                json.WriteString("eventType", type == FlagExport.EventType.Tracking ? "tracking" : "feature");
+            }
+
             if (inFlight is { } batch)
             {
                 json.WriteStartObject("inFlight");
@@ -125,14 +146,17 @@ internal sealed class ExporterCursor
         return string.Create(CultureInfo.InvariantCulture, $"{safe}.{BatchState.ScopeOf(exporterName)}.cursor");
     }
 
-    private static (long Committed, BatchState? InFlight) Parse(ReadOnlySpan<byte> content)
+    private static (long Committed, BatchState? InFlight, EventType? Type) Parse(ReadOnlySpan<byte> content)
     {
         using JsonDocument document = JsonDocument.Parse(content.ToArray());
         JsonElement root = document.RootElement;
         long committed = root.GetProperty("committed").GetInt64();
+        EventType? type = root.TryGetProperty("eventType", out JsonElement typeName)
+            ? (typeName.GetString() == "tracking" ? FlagExport.EventType.Tracking : FlagExport.EventType.Feature)
+            : null;
         if (!root.TryGetProperty("inFlight", out JsonElement batch))
         {
-            return (committed, null);
+            return (committed, null, type);
         }
 
         Dictionary<string, string> recorded = BatchState.ReadRecorded(batch.GetProperty("recorded"));
@@ -143,6 +167,6 @@ internal sealed class ExporterCursor
             Attempts = batch.GetProperty("attempts").GetInt32(),
             FirstFailure = batch.TryGetProperty("firstFailure", out JsonElement firstFailure) ? firstFailure.GetDateTimeOffset() : null,
         };
-        return (committed, state);
+        return (committed, state, type);
     }
 }

@@ -61,7 +61,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 DurableSource? durable = null;
                 if (_store is not null)
                 {
-                    ExporterCursor cursor = _store.OpenCursor(registration.Name);
+                    ExporterCursor cursor = _store.OpenCursor(registration.Name, pipelineOptions.EventType);
                     durable = new DurableSource(_store, cursor,
                         new DurableEventReader(_store.Log, cursor.Committed, pipelineOptions.EventType, registration.Name, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
                 }

@@ -66,8 +66,8 @@ public sealed partial class DataExporter
         Volatile.Write(ref _dequeued, end);
     }
 
-    /// <summary>Saves the attempt count of the batch in flight; a failure only leaves the count behind, the batch is safe.</summary>
-    private void SaveAttempts()
+    /// <summary>Saves the attempt count and first failure of the batch in flight; a failure only leaves them behind, the batch is safe.</summary>
+    private void SaveBatchProgress()
     {
         try
         {

@@ -173,7 +173,7 @@ public sealed partial class DataExporter
         state.Attempts++;
         if (_durable is not null && state.Attempts > 1)
         {
-            SaveAttempts(); // so that attempts count across restarts; the first was saved with the batch
+            SaveBatchProgress(); // so that attempts count across restarts; the first was saved with the batch
         }
 
         long started = _timeProvider.GetTimestamp();
@@ -264,7 +264,15 @@ public sealed partial class DataExporter
     private async Task<bool> TrySetAsideAsync(ExportBatch batch, BatchState state, Exception failure, int count)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
-        state.FirstFailure ??= now;
+        if (state.FirstFailure is null)
+        {
+            state.FirstFailure = now;
+            if (_durable is not null)
+            {
+                SaveBatchProgress(); // MaxRetryDuration counts across restarts, also for a process that dies on every attempt
+            }
+        }
+
         IExportFailure? permanent = PermanentFailureOf(failure);
         if (permanent is null && now - state.FirstFailure.Value < _maxRetryDuration)
         {

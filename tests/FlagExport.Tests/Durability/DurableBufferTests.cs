@@ -198,6 +198,22 @@ public sealed class DurableBufferTests : IDisposable
     }
 
     [Fact]
+    public void OpenCursor_ExporterNowTakesTheOtherEventType_StartsOverWithoutTheOldBatchInFlight()
+    {
+        string cursors = Path.Combine(BufferDirectory, "cursors");
+        ExporterCursor before = ExporterCursor.Open(cursors, "s3", start: 0, EventType.Feature);
+        before.SaveInFlight(new BatchState("id", 40, 50));
+        before.Commit(40);
+        before.SaveInFlight(new BatchState("id2", 40, 60));
+
+        ExporterCursor same = ExporterCursor.Open(cursors, "s3", start: 0, EventType.Feature);
+        ExporterCursor other = ExporterCursor.Open(cursors, "s3", start: 7, EventType.Tracking);
+
+        Assert.Equal((40L, "id2", false), (same.Committed, same.InFlight?.Id, same.WasReset));
+        Assert.Equal((7L, (string?)null, true), (other.Committed, other.InFlight?.Id, other.WasReset));
+    }
+
+    [Fact]
     public async Task Configuration_BufferDirectoryKey_TurnsTheBufferOnWithoutTheBuilderCall()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
