@@ -18,6 +18,7 @@ public static class DeadLetters
     internal const string ManifestFile = "manifest.json";
     internal const string JsonLinesFile = "events.jsonl";
     internal const string EventsFile = "events.fxev";
+    internal const string ReplayFile = "replay.json";
 
     /// <summary>The folders of the dead letters in <paramref name="directory"/>, oldest first; none when it does not exist.</summary>
     /// <param name="directory">The dead-letter folder (<see cref="DataExporterOptions.DeadLetterDirectory"/>).</param>
@@ -65,6 +66,24 @@ public static class DeadLetters
             }
 
             (string exporter, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, cancellationToken).ConfigureAwait(false);
+
+            // Names chosen during the replay are on disk before the exporter writes under them, as in the cursor: a replay
+            // that dies after the upload, before the letter is deleted, finds its object the next time.
+            string replayRecord = Path.Combine(letter, ReplayFile);
+            state.Persist = (batch, _) =>
+            {
+                using var content = new FlagExport.Buffers.PooledBufferWriter(1024);
+                using (var json = new Utf8JsonWriter(content))
+                {
+                    json.WriteStartObject();
+                    batch.WriteRecorded(json, "recorded");
+                    json.WriteEndObject();
+                }
+
+                DurableFile.Replace(replayRecord, content.WrittenSpan);
+                return ValueTask.CompletedTask;
+            };
+
             if (sink is ExporterPipelines pipelines)
             {
                 DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, exporter, StringComparison.Ordinal))
@@ -96,8 +115,19 @@ public static class DeadLetters
             List<ExportableEvent> events = EventRecordFile.Read(await File.ReadAllBytesAsync(Path.Combine(letter, EventsFile), cancellationToken).ConfigureAwait(false));
             using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, ManifestFile), cancellationToken).ConfigureAwait(false));
             JsonElement root = manifest.RootElement;
+            Dictionary<string, string> recorded = BatchState.ReadRecorded(root.GetProperty("intended"));
+            string replayRecord = Path.Combine(letter, ReplayFile);
+            if (File.Exists(replayRecord))
+            {
+                using JsonDocument replay = JsonDocument.Parse(await File.ReadAllBytesAsync(replayRecord, cancellationToken).ConfigureAwait(false));
+                foreach ((string name, string value) in BatchState.ReadRecorded(replay.RootElement.GetProperty("recorded")))
+                {
+                    recorded[name] = value;
+                }
+            }
+
             var state = new BatchState(root.GetProperty("batchId").GetString()!, root.GetProperty("firstPosition").GetInt64(),
-                root.GetProperty("endPosition").GetInt64(), BatchState.ReadRecorded(root.GetProperty("intended")))
+                root.GetProperty("endPosition").GetInt64(), recorded)
             {
                 Attempts = root.GetProperty("attempts").GetInt32(),
             };

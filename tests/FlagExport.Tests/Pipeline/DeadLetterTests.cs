@@ -142,6 +142,62 @@ public sealed class DeadLetterTests : IDisposable
     }
 
     [Fact]
+    public async Task ReplayAsync_InterruptedAfterTheWrite_TheNextReplayFindsTheFileInsteadOfWritingASecond()
+    {
+        var broken = new ScriptedExporter(new FailureThatCannotHeal("access denied"));
+        await using (var pipeline = new DataExporter(broken, Options(), _time, name: "files"))
+        {
+            _ = pipeline.Add(TestEvents.Feature(1));
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        }
+
+        string output = Path.Combine(_folder.Path, "out");
+        var files = new FileExporterOptions { OutputDir = output, Filename = "f-{{ .UUID}}.{{ .Format}}" };
+
+        // The first replay writes the file, then its outcome is lost (as when the process dies before deleting the letter).
+        using (var fileExporter = new FileExporter(files))
+        {
+            await ReplayWithAsync(new WritesThenFails(fileExporter));
+        }
+
+        _ = Assert.Single(DeadLetters.List(Letters));
+        using (var fileExporter = new FileExporter(files))
+        {
+            await ReplayWithAsync(fileExporter);
+        }
+
+        _ = Assert.Single(Directory.GetFiles(output));
+        Assert.Empty(DeadLetters.List(Letters));
+    }
+
+    private async Task ReplayWithAsync(IExporter exporter)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport().AddExporter("files", _ => exporter);
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            _ = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+        }
+        catch (IOException)
+        {
+            // the lost outcome of the first replay
+        }
+
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    private sealed class WritesThenFails(IExporter inner) : IExporter
+    {
+        public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+        {
+            await inner.ExportAsync(batch, cancellationToken);
+            throw new IOException("the answer was lost");
+        }
+    }
+
+    [Fact]
     public async Task EncodingFailure_IsPermanent()
     {
         var exporter = new ScriptedExporter(new ExportEncodingException("bad", new FormatException("no")));
