@@ -299,11 +299,11 @@ public sealed partial class DataExporter
         long before = Volatile.Read(ref _retired);
         _batch.Clear();
         _batchState = null;
+        Volatile.Write(ref _retired, state.EndPosition); // first: whoever sees the letter counted sees the batch gone
         _ = Interlocked.Add(ref _deadLetteredEvents, count);
         _ = Interlocked.Increment(ref _deadLetters_);
         _metrics.DeadLettered(count);
         _logger.BatchSetAside(failure, Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
-        Volatile.Write(ref _retired, state.EndPosition);
 
         // Moving on: the next batch starts without the backoff of this one.
         _retryPolicy.MarkSuccess();
