@@ -124,8 +124,8 @@ internal sealed class S3ObjectWriter
     private async Task<(UploadOutcome Outcome, int Parts)> MultipartAsync(
         string key, ArraySegment<byte> body, string writeId, bool conditional, CancellationToken cancellationToken)
     {
-        // Amazon S3 honours If-None-Match on CompleteMultipartUpload, but radosgw 16 ignores it there (it replaced an
-        // existing object in this project's tests), so look first: that catches every name taken before the upload
+        // Amazon S3 honours If-None-Match on CompleteMultipartUpload, but radosgw 16 ignores it there (it completes over
+        // an existing object), so look first: that catches every name taken before the upload
         // starts, and the conditional completion closes the remaining window where the server supports it.
         if (conditional && await ExistsAsync(key, cancellationToken).ConfigureAwait(false))
         {

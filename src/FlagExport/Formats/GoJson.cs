@@ -10,7 +10,7 @@ namespace FlagExport.Formats;
 /// </summary>
 /// <remarks>
 /// Written by hand because no JavaScriptEncoder of System.Text.Json yields Go's bytes: it escapes non-ASCII, <c>+</c>,
-/// <c>'</c> and backtick, and writes upper-case hex (see shared notes, formats-pitfalls.md). Go's rules, from
+/// <c>'</c> and backtick, and writes upper-case hex. Go's rules, from
 /// encoding/json's <c>appendString</c> and <c>floatEncoder</c>:
 /// <list type="bullet">
 /// <item>non-ASCII stays raw UTF-8; <c>&lt; &gt; &amp;</c>, U+2028 and U+2029 become <c>\u003c \u003e \u0026 \u2028 \u2029</c>;</item>

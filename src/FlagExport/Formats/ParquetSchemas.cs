@@ -54,7 +54,7 @@ internal static class ParquetSchemas
     /// <remarks>
     /// Dictionary encoding is off by default in Parquet.Net 6.x; without it a SNAPPY file is about 3 times larger.
     /// The hint is keyed by the column path. A string field's <c>ClrType</c> is <see cref="ReadOnlyMemory{T}"/> of char
-    /// in 6.1.0, not <see cref="string"/> (see shared notes, formats-pitfalls.md), so both are matched, and a test checks
+    /// in 6.1.0, not <see cref="string"/>, so both are matched, and a test checks
     /// the encodings written. Parquet.Net still falls back to PLAIN for a column chunk whose values are more than 80 %
     /// distinct (<see cref="ParquetOptions.DictionaryEncodingThreshold"/>), where a dictionary would not pay.
     /// </remarks>

@@ -361,7 +361,7 @@ public sealed partial class DataExporter
     private void ArmSizeTrigger(long wakeAt)
     {
         // A full fence: the store must be visible before Sequence is read, or a producer that read "disarmed" and this
-        // read of an old Sequence could both skip the wake-up (a lost wake-up the review's stress test showed).
+        // read of an old Sequence could both skip the wake-up, and the wake-up would be lost.
         _ = Interlocked.Exchange(ref _sizeWakeAt, wakeAt);
 
         // Producers that reached the threshold while the trigger was disarmed did not signal: check for them here.
