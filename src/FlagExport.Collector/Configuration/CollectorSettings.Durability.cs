@@ -25,22 +25,8 @@ internal sealed partial class CollectorSettings
 
     private static CollectorSettings ReadDurability(IConfiguration configuration, List<string> errors)
     {
-        string? bufferDirectory = null;
+        string? bufferDirectory = ReadFolder(configuration["bufferDirectory"], "bufferDirectory", errors);
         long maxBufferBytes = DurableBufferOptions.DefaultMaxBufferBytes;
-        string deadLetterDirectory = DataExporterOptions.DefaultDeadLetterDirectory;
-        TimeSpan maxRetryDuration = DataExporterOptions.DefaultMaxRetryDuration;
-        if (configuration["bufferDirectory"] is { } buffer)
-        {
-            if (string.IsNullOrWhiteSpace(buffer))
-            {
-                errors.Add($"bufferDirectory: must name a folder; got '{buffer}'.");
-            }
-            else
-            {
-                bufferDirectory = buffer;
-            }
-        }
-
         if (configuration["maxBufferBytes"] is { } maxText)
         {
             if (long.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out long max) && max >= DurableBufferOptions.MinMaxBufferBytes)
@@ -53,34 +39,25 @@ internal sealed partial class CollectorSettings
             }
         }
 
-        if (configuration["deadLetterDirectory"] is { } deadLetters)
-        {
-            if (string.IsNullOrWhiteSpace(deadLetters))
-            {
-                errors.Add($"deadLetterDirectory: must name a folder; got '{deadLetters}'.");
-            }
-            else
-            {
-                deadLetterDirectory = deadLetters;
-            }
-        }
+        string deadLetterDirectory = ReadFolder(configuration["deadLetterDirectory"], "deadLetterDirectory", errors) ?? DataExporterOptions.DefaultDeadLetterDirectory;
+        TimeSpan maxRetryDuration = ReadMilliseconds(configuration["maxRetryDuration"], "maxRetryDuration", MaxRetryDurationLimitMilliseconds, NumberStyles.None, errors)
+            ?? DataExporterOptions.DefaultMaxRetryDuration;
 
-        if (configuration["maxRetryDuration"] is { } retryText)
-        {
-            if (long.TryParse(retryText, NumberStyles.None, CultureInfo.InvariantCulture, out long milliseconds)
-                && milliseconds > 0 && milliseconds <= MaxRetryDurationLimitMilliseconds)
-            {
-                maxRetryDuration = TimeSpan.FromMilliseconds(milliseconds);
-            }
-            else
-            {
-                errors.Add($"maxRetryDuration: must be a whole number of milliseconds between 1 and {MaxRetryDurationLimitMilliseconds.ToString(CultureInfo.InvariantCulture)}; got '{retryText}'.");
-            }
-        }
-    
         return new CollectorSettings
         {
             BufferDirectory = bufferDirectory, MaxBufferBytes = maxBufferBytes, DeadLetterDirectory = deadLetterDirectory, MaxRetryDuration = maxRetryDuration,
         };
+    }
+
+    /// <summary>A folder path; null when missing or blank (then an error naming <paramref name="key"/> is added).</summary>
+    private static string? ReadFolder(string? text, string key, List<string> errors)
+    {
+        if (text is not null && string.IsNullOrWhiteSpace(text))
+        {
+            errors.Add($"{key}: must name a folder; got '{text}'.");
+            return null;
+        }
+
+        return text;
     }
 }

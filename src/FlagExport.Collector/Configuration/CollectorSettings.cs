@@ -251,19 +251,7 @@ internal sealed partial class CollectorSettings
 
     private static PipelineSettings ReadPipeline(IConfigurationSection section, string path, List<string> errors)
     {
-        TimeSpan? flushInterval = null;
-        if (section["flushInterval"] is { } intervalText)
-        {
-            if (long.TryParse(intervalText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long milliseconds)
-                && milliseconds > 0 && milliseconds <= MaxFlushIntervalMilliseconds)
-            {
-                flushInterval = TimeSpan.FromMilliseconds(milliseconds);
-            }
-            else
-            {
-                errors.Add($"{path}.flushInterval: must be a whole number of milliseconds between 1 and {MaxFlushIntervalMilliseconds.ToString(CultureInfo.InvariantCulture)}; got '{intervalText}'.");
-            }
-        }
+        TimeSpan? flushInterval = ReadMilliseconds(section["flushInterval"], $"{path}.flushInterval", MaxFlushIntervalMilliseconds, NumberStyles.AllowLeadingSign, errors);
 
         int? maxEventInMemory = null;
         if (section["maxEventInMemory"] is { } maxText)
@@ -293,6 +281,26 @@ internal sealed partial class CollectorSettings
         }
 
         return new PipelineSettings(flushInterval, maxEventInMemory, eventType);
+    }
+
+    /// <summary>
+    /// A duration written as whole milliseconds between 1 and <paramref name="max"/>, as go-feature-flag writes them; null
+    /// when <paramref name="text"/> is missing or invalid (then an error naming <paramref name="key"/> is added).
+    /// </summary>
+    private static TimeSpan? ReadMilliseconds(string? text, string key, long max, NumberStyles styles, List<string> errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, styles, CultureInfo.InvariantCulture, out long milliseconds) && milliseconds > 0 && milliseconds <= max)
+        {
+            return TimeSpan.FromMilliseconds(milliseconds);
+        }
+
+        errors.Add($"{key}: must be a whole number of milliseconds between 1 and {max.ToString(CultureInfo.InvariantCulture)}; got '{text}'.");
+        return null;
     }
 
     /// <summary>Runs an exporter constructor and turns its <see cref="ArgumentException"/> into a message naming the YAML key.</summary>
