@@ -179,10 +179,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             // Added events reach the log first; the export pipelines' targets then include them.
             await Task.WhenAll(Intakes().Select(p => p.FlushAsync(cancellationToken))).ConfigureAwait(false);
             await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
-            foreach (DataExporter pipeline in _all)
-            {
-                pipeline.OnDurableAdvanced(_store.DurablePosition);
-            }
+            AdvanceToDurable(_store);
         }
 
         await Task.WhenAll(_all.Select(p => p.FlushAsync(cancellationToken))).ConfigureAwait(false);
@@ -194,10 +191,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         if (_store is not null)
         {
             await Task.WhenAll(Intakes().Select(p => p.ShutdownAsync(cancellationToken))).ConfigureAwait(false);
-            foreach (DataExporter pipeline in _all)
-            {
-                pipeline.OnDurableAdvanced(_store.DurablePosition);
-            }
+            AdvanceToDurable(_store);
         }
 
         await Task.WhenAll(_all.Select(p => p.ShutdownAsync(cancellationToken))).ConfigureAwait(false);
@@ -216,10 +210,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
 
         if (_store is not null)
         {
-            foreach (DataExporter pipeline in _all)
-            {
-                pipeline.OnDurableAdvanced(_store.DurablePosition); // the intakes' last appends are in this stop's drain
-            }
+            AdvanceToDurable(_store);
         }
 
         foreach (DataExporter pipeline in _all)
@@ -230,6 +221,18 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         if (_store is not null)
         {
             await _store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Tells every export pipeline where the buffer's durable end is now, without waiting for the store's notifier: the
+    /// intakes' last appends are then part of the flush or the shutdown drain that follows.
+    /// </summary>
+    private void AdvanceToDurable(DurableEventStore store)
+    {
+        foreach (DataExporter pipeline in _all)
+        {
+            pipeline.OnDurableAdvanced(store.DurablePosition);
         }
     }
 

@@ -301,7 +301,7 @@ public sealed partial class DataExporter
         _batchState = null;
         Volatile.Write(ref _retired, state.EndPosition); // first: whoever sees the letter counted sees the batch gone
         _ = Interlocked.Add(ref _deadLetteredEvents, count);
-        _ = Interlocked.Increment(ref _deadLetters_);
+        _ = Interlocked.Increment(ref _deadLetterBatches);
         _metrics.DeadLettered(count);
         _logger.BatchSetAside(failure, Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
 

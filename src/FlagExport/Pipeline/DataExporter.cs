@@ -75,7 +75,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private long _notWritten;  // events given up at the shutdown deadline
     private long _attempts;    // export calls started
     private long _deadLetteredEvents;
-    private long _deadLetters_;
+    private long _deadLetterBatches;
     private DateTimeOffset? _lastSuccessTimestamp;
     private long _failingSinceUtcTicks; // 0 while the last export succeeded; ticks, so that readiness reads it whole
 
@@ -204,7 +204,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     internal long DeadLetteredCount => Interlocked.Read(ref _deadLetteredEvents);
 
     /// <summary>How many batches were set aside as dead letters.</summary>
-    internal long DeadLetterBatchCount => Interlocked.Read(ref _deadLetters_);
+    internal long DeadLetterBatchCount => Interlocked.Read(ref _deadLetterBatches);
 
     /// <summary>The folder dead letters go to.</summary>
     internal string DeadLetterDirectory => _deadLetters.Directory;

@@ -12,6 +12,17 @@ public sealed class ExitCodeProcessTests : IDisposable
 {
     private const string TwoEvents = """{"events":[{"kind":"feature","key":"a","value":1},{"kind":"feature","key":"b","value":2}]}""";
 
+    /// <summary>A file exporter whose folder lies under a regular file, so every write fails, and a one-second shutdown.</summary>
+    private const string UnwritableExporter = """
+        exporters:
+          - kind: file
+            outputDir: ./not-a-folder/exports
+        FlagExport:
+          Exporters:
+            exporter-0:
+              ShutdownTimeout: "00:00:01"
+        """;
+
     private readonly TempDirectory _directory = new();
     private readonly HttpClient _client = new();
 
@@ -24,15 +35,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     [Fact]
     public async Task Sigterm_EventsTheExporterCannotWrite_ExitsThree_AndLogsHowManyWereLost()
     {
-        using CollectorProcess collector = await StartAsync("""
-            exporters:
-              - kind: file
-                outputDir: ./not-a-folder/exports
-            FlagExport:
-              Exporters:
-                exporter-0:
-                  ShutdownTimeout: "00:00:01"
-            """);
+        using CollectorProcess collector = await StartAsync(UnwritableExporter);
 
         collector.Signal("TERM");
 
@@ -43,16 +46,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     [Fact]
     public async Task Sigterm_EventsTheExporterCannotWrite_WithTheDurableBuffer_ExitsZero_TheyStayOnDisk()
     {
-        using CollectorProcess collector = await StartAsync("""
-            bufferDirectory: ./buffer
-            exporters:
-              - kind: file
-                outputDir: ./not-a-folder/exports
-            FlagExport:
-              Exporters:
-                exporter-0:
-                  ShutdownTimeout: "00:00:01"
-            """);
+        using CollectorProcess collector = await StartAsync("bufferDirectory: ./buffer\n" + UnwritableExporter);
 
         collector.Signal("TERM");
 
