@@ -13,8 +13,11 @@ namespace FlagExport.Collector.Configuration;
 /// </remarks>
 internal sealed partial class CollectorSettings
 {
-    /// <summary>The default for <see cref="MaxRequestBodySize"/>: 5 MiB.</summary>
-    public const long DefaultMaxRequestBodySize = 5L * 1024 * 1024;
+    /// <summary>
+    /// The default for <see cref="MaxRequestBodySize"/>: 64 MiB. Providers keep the events of a refused post and send them
+    /// again with the next ones, so a batch grows while they cannot send, and a 413 would refuse it for ever.
+    /// </summary>
+    public const long DefaultMaxRequestBodySize = 64L * 1024 * 1024;
 
     /// <summary>
     /// The default file name of the collector's exporters. Unlike the library's default it carries a UUID, so that several
@@ -22,7 +25,7 @@ internal sealed partial class CollectorSettings
     /// </summary>
     public const string DefaultFilename = "flag-variation-{{ .Hostname}}-{{ .Timestamp}}-{{ .UUID}}.{{ .Format}}";
 
-    /// <summary>The largest <see cref="MaxRequestBodySize"/> accepted: 1 GiB (a body is held in memory while it is checked).</summary>
+    /// <summary>The largest <see cref="MaxRequestBodySize"/> accepted: 1 GiB (a body's events are held in memory until it is checked).</summary>
     public const long MaxMaxRequestBodySize = 1L << 30;
 
     /// <summary>The library's bound on FlushInterval (one day), in the relay proxy's milliseconds.</summary>
@@ -44,7 +47,7 @@ internal sealed partial class CollectorSettings
         ["accessKey", "accessKeyId", "secretKey", "secretAccessKey", "sessionToken", "awsAccessKeyId", "awsSecretAccessKey",
          "awsSessionToken", "secret", "credentials", "password", "token"];
 
-    /// <summary>The largest request body accepted, in bytes; larger bodies get 413. The default value is 5 MiB.</summary>
+    /// <summary>The largest request body accepted, in bytes; larger bodies get 413. The default value is 64 MiB.</summary>
     public long MaxRequestBodySize { get; private init; } = DefaultMaxRequestBodySize;
 
     /// <summary>
@@ -58,6 +61,13 @@ internal sealed partial class CollectorSettings
     /// relay proxy, they alone do not make keys required.
     /// </summary>
     public IReadOnlyList<string> AdminKeys { get; private init; } = [];
+
+    /// <summary>
+    /// <c>webhookSecret</c>: the secret of a go-feature-flag webhook exporter; a request signed with it
+    /// (<c>X-Hub-Signature-256</c>) needs no API key, and, when set, a request with neither is refused.
+    /// <see langword="null"/> when not set.
+    /// </summary>
+    public string? WebhookSecret { get; private init; }
 
     /// <summary>The exporters to register, in order.</summary>
     public IReadOnlyList<ExporterSpec> Exporters { get; private init; } = [];
@@ -101,6 +111,11 @@ internal sealed partial class CollectorSettings
         ReadKeys(configuration.GetSection("authorizedKeys:evaluation"), "authorizedKeys.evaluation", keys, errors);
         var adminKeys = new List<string>();
         ReadKeys(configuration.GetSection("authorizedKeys:admin"), "authorizedKeys.admin", adminKeys, errors);
+        string? webhookSecret = configuration["webhookSecret"];
+        if (webhookSecret is not null && string.IsNullOrWhiteSpace(webhookSecret))
+        {
+            errors.Add("webhookSecret: must be a non-empty string; remove the key to accept requests without a signature.");
+        }
 
         var exporters = new List<ExporterSpec>();
         IConfigurationSection single = configuration.GetSection("exporter");
@@ -144,7 +159,7 @@ internal sealed partial class CollectorSettings
         return new CollectorSettings
         {
             ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody,
-            ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault,
+            ApiKeys = keys, AdminKeys = adminKeys, WebhookSecret = webhookSecret, Exporters = exporters, UsesDefaultExporter = useDefault,
             BufferDirectory = durability.BufferDirectory, MaxBufferBytes = durability.MaxBufferBytes,
             DeadLetterDirectory = durability.DeadLetterDirectory, MaxRetryDuration = durability.MaxRetryDuration,
         };

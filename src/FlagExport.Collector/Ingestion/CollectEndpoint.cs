@@ -1,6 +1,7 @@
-using System.Buffers;
+using System.Security.Cryptography;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Security;
+using FlagExport.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -12,8 +13,8 @@ namespace FlagExport.Collector.Ingestion;
 /// </summary>
 /// <remarks>
 /// Nothing reaches the exporters before the whole body has been read and checked, so a refused request changes nothing.
-/// The body is read into a pooled buffer up to the configured limit, whatever the Content-Length says; for a compressed
-/// body the limit counts the decompressed bytes, so a small compressed body cannot expand past it.
+/// The body is parsed as it arrives (<see cref="CollectBodyReader"/>) up to the configured limit, whatever the
+/// Content-Length says; for a compressed body the limit counts the decompressed bytes.
 /// </remarks>
 internal sealed class CollectEndpoint(
     CollectorSettings settings,
@@ -26,21 +27,24 @@ internal sealed class CollectEndpoint(
     /// <summary>The path, as the relay proxy serves it.</summary>
     public const string Path = "/v1/data/collector";
 
-    /// <summary>The first read buffer: 64 KiB, grown by doubling up to the body limit.</summary>
-    private const int InitialBufferSize = 64 * 1024;
-
     private readonly bool _hasTrackingExporter = settings.Exporters.Any(e => e.Pipeline.EventType == EventType.Tracking);
+    private readonly WebhookSignature? _webhook = settings.WebhookSecret is { } secret ? new WebhookSignature(secret) : null;
+
+    /// <summary>Shared by all requests: the flag keys, variations and metadata names that recur across events.</summary>
+    private readonly Utf8StringCache _strings = new();
     private int _noTrackingExporterLogged;
 
     /// <summary>Handles one request.</summary>
     public async Task HandleAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
-        if (!apiKeys.IsAuthorized(request))
+        byte[]? claimedSignature = null;
+        if (!IsAuthorized(request, ref claimedSignature))
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized,
-                "A valid API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, _webhook is null
+                ? "A valid API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+                : $"A valid API key ('Authorization: Bearer <key>' or 'X-API-Key: <key>') or a {WebhookSignature.Header} signature of the body (webhookSecret) is required.").ConfigureAwait(false);
             return;
         }
 
@@ -64,76 +68,56 @@ internal sealed class CollectEndpoint(
         long limit = settings.MaxRequestBodySize;
         if (request.ContentLength > limit)
         {
-            await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
+            await RefuseAsync(context, CollectBodyReader.TooLarge(limit)).ConfigureAwait(false);
             return;
         }
 
         // Kestrel's own limit (30 MB by default) is raised to ours by routing, from the endpoint's RequestSizeLimit
-        // metadata; ours is enforced while reading below.
-        // Start small and grow as bytes arrive: a client claiming a large Content-Length and sending slowly must not
-        // hold a large buffer it has not filled.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
-        try
+        // metadata; ours is enforced while reading.
+        CollectBody body;
+        using (IncrementalHash? signature = claimedSignature is null ? null : _webhook!.Start())
         {
-            int length = 0;
-            while (true)
+            body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), signature, context.RequestAborted).ConfigureAwait(false);
+            // A signed request is judged by its signature first: an unauthenticated sender learns nothing of the body's checks.
+            if (signature is not null && body.StatusCode != StatusCodes.Status413PayloadTooLarge && !WebhookSignature.Matches(signature, claimedSignature!))
             {
-                if (length == buffer.Length)
-                {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                int read;
-                try
-                {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
-                }
-                catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
-                    return;
-                }
-                catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
-                {
-                    // The decompression middleware reads lazily: a corrupt gzip or deflate body fails here with
-                    // InvalidDataException, a corrupt br body with InvalidOperationException from BrotliStream.
-                    await RefuseAsync(context, StatusCodes.Status400BadRequest,
-                        "The request body does not decompress as its Content-Encoding says.").ConfigureAwait(false);
-                    return;
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                if (length > limit)
-                {
-                    await RefuseTooLargeAsync(context, limit).ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            if (!CollectRequest.TryParse(buffer.AsMemory(0, length), out CollectRequest? parsed, out string? error))
-            {
-                await RefuseAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+                await RefuseAsync(context, StatusCodes.Status401Unauthorized,
+                    $"The {WebhookSignature.Header} signature does not match the body (webhookSecret).").ConfigureAwait(false);
                 return;
             }
+        }
 
-            CollectResponse? response = pipelines.DurableBuffer is null ? Apply(parsed) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
-            if (response is not null)
-            {
-                await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
-            }
-        }
-        finally
+        if (body.Request is not { } parsed)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            await RefuseAsync(context, body).ConfigureAwait(false);
+            return;
         }
+
+        CollectResponse? response = pipelines.DurableBuffer is null ? Apply(parsed) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
+        if (response is not null)
+        {
+            await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Without <c>webhookSecret</c>, the API key decides. With it, a configured API key still admits a request; otherwise
+    /// the request must claim a signature, checked once its body is read.
+    /// </summary>
+    private bool IsAuthorized(HttpRequest request, ref byte[]? claimedSignature)
+    {
+        if (_webhook is null)
+        {
+            return apiKeys.IsAuthorized(request);
+        }
+
+        if (apiKeys.IsRequired && apiKeys.IsAuthorized(request))
+        {
+            return true;
+        }
+
+        claimedSignature = WebhookSignature.Claimed(request);
+        return claimedSignature is not null;
     }
 
     /// <summary>
@@ -227,9 +211,7 @@ internal sealed class CollectEndpoint(
         return new CollectResponse(ingested, rejected > 0 ? rejected : null, dropped > 0 ? dropped : null);
     }
 
-    private Task RefuseTooLargeAsync(HttpContext context, long limit) =>
-        RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
-            $"The request body is larger than the limit of {limit} bytes (maxRequestBodySize).");
+    private Task RefuseAsync(HttpContext context, CollectBody refusal) => RefuseAsync(context, refusal.StatusCode, refusal.Error!);
 
     private async Task RefuseAsync(HttpContext context, int statusCode, string message)
     {

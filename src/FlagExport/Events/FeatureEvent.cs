@@ -53,5 +53,11 @@ public sealed class FeatureEvent : ExportableEvent
     /// <summary>The metadata as stored, for encoders.</summary>
     internal FlagObject? MetadataObject => _metadata;
 
+    /// <summary>
+    /// Replaces the metadata while the event is still owned by the decoder that built it (a request-wide <c>meta</c> that
+    /// comes after the events); never after the event was handed on.
+    /// </summary>
+    internal void ReplaceMetadata(FlagObject? metadata) => _metadata = metadata;
+
     internal override EventType EventType => EventType.Feature;
 }

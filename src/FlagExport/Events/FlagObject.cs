@@ -63,7 +63,8 @@ public sealed class FlagObject : IReadOnlyDictionary<string, FlagValue>, IEquata
         return FromUnsorted(items);
     }
 
-    /// <summary>Creates an object from the properties of a JSON object element.</summary>
+    /// <summary>Creates an object from the properties of a JSON object element, read as <see cref="FlagValue.FromJsonElement"/> reads values.</summary>
+    /// <exception cref="ArgumentException">The element is not an object, or holds a number beyond the range of a double.</exception>
     public static FlagObject FromJsonElement(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object)
@@ -71,13 +72,7 @@ public sealed class FlagObject : IReadOnlyDictionary<string, FlagValue>, IEquata
             throw new ArgumentException($"Expected a JSON object, got {element.ValueKind}.", nameof(element));
         }
 
-        var items = new List<KeyValuePair<string, FlagValue>>();
-        foreach (JsonProperty property in element.EnumerateObject())
-        {
-            items.Add(new(property.Name, FlagValue.FromJsonElement(property.Value)));
-        }
-
-        return FromUnsorted([.. items]);
+        return FlagValue.FromJsonElement(element).AsObject();
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
+using FlagExport.Json;
 
 namespace FlagExport;
 
@@ -70,18 +72,24 @@ public readonly struct FlagValue : IEquatable<FlagValue>
         new(FlagValueKind.Object, 0, FlagObject.Create(properties));
 
     /// <summary>Creates a value from a parsed JSON element, copying it so that the source document can be disposed.</summary>
-    /// <remarks>Numbers that fit a <see cref="long"/> become integers, others doubles.</remarks>
-    public static FlagValue FromJsonElement(JsonElement element) => element.ValueKind switch
+    /// <remarks>
+    /// Numbers are read as go-feature-flag reads them, as Go's float64: integers below 2^53 in magnitude become integers,
+    /// others doubles (9007199254740993 becomes 9007199254740992). A lone UTF-16 surrogate escape becomes U+FFFD.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A number is beyond the range of a double, or the element is undefined.</exception>
+    public static FlagValue FromJsonElement(JsonElement element)
     {
-        JsonValueKind.Null or JsonValueKind.Undefined => default,
-        JsonValueKind.True => FromBoolean(true),
-        JsonValueKind.False => FromBoolean(false),
-        JsonValueKind.String => FromString(element.GetString()),
-        JsonValueKind.Number => element.TryGetInt64(out long integer) ? FromInteger(integer) : FromDouble(element.GetDouble()),
-        JsonValueKind.Array => new(FlagValueKind.Array, 0, element.EnumerateArray().Select(FromJsonElement).ToArray()),
-        JsonValueKind.Object => new(FlagValueKind.Object, 0, FlagObject.FromJsonElement(element)),
-        _ => throw new ArgumentException($"Unsupported JSON value kind '{element.ValueKind}'.", nameof(element)),
-    };
+        if (element.ValueKind == JsonValueKind.Undefined)
+        {
+            throw new ArgumentException("The JSON element is undefined (default(JsonElement)).", nameof(element));
+        }
+
+        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(element), new JsonReaderOptions { MaxDepth = FlagValueReader.MaxDepth });
+        _ = reader.Read();
+        return FlagValueReader.Read(ref reader, strings: null, build: true, out FlagValue value, out string? error) == JsonReadStatus.Done
+            ? value
+            : throw new ArgumentException($"The JSON value cannot be held: {error}.", nameof(element));
+    }
 
     /// <summary>The boolean held; throws when <see cref="Kind"/> is not <see cref="FlagValueKind.Boolean"/>.</summary>
     public bool AsBoolean() => Kind == FlagValueKind.Boolean ? _bits != 0 : throw WrongKind(FlagValueKind.Boolean);

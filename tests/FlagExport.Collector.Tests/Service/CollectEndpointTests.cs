@@ -167,17 +167,42 @@ public sealed class CollectEndpointTests
     }
 
     [Fact]
-    public async Task DefaultLimit_Is5MiB_AtItAccepted_OneByteMoreRefused()
+    public async Task DefaultLimit_Is64MiB_AtItAccepted_OneByteMoreRefused()
     {
         await using TestCollector collector = await TestCollector.StartAsync();
-        const int FiveMiB = 5 * 1024 * 1024;
+        const int Limit = 64 * 1024 * 1024;
 
-        HttpResponseMessage atLimit = await collector.PostAsync(GoodRequest + new string(' ', FiveMiB - GoodRequest.Length));
-        HttpResponseMessage above = await collector.PostAsync(GoodRequest + new string(' ', FiveMiB + 1 - GoodRequest.Length));
+        HttpResponseMessage atLimit = await collector.PostAsync(GoodRequest + new string(' ', Limit - GoodRequest.Length));
+        HttpResponseMessage above = await collector.PostAsync(GoodRequest + new string(' ', Limit + 1 - GoodRequest.Length));
 
         Assert.Equal(HttpStatusCode.OK, atLimit.StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, above.StatusCode);
-        Assert.Contains("larger than the limit of 5242880 bytes (maxRequestBodySize)", await above.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("larger than the limit of 67108864 bytes (maxRequestBodySize)", await above.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABacklogOf120000Events_In20MiB_IsAcceptedWithTheDefaults_AndExportedExactly()
+    {
+        await using TestCollector collector = await TestCollector.StartAsync();
+        var body = new StringBuilder("""{"events":[""");
+        var expected = new StringBuilder();
+        for (int i = 0; i < 120_000; i++)
+        {
+            // Written as the exporter writes it, so that each exported line is the event as sent.
+            string line = $$"""{"kind":"feature","contextKind":"user","userKey":"user-{{i}}","creationDate":{{1733230547 + (i % 3600)}},"key":"flag-{{i % 50}}","variation":"variation-{{i % 7}}","value":{{(i % 2 == 0 ? "true" : $"\"v{i % 5}\"")}},"default":false,"version":"v1","source":"SERVER"}""";
+            _ = body.Append(i == 0 ? "" : ",").Append(line);
+            _ = expected.Append(line).Append('\n');
+        }
+
+        string json = body.Append("]}").ToString();
+        Assert.InRange(json.Length, 20L * 1024 * 1024, 25L * 1024 * 1024);
+
+        HttpResponseMessage response = await collector.PostAsync(json);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"ingestedContentCount":120000}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        await collector.StopAsync();
+
+        Assert.Equal(expected.ToString(), TestCollector.ReadAll(collector.FeatureDir));
     }
 
     [Fact]

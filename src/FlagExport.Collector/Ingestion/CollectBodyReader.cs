@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace FlagExport.Collector.Ingestion;
+
+/// <summary>What reading a collect request's body came to: the parsed request, or the status and message of a refusal.</summary>
+internal readonly record struct CollectBody(CollectRequest? Request, int StatusCode, string? Error);
+
+/// <summary>
+/// Reads a collect request's body into a small pooled buffer and parses it as it arrives, so that memory follows the
+/// events rather than the JSON text; enforces the body limit and feeds the raw bytes to a signature check on the way.
+/// </summary>
+/// <remarks>
+/// The buffer holds only what the parser has not consumed yet: usually the start of one event cut by a read. A single
+/// value larger than the buffer makes it grow. A unit cut short is parsed again only once the unread part has doubled,
+/// so that a large value costs linear, not quadratic, time. The limit counts the bytes received (for a compressed body,
+/// the decompressed bytes), whatever the Content-Length says.
+/// </remarks>
+internal static class CollectBodyReader
+{
+    /// <summary>The buffer's first size: 64 KiB, or less for a smaller Content-Length.</summary>
+    private const int InitialBufferSize = 64 * 1024;
+
+    /// <summary>Reads and parses the body of <paramref name="request"/>.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="limit">The largest body accepted, in bytes (maxRequestBodySize).</param>
+    /// <param name="parser">Parses the body.</param>
+    /// <param name="signature">Receives every byte of the body as received, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public static async Task<CollectBody> ReadAsync(HttpRequest request, long limit, CollectRequestParser parser, IncrementalHash? signature, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
+        int start = 0;      // buffer[..start] is parsed and no longer needed
+        int checkedEnd = 0; // buffer[..checkedEnd] is valid UTF-8
+        int filled = 0;     // buffer[..filled] holds data
+        int waiting = 0;    // bytes the parser left unconsumed last time
+        long received = 0;
+        string? syntaxError = null;
+        try
+        {
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    MakeRoom(ref buffer, ref start, ref checkedEnd, ref filled);
+                }
+
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return TooLarge(limit);
+                }
+                catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
+                {
+                    // The decompression middleware reads lazily: a corrupt gzip or deflate body fails here with
+                    // InvalidDataException, a corrupt br body with InvalidOperationException from BrotliStream.
+                    return new(null, StatusCodes.Status400BadRequest, "The request body does not decompress as its Content-Encoding says.");
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                signature?.AppendData(buffer.AsSpan(filled, read));
+                received += read;
+                if (received > limit)
+                {
+                    return TooLarge(limit);
+                }
+
+                filled += read;
+                checkedEnd += CheckUtf8(ref buffer, checkedEnd, ref filled, isFinal: false);
+                // Once the JSON is known to be malformed, the rest is only gathered, for the final parse's message.
+                if (checkedEnd - start >= 2 * waiting && !parser.MalformedAhead)
+                {
+                    start += parser.Parse(buffer.AsSpan(start, checkedEnd - start), isFinalBlock: false);
+                    waiting = checkedEnd - start;
+                }
+            }
+
+            if (received == 0)
+            {
+                return new(null, StatusCodes.Status400BadRequest, "The request body is empty; expected a JSON object such as {\"events\": [...]}.");
+            }
+
+            checkedEnd += CheckUtf8(ref buffer, checkedEnd, ref filled, isFinal: true);
+            try
+            {
+                _ = parser.Parse(buffer.AsSpan(start, checkedEnd - start), isFinalBlock: true);
+            }
+            catch (JsonException exception)
+            {
+                syntaxError = $"The request body is not valid JSON: {exception.Message}";
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (syntaxError is not null)
+        {
+            return new(null, StatusCodes.Status400BadRequest, syntaxError);
+        }
+
+        return parser.TryComplete(out CollectRequest? parsed, out string? error)
+            ? new(parsed, StatusCodes.Status200OK, null)
+            : new(null, StatusCodes.Status400BadRequest, error);
+    }
+
+    /// <summary>A 413 answer naming the limit and its setting.</summary>
+    public static CollectBody TooLarge(long limit) =>
+        new(null, StatusCodes.Status413PayloadTooLarge, $"The request body is larger than the limit of {limit} bytes (maxRequestBodySize).");
+
+    /// <summary>Drops the parsed bytes from the front of the buffer, or doubles it when they are less than half of it.</summary>
+    private static void MakeRoom(ref byte[] buffer, ref int start, ref int checkedEnd, ref int filled)
+    {
+        byte[] target = buffer;
+        if (start < buffer.Length / 2)
+        {
+            target = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
+        }
+
+        buffer.AsSpan(start, filled - start).CopyTo(target);
+        if (!ReferenceEquals(target, buffer))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = target;
+        }
+
+        checkedEnd -= start;
+        filled -= start;
+        start = 0;
+    }
+
+    /// <summary>Checks the new bytes from <paramref name="from"/>, replacing invalid UTF-8 in place; returns how many were checked.</summary>
+    private static int CheckUtf8(ref byte[] buffer, int from, ref int filled, bool isFinal)
+    {
+        int length = Utf8Sanitizer.Check(buffer.AsSpan(from, filled - from), isFinal, out byte[]? replaced);
+        if (replaced is null)
+        {
+            return length;
+        }
+
+        // Rare: a client sent invalid UTF-8. The replacement may be longer; the unchecked tail (at most 3 bytes) moves after it.
+        int tail = filled - from - length;
+        int needed = from + replaced.Length + tail;
+        byte[] target = needed <= buffer.Length ? buffer : ArrayPool<byte>.Shared.Rent(needed);
+        Span<byte> tailBytes = stackalloc byte[3];
+        buffer.AsSpan(from + length, tail).CopyTo(tailBytes);
+        buffer.AsSpan(0, from).CopyTo(target);
+        replaced.CopyTo(target.AsSpan(from));
+        tailBytes[..tail].CopyTo(target.AsSpan(from + replaced.Length));
+        if (!ReferenceEquals(target, buffer))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = target;
+        }
+
+        filled = needed;
+        return replaced.Length;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text;
+using FlagExport.Collector.Ingestion;
+using FlagExport.Collector.Tests.Ingestion.Reference;
+using FlagExport.Collector.Tests.Support;
+
+namespace FlagExport.Collector.Tests.Ingestion;
+
+/// <summary>
+/// The streaming parser reaches the outcome the whole-document parser reached, byte for byte, whatever the body and
+/// however it is cut into reads.
+/// </summary>
+public sealed class CollectRequestParserTests
+{
+    private static readonly string[] Seeds =
+    [
+        """
+        {"meta":{"env":"prod","n":1.5,"ok":true},"events":[
+          {"kind":"feature","contextKind":"user","userKey":"u1","creationDate":1733230547728,"key":"f","variation":"v","value":{"a":[1,"x",null]},"default":false,"version":"v1","source":"SDK"},
+          {"kind":"tracking","userKey":"u2","creationDate":1680246020,"key":"t","evaluationContext":{"k":"é"},"trackingEventDetails":{"d":2}}
+        ]}
+        """,
+        """
+        {"events":[{"kind":"feature","userKey":"u\u00e9\ud83d\ude00","key":"k","value":9007199254740993,"metadata":{"b":1,"a":2,"b":3}},
+          {"KIND":"feature","Key":"x","value":[1.0,-0,1e300,"\ud800"],"metadata":{"z":{"y":[true,false]}}},{"kind":"tracking","creationDate":1.5}],
+         "meta":{"provider":"open-feature-js-sdk"},"other":{"deep":[[[{"a":1}]]]}}
+        """,
+        """{"events":[{"userKey":42},{"creationDate":"x"},{"value":{"a":[1e400]}}],"Events":[{"key":"last wins"}],"META":null}""",
+        """[{"events":[]}]""",
+        """{"meta":"x","events":[1,{"key":"a"}]}""",
+    ];
+
+    public static TheoryData<int> SeedIndexes => [.. Enumerable.Range(0, Seeds.Length)];
+
+    [Theory]
+    [MemberData(nameof(SeedIndexes))]
+    public void MutatedBodies_GiveTheReferenceOutcome_WholeAndInPieces(int seed)
+    {
+        var random = new Random(20261202 + seed);
+        byte[] original = Encoding.UTF8.GetBytes(Seeds[seed]);
+        byte[] interesting = "{}[]\",:\\0-1e9.tfnu \u00e9\uD83D\uDE00"u8.ToArray();
+        int accepted = 0, refused = 0;
+        for (int i = 0; i < 400; i++)
+        {
+            byte[] body = i == 0 ? original : Mutate(original, interesting, random);
+            string expected = ReferenceOutcome(body);
+            Assert.Equal(expected, Outcome(BodyParsing.Parse(body)));
+            Assert.Equal(expected, Outcome(BodyParsing.Parse(body, new Random(i))));
+            _ = expected.StartsWith("400", StringComparison.Ordinal) ? refused++ : accepted++;
+        }
+
+        // The last two seeds are refused as they are; mutations of the others should give both outcomes.
+        Assert.True(refused > 10 && (accepted > 10 || seed >= Seeds.Length - 2), $"{accepted} accepted, {refused} refused");
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xC3 })]
+    [InlineData(new byte[] { 0xE2, 0x82 })]
+    [InlineData(new byte[] { 0xF0, 0x9F, 0x98 })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xC3, 0xA9, 0x80, 0x80, 0xF8 })]
+    public void InvalidUtf8_IsReplacedAsWhenDecodingTheWholeBody_WhereverTheReadsCutIt(byte[] invalid)
+    {
+        byte[] body = [.. "{\"events\":[{\"userKey\":\"a"u8, .. invalid, .. "b\",\"key\":\""u8, .. invalid, .. "\"}],\"x\":"u8, .. invalid, .. "}"u8];
+        string expected = ReferenceOutcome(body);
+        for (int seed = 0; seed < 50; seed++)
+        {
+            Assert.Equal(expected, Outcome(BodyParsing.Parse(body, new Random(seed))));
+        }
+
+        byte[] valid = [.. "{\"events\":[{\"userKey\":\"a"u8, .. invalid, .. "b\"}]}"u8];
+        CollectBody parsed = BodyParsing.Parse(valid, new Random(1));
+        Assert.Equal(Encoding.UTF8.GetString(valid[23..^4]), parsed.Request!.Events[0].UserKey);
+    }
+
+    [Fact]
+    public void Meta_AfterTheEvents_StillReplacesTheirMetadata()
+    {
+        CollectBody body = BodyParsing.Parse("""{"events":[{"metadata":{"own":1}},{"kind":"tracking"}],"meta":{"provider":"js"}}""");
+
+        var feature = (FeatureEvent)body.Request!.Events[0];
+        Assert.Equal("js", feature.Metadata!["provider"].AsString());
+        Assert.False(feature.Metadata.ContainsKey("own"));
+    }
+
+    [Theory]
+    [InlineData("""{"events":5,"meta":3}""", "\"events\" must be an array; got a number.")]
+    [InlineData("""{"meta":3,"events":[1]}""", "\"meta\" must be a JSON object; got a number.")]
+    [InlineData("""{"events":[1,{},[2]],"meta":{}}""", "events[0] must be a JSON object; got a number.")]
+    [InlineData("""{"events":[{}, "x"]}""", "events[1] must be a JSON object; got a string.")]
+    [InlineData("""{"meta":{"a":1e999},"events":[]}""", "\"meta\" property 'a': number 1e999 is out of range.")]
+    [InlineData("""{"meta":{}}""", "The request body has no \"events\" array; expected {\"meta\": {...}, \"events\": [...]}.")]
+    [InlineData("""{"events":[1] , ]""", "The request body is not valid JSON: ']' is an invalid start of a property name. Expected a '\"'. LineNumber: 0 | BytePositionInLine: 16.")]
+    public void Refusals_AreReportedInTheRelayProxysOrder(string json, string expected) =>
+        Assert.Equal($"400 {expected}", Outcome(BodyParsing.Parse(json, new Random(3))));
+
+    [Fact]
+    public void ALargeBody_IsReadInAFewPieces_IntoExactlyItsEvents()
+    {
+        var json = new StringBuilder("""{"meta":{"provider":"test"},"events":[""");
+        for (int i = 0; i < 20_000; i++)
+        {
+            _ = json.Append(i == 0 ? "" : ",").Append($$"""{"kind":"feature","userKey":"user-{{i}}","creationDate":{{1733230547 + i}},"key":"flag-{{i % 50}}","variation":"v{{i % 3}}","value":{{i}},"default":false,"version":"1"}""");
+        }
+
+        byte[] body = Encoding.UTF8.GetBytes(json.Append("]}").ToString());
+        CollectBody parsed = BodyParsing.Parse(body, new Random(7));
+
+        Assert.Equal(ReferenceOutcome(body), Outcome(parsed));
+        Assert.Equal(20_000, parsed.Request!.Events.Count);
+        Assert.Equal("user-19999", parsed.Request.Events[^1].UserKey);
+    }
+
+    /// <summary>The reference parser's outcome, written as <see cref="Outcome"/> writes it.</summary>
+    private static string ReferenceOutcome(byte[] body)
+    {
+        if (!ReferenceCollectRequest.TryParse(body, out ReferenceCollectRequest? request, out string? error))
+        {
+            return $"400 {error}";
+        }
+
+        return Describe(request.Events, request.Rejected);
+    }
+
+    private static string Outcome(CollectBody body) =>
+        body.Request is { } request ? Describe(request.Events, request.Rejected) : $"{body.StatusCode} {body.Error}";
+
+    private static string Describe(IReadOnlyList<ExportableEvent> events, IReadOnlyList<RejectedEvent> rejected) =>
+        "200\n" + string.Join("\n", events.Select(BodyParsing.Describe)) + "\n" + string.Join("\n", rejected.Select(r => $"{r.Index}: {r.Reason}"));
+
+    private static byte[] Mutate(byte[] original, byte[] interesting, Random random)
+    {
+        List<byte> body = [.. original];
+        for (int edits = random.Next(1, 6); edits > 0 && body.Count > 0; edits--)
+        {
+            int at = random.Next(body.Count);
+            switch (random.Next(5))
+            {
+                case 0: body[at] = interesting[random.Next(interesting.Length)]; break;
+                case 1: body.RemoveAt(at); break;
+                case 2: body.Insert(at, (byte)random.Next(256)); break;
+                case 3:
+                    int from = random.Next(body.Count);
+                    body.InsertRange(at, body.GetRange(from, Math.Min(20, body.Count - from)));
+                    break;
+                default: body.RemoveRange(at, body.Count - at); break;
+            }
+        }
+
+        return [.. body];
+    }
+}
