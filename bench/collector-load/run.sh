@@ -186,7 +186,9 @@ run_one() { # config round
   # Warm-up: JIT, thread pool growth, the S3 client's connections, the first segment file; not measured.
   timeout $((warmup + 20)) wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$here/post.lua" "$url" >/dev/null
 
-  local cpu0 host0 cpu1 host1 store0=0 store1=0 store=- fsyncs=- perf_pid load
+  local cpu0 host0 cpu1 host1 store0=0 store1=0 store=- fsyncs=- perf_pid load dropped0=-
+  # Drops are counted from here, so a warm-up that overflowed (shown apart) does not void the measured window.
+  [[ $config == bare-* ]] || dropped0=$(dropped_events "$port")
   load=$(cut -d' ' -f1 /proc/loadavg)
   cpu0=$(proc_ticks "$server_pid")
   [[ $config != s3 ]] || store0=$(proc_ticks $(s3_pids))
@@ -206,7 +208,7 @@ run_one() { # config round
   fi
 
   local dropped=- mb
-  [[ $config == bare-* ]] || dropped=$(dropped_events "$port")
+  [[ $config == bare-* ]] || dropped=$(($(dropped_events "$port") - dropped0))
   stop_server
   mb=$(written_mb "$config" "$name")
   # Gigabytes per run, and the S3 server's OSD holds its objects in memory: the numbers are what we keep.
@@ -217,18 +219,18 @@ run_one() { # config round
   fi
 
   # One tab-separated line:
-  # config round requests seconds p50 p99 non2xx socket_errors dropped server_cpu% host_cpu% fsyncs written_mb store_cpu% load
+  # config round requests seconds p50 p99 non2xx socket_errors dropped server_cpu% host_cpu% fsyncs written_mb store_cpu% load warmup_dropped
   local result hz
   result=$(grep '^RESULT' "$work/$name/wrk.txt") || { cat "$work/$name/wrk.txt" >&2; return 1; }
   hz=$(getconf CLK_TCK)
-  awk -v c="$config" -v r="$round" -v d="$dropped" -v f="$fsyncs" -v mb="$mb" -v hz="$hz" -v load="$load" \
+  awk -v c="$config" -v r="$round" -v d="$dropped" -v f="$fsyncs" -v mb="$mb" -v hz="$hz" -v load="$load" -v wd="$dropped0" \
     -v cpu=$((cpu1 - cpu0)) -v store="$store" -v hb=$((host1[0] - host0[0])) -v ht=$((host1[1] - host0[1])) '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
       s = v["duration_us"] / 1e6
-      printf "%s\t%s\t%d\t%.3f\t%d\t%d\t%d\t%d\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\n", c, r, v["requests"], s, v["p50_us"], v["p99_us"],
+      printf "%s\t%s\t%d\t%.3f\t%d\t%d\t%d\t%d\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\n", c, r, v["requests"], s, v["p50_us"], v["p99_us"],
         v["non2xx"], v["socket_errors"], d, 100 * cpu / hz / s, 200 * hb / ht, f, mb,
-        (store == "-" ? "-" : sprintf("%.0f", 100 * store / hz / s)), load
+        (store == "-" ? "-" : sprintf("%.0f", 100 * store / hz / s)), load, wd
     }' <<<"$result" | tee -a "$work/results.tsv"
 }
 
@@ -237,7 +239,7 @@ machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "machine: $machine, load $load_start" >&2
 echo "body: $events feature events, $(wc -c <"$body") bytes; wrk -t$threads -c$connections -d${duration}s, warm-up ${warmup}s; $rounds rounds of: $configs" >&2
-echo -e "config\tround\trequests\tseconds\tp50_us\tp99_us\tnon2xx\tsocket_err\tdropped\tsrv_cpu%\thost_cpu%\tfsyncs\twritten_mb\tstore_cpu%\tload" >&2
+echo -e "config\tround\trequests\tseconds\tp50_us\tp99_us\tnon2xx\tsocket_err\tdropped\tsrv_cpu%\thost_cpu%\tfsyncs\twritten_mb\tstore_cpu%\tload\twarmup_dropped" >&2
 done_rounds=0
 for ((round = 1; round <= rounds; round++)); do
   if ((SECONDS > time_limit)); then
