@@ -12,8 +12,9 @@
 #
 # Usage: bench/collector-load/run.sh [ingestion|durable]
 #   ingestion (default)  CONFIGS="bare-read bare-json folder s3", 4 connections; targets folder/bare-json >= 0.5 and
-#                        s3/folder >= 0.8. About 9 min on 2 cores with the defaults (build, S3 start, 3 rounds x 4 runs).
-#   durable              CONFIGS="bare-read folder durable", 32 connections; target durable/folder >= 0.8. About 5 min.
+#                        s3/folder >= 0.8. About 5 min on 2 shared cores with the defaults (build, S3 server
+#                        start, 3 rounds x 4 runs of ~25 s each).
+#   durable              CONFIGS="bare-read folder durable", 32 connections; target durable/folder >= 0.8. About 4 min.
 #   env: CONFIGS, ROUNDS=3, DURATION=15 (measured seconds), WARMUP=5, THREADS=2, CONNECTIONS, EVENTS=100 (per request),
 #        RESULTS (markdown file, default bench/results/collector-<preset>.md; RESULTS= writes none), KEEP=1 keeps the
 #        work dir, TIME_LIMIT=1200: no run starts after that many seconds, so the whole command ends within about
