@@ -17,8 +17,9 @@
 #   durable              CONFIGS="bare-read folder durable", 32 connections; target durable/folder >= 0.8. About 4 min.
 #   env: CONFIGS, ROUNDS=3, DURATION=15 (measured seconds), WARMUP=5, THREADS=2, CONNECTIONS, EVENTS=100 (per request),
 #        RESULTS (markdown file, default bench/results/collector-<preset>.md; RESULTS= writes none), KEEP=1 keeps the
-#        work dir, TIME_LIMIT=1200: no run starts after that many seconds, so the whole command ends within about
-#        TIME_LIMIT + 2 min (every step has its own timeout: build 15 min, S3 server start 10 min with its apt install).
+#        work dir, TIME_LIMIT=1200: no run starts after that many seconds (counted from the start), so the command
+#        ends within TIME_LIMIT plus one run (~30 s; at most ~4 min, as every step of a run has its own timeout), unless
+#        the steps before the runs take longer (they have timeouts too: builds 15 min, S3 server start 10 min).
 #        S3_STATE_DIR=/tmp/collector-load-s3 S3_PORT=7600 S3_MON_PORT=3410: the S3 server this command starts and stops.
 set -euo pipefail
 
@@ -243,11 +244,11 @@ echo "body: $events feature events, $(wc -c <"$body") bytes; wrk -t$threads -c$c
 echo -e "config\tround\trequests\tseconds\tp50_us\tp99_us\tnon2xx\tsocket_err\tdropped\tsrv_cpu%\thost_cpu%\tfsyncs\twritten_mb\tstore_cpu%\tload\twarmup_dropped" >&2
 done_rounds=0
 for ((round = 1; round <= rounds; round++)); do
-  if ((SECONDS > time_limit)); then
-    echo "time limit (${time_limit}s) reached after $done_rounds rounds; the table covers those" >&2
-    break
-  fi
   for config in $configs; do
+    if ((SECONDS > time_limit)); then
+      echo "time limit (${time_limit}s) reached in round $round; the tables cover the runs done" >&2
+      break 2
+    fi
     run_one "$config" "$round" >&2
   done
   done_rounds=$round
@@ -255,6 +256,7 @@ done
 
 # Tables: every run, each configuration's mean and spread, and the ratios within each round and of the means.
 # The raw lines stay in results.tsv (KEEP=1) for table.awk to render again.
+[[ -s $work/results.tsv ]] || { echo "no run finished; nothing to report" >&2; exit 1; }
 table=$(awk -F'\t' -v events="$events" -v duration="$duration" -v configs="$configs" -v ratios="$ratios" \
   -f "$here/table.awk" "$work/results.tsv")
 echo "$table"
