@@ -11,7 +11,9 @@
 # Assign then eval: `eval "$(start.sh)"` alone hides a failed start from set -e.
 # stdout carries only the `export ...` line; everything else goes to stderr.
 # Env: S3_PORT (7480), S3_MON_PORT (3300), S3_BUCKET (flagexport-test),
-#      S3_STATE_DIR (/tmp/flagexport-s3): pids, logs, conf, data all live there.
+#      S3_STATE_DIR (/tmp/flagexport-s3): pids, logs, conf, data all live there,
+#      S3_MEMSTORE_BYTES (1073741824): the OSD's in-memory capacity; the load
+#      benchmark raises it, its runs write gigabytes.
 # Clients of radosgw 16 need path-style addressing and, for chunked uploads,
 # AWS_REQUEST_CHECKSUM_CALCULATION=when_required (exported below).
 set -euo pipefail
@@ -20,6 +22,7 @@ S3_PORT="${S3_PORT:-7480}"
 S3_MON_PORT="${S3_MON_PORT:-3300}"
 S3_BUCKET="${S3_BUCKET:-flagexport-test}"
 S3_STATE_DIR="${S3_STATE_DIR:-/tmp/flagexport-s3}"
+S3_MEMSTORE_BYTES="${S3_MEMSTORE_BYTES:-1073741824}"
 ACCESS_KEY=TESTACCESSKEY0000001
 SECRET_KEY=testsecretkey0000000000000000000000000001
 # A second user who owns nothing: the tests' real AccessDenied (another user's bucket).
@@ -42,6 +45,7 @@ case "$STATE" in /?*) ;; *) die "S3_STATE_DIR must be an absolute path (got '$ST
 for p in "$S3_PORT" "$S3_MON_PORT"; do
   [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "bad port '$p'"
 done
+[[ "$S3_MEMSTORE_BYTES" =~ ^[1-9][0-9]*$ ]] || die "bad S3_MEMSTORE_BYTES '$S3_MEMSTORE_BYTES'"
 
 # True if something accepts TCP connections on 127.0.0.1:$1.
 port_open() { (exec 5<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -181,7 +185,7 @@ osd data = $STATE/osd
 rgw data = $STATE/rgw
 # tiny single-OSD cluster
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = $S3_MEMSTORE_BYTES
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg num = 8
