@@ -2,4 +2,4 @@
 // Each class compares FlagExport's code with a straightforward baseline in the same run (Ratio column).
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(FlagExport.Benchmarks.IngestionBenchmarks).Assembly).Run(args);
