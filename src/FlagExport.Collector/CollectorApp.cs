@@ -1,6 +1,7 @@
 using System.Reflection;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Ingestion;
+using FlagExport.Collector.RelayProxy;
 using FlagExport.Collector.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -75,6 +76,7 @@ internal static class CollectorApp
         _ = services.AddSingleton<CollectorMetrics>();
         _ = services.AddSingleton<CollectEndpoint>();
         _ = services.AddRequestDecompression();
+        RelayProxyRoutes.AddServices(services, settings);
         _ = services.AddFlagExport(export =>
         {
             if (durableBuffer && settings.BufferDirectory is { } bufferDirectory)
@@ -133,6 +135,7 @@ internal static class CollectorApp
         ReadinessEndpoint.Map(app);
         _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Answers.InfoResponse));
         _ = app.MapPrometheusScrapingEndpoint("/metrics");
+        RelayProxyRoutes.Map(app, settings);
 
         _ = app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, settings));
         return app;
@@ -143,7 +146,7 @@ internal static class CollectorApp
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, CollectorSettings.RelayProxyUrlKey, "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>go-feature-flag relay proxy keys that configure what a collector does not do (flags, notifiers, server).</summary>
     private static readonly HashSet<string> RelayProxyKeysIgnored = new(StringComparer.OrdinalIgnoreCase)

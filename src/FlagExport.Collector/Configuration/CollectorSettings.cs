@@ -135,6 +135,7 @@ internal sealed partial class CollectorSettings
         }
 
         CollectorSettings durability = ReadDurability(configuration, errors);
+        Uri? relayProxyUrl = ReadRelayProxyUrl(configuration, errors);
         if (errors.Count > 0)
         {
             throw new CollectorConfigurationException(errors);
@@ -147,6 +148,7 @@ internal sealed partial class CollectorSettings
             ApiKeys = keys, AdminKeys = adminKeys, Exporters = exporters, UsesDefaultExporter = useDefault,
             BufferDirectory = durability.BufferDirectory, MaxBufferBytes = durability.MaxBufferBytes,
             DeadLetterDirectory = durability.DeadLetterDirectory, MaxRetryDuration = durability.MaxRetryDuration,
+            RelayProxyUrl = relayProxyUrl,
         };
 
         void Add(ExporterSpec? spec)
