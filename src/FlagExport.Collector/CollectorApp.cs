@@ -127,7 +127,8 @@ internal static class CollectorApp
         InfoResponse info = CreateInfo(settings, startedAt);
 
         // gzip, br and deflate bodies are decompressed on the fly; the size limit applies to the decompressed bytes.
-        _ = app.UseRequestDecompression();
+        // Requests forwarded to the relay proxy keep their bytes and their Content-Encoding.
+        _ = app.UseWhen(context => !RelayProxyRoutes.IsForwarded(context), branch => branch.UseRequestDecompression());
         _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context))
             .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
         _ = app.MapGet("/health", context =>

@@ -57,6 +57,12 @@ internal static class RelayProxyRoutes
         }
     }
 
+    /// <summary>
+    /// <see langword="true"/> when the request's endpoint forwards to the relay proxy, whose body must pass as sent (no
+    /// request decompression). Routing has run: <see cref="WebApplication"/> matches endpoints before any middleware.
+    /// </summary>
+    public static bool IsForwarded(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RelayProxyRoute>() is not null;
+
     /// <summary>Maps every route of <see cref="All"/> to the forwarder, or to the 404 answer without <c>relayProxyUrl</c>.</summary>
     public static void Map(WebApplication app, CollectorSettings settings)
     {
@@ -66,7 +72,7 @@ internal static class RelayProxyRoutes
             foreach (RelayProxyRoute route in All)
             {
                 RequestDelegate forward = route.IsStream ? forwarder.ForwardStreamAsync : forwarder.ForwardAsync;
-                _ = app.Map(route.Pattern, forward);
+                _ = app.Map(route.Pattern, forward).WithMetadata(route);
             }
 
             _ = app.Lifetime.ApplicationStarted.Register(forwarder.LogStarted);
