@@ -43,9 +43,10 @@ internal static class CollectorApp
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
 
         // Lowest precedence: one line per request at Information is noise for a collector; any source can change it.
+        // YARP logs each forwarded request (relayProxyUrl) at Information too.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning")],
         });
         AddYamlFile(builder.Configuration);
         configure?.Invoke(builder);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using FlagExport.Collector.Configuration;
 using Microsoft.AspNetCore.Http;
@@ -94,7 +93,6 @@ internal sealed class RelayProxyForwarder : IDisposable
             innermost = innermost.InnerException;
         }
 
-        Debug.Assert(error != ForwarderError.None, "only errors are described");
         return innermost is null ? error.ToString() : $"{error}: {innermost.Message}";
     }
 }

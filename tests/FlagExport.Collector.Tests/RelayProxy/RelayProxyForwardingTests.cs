@@ -59,6 +59,7 @@ public sealed class RelayProxyForwardingTests : IAsyncLifetime
         Assert.Equal("other-key", received.Header("X-API-Key"));
         Assert.Equal("kept", received.Header("X-Custom"));
         Assert.StartsWith("application/json", received.Header("Content-Type"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Yarp", _collector.Logs(), StringComparison.Ordinal); // no line per forwarded request
     }
 
     [Fact]
