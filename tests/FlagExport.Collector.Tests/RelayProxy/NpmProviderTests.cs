@@ -33,6 +33,7 @@ public sealed class NpmProviderTests
             ["apiKeys:0"] = ApiKey,
         });
 
+        // The provider rounds its clock to the nearest second: bounds are the seconds before the start and after the end.
         long before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var node = new ProcessStartInfo("node") { WorkingDirectory = Path.GetDirectoryName(NpmProvider.ScriptPath)! };
         node.ArgumentList.Add(NpmProvider.ScriptPath);
@@ -40,7 +41,7 @@ public sealed class NpmProviderTests
         node.Environment["ENDPOINT"] = collector.Url;
         node.Environment["API_KEY"] = ApiKey;
         (int exitCode, string output, string error) = await NpmProvider.RunAsync(node, TimeSpan.FromMinutes(1));
-        long after = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        long after = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 999) / 1000;
 
         Assert.True(exitCode == 0, $"node exited with {exitCode}: {output} {error}\nCollector: {collector.Logs()}");
         Assert.Equal(
