@@ -1,6 +1,7 @@
 using System.Reflection;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Ingestion;
+using FlagExport.Collector.RelayProxy;
 using FlagExport.Collector.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -42,9 +43,10 @@ internal static class CollectorApp
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
 
         // Lowest precedence: one line per request at Information is noise for a collector; any source can change it.
+        // YARP logs each forwarded request (relayProxyUrl) at Information too.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning")],
         });
         AddYamlFile(builder.Configuration);
         configure?.Invoke(builder);
@@ -75,6 +77,7 @@ internal static class CollectorApp
         _ = services.AddSingleton<CollectorMetrics>();
         _ = services.AddSingleton<CollectEndpoint>();
         _ = services.AddRequestDecompression();
+        RelayProxyRoutes.AddServices(services, settings);
         _ = services.AddFlagExport(export =>
         {
             if (durableBuffer && settings.BufferDirectory is { } bufferDirectory)
@@ -125,7 +128,8 @@ internal static class CollectorApp
         InfoResponse info = CreateInfo(settings, startedAt);
 
         // gzip, br and deflate bodies are decompressed on the fly; the size limit applies to the decompressed bytes.
-        _ = app.UseRequestDecompression();
+        // Requests forwarded to the relay proxy keep their bytes and their Content-Encoding.
+        _ = app.UseWhen(context => !RelayProxyRoutes.IsForwarded(context), branch => branch.UseRequestDecompression());
         _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context))
             .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
         _ = app.MapGet("/health", context =>
@@ -133,6 +137,7 @@ internal static class CollectorApp
         ReadinessEndpoint.Map(app);
         _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Answers.InfoResponse));
         _ = app.MapPrometheusScrapingEndpoint("/metrics");
+        RelayProxyRoutes.Map(app, settings);
 
         _ = app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, settings));
         return app;
@@ -143,7 +148,7 @@ internal static class CollectorApp
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, CollectorSettings.RelayProxyUrlKey, "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>go-feature-flag relay proxy keys that configure what a collector does not do (flags, notifiers, server).</summary>
     private static readonly HashSet<string> RelayProxyKeysIgnored = new(StringComparer.OrdinalIgnoreCase)

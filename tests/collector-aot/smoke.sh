@@ -62,6 +62,26 @@ run() {
 free_port() { local p; for ((p = $1; p < $1 + 100; p++)); do (exec 5<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 say "running the native binary"
 run "$work/aot" "$(free_port 18100)" "$work/bin/FlagExport.Collector"
+# relayProxyUrl through YARP in native code: a front collector forwards an eval to an upstream collector, whose own 404
+# (naming the path, which only it can write since it has no relayProxyUrl) comes back unchanged.
+say "forwarding a relay-proxy route through the native binary (relayProxyUrl)"
+start() {
+  local dir="$1" port="$2"; shift 2
+  mkdir -p "$dir"
+  (cd "$dir" && exec "$@" --urls "http://127.0.0.1:$port" >"$dir/out.log" 2>&1) &
+  pids+=("$!")
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+}
+upstream_port="$(free_port 18300)"; front_port="$(free_port 18400)"
+start "$work/upstream" "$upstream_port" "$work/bin/FlagExport.Collector"
+start "$work/front" "$front_port" "$work/bin/FlagExport.Collector" --relayProxyUrl "http://127.0.0.1:$upstream_port"
+answer="$(curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$front_port/v1/feature/smoke-flag/eval" -H 'Content-Type: application/json' -d '{}')"
+case "$answer" in
+  *'/v1/feature/smoke-flag/eval is answered by go-feature-flag'*' 404') ;;
+  *) cat "$work/front/out.log" >&2; fail "forwarding: $answer" ;;
+esac
+grep -q "relayProxyUrl http://127.0.0.1:$upstream_port/" "$work/front/out.log" || { cat "$work/front/out.log" >&2; fail "no forwarding line in the log"; }
+
 say "running the JIT-compiled collector (dotnet run)"
 dotnet build "$root/src/FlagExport.Collector" -c Release >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; fail "build"; }
 run "$work/jit" "$(free_port 18200)" dotnet "$root/src/FlagExport.Collector/bin/Release/net10.0/FlagExport.Collector.dll"
@@ -75,4 +95,4 @@ grep -q '"value":{"a":\[1,2.5,"x\\u003cy"\]}' "$work/aot/json/out.json" || fail 
 for f in parquet/out.parquet tracking/out.parquet; do
   [ "$(head -c 4 "$work/aot/$f")" = PAR1 ] && [ "$(tail -c 4 "$work/aot/$f")" = PAR1 ] || fail "$f is not a Parquet file"
 done
-say "passed: the native binary wrote JSON, CSV, Parquet and tracking Parquet, byte for byte as the JIT collector"
+say "passed: the native binary wrote JSON, CSV, Parquet and tracking Parquet, byte for byte as the JIT collector, and forwarded a relay-proxy route"

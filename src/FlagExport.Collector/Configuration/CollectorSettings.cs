@@ -150,6 +150,7 @@ internal sealed partial class CollectorSettings
         }
 
         CollectorSettings durability = ReadDurability(configuration, errors);
+        Uri? relayProxyUrl = ReadRelayProxyUrl(configuration, errors);
         if (errors.Count > 0)
         {
             throw new CollectorConfigurationException(errors);
@@ -162,6 +163,7 @@ internal sealed partial class CollectorSettings
             ApiKeys = keys, AdminKeys = adminKeys, WebhookSecret = webhookSecret, Exporters = exporters, UsesDefaultExporter = useDefault,
             BufferDirectory = durability.BufferDirectory, MaxBufferBytes = durability.MaxBufferBytes,
             DeadLetterDirectory = durability.DeadLetterDirectory, MaxRetryDuration = durability.MaxRetryDuration,
+            RelayProxyUrl = relayProxyUrl,
         };
 
         void Add(ExporterSpec? spec)
