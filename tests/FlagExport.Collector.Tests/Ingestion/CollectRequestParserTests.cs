@@ -111,6 +111,46 @@ public sealed class CollectRequestParserTests
         Assert.Equal("user-19999", parsed.Request.Events[^1].UserKey);
     }
 
+    [Fact]
+    public void Parsing_AllocatesAtMost64BytesPerEvent_BeyondTheEventAndItsUserKey()
+    {
+        const int Count = 2_000;
+        var json = new StringBuilder("""{"events":[""");
+        for (int i = 0; i < Count; i++)
+        {
+            string value = (i % 3) switch { 0 => "true", 1 => "\"variant-b\"", _ => "42" };
+            _ = json.Append(i == 0 ? "" : ",").Append($$"""{"contextKind":"user","kind":"feature","creationDate":{{1733230547 + i}},"default":false,"key":"flag-{{i % 12:D2}}","value":{{value}},"variation":"v{{i % 3}}","userKey":"{{i:D8}}-20d8-40cc-8500-fee99b569345","source":"PROVIDER_CACHE"}""");
+        }
+
+        byte[] body = Encoding.UTF8.GetBytes(json.Append("""],"meta":{"provider":"open-feature-js-sdk"}}""").ToString());
+        var strings = new FlagExport.Json.Utf8StringCache();
+        _ = ParseAll(body, strings); // the repeated strings are cached from here on, as in a running collector
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        CollectRequest request = ParseAll(body, strings);
+        long parsing = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // What the events themselves take: the event objects and their user keys, allocated the same way.
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var events = new ExportableEvent[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            events[i] = new FeatureEvent { UserKey = new string(request.Events[i].UserKey.AsSpan()) };
+        }
+
+        long own = GC.GetAllocatedBytesForCurrentThread() - before - (events.Length * 8L) - 24;
+        Assert.Equal(Count, request.Events.Count);
+        Assert.True((parsing - own) / Count <= 64, $"{(parsing - own) / (double)Count:F1} bytes per event beyond the event ({own / (double)Count:F1})");
+    }
+
+    private static CollectRequest ParseAll(byte[] body, FlagExport.Json.Utf8StringCache strings)
+    {
+        var parser = new CollectRequestParser(strings);
+        _ = parser.Parse(body, isFinalBlock: true);
+        Assert.True(parser.TryComplete(out CollectRequest? request, out string? error), error);
+        return request;
+    }
+
     /// <summary>The reference parser's outcome, written as <see cref="Outcome"/> writes it.</summary>
     private static string ReferenceOutcome(byte[] body)
     {
