@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using FlagExport.Buffers;
 using FlagExport.Formats;
@@ -11,7 +12,7 @@ namespace FlagExport;
 /// A file appears whole or not at all: the batch is written to a hidden temporary file in the same folder, flushed to
 /// disk, then linked under its final name. A name that is already taken, for example by another flush in the same
 /// second, gets <c>-1</c>, <c>-2</c>… before its extension; no file is ever overwritten or appended to.
-/// The name and the content's SHA-256 are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
+/// The name and the content's fingerprint (XxHash128) are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
 /// appears, so a retry of a batch whose file is already there (its attempt's outcome lost, or the process killed after
 /// the rename) counts it as written instead of writing a second file; a file of another writer under that name is not
 /// taken for it.
@@ -54,20 +55,27 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
     /// <summary>The batch record holding the name the file was given (the base name or one with a suffix).</summary>
     internal const string FileNameRecord = "file.name";
 
-    /// <summary>The batch record holding the SHA-256 of the content written under <see cref="FileNameRecord"/>.</summary>
-    internal const string FileHashRecord = "file.sha256";
+    /// <summary>The batch record holding the XxHash128 of the content written under <see cref="FileNameRecord"/>.</summary>
+    /// <remarks>
+    /// A fingerprint, not a security check: it tells this batch's file from another writer's under the same name, which
+    /// any 128-bit hash does; whoever can write into the folder could replace the file anyway.
+    /// </remarks>
+    internal const string FileHashRecord = "file.xxh128";
+
+    /// <summary>The SHA-256 record of batches that earlier versions wrote, still honoured for their retries.</summary>
+    internal const string FileSha256Record = "file.sha256";
 
     /// <inheritdoc/>
     public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.GetRecorded(FileNameRecord) is { } written && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch.GetRecorded(FileHashRecord), cancellationToken).ConfigureAwait(false))
+        if (batch.GetRecorded(FileNameRecord) is { } written && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, cancellationToken).ConfigureAwait(false))
         {
             return; // an earlier attempt of this batch made it visible
         }
 
         using PooledBufferWriter buffer = await _formatter.EncodeAsync(batch.Events, cancellationToken).ConfigureAwait(false);
-        string hash = Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        string hash = Convert.ToHexStringLower(XxHash128.Hash(buffer.WrittenSpan));
 
         string? fileName = batch.GetRecorded(BaseNameRecord);
         if (fileName is null)
@@ -89,18 +97,27 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
 
     /// <summary>
     /// Whether <paramref name="path"/> is the file an earlier attempt of the batch wrote: it exists and has the content's
-    /// recorded SHA-256. Another writer may have taken the name between the record and the rename; its file is not ours.
+    /// recorded fingerprint. Another writer may have taken the name between the record and the rename; its file is not ours.
     /// </summary>
-    private static async Task<bool> IsOwnFileAsync(string path, string? recordedHash, CancellationToken cancellationToken)
+    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, CancellationToken cancellationToken)
     {
-        if (recordedHash is null || !File.Exists(path))
+        string? fingerprint = batch.GetRecorded(FileHashRecord);
+        string? sha256 = fingerprint is null ? batch.GetRecorded(FileSha256Record) : null;
+        if ((fingerprint is null && sha256 is null) || !File.Exists(path))
         {
             return false;
         }
 
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        byte[] actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-        return string.Equals(Convert.ToHexStringLower(actual), recordedHash, StringComparison.Ordinal);
+        if (sha256 is not null)
+        {
+            byte[] actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+            return string.Equals(Convert.ToHexStringLower(actual), sha256, StringComparison.Ordinal);
+        }
+
+        var hash = new XxHash128();
+        await hash.AppendAsync(stream, cancellationToken).ConfigureAwait(false);
+        return string.Equals(Convert.ToHexStringLower(hash.GetCurrentHash()), fingerprint, StringComparison.Ordinal);
     }
 
     /// <inheritdoc/>

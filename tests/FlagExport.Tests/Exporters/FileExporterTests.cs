@@ -47,7 +47,7 @@ public sealed class FileExporterTests : IDisposable
         var batch = new ExportBatch([SampleEvent("mine")]);
         // The first attempt recorded its name and hash and died before the rename; another writer then took the name.
         await batch.RecordAsync(FileExporter.BaseNameRecord, "batch.json", TestContext.Current.CancellationToken);
-        await batch.RecordAsync(FileExporter.FileHashRecord, new string('0', 64), TestContext.Current.CancellationToken);
+        await batch.RecordAsync(FileExporter.FileHashRecord, new string('0', 32), TestContext.Current.CancellationToken);
         await batch.RecordAsync(FileExporter.FileNameRecord, "batch.json", TestContext.Current.CancellationToken);
         await File.WriteAllTextAsync(Path.Combine(_folder.Path, "batch.json"), "someone else's\n", TestContext.Current.CancellationToken);
 
@@ -56,6 +56,25 @@ public sealed class FileExporterTests : IDisposable
         Assert.Equal(["batch-1.json", "batch.json"], _folder.FileNames());
         Assert.Contains("\"mine\"", await ReadAsync("batch-1.json"));
         Assert.Equal("someone else's\n", await ReadAsync("batch.json"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ExportAsync_RetryOfABatchAnEarlierVersionRecordedWithSha256_IsStillRecognised(bool sameContent)
+    {
+        var options = new FileExporterOptions { OutputDir = _folder.Path, Filename = "batch.{{ .Format}}" };
+        var batch = new ExportBatch([SampleEvent("upgraded")]);
+        const string Content = "written before the upgrade\n";
+        await File.WriteAllTextAsync(Path.Combine(_folder.Path, "batch.json"), Content, TestContext.Current.CancellationToken);
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sameContent ? Content : "other")));
+        await batch.RecordAsync(FileExporter.BaseNameRecord, "batch.json", TestContext.Current.CancellationToken);
+        await batch.RecordAsync(FileExporter.FileSha256Record, sha256, TestContext.Current.CancellationToken);
+        await batch.RecordAsync(FileExporter.FileNameRecord, "batch.json", TestContext.Current.CancellationToken);
+
+        await new FileExporter(options, timeProvider: _clock).ExportAsync(batch, TestContext.Current.CancellationToken);
+
+        Assert.Equal(sameContent ? ["batch.json"] : ["batch-1.json", "batch.json"], _folder.FileNames());
     }
 
     [Fact]
