@@ -1,20 +1,17 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace FlagExport.Collector.Ingestion;
 
-/// <summary>What reading a collect request's body came to: the parsed request, or the status and message of a refusal.</summary>
-internal readonly record struct CollectBody(CollectRequest? Request, int StatusCode, string? Error);
-
 /// <summary>
 /// Reads a collect request's body into a small pooled buffer and parses it as it arrives, so that memory follows the
-/// events rather than the JSON text; enforces the body limit and feeds the raw bytes to a signature check on the way.
+/// events rather than the JSON text, and enforces the body limit.
 /// </summary>
 /// <remarks>
 /// The buffer holds only what the parser has not consumed yet: usually the start of one event cut by a read. A single
-/// value larger than the buffer makes it grow. A unit cut short is parsed again only once the unread part has doubled,
+/// value larger than the buffer makes it grow, never beyond the limit. A body found malformed is kept from the error to
+/// its end (within the limit), so that the message quotes what a parser of the whole body quotes. A unit cut short is parsed again only once the unread part has doubled,
 /// so that a large value costs linear, not quadratic, time. The limit counts the bytes received (for a compressed body,
 /// the decompressed bytes), whatever the Content-Length says.
 /// </remarks>
@@ -27,9 +24,8 @@ internal static class CollectBodyReader
     /// <param name="request">The request.</param>
     /// <param name="limit">The largest body accepted, in bytes (maxRequestBodySize).</param>
     /// <param name="parser">Parses the body.</param>
-    /// <param name="signature">Receives every byte of the body as received, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
-    public static async Task<CollectBody> ReadAsync(HttpRequest request, long limit, CollectRequestParser parser, IncrementalHash? signature, CancellationToken cancellationToken)
+    public static async Task<CollectBody> ReadAsync(HttpRequest request, long limit, CollectRequestParser parser, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
         int start = 0;      // buffer[..start] is parsed and no longer needed
@@ -44,7 +40,7 @@ internal static class CollectBodyReader
             {
                 if (filled == buffer.Length)
                 {
-                    MakeRoom(ref buffer, ref start, ref checkedEnd, ref filled);
+                    MakeRoom(ref buffer, ref start, ref checkedEnd, ref filled, limit, received);
                 }
 
                 int read;
@@ -60,7 +56,7 @@ internal static class CollectBodyReader
                 {
                     // The decompression middleware reads lazily: a corrupt gzip or deflate body fails here with
                     // InvalidDataException, a corrupt br body with InvalidOperationException from BrotliStream.
-                    return new(null, StatusCodes.Status400BadRequest, "The request body does not decompress as its Content-Encoding says.");
+                    return new(null, StatusCodes.Status400BadRequest, NotDecompressed);
                 }
 
                 if (read == 0)
@@ -68,7 +64,6 @@ internal static class CollectBodyReader
                     break;
                 }
 
-                signature?.AppendData(buffer.AsSpan(filled, read));
                 received += read;
                 if (received > limit)
                 {
@@ -115,20 +110,29 @@ internal static class CollectBodyReader
             : new(null, StatusCodes.Status400BadRequest, error);
     }
 
+    /// <summary>The message of a 400 answer to a body that does not decompress.</summary>
+    public const string NotDecompressed = "The request body does not decompress as its Content-Encoding says.";
+
     /// <summary>A 413 answer naming the limit and its setting.</summary>
     public static CollectBody TooLarge(long limit) =>
         new(null, StatusCodes.Status413PayloadTooLarge, $"The request body is larger than the limit of {limit} bytes (maxRequestBodySize).");
 
-    /// <summary>Drops the parsed bytes from the front of the buffer, or doubles it when they are less than half of it.</summary>
-    private static void MakeRoom(ref byte[] buffer, ref int start, ref int checkedEnd, ref int filled)
+    /// <summary>
+    /// Makes room for the next read: drops the parsed bytes from the front of the buffer when they are at least half of
+    /// it, otherwise doubles it, but never beyond what the limit can still bring (the body's unparsed bytes plus what
+    /// may still arrive, and one byte so that a read can see the body's end).
+    /// </summary>
+    private static void MakeRoom(ref byte[] buffer, ref int start, ref int checkedEnd, ref int filled, long limit, long received)
     {
+        int kept = filled - start;
+        long largest = kept + Math.Max(limit - received, 0) + 1;
         byte[] target = buffer;
-        if (start < buffer.Length / 2)
+        if (start < buffer.Length / 2 && buffer.Length < largest) // always so when nothing was parsed: largest > kept
         {
-            target = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
+            target = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min((long)buffer.Length * 2, largest), Array.MaxLength));
         }
 
-        buffer.AsSpan(start, filled - start).CopyTo(target);
+        buffer.AsSpan(start, kept).CopyTo(target);
         if (!ReferenceEquals(target, buffer))
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -136,7 +140,7 @@ internal static class CollectBodyReader
         }
 
         checkedEnd -= start;
-        filled -= start;
+        filled = kept;
         start = 0;
     }
 

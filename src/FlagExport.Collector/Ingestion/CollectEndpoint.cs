@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Security;
@@ -48,6 +49,74 @@ internal sealed class CollectEndpoint(
             return;
         }
 
+        if (claimedSignature is null)
+        {
+            await HandleAuthorizedAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        // A request admitted only by its signature is verified before anything else, parsing included: its body is read
+        // (within the limit, building no events) and hashed first, then parsed from memory.
+        long limit = settings.MaxRequestBodySize;
+        byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 64 * 1024, limit) + 1);
+        try
+        {
+            using IncrementalHash signature = _webhook!.Start();
+            int length = 0;
+            while (true)
+            {
+                if (length == body.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)body.Length * 2, limit + 1));
+                    body.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(body);
+                    body = larger;
+                }
+
+                int read = await request.Body.ReadAsync(body.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                signature.AppendData(body.AsSpan(length, read));
+                length += read;
+                if (length > limit)
+                {
+                    await RefuseAsync(context, CollectBodyReader.TooLarge(limit)).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            if (!WebhookSignature.Matches(signature, claimedSignature))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await RefuseAsync(context, StatusCodes.Status401Unauthorized,
+                    $"The {WebhookSignature.Header} signature does not match the body (webhookSecret).").ConfigureAwait(false);
+                return;
+            }
+
+            request.Body = new MemoryStream(body, 0, length, writable: false);
+            await HandleAuthorizedAsync(context).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await RefuseAsync(context, CollectBodyReader.TooLarge(limit)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, CollectBodyReader.NotDecompressed).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+
+    /// <summary>Handles a request whose sender is admitted: content checks, the body, the events.</summary>
+    private async Task HandleAuthorizedAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
         if (!request.HasJsonContentType())
         {
             string given = string.IsNullOrEmpty(request.ContentType) ? "none" : $"'{request.ContentType}'";
@@ -74,18 +143,7 @@ internal sealed class CollectEndpoint(
 
         // Kestrel's own limit (30 MB by default) is raised to ours by routing, from the endpoint's RequestSizeLimit
         // metadata; ours is enforced while reading.
-        CollectBody body;
-        using (IncrementalHash? signature = claimedSignature is null ? null : _webhook!.Start())
-        {
-            body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), signature, context.RequestAborted).ConfigureAwait(false);
-            // A signed request is judged by its signature first: an unauthenticated sender learns nothing of the body's checks.
-            if (signature is not null && body.StatusCode != StatusCodes.Status413PayloadTooLarge && !WebhookSignature.Matches(signature, claimedSignature!))
-            {
-                await RefuseAsync(context, StatusCodes.Status401Unauthorized,
-                    $"The {WebhookSignature.Header} signature does not match the body (webhookSecret).").ConfigureAwait(false);
-                return;
-            }
-        }
+        CollectBody body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), context.RequestAborted).ConfigureAwait(false);
 
         if (body.Request is not { } parsed)
         {

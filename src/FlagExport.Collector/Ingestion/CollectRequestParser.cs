@@ -182,8 +182,8 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
 
     private bool ReadRootProperty(ref Utf8JsonReader reader)
     {
-        bool events = reader.ValueTextEquals("events"u8) || IsName(ref reader, "events");
-        bool meta = !events && (reader.ValueTextEquals("meta"u8) || IsName(ref reader, "meta"));
+        bool events = JsonText.TextEquals(ref reader, "events"u8) || IsName(ref reader, "events");
+        bool meta = !events && (JsonText.TextEquals(ref reader, "meta"u8) || IsName(ref reader, "meta"));
         if (!reader.Read())
         {
             return false;

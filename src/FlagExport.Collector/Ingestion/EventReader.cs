@@ -14,8 +14,8 @@ namespace FlagExport.Collector.Ingestion;
 /// decoders do), a repeated field keeps its last value, a field that is missing or null keeps its zero value, and a
 /// field of the wrong type fails the event; when several fields are wrong, the first in the event type's field order is
 /// reported.</para>
-/// <para>Feature events: an empty <c>source</c> becomes <c>PROVIDER_CACHE</c>; <c>defaultValue</c> stands for
-/// <c>default</c> when that is missing or null; the request's <c>meta</c>, when present, replaces the event's own
+/// <para>Feature events: an empty <c>source</c> becomes <c>PROVIDER_CACHE</c>; a boolean <c>defaultValue</c> (go-feature-flag's
+/// .NET provider) stands for <c>default</c> when that is missing or null, any other is ignored; the request's <c>meta</c>, when present, replaces the event's own
 /// <c>metadata</c>, which is then only checked, not built; a fractional <c>creationDate</c> is truncated (Go's
 /// mapstructure does). Tracking events: <c>creationDate</c> must be a whole number (Go's encoding/json); <c>meta</c> is not
 /// applied. Both: a <c>creationDate</c> above 9999999999 is taken as milliseconds (or finer) and keeps its first ten
@@ -55,7 +55,7 @@ internal static class EventReader
                 break;
             }
 
-            bool exactKind = reader.ValueTextEquals("kind"u8);
+            bool exactKind = JsonText.TextEquals(ref reader, "kind"u8);
             EventField field = EventFields.Find(ref reader);
             if (!reader.Read())
             {
@@ -64,7 +64,7 @@ internal static class EventReader
 
             if (exactKind)
             {
-                draft.Tracking = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("tracking"u8);
+                draft.Tracking = reader.TokenType == JsonTokenType.String && JsonText.TextEquals(ref reader, "tracking"u8);
             }
 
             if (!draft.ReadField(ref reader, field, strings, buildMetadata: meta is null))
@@ -99,6 +99,20 @@ internal static class EventReader
 
         return creationDate;
     }
+
+    /// <summary>The order in which a feature event's fields are checked, as the relay proxy's decoder meets them.</summary>
+    private static readonly EventField[] FeatureOrder =
+    [
+        EventField.Kind, EventField.ContextKind, EventField.UserKey, EventField.CreationDate, EventField.Key,
+        EventField.Variation, EventField.Value, EventField.Default, EventField.Version, EventField.Source, EventField.Metadata,
+    ];
+
+    /// <summary>The order in which a tracking event's fields are checked.</summary>
+    private static readonly EventField[] TrackingOrder =
+    [
+        EventField.Kind, EventField.ContextKind, EventField.UserKey, EventField.CreationDate, EventField.Key,
+        EventField.EvaluationContext, EventField.TrackingEventDetails,
+    ];
 
     /// <summary>How a <c>creationDate</c> was written.</summary>
     private enum DateForm
@@ -149,7 +163,10 @@ internal static class EventReader
                 case EventField.Version: return ReadString(ref reader, field, strings, ref _version, ref error);
                 case EventField.Source: return ReadString(ref reader, field, strings, ref _source, ref error);
                 case EventField.Default: return ReadBoolean(ref reader, field, ref _default, ref error);
-                case EventField.DefaultValue: return ReadBoolean(ref reader, field, ref _defaultValue, ref error);
+                case EventField.DefaultValue:
+                    // Not a relay-proxy field: a value that is not a boolean is ignored, as the relay proxy ignores the field.
+                    _defaultValue = reader.TokenType switch { JsonTokenType.True => true, JsonTokenType.False => false, _ => null };
+                    return reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray) || reader.TrySkip();
                 case EventField.CreationDate: return ReadDate(ref reader, ref error);
                 case EventField.Metadata: return ReadObject(ref reader, field, strings, buildMetadata, ref _metadata, ref error);
                 case EventField.EvaluationContext: return ReadObject(ref reader, field, strings, true, ref _evaluationContext, ref error);
@@ -172,11 +189,7 @@ internal static class EventReader
         public readonly string? TryBuildFeature(FlagObject? meta, out FeatureEvent? result)
         {
             result = null;
-            // The default flag comes from defaultValue only when default is missing or null.
-            EventField defaultField = _default.HasValue || _errors[(int)EventField.Default] is not null ? EventField.Default : EventField.DefaultValue;
-            if (FirstError([EventField.Kind, EventField.ContextKind, EventField.UserKey, EventField.CreationDate, EventField.Key,
-                    EventField.Variation, EventField.Value, defaultField, EventField.Version, EventField.Source, EventField.Metadata],
-                    wholeDate: false, out long creationDate) is { } error)
+            if (FirstError(FeatureOrder, wholeDate: false, out long creationDate) is { } error)
             {
                 return error;
             }
@@ -190,7 +203,7 @@ internal static class EventReader
                 Key = _key,
                 Variation = _variation,
                 Value = _value,
-                Default = (defaultField == EventField.Default ? _default : _defaultValue) ?? false,
+                Default = _default ?? _defaultValue ?? false, // defaultValue only when default is missing or null
                 Version = _version,
                 Source = _source.Length == 0 ? DefaultSource : _source,
                 Metadata = meta ?? _metadata,
@@ -202,8 +215,7 @@ internal static class EventReader
         public readonly string? TryBuildTracking(out TrackingEvent? result)
         {
             result = null;
-            if (FirstError([EventField.Kind, EventField.ContextKind, EventField.UserKey, EventField.CreationDate, EventField.Key,
-                    EventField.EvaluationContext, EventField.TrackingEventDetails], wholeDate: true, out long creationDate) is { } error)
+            if (FirstError(TrackingOrder, wholeDate: true, out long creationDate) is { } error)
             {
                 return error;
             }

@@ -73,7 +73,8 @@ internal sealed class RelayProxyForwarder : IDisposable
         }
 
         Exception? exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        if (context.Response.HasStarted || context.Response.StatusCode is not (StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout))
+        if (context.Response.HasStarted || error == ForwarderError.RequestCanceled || context.RequestAborted.IsCancellationRequested
+            || context.Response.StatusCode is not (StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout))
         {
             // Mid-stream or the client's side (it went away, or sent a broken body): nothing to answer, nothing to fix here.
             _logger.RelayProxyStreamEnded(error, context.Request.Path, exception);
@@ -81,18 +82,8 @@ internal sealed class RelayProxyForwarder : IDisposable
         }
 
         _logger.RelayProxyUnreachable(_url, error, exception);
-        string message = $"{CollectorSettings.RelayProxyUrlKey} {_url}: the relay proxy did not answer ({Describe(error, exception)}).";
+        // The cause (a DNS or socket error) goes to the log only: callers need not be authenticated here.
+        string message = $"{CollectorSettings.RelayProxyUrlKey}: the relay proxy did not answer ({error}); the collector's log says why.";
         await context.Response.WriteAsJsonAsync(new ErrorResponse(message), CollectorJsonContext.Answers.ErrorResponse, contentType: null, context.RequestAborted);
-    }
-
-    private static string Describe(ForwarderError error, Exception? exception)
-    {
-        Exception? innermost = exception;
-        while (innermost?.InnerException is not null)
-        {
-            innermost = innermost.InnerException;
-        }
-
-        return innermost is null ? error.ToString() : $"{error}: {innermost.Message}";
     }
 }

@@ -10,7 +10,7 @@ namespace FlagExport.Collector.Security;
 /// <c>X-Hub-Signature-256: sha256=&lt;hex HMAC-SHA256 of the body&gt;</c>.
 /// </summary>
 /// <remarks>
-/// The body is hashed as it is read, so the check costs no copy of the body; the comparison takes the same time
+/// The body is hashed as it is read, before it is parsed; the comparison takes the same time
 /// whatever the bytes (<see cref="CryptographicOperations.FixedTimeEquals"/>). The secret is never logged.
 /// </remarks>
 internal sealed class WebhookSignature(string secret)

@@ -76,20 +76,28 @@ public readonly struct FlagValue : IEquatable<FlagValue>
     /// Numbers are read as go-feature-flag reads them, as Go's float64: integers below 2^53 in magnitude become integers,
     /// others doubles (9007199254740993 becomes 9007199254740992). A lone UTF-16 surrogate escape becomes U+FFFD.
     /// </remarks>
-    /// <exception cref="ArgumentException">A number is beyond the range of a double, or the element is undefined.</exception>
+    /// <exception cref="ArgumentException">A number is beyond the range of a double.</exception>
     public static FlagValue FromJsonElement(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Undefined)
         {
-            throw new ArgumentException("The JSON element is undefined (default(JsonElement)).", nameof(element));
+            return default;
         }
 
-        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(element), new JsonReaderOptions { MaxDepth = FlagValueReader.MaxDepth });
+        // The element was parsed already, perhaps with comments or trailing commas allowed: read its text as leniently.
+        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(element), ElementReaderOptions);
         _ = reader.Read();
         return FlagValueReader.Read(ref reader, strings: null, build: true, out FlagValue value, out string? error) == JsonReadStatus.Done
             ? value
             : throw new ArgumentException($"The JSON value cannot be held: {error}.", nameof(element));
     }
+
+    private static readonly JsonReaderOptions ElementReaderOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        MaxDepth = FlagValueReader.MaxElementDepth,
+    };
 
     /// <summary>The boolean held; throws when <see cref="Kind"/> is not <see cref="FlagValueKind.Boolean"/>.</summary>
     public bool AsBoolean() => Kind == FlagValueKind.Boolean ? _bits != 0 : throw WrongKind(FlagValueKind.Boolean);

@@ -21,11 +21,20 @@ internal static class FlagValueReader
     /// <summary>The deepest nesting read: System.Text.Json's default, which also bounds the recursion here.</summary>
     public const int MaxDepth = 64;
 
+    /// <summary>
+    /// The deepest nesting of an already parsed <see cref="JsonElement"/> read by <see cref="FlagValue.FromJsonElement"/>,
+    /// whose document may allow more than <see cref="MaxDepth"/>; still small enough for the recursion here.
+    /// </summary>
+    public const int MaxElementDepth = 256;
+
     /// <summary>2^53: integers of smaller magnitude are exact in a double.</summary>
     private const long MaxExactInteger = 1L << 53;
 
     /// <summary>Above this many properties, an object is sorted by <see cref="FlagObject.Create"/> instead of in place.</summary>
     private const int InPlaceSortLimit = 32;
+
+    /// <summary>The largest scratch list kept for the next value; larger ones are left to the GC once used.</summary>
+    private const int ScratchKeptCapacity = 4096;
 
     [ThreadStatic]
     private static List<KeyValuePair<string, FlagValue>>? t_properties;
@@ -167,6 +176,10 @@ internal static class FlagValueReader
         finally
         {
             scratch.RemoveRange(start, scratch.Count - start);
+            if (start == 0 && scratch.Capacity > ScratchKeptCapacity)
+            {
+                t_properties = null; // one huge object must not stay pinned on a pool thread
+            }
         }
     }
 
@@ -212,6 +225,10 @@ internal static class FlagValueReader
         finally
         {
             scratch.RemoveRange(start, scratch.Count - start);
+            if (start == 0 && scratch.Capacity > ScratchKeptCapacity)
+            {
+                t_items = null;
+            }
         }
     }
 

@@ -39,6 +39,28 @@ internal static class JsonText
         }
     }
 
+    /// <summary>
+    /// Whether the current string or property name is exactly <paramref name="literal"/> (ASCII), after unescaping;
+    /// unlike <see cref="Utf8JsonReader.ValueTextEquals(ReadOnlySpan{byte})"/> it does not throw on a lone surrogate
+    /// escape, which decodes to U+FFFD and so never equals an ASCII literal.
+    /// </summary>
+    public static bool TextEquals(ref Utf8JsonReader reader, ReadOnlySpan<byte> literal)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueTextEquals(literal);
+        }
+
+        try
+        {
+            return reader.ValueTextEquals(literal);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Replaces each surrogate that is not part of a pair with U+FFFD, as Go's JSON decoder does.</summary>
     public static string ReplaceLoneSurrogates(string text)
     {

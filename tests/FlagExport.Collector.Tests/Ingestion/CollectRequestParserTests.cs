@@ -29,7 +29,37 @@ public sealed class CollectRequestParserTests
         """{"meta":"x","events":[1,{"key":"a"}]}""",
     ];
 
+    /// <summary>A body whose one event is far larger than the read buffer, so that it grows and is re-read whole.</summary>
+    private static readonly string LargeEvent =
+        $$$"""{"\udc00":0,"events":[{"key":"big","value":"{{{new string('x', 300_000)}}}","metadata":{"list":[{{{string.Join(",", Enumerable.Range(0, 20_000))}}}]}},{"key":"after"}]}""";
+
     public static TheoryData<int> SeedIndexes => [.. Enumerable.Range(0, Seeds.Length)];
+
+    [Fact]
+    public void AnEventLargerThanTheBuffer_AndMalformedLargeTails_GiveTheReferenceOutcome()
+    {
+        byte[] body = Encoding.UTF8.GetBytes(LargeEvent);
+        var random = new Random(5);
+        for (int i = 0; i < 12; i++)
+        {
+            byte[] mutated = i == 0 ? body : Mutate(body, "{}[]\",:x"u8.ToArray(), random);
+            string expected = ReferenceOutcome(mutated);
+            Assert.Equal(expected, Outcome(BodyParsing.Parse(mutated, new Random(i))));
+            Assert.Equal(expected, Outcome(BodyParsing.Parse(mutated)));
+        }
+
+        Assert.Equal(2, BodyParsing.Parse(body, new Random(1)).Request!.Events.Count);
+    }
+
+    [Fact]
+    public void TheLimit_AlsoBoundsTheBuffer_ForOneValueAsLargeAsTheBody()
+    {
+        string head = """{"events":[{"value":" """, tail = "\"}]}";
+        string atLimit = head + new string('v', 1_000_000 - head.Length - tail.Length) + tail;
+
+        Assert.Equal(200, BodyParsing.Parse(atLimit, new Random(2), limit: 1_000_000).StatusCode);
+        Assert.Equal(413, BodyParsing.Parse(atLimit + " ", new Random(2), limit: 1_000_000).StatusCode);
+    }
 
     [Theory]
     [MemberData(nameof(SeedIndexes))]

@@ -101,7 +101,6 @@ public sealed class EventReaderTests
     [InlineData("""{"metadata":[1]}""", "metadata must be an object; got an array")]
     [InlineData("""{"value":{"a":[1e400]}}""", "value: property 'a': number 1e400 is out of range")]
     [InlineData("""{"key":{"a":1},"userKey":[2]}""", "userKey must be a string; got an array")]
-    [InlineData("""{"defaultValue":"yes"}""", "defaultValue must be a boolean; got a string")]
     public void WrongFieldType_FailsTheEvent_NamingTheField(string json, string expected) =>
         Assert.Equal($"feature event: {expected}", Rejection(json));
 
@@ -114,8 +113,17 @@ public sealed class EventReaderTests
     [InlineData("""{"default":true,"defaultValue":false}""", true)]
     [InlineData("""{"default":null,"defaultValue":true}""", true)]
     [InlineData("""{"default":false,"defaultValue":"ignored"}""", false)]
-    public void DefaultValue_OfTheDotNetProvider_StandsForDefault_WhichWinsWhenBothAreSet(string json, bool expected) =>
+    [InlineData("""{"defaultValue":"yes"}""", false)]
+    [InlineData("""{"defaultValue":{"a":[1]},"key":"k"}""", false)]
+    public void DefaultValue_OfTheDotNetProvider_StandsForDefault_WhichWinsWhenBothAreSet_AndAnyOtherIsIgnored(string json, bool expected) =>
         Assert.Equal(expected, Feature(json).Default);
+
+    [Theory]
+    [InlineData("""{"\udc00":1,"key":"k"}""")]
+    [InlineData("""{"kind":"\udc00xxxxxxx","key":"k"}""")]
+    [InlineData("""{"k\udc00nd":"tracking","key":"k"}""")]
+    public void LoneSurrogatesInNamesAndKinds_AreReadAsGoReadsThem_NotAFailure(string json) =>
+        Assert.Equal("k", Feature(json).Key);
 
     [Fact]
     public void TrackingEvent_KeepsItsObjects_AndLeavesMissingOnesNullAsGoDoes()

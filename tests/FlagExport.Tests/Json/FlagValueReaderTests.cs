@@ -28,6 +28,18 @@ public sealed class FlagValueReaderTests
     }
 
     [Fact]
+    public void FromJsonElement_ReadsElementsOfLenientDocuments_AndUndefinedAsNull()
+    {
+        using JsonDocument document = JsonDocument.Parse("""{"a": /* note */ [1, 2,], "b": 1,}""",
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+
+        FlagObject properties = FlagObject.FromJsonElement(document.RootElement);
+
+        Assert.Equal(2, properties["a"].AsArray().Length);
+        Assert.True(FlagValue.FromJsonElement(default).IsNull);
+    }
+
+    [Fact]
     public void ANumberBeyondTheDoubleRange_IsRefused_NamingWhereItIs()
     {
         using JsonDocument document = JsonDocument.Parse("""{"a":{"b":[1,1e400]}}""");

@@ -9,7 +9,7 @@ using FlagExport.Collector.Ingestion;
 namespace FlagExport.Collector.Tests.Ingestion.Reference;
 
 // The collector's request parsing as it was built on JsonDocument: kept unchanged as the reference the streaming
-// parser is compared with (CollectRequestParserDifferentialTests) and as the baseline of the ingestion benchmark.
+// parser is compared with (CollectRequestParserTests) and as the baseline of the ingestion benchmark.
 // Only the type names differ.
 
 
