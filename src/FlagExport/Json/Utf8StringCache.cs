@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Numerics;
 using System.Text;
 
@@ -18,6 +19,9 @@ internal sealed class Utf8StringCache
     /// <summary>The longest value, in bytes, that is looked up; longer ones are decoded without the cache.</summary>
     public const int MaxLength = 64;
 
+    /// <summary>Per process, so that which keys share a slot cannot be worked out from outside.</summary>
+    private static readonly long Seed = Random.Shared.NextInt64();
+
     private readonly string?[] _slots;
 
     /// <summary>Creates a cache of <paramref name="slots"/> slots, rounded up to a power of two.</summary>
@@ -36,9 +40,7 @@ internal sealed class Utf8StringCache
             return Encoding.UTF8.GetString(utf8);
         }
 
-        var hash = new HashCode();
-        hash.AddBytes(utf8);
-        ref string? slot = ref _slots[hash.ToHashCode() & (_slots.Length - 1)];
+        ref string? slot = ref _slots[(int)XxHash3.HashToUInt64(utf8, Seed) & (_slots.Length - 1)];
         string? cached = Volatile.Read(ref slot);
         if (cached is not null && cached.Length == utf8.Length && Ascii.Equals(utf8, cached))
         {
