@@ -6,13 +6,15 @@
 # Configurations (CONFIGS picks a list; a preset sets it):
 #   bare-read  BareKestrel --mode read: Kestrel reading each body, no JSON: what HTTP alone costs on this machine
 #   bare-json  BareKestrel --mode json: the same plus one Utf8JsonReader pass over every token: the floor for ingestion
+#   bare-write BareKestrel --mode json-write: bare-json plus the bodies written as a folder exporter writes batches (one
+#              new file per 100,000 events, one write, flushed): the floor for ingestion that writes what it receives
 #   folder     the collector, one file exporter writing JSON lines to a folder, default pipeline options, no buffer
 #   s3         the same exporter kind writing JSON lines to the local S3 server (tests/s3-server, radosgw on 127.0.0.1)
 #   durable    folder plus bufferDirectory: a 200 means the events are written and fsynced
 #
 # Usage: bench/collector-load/run.sh [ingestion|durable]
-#   ingestion (default)  CONFIGS="bare-read bare-json folder s3", 4 connections; targets folder/bare-json >= 0.5 and
-#                        s3/folder >= 0.8. About 5 min on 2 shared cores with the defaults (build, S3 server
+#   ingestion (default)  CONFIGS="bare-read bare-json bare-write folder s3", 4 connections; targets folder/bare-json >= 0.5
+#                        and s3/folder >= 0.8; folder/bare-write shown. About 6 min on 2 shared cores with the defaults (build, S3 server
 #                        start, 3 rounds x 4 runs of ~25 s each).
 #   durable              CONFIGS="bare-read folder durable", 32 connections; target durable/folder >= 0.8. About 4 min.
 #   env: CONFIGS, ROUNDS=3, DURATION=15 (measured seconds), WARMUP=5, THREADS=2, CONNECTIONS, EVENTS=100 (per request),
@@ -28,16 +30,16 @@ root=$(cd "$here/../.." && pwd)
 preset=${1:-ingestion}
 case $preset in
   ingestion)
-    configs=${CONFIGS:-bare-read bare-json folder s3} connections=${CONNECTIONS:-4}
+    configs=${CONFIGS:-bare-read bare-json bare-write folder s3} connections=${CONNECTIONS:-4}
     # numerator/denominator:target; a ratio without a target is shown, not judged.
-    ratios="folder/bare-json:0.5 s3/folder:0.8 bare-json/bare-read" ;;
+    ratios="folder/bare-json:0.5 s3/folder:0.8 folder/bare-write bare-write/bare-json bare-json/bare-read" ;;
   durable)
     configs=${CONFIGS:-bare-read folder durable} connections=${CONNECTIONS:-32}
     ratios="durable/folder:0.8 folder/bare-read durable/bare-read" ;;
   *) echo "usage: $0 [ingestion|durable]" >&2; exit 2 ;;
 esac
 for config in $configs; do
-  [[ $config =~ ^(bare-read|bare-json|folder|s3|durable)$ ]] || { echo "unknown configuration '$config'" >&2; exit 2; }
+  [[ $config =~ ^(bare-read|bare-json|bare-write|folder|s3|durable)$ ]] || { echo "unknown configuration '$config'" >&2; exit 2; }
 done
 rounds=${ROUNDS:-3} duration=${DURATION:-15} warmup=${WARMUP:-5}
 threads=${THREADS:-2} events=${EVENTS:-100} time_limit=${TIME_LIMIT:-1200}
@@ -163,7 +165,7 @@ dropped_events() {
 # Megabytes the run's exporter wrote (after the collector's final export on SIGTERM): a check that the events went out.
 written_mb() { # config name
   case $1 in
-    folder | durable) du -sm "$work/$2/exports" | cut -f1 ;;
+    folder | durable | bare-write) du -sm "$work/$2/exports" | cut -f1 ;;
     s3) timeout 60 radosgw-admin -c "$S3_STATE_DIR/ceph.conf" bucket stats --bucket="$S3_BUCKET" 2>/dev/null \
           | awk -F'[:,]' '/"size": / {n += $2} END {printf "%.0f", n / 1048576}' ;;
     *) echo - ;;
@@ -176,6 +178,7 @@ run_one() { # config round
   mkdir -p "$work/$name"
   case $config in
     bare-read | bare-json) start_server "$name" "$port" dotnet "$bare_dll" --urls "http://127.0.0.1:$port" --mode "${config#bare-}" ;;
+    bare-write) start_server "$name" "$port" dotnet "$bare_dll" --urls "http://127.0.0.1:$port" --mode json-write --dir "$work/$name/exports" ;;
     *)
       # The S3 objects of the previous s3 run were deleted with their bucket (memstore keeps them in memory): recreate it.
       [[ $config != s3 ]] || timeout 120 bash "$root/tests/s3-server/start.sh" >/dev/null

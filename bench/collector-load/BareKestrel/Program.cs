@@ -10,13 +10,16 @@ using Microsoft.AspNetCore.Http;
 //   --mode read  (default) read the whole body into a pooled 64 KiB buffer and answer: what HTTP alone costs.
 //   --mode json  also one Utf8JsonReader pass over every token of the body, straight from the request's PipeReader
 //                (no copy, no JsonDocument), counting the elements of "events": the least a JSON ingester can do.
-// Usage: BareKestrel --urls http://127.0.0.1:PORT [--mode read|json]
+//   --mode json-write  json, and the bodies written to files as a folder exporter writes its batches: appended in
+//                memory, one new file per 100,000 events in one write, flushed to disk (--dir, default ./bare-write):
+//                the least a JSON ingester that writes what it receives can do.
+// Usage: BareKestrel --urls http://127.0.0.1:PORT [--mode read|json|json-write] [--dir DIR]
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning); // like the collector: no line per request
 string mode = builder.Configuration["mode"] ?? "read";
-if (mode is not ("read" or "json"))
+if (mode is not ("read" or "json" or "json-write"))
 {
-    Console.Error.WriteLine($"--mode must be read or json; got '{mode}'");
+    Console.Error.WriteLine($"--mode must be read, json or json-write; got '{mode}'");
     return 1;
 }
 
@@ -47,6 +50,7 @@ if (mode == "read")
 }
 else
 {
+    BatchFiles? files = mode == "json-write" ? new BatchFiles(builder.Configuration["dir"] ?? "bare-write") : null;
     app.MapPost("/v1/data/collector", async context =>
     {
         PipeReader body = context.Request.BodyReader;
@@ -68,12 +72,15 @@ else
             }
 
             // Tokens the reader finished are released; an unfinished one stays for the next read, joined to what follows.
+            files?.Append(buffer.Slice(0, consumed));
             body.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
             if (read.IsCompleted)
             {
                 break;
             }
         }
+
+        files?.Counted(scan.Events);
 
         // The count goes into the answer, as the collector's does, so the pass cannot be optimised away.
         byte[] response = new byte[64];
@@ -123,5 +130,67 @@ internal sealed class EventScan
 
         state = reader.CurrentState;
         return reader.BytesConsumed;
+    }
+}
+
+/// <summary>
+/// The bodies received, kept in memory and written as one new file per 100,000 events, in one write, flushed to disk, by
+/// one background writer: the I/O a folder exporter does with its batches, without encoding anything.
+/// </summary>
+internal sealed class BatchFiles
+{
+    private const long EventsPerFile = 100_000;
+    private readonly string _directory;
+    private readonly object _lock = new();
+    private ArrayBufferWriter<byte> _pending = new(32 * 1024 * 1024);
+    private ArrayBufferWriter<byte> _spare = new(32 * 1024 * 1024);
+    private long _events;
+    private int _files;
+    private Task _writing = Task.CompletedTask;
+
+    public BatchFiles(string directory)
+    {
+        _directory = directory;
+        Directory.CreateDirectory(directory);
+    }
+
+    public void Append(ReadOnlySequence<byte> bytes)
+    {
+        lock (_lock)
+        {
+            foreach (ReadOnlyMemory<byte> segment in bytes)
+            {
+                _pending.Write(segment.Span);
+            }
+        }
+    }
+
+    public void Counted(long events)
+    {
+        lock (_lock)
+        {
+            _events += events;
+            if (_events < EventsPerFile || !_writing.IsCompleted)
+            {
+                return; // the writer is busy: the batch grows, as an exporter's does
+            }
+
+            // The full buffer goes to the writer and the spare one, which the finished writer has emptied, takes its place.
+            ArrayBufferWriter<byte> full = _pending;
+            _pending = _spare;
+            _spare = full;
+            _events = 0;
+            string path = Path.Combine(_directory, $"batch-{++_files}.json");
+            _writing = Task.Run(() =>
+            {
+                using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+                {
+                    file.Write(full.WrittenSpan);
+                    file.Flush(flushToDisk: true);
+                }
+
+                full.ResetWrittenCount();
+            });
+        }
     }
 }
