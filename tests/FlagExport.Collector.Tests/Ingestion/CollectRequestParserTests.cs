@@ -42,7 +42,7 @@ public sealed class CollectRequestParserTests
         var random = new Random(5);
         for (int i = 0; i < 12; i++)
         {
-            byte[] mutated = i == 0 ? body : Mutate(body, "{}[]\",:x"u8.ToArray(), random);
+            byte[] mutated = i == 0 ? body : BodyMutations.Mutate(body, "{}[]\",:x"u8.ToArray(), random);
             string expected = ReferenceOutcome(mutated);
             Assert.Equal(expected, Outcome(BodyParsing.Parse(mutated, new Random(i))));
             Assert.Equal(expected, Outcome(BodyParsing.Parse(mutated)));
@@ -71,7 +71,7 @@ public sealed class CollectRequestParserTests
         int accepted = 0, refused = 0;
         for (int i = 0; i < 400; i++)
         {
-            byte[] body = i == 0 ? original : Mutate(original, interesting, random);
+            byte[] body = i == 0 ? original : BodyMutations.Mutate(original, interesting, random);
             string expected = ReferenceOutcome(body);
             Assert.Equal(expected, Outcome(BodyParsing.Parse(body)));
             Assert.Equal(expected, Outcome(BodyParsing.Parse(body, new Random(i))));
@@ -197,26 +197,4 @@ public sealed class CollectRequestParserTests
 
     private static string Describe(IReadOnlyList<ExportableEvent> events, IReadOnlyList<RejectedEvent> rejected) =>
         "200\n" + string.Join("\n", events.Select(BodyParsing.Describe)) + "\n" + string.Join("\n", rejected.Select(r => $"{r.Index}: {r.Reason}"));
-
-    private static byte[] Mutate(byte[] original, byte[] interesting, Random random)
-    {
-        List<byte> body = [.. original];
-        for (int edits = random.Next(1, 6); edits > 0 && body.Count > 0; edits--)
-        {
-            int at = random.Next(body.Count);
-            switch (random.Next(5))
-            {
-                case 0: body[at] = interesting[random.Next(interesting.Length)]; break;
-                case 1: body.RemoveAt(at); break;
-                case 2: body.Insert(at, (byte)random.Next(256)); break;
-                case 3:
-                    int from = random.Next(body.Count);
-                    body.InsertRange(at, body.GetRange(from, Math.Min(20, body.Count - from)));
-                    break;
-                default: body.RemoveRange(at, body.Count - at); break;
-            }
-        }
-
-        return [.. body];
-    }
 }
