@@ -13,6 +13,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
@@ -49,6 +50,17 @@ internal static class CollectorApp
             InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning")],
         });
         AddYamlFile(builder.Configuration);
+
+        // The slim builder fixes the console formatter to "simple" after the configuration is read; the configured
+        // Logging:Console:FormatterName (json, simple or systemd), from any source including the YAML file, wins here.
+        ConfigurationManager loggingConfiguration = builder.Configuration;
+        _ = builder.Services.PostConfigure<ConsoleLoggerOptions>(options =>
+        {
+            if (loggingConfiguration["Logging:Console:FormatterName"] is { Length: > 0 } formatter)
+            {
+                options.FormatterName = formatter;
+            }
+        });
         configure?.Invoke(builder);
 
         CollectorSettings settings = CollectorSettings.Read(builder.Configuration);

@@ -327,6 +327,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
                 if (outcome == UploadOutcome.Written)
                 {
                     _logger.ObjectWritten(_settings.Bucket, key, events.Count, body.Length, parts);
+                    batch.ReportWritten($"s3://{_settings.Bucket}/{key}", events.Count, body.Length);
                     return;
                 }
 

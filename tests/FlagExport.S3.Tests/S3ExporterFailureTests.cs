@@ -64,7 +64,7 @@ public sealed class S3ExporterFailureTests
         Assert.Equal(("flagexport-no-such-bucket", "a/b.json", "NoSuchBucket"), (error.Bucket, error.Key, error.ErrorCode));
         Assert.True(error.IsPermanent);
         FakeLogRecord record = logger.LatestRecord;
-        Assert.Equal((LogLevel.Warning, "UploadFailed"), (record.Level, record.Id.Name));
+        Assert.Equal((LogLevel.Debug, "UploadFailed"), (record.Level, record.Id.Name));
         Assert.Equal("Upload of 2 events to s3://flagexport-no-such-bucket/a/b.json failed: the bucket does not exist (NoSuchBucket, HTTP 404).", record.Message);
     }
 

@@ -45,7 +45,8 @@ internal static partial class S3Log
         internal const int TaggingFailed = 111;
     }
 
-    [LoggerMessage(EventId = Ids.UploadFailed, EventName = "UploadFailed", Level = LogLevel.Warning,
+    // Debug: the exporter throws and the pipeline gives the one warning per attempt; this adds the key.
+    [LoggerMessage(EventId = Ids.UploadFailed, EventName = "UploadFailed", Level = LogLevel.Debug,
         Message = "Upload of {EventCount} events to s3://{Bucket}/{Key} failed: {Reason}.")]
     internal static partial void UploadFailed(this ILogger logger, string bucket, string key, int eventCount, string reason);
 

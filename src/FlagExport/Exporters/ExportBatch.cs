@@ -93,6 +93,30 @@ public sealed class ExportBatch
         return _state.Persist is { } persist ? persist(_state, cancellationToken) : ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// What this attempt wrote, in order, each with the elapsed time since the attempt started when it was reported;
+    /// the pipeline logs one line each.
+    /// </summary>
+    internal List<WrittenObject> Written { get; } = [];
+
+    /// <summary>The clock the elapsed times of <see cref="ReportWritten"/> are taken on; set by the pipeline.</summary>
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>When the attempt started, on <see cref="Clock"/>.</summary>
+    internal long StartedTimestamp { get; init; }
+
+    /// <summary>Tells the pipeline that a file or object of this batch was written, for its log line.</summary>
+    /// <param name="location">The path or URL written (<c>s3://bucket/key</c>).</param>
+    /// <param name="eventCount">How many of the batch's events it holds.</param>
+    /// <param name="byteCount">Its size in bytes.</param>
+    internal void ReportWritten(string location, int eventCount, long byteCount)
+    {
+        lock (Written)
+        {
+            Written.Add(new(location, eventCount, byteCount, Clock.GetElapsedTime(StartedTimestamp)));
+        }
+    }
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Id} ({Events.Count} events, attempt {Attempt})");
 }

@@ -85,7 +85,7 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
         }
 
         Directory.CreateDirectory(OutputDirectory);
-        await AtomicFile.WriteNewAsync(
+        string path = await AtomicFile.WriteNewAsync(
             OutputDirectory, fileName, buffer.WrittenMemory,
             async (name, token) =>
             {
@@ -93,6 +93,7 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
                 await batch.RecordAsync(FileNameRecord, name, token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
+        batch.ReportWritten(path, batch.Events.Count, buffer.WrittenCount);
     }
 
     /// <summary>

@@ -180,7 +180,7 @@ public sealed partial class DataExporter
         using var timeout = new CancellationTokenSource(_exportTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);
         Exception? failure = null;
-        var batch = new ExportBatch(_batch, state, state.Attempts);
+        var batch = new ExportBatch(_batch, state, state.Attempts) { Clock = _timeProvider, StartedTimestamp = started };
         try
         {
             // A range of the durable buffer may hold only the other type's events: nothing to export, only to commit.
@@ -213,6 +213,7 @@ public sealed partial class DataExporter
         TimeSpan duration = _timeProvider.GetElapsedTime(started);
         if (failure is null)
         {
+            LogWritten(batch);
             OnBatchWritten(count, state.EndPosition, duration);
             return true;
         }
@@ -225,6 +226,22 @@ public sealed partial class DataExporter
 
         OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration, attempt);
         return false;
+    }
+
+    /// <summary>One line per file or object the attempt reported, each timed from the end of the one before.</summary>
+    private void LogWritten(ExportBatch batch)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        TimeSpan previous = TimeSpan.Zero;
+        foreach (WrittenObject written in batch.Written)
+        {
+            _logger.ObjectWritten(Name, written.Location, written.EventCount, written.ByteCount, (long)(written.Elapsed - previous).TotalMilliseconds);
+            previous = written.Elapsed;
+        }
     }
 
     private void OnBatchWritten(int count, long end, TimeSpan duration)
@@ -345,7 +362,9 @@ public sealed partial class DataExporter
         }
         else
         {
-            _logger.ExportFailed(failure, Name, count, _retryPolicy.ConsecutiveFailures, _lastRetryDelay);
+            // One warning with the reason; the exception and its stack only at Debug.
+            _logger.ExportFailed(Name, count, ReasonOf(failure), _retryPolicy.ConsecutiveFailures, _timeProvider.GetUtcNow() + _lastRetryDelay, _lastRetryDelay);
+            _logger.ExportFailureDetail(failure, Name, attempt);
         }
 
         if (Volatile.Read(ref _shutdownStarted) == 0)
@@ -355,6 +374,32 @@ public sealed partial class DataExporter
 
         CompleteFlushRequests(Volatile.Read(ref _retired), new InvalidOperationException(
             $"Exporter '{Name}' failed to write {count} events; they stay buffered and are retried.", failure), attempt);
+    }
+
+    /// <summary>
+    /// The reason of a failure in a line: an exporter's own (<see cref="IExportFailure.Reason"/>) when it gives one,
+    /// else the messages of the exception and its inner ones.
+    /// </summary>
+    private static string ReasonOf(Exception failure)
+    {
+        for (Exception? current = failure; current is not null; current = current.InnerException)
+        {
+            if (current is IExportFailure classified)
+            {
+                return classified.Reason;
+            }
+        }
+
+        var reason = new System.Text.StringBuilder(failure.Message);
+        for (Exception? inner = failure.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!failure.Message.Contains(inner.Message, StringComparison.Ordinal))
+            {
+                _ = reason.Append(" (").Append(inner.Message).Append(')');
+            }
+        }
+
+        return reason.ToString();
     }
 
     /// <summary>Arms the size trigger: the producer that brings <see cref="Sequence"/> to <paramref name="wakeAt"/> wakes the worker.</summary>

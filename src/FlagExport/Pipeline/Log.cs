@@ -49,11 +49,25 @@ internal static partial class Log
 
         /// <summary>A record of the durable buffer passed its checksum but does not decode as an event.</summary>
         internal const int UndecodableRecord = 13;
+
+        /// <summary>A file or object was written.</summary>
+        internal const int ObjectWritten = 14;
+
+        /// <summary>The exception of a failed export, with its stack trace (the warning has the reason).</summary>
+        internal const int ExportFailureDetail = 15;
     }
 
     [LoggerMessage(EventId = Ids.ExportFailed, EventName = "ExportFailed", Level = LogLevel.Warning,
-        Message = "Exporter '{ExporterName}' failed to write {BatchSize} events (failure {ConsecutiveFailures} in a row); the batch is kept and retried in {RetryDelay} or at the next flush.")]
-    internal static partial void ExportFailed(this ILogger logger, Exception exception, string exporterName, int batchSize, int consecutiveFailures, TimeSpan retryDelay);
+        Message = "Exporter '{ExporterName}' failed to write {BatchSize} events: {Reason} (failure {ConsecutiveFailures} in a row); the batch is kept and retried at {NextRetry:O} (in {RetryDelay}) or at the next flush.")]
+    internal static partial void ExportFailed(this ILogger logger, string exporterName, int batchSize, string reason, int consecutiveFailures, DateTimeOffset nextRetry, TimeSpan retryDelay);
+
+    [LoggerMessage(EventId = Ids.ExportFailureDetail, EventName = "ExportFailureDetail", Level = LogLevel.Debug,
+        Message = "Exporter '{ExporterName}': the failure of attempt {Attempt}.")]
+    internal static partial void ExportFailureDetail(this ILogger logger, Exception exception, string exporterName, long attempt);
+
+    [LoggerMessage(EventId = Ids.ObjectWritten, EventName = "ObjectWritten", Level = LogLevel.Information,
+        Message = "Exporter '{ExporterName}' wrote {Location}: {EventCount} events, {ByteCount} bytes, {ElapsedMilliseconds} ms.")]
+    internal static partial void ObjectWritten(this ILogger logger, string exporterName, string location, int eventCount, long byteCount, long elapsedMilliseconds);
 
     [LoggerMessage(EventId = Ids.ExportTimedOut, EventName = "ExportTimedOut", Level = LogLevel.Warning,
         Message = "Exporter '{ExporterName}' did not write {BatchSize} events within {ExportTimeout} and was cancelled (failure {ConsecutiveFailures} in a row); the batch is kept and retried in {RetryDelay} or at the next flush.")]

@@ -155,7 +155,7 @@ public sealed class DataExporterTests
     }
 
     [Fact]
-    public async Task ExportAsync_Throws_LogsAWarningWithTheExceptionAndTheWorkerGoesOn()
+    public async Task ExportAsync_Throws_LogsOneWarningWithTheReason_TheStackOnlyAtDebug_AndTheWorkerGoesOn()
     {
         var exporter = new InMemoryExporter { FailuresLeft = 1 };
         var logger = new FakeLogger();
@@ -168,9 +168,35 @@ public sealed class DataExporterTests
         FakeLogRecord failed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.ExportFailed);
         Assert.Equal("ExportFailed", failed.Id.Name);
         Assert.Equal(LogLevel.Warning, failed.Level);
-        Assert.IsType<IOException>(failed.Exception);
+        Assert.Null(failed.Exception);
+        Assert.Contains("Injected failure.", failed.Message, StringComparison.Ordinal);
+        Assert.Contains($"retried at {_time.GetUtcNow() + TimeSpan.FromMilliseconds(1):yyyy}", failed.Message, StringComparison.Ordinal);
+        FakeLogRecord detail = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.ExportFailureDetail);
+        Assert.Equal(LogLevel.Debug, detail.Level);
+        Assert.IsType<IOException>(detail.Exception);
         Assert.Equal(1, Count(logger, Log.Ids.ExportRecovered));
         Assert.Equal([1L], exporter.Ids);
+    }
+
+    [Fact]
+    public async Task AWrittenFile_IsLoggedOnce_AtInformation_WithItsPathEventsAndBytes()
+    {
+        using var folder = new FlagExport.Tests.Exporters.TempDirectory();
+        var logger = new FakeLogger();
+        await using DataExporter pipeline = Create(new FileExporter(new FileExporterOptions { OutputDir = folder.Path }, timeProvider: _time), logger: logger);
+        _ = pipeline.Add(TestEvents.Feature(1));
+        _ = pipeline.Add(TestEvents.Feature(2));
+
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+
+        FakeLogRecord written = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == Log.Ids.ObjectWritten);
+        string path = Assert.Single(Directory.GetFiles(folder.Path));
+        Assert.Equal(LogLevel.Information, written.Level);
+        Assert.Equal(path, written.GetStructuredStateValue("Location"));
+        Assert.Equal("2", written.GetStructuredStateValue("EventCount"));
+        Assert.Equal(new FileInfo(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture), written.GetStructuredStateValue("ByteCount"));
+        Assert.Equal("test", written.GetStructuredStateValue("ExporterName"));
+        Assert.NotNull(written.GetStructuredStateValue("ElapsedMilliseconds"));
     }
 
     [Fact]
