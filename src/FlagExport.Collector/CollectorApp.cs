@@ -49,7 +49,7 @@ internal static class CollectorApp
         {
             InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning")],
         });
-        AddYamlFile(builder.Configuration);
+        List<string> unknownKeys = AddYamlFile(builder.Configuration);
 
         // The slim builder fixes the console formatter to "simple" after the configuration is read; the configured
         // Logging:Console:FormatterName (json, simple or systemd), from any source including the YAML file, wins here.
@@ -63,7 +63,21 @@ internal static class CollectorApp
         });
         configure?.Invoke(builder);
 
-        CollectorSettings settings = CollectorSettings.Read(builder.Configuration);
+        // Unknown YAML keys and invalid values are reported together: every problem at once.
+        CollectorSettings settings;
+        try
+        {
+            settings = CollectorSettings.Read(builder.Configuration);
+        }
+        catch (CollectorConfigurationException exception) when (unknownKeys.Count > 0)
+        {
+            throw new CollectorConfigurationException([.. unknownKeys, .. exception.Errors]);
+        }
+
+        if (unknownKeys.Count > 0)
+        {
+            throw new CollectorConfigurationException(unknownKeys);
+        }
         // --urls, ASPNETCORE_URLS and Kestrel endpoints first; then the relay proxy's server keys, above
         // ASPNETCORE_HTTP_PORTS (which .NET container images set to 8080 for every application); then the default.
         if (!HasExplicitAddress(builder.Configuration))
@@ -90,6 +104,8 @@ internal static class CollectorApp
         _ = services.AddSingleton<CollectEndpoint>();
         _ = services.AddRequestDecompression();
         RelayProxyRoutes.AddServices(services, settings);
+        // Before AddFlagExport: hosted services start in order, so an unusable folder stops start-up before any pipeline runs.
+        _ = services.AddHostedService<OutputFolderStartupCheck>();
         _ = services.AddFlagExport(export =>
         {
             if (durableBuffer && settings.BufferDirectory is { } bufferDirectory)
@@ -162,6 +178,11 @@ internal static class CollectorApp
     private static readonly string[] CollectorYamlKeys =
         ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, CollectorSettings.RelayProxyUrlKey, "FlagExport", "Logging", "Kestrel", "urls"];
 
+    /// <summary>
+    /// Every top-level key the YAML file accepts (read or ignored); the command line takes them as <c>--key value</c> too.
+    /// </summary>
+    internal static IEnumerable<string> TopLevelKeys => CollectorYamlKeys.Concat(RelayProxyKeysIgnored);
+
     /// <summary>go-feature-flag relay proxy keys that configure what a collector does not do (flags, notifiers, server).</summary>
     private static readonly HashSet<string> RelayProxyKeysIgnored = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -179,13 +200,16 @@ internal static class CollectorApp
         "mode", "host", "port", "unixSocketPath", "monitoringPort", "awsLambdaAdapter", "awsApiGatewayBasePath",
     };
 
-    /// <summary>Adds the YAML file named by <c>--config</c>, above appsettings.json and below environment variables.</summary>
-    private static void AddYamlFile(ConfigurationManager configuration)
+    /// <summary>
+    /// Adds the YAML file named by <c>--config</c>, above appsettings.json and below environment variables; returns the
+    /// unknown keys it has, one line each, for the caller to report with the other problems.
+    /// </summary>
+    private static List<string> AddYamlFile(ConfigurationManager configuration)
     {
         string? path = configuration[ConfigKey];
         if (path is null)
         {
-            return;
+            return [];
         }
 
         if (string.IsNullOrWhiteSpace(path))
@@ -220,14 +244,14 @@ internal static class CollectorApp
             throw new CollectorConfigurationException($"--config: '{fullPath}' is not valid YAML: {exception.Message}", exception);
         }
 
-        CheckYamlKeys(yaml.Build(), fullPath);
+        return UnknownYamlKeys(yaml.Build(), fullPath);
     }
 
     /// <summary>
-    /// Refuses a YAML key the collector does not know, so that a typo (<c>apiKey:</c>) fails instead of silently turning
+    /// Lists each YAML key the collector does not know, so that a typo (<c>apiKey:</c>) fails instead of silently turning
     /// authentication off. The relay proxy's own keys that a collector has no use for are accepted and ignored.
     /// </summary>
-    private static void CheckYamlKeys(IConfiguration yaml, string path)
+    private static List<string> UnknownYamlKeys(IConfiguration yaml, string path)
     {
         var errors = new List<string>();
         foreach (IConfigurationSection section in yaml.GetChildren())
@@ -254,10 +278,7 @@ internal static class CollectorApp
             }
         }
 
-        if (errors.Count > 0)
-        {
-            throw new CollectorConfigurationException(errors);
-        }
+        return errors;
     }
 
     /// <summary><see langword="true"/> when <c>--urls</c>, <c>ASPNETCORE_URLS</c> or Kestrel endpoints are set.</summary>
@@ -275,7 +296,8 @@ internal static class CollectorApp
         StartedAt: startedAt,
         Exporters: [.. settings.Exporters.Select(e => new InfoExporter(e.Name, e.Kind, e.Format, e.Pipeline.EventTypeName))]);
 
-    private static string VersionOf(Assembly assembly) =>
+    /// <summary>The informational version of <paramref name="assembly"/> (what <c>/info</c> and <c>--version</c> report).</summary>
+    internal static string VersionOf(Assembly assembly) =>
         assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? assembly.GetName().Version?.ToString()
         ?? "unknown";

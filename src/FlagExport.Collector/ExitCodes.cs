@@ -6,7 +6,10 @@ internal static class ExitCodes
     /// <summary>A clean stop: every event accepted was written, set aside as a dead letter, or kept in the durable buffer.</summary>
     public const int Success = 0;
 
-    /// <summary>The configuration is invalid, the address cannot be bound, or an S3 bucket checked at start cannot be used.</summary>
+    /// <summary>
+    /// The configuration is invalid, the address cannot be bound, an S3 bucket or an <c>outputDir</c> checked at start
+    /// cannot be used, or the command line has an unknown option or argument (the usage follows the error).
+    /// </summary>
     public const int StartFailed = 1;
 
     /// <summary>

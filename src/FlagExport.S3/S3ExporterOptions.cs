@@ -125,9 +125,11 @@ public sealed class S3ExporterOptions : ExportFileOptions
     /// <summary>
     /// <see langword="true"/> to check the bucket (HeadBucket) when the exporter starts, so that a missing bucket or wrong
     /// credentials fail the start-up with a clear message instead of the first export. Honoured by
-    /// <see cref="S3Exporter.CreateAsync"/> and the hosting extensions. The default value is <see langword="false"/>.
+    /// <see cref="S3Exporter.CreateAsync"/> and the hosting extensions; the constructor never makes a request. Set it to
+    /// <see langword="false"/> where the bucket may not be reachable yet when the host starts.
+    /// The default value is <see langword="true"/>.
     /// </summary>
-    public bool VerifyBucketOnStart { get; set; }
+    public bool VerifyBucketOnStart { get; set; } = true;
 
     /// <summary>
     /// <see langword="true"/> to send <c>If-None-Match: *</c> with every upload, so that S3 refuses to replace an existing

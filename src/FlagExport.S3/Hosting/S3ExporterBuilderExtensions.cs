@@ -30,8 +30,8 @@ public static class S3ExporterBuilderExtensions
     /// </param>
     /// <returns>The builder.</returns>
     /// <remarks>
-    /// Invalid options stop the host at start-up with a message naming the configuration key and the value. With
-    /// <see cref="S3ExporterOptions.VerifyBucketOnStart"/>, a missing bucket or wrong credentials stop it too.
+    /// Invalid options stop the host at start-up with a message naming the configuration key and the value. A missing
+    /// bucket or wrong credentials stop it too, unless <see cref="S3ExporterOptions.VerifyBucketOnStart"/> is turned off.
     /// </remarks>
     /// <example>
     /// <code>

@@ -91,15 +91,24 @@ public sealed class ExitCodeProcessTests : IDisposable
             collector.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>Starts the collector with <paramref name="yaml"/> next to a regular file <c>not-a-folder</c>, and posts two events.</summary>
+    /// <summary>
+    /// Starts the collector with <paramref name="yaml"/>, then puts a regular file at <c>not-a-folder</c>, replacing the
+    /// folder if the configuration uses it (start-up refuses a folder it cannot write, so it breaks once started), and
+    /// posts two events.
+    /// </summary>
     private async Task<CollectorProcess> StartAsync(string yaml)
     {
-        await File.WriteAllTextAsync(_directory.Combine("not-a-folder"), "", TestContext.Current.CancellationToken);
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), yaml, TestContext.Current.CancellationToken);
         var collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
         try
         {
             string address = await collector.WaitUntilListeningAsync();
+            if (Directory.Exists(_directory.Combine("not-a-folder")))
+            {
+                Directory.Delete(_directory.Combine("not-a-folder"), recursive: true);
+            }
+
+            await File.WriteAllTextAsync(_directory.Combine("not-a-folder"), "", TestContext.Current.CancellationToken);
             using var body = new StringContent(TwoEvents, Encoding.UTF8, "application/json");
             HttpResponseMessage response = await _client.PostAsync(address + "/v1/data/collector", body, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

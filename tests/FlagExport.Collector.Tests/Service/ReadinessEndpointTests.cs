@@ -12,18 +12,26 @@ public sealed class ReadinessEndpointTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     /// <summary>
-    /// An output folder under a regular file: every write of exporter-0 fails. A short shutdown budget, so that stopping
-    /// the collector does not wait 30 s for it.
+    /// An output folder that <see cref="BreakOutputFolder"/> puts under a regular file once started (start-up refuses a
+    /// folder it cannot write): every write of exporter-0 fails. A short shutdown budget, so that stopping the collector
+    /// does not wait 30 s for it.
     /// </summary>
     private Dictionary<string, string?> BrokenFeatureExporter()
     {
         string file = _directory.Combine("not-a-folder");
-        File.WriteAllText(file, "");
         return new Dictionary<string, string?>
         {
             ["exporters:0:outputDir"] = Path.Combine(file, "exports"),
             ["FlagExport:Exporters:exporter-0:ShutdownTimeout"] = "00:00:00.200",
         };
+    }
+
+    /// <summary>Replaces the folder of <see cref="BrokenFeatureExporter"/> by a regular file.</summary>
+    private void BreakOutputFolder()
+    {
+        string file = _directory.Combine("not-a-folder");
+        Directory.Delete(file, recursive: true);
+        File.WriteAllText(file, "");
     }
 
     [Fact]
@@ -48,6 +56,7 @@ public sealed class ReadinessEndpointTests : IDisposable
         Dictionary<string, string?> settings = BrokenFeatureExporter();
         settings["exporters:0:maxEventInMemory"] = "1"; // MaxBufferedEvents is 10 times that: 10
         await using TestCollector collector = await TestCollector.StartAsync(settings);
+        BreakOutputFolder();
         HttpResponseMessage posted = await collector.PostAsync(
             """{"events":[""" + string.Join(',', Enumerable.Range(0, 9).Select(i => $$"""{"kind":"feature","key":"f{{i}}","value":1}""")) + "]}");
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
@@ -83,6 +92,7 @@ public sealed class ReadinessEndpointTests : IDisposable
         settings["deadLetterDirectory"] = deadLetters;
         settings["maxRetryDuration"] = "1"; // the first retry, after the 1 s backoff, sets the batch aside
         await using TestCollector collector = await TestCollector.StartAsync(settings);
+        BreakOutputFolder();
         Assert.Equal(HttpStatusCode.OK, (await collector.PostAsync("""{"events":[{"kind":"feature","key":"f","value":1}]}""")).StatusCode);
         await Assert.ThrowsAsync<InvalidOperationException>(collector.FlushAsync);
         await WaitUntilAsync(() => DeadLetters.List(deadLetters).Count == 1);

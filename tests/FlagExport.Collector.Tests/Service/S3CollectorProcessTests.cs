@@ -148,7 +148,7 @@ public sealed class S3CollectorProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyBucketOnStart_MissingBucket_StopsStartUp_WithExitCode1()
+    public async Task MissingBucket_StopsStartUp_ByDefault_WithExitCode1()
     {
         S3Server s3 = await S3Server.RequireAsync();
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
@@ -158,7 +158,6 @@ public sealed class S3CollectorProcessTests : IDisposable
                 serviceUrl: {s3.Endpoint}
                 forcePathStyle: true
                 region: {s3.Region}
-                verifyBucketOnStart: true
             """, TestContext.Current.CancellationToken);
         using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
 

@@ -31,6 +31,8 @@ internal static class DurableCollector
             serviceUrl: {serviceUrl.ToString().TrimEnd('/')}
             forcePathStyle: true
             region: {s3.Region}
+            # The tests start it during an outage (a fault proxy in front of S3): no bucket check at start.
+            verifyBucketOnStart: false
             format: json
             flushInterval: {flushIntervalMs.ToString(CultureInfo.InvariantCulture)}
             maxEventInMemory: {maxEventInMemory.ToString(CultureInfo.InvariantCulture)}

@@ -1,0 +1,25 @@
+using FlagExport.Collector.Configuration;
+using FlagExport.S3;
+using Microsoft.Extensions.Options;
+
+namespace FlagExport.Collector.Cli;
+
+/// <summary>
+/// The message for an exception that means the collector cannot start (invalid configuration, an address in use, an
+/// unusable bucket); shared by serving and <c>validate</c>, so that both print the same lines for the same problem.
+/// </summary>
+internal static class StartFailure
+{
+    /// <summary>The message to print for <paramref name="exception"/>, or null when it is not a start-up failure.</summary>
+    public static string? Describe(Exception exception) => exception switch
+    {
+        CollectorConfigurationException configuration => configuration.Message,
+        OptionsValidationException options => new CollectorConfigurationException([.. options.Failures]).Message,
+        // The host's start-up validation throws one AggregateException when several option types are invalid.
+        AggregateException aggregate when aggregate.InnerExceptions.All(e => e is OptionsValidationException) =>
+            new CollectorConfigurationException([.. aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)]).Message,
+        // verifyBucketOnStart: a missing bucket, wrong credentials or an unreachable endpoint; an address already in use.
+        S3ExportException or IOException => $"Cannot start the collector: {exception.Message}",
+        _ => null,
+    };
+}

@@ -1,0 +1,75 @@
+using FlagExport.Collector.Configuration;
+using FlagExport.S3;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlagExport.Collector.Cli;
+
+/// <summary>
+/// <c>validate --config file.yaml [--check-connectivity]</c>: reads and checks the configuration with the code start-up
+/// runs (<see cref="CollectorApp.Build"/>, then the options validation the host runs when it starts), so the messages are
+/// the same and every problem is listed at once. It listens on no port, starts no pipeline and opens no durable buffer.
+/// </summary>
+/// <remarks>
+/// <c>--check-connectivity</c> adds what needs the outside world: a HeadBucket for each S3 exporter (the exporter's own
+/// <see cref="S3Exporter.VerifyBucketAsync"/>) and, for each file exporter, that <c>outputDir</c> can be created and
+/// written (<see cref="OutputFolderCheck"/>, as at start-up). Without it nothing is created and no request is made.
+/// </remarks>
+internal static class ValidateCommand
+{
+    /// <summary>The command's name.</summary>
+    public const string Name = "validate";
+
+    /// <summary>Checks the configuration; returns 0 with one line per exporter on <paramref name="output"/>, or 1 with the problems on <paramref name="error"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, bool checkConnectivity, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The command prints its own report; the host's console logger would repeat each failure.
+            WebApplication app = CollectorApp.Build(args, builder => builder.Logging.ClearProviders(), durableBuffer: false);
+            await using (app.ConfigureAwait(false))
+            {
+                app.Services.GetService<IStartupValidator>()?.Validate();
+                CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
+                var problems = new List<string>();
+                if (checkConnectivity)
+                {
+                    problems.AddRange(OutputFolderStartupCheck.Problems(settings, app.Services.GetRequiredService<IOptionsMonitor<FileExporterOptions>>()));
+                    foreach (S3ExporterSpec s3 in settings.Exporters.OfType<S3ExporterSpec>())
+                    {
+                        try
+                        {
+                            await app.Services.GetRequiredKeyedService<S3Exporter>(s3.Name).VerifyBucketAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (S3ExportException exception)
+                        {
+                            problems.Add($"{s3.Path}.bucket: {exception.Message}");
+                        }
+                    }
+                }
+
+                if (problems.Count > 0)
+                {
+                    await error.WriteLineAsync(new CollectorConfigurationException(problems).Message).ConfigureAwait(false);
+                    return ExitCodes.StartFailed;
+                }
+
+                string checkedWhat = checkConnectivity ? "configuration and connectivity OK" : "configuration OK";
+                await output.WriteLineAsync($"{checkedWhat}: {settings.Exporters.Count} exporter(s)").ConfigureAwait(false);
+                foreach (ExporterSpec exporter in settings.Exporters)
+                {
+                    await output.WriteLineAsync("  " + exporter.Describe()).ConfigureAwait(false);
+                }
+
+                return ExitCodes.Success;
+            }
+        }
+        catch (Exception exception) when (StartFailure.Describe(exception) is { } message)
+        {
+            await error.WriteLineAsync(message).ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
+    }
+}
