@@ -29,8 +29,10 @@ public sealed class OperationsEndpointsTests
         string text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         using JsonDocument info = JsonDocument.Parse(text);
         Assert.Equal("FlagExport.Collector", info.RootElement.GetProperty("name").GetString());
-        Assert.StartsWith("1.0.0", info.RootElement.GetProperty("version").GetString(), StringComparison.Ordinal);
-        Assert.StartsWith("1.0.0", info.RootElement.GetProperty("flagExportVersion").GetString(), StringComparison.Ordinal);
+        // The informational versions the build stamped (VersionPrefix in Directory.Build.props, plus the commit).
+        Assert.Equal(InformationalVersion(typeof(CollectorApp)), info.RootElement.GetProperty("version").GetString());
+        Assert.Equal(InformationalVersion(typeof(IFlagEventSink)), info.RootElement.GetProperty("flagExportVersion").GetString());
+        Assert.Matches(@"^\d+\.\d+\.\d+", info.RootElement.GetProperty("version").GetString());
         Assert.True(info.RootElement.GetProperty("startedAt").GetDateTimeOffset() <= DateTimeOffset.UtcNow);
         Assert.Equal(
             """[{"name":"exporter-0","kind":"file","format":"JSON","eventType":"feature"},{"name":"exporter-1","kind":"file","format":"JSON","eventType":"tracking"}]""",
@@ -49,4 +51,7 @@ public sealed class OperationsEndpointsTests
         using JsonDocument info = JsonDocument.Parse(text);
         Assert.Equal(["CSV", "Parquet"], info.RootElement.GetProperty("exporters").EnumerateArray().Select(e => e.GetProperty("format").GetString()));
     }
+
+    private static string? InformationalVersion(Type type) =>
+        System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(type.Assembly)?.InformationalVersion;
 }
