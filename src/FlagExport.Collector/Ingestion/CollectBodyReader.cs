@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -43,20 +44,10 @@ internal static class CollectBodyReader
                     MakeRoom(ref buffer, ref start, ref checkedEnd, ref filled, limit, received);
                 }
 
-                int read;
-                try
+                (int read, CollectBody? refusal) = await ReadSomeAsync(request, buffer.AsMemory(filled), limit, cancellationToken).ConfigureAwait(false);
+                if (refusal is { } refused)
                 {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                }
-                catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    return TooLarge(limit);
-                }
-                catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
-                {
-                    // The decompression middleware reads lazily: a corrupt gzip or deflate body fails here with
-                    // InvalidDataException, a corrupt br body with InvalidOperationException from BrotliStream.
-                    return new(null, StatusCodes.Status400BadRequest, NotDecompressed);
+                    return refused;
                 }
 
                 if (read == 0)
@@ -110,8 +101,62 @@ internal static class CollectBodyReader
             : new(null, StatusCodes.Status400BadRequest, error);
     }
 
+    /// <summary>
+    /// Reads the whole body, unparsed, into a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller returns
+    /// it), within the limit, feeding every byte to <paramref name="hash"/>; for a request that must be verified before
+    /// it is parsed. On a refusal no buffer is returned.
+    /// </summary>
+    public static async Task<(byte[]? Body, int Length, CollectBody Refusal)> ReadWholeAsync(HttpRequest request, long limit, IncrementalHash hash, CancellationToken cancellationToken)
+    {
+        byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? InitialBufferSize, limit) + 1);
+        int length = 0;
+        while (true)
+        {
+            if (length == body.Length)
+            {
+                byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)body.Length * 2, limit + 1));
+                body.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(body);
+                body = larger;
+            }
+
+            (int read, CollectBody? refusal) = await ReadSomeAsync(request, body.AsMemory(length), limit, cancellationToken).ConfigureAwait(false);
+            if (read == 0 && refusal is null)
+            {
+                return (body, length, default);
+            }
+
+            hash.AppendData(body.AsSpan(length, read));
+            length += read;
+            if (refusal is not null || length > limit)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+                return (null, 0, refusal ?? TooLarge(limit));
+            }
+        }
+    }
+
+    /// <summary>One read of the body; a body above the limit or one that does not decompress gives a refusal, not an exception.</summary>
+    private static async ValueTask<(int Read, CollectBody? Refusal)> ReadSomeAsync(HttpRequest request, Memory<byte> into, long limit, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await request.Body.ReadAsync(into, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (0, TooLarge(limit));
+        }
+        catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
+        {
+            // The decompression middleware reads lazily: a corrupt gzip or deflate body fails here with
+            // InvalidDataException, a corrupt br body with InvalidOperationException from BrotliStream.
+            return (0, new(null, StatusCodes.Status400BadRequest, NotDecompressed));
+        }
+    }
+
     /// <summary>The message of a 400 answer to a body that does not decompress.</summary>
-    public const string NotDecompressed = "The request body does not decompress as its Content-Encoding says.";
+    private const string NotDecompressed = "The request body does not decompress as its Content-Encoding says.";
 
     /// <summary>A 413 answer naming the limit and its setting.</summary>
     public static CollectBody TooLarge(long limit) =>

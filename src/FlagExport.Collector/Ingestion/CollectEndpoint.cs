@@ -57,37 +57,16 @@ internal sealed class CollectEndpoint(
 
         // A request admitted only by its signature is verified before anything else, parsing included: its body is read
         // (within the limit, building no events) and hashed first, then parsed from memory.
-        long limit = settings.MaxRequestBodySize;
-        byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 64 * 1024, limit) + 1);
+        using IncrementalHash signature = _webhook!.Start();
+        (byte[]? body, int length, CollectBody refusal) = await CollectBodyReader.ReadWholeAsync(request, settings.MaxRequestBodySize, signature, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            await RefuseAsync(context, refusal).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            using IncrementalHash signature = _webhook!.Start();
-            int length = 0;
-            while (true)
-            {
-                if (length == body.Length)
-                {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)body.Length * 2, limit + 1));
-                    body.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(body);
-                    body = larger;
-                }
-
-                int read = await request.Body.ReadAsync(body.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                signature.AppendData(body.AsSpan(length, read));
-                length += read;
-                if (length > limit)
-                {
-                    await RefuseAsync(context, CollectBodyReader.TooLarge(limit)).ConfigureAwait(false);
-                    return;
-                }
-            }
-
             if (!WebhookSignature.Matches(signature, claimedSignature))
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -98,14 +77,6 @@ internal sealed class CollectEndpoint(
 
             request.Body = new MemoryStream(body, 0, length, writable: false);
             await HandleAuthorizedAsync(context).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await RefuseAsync(context, CollectBodyReader.TooLarge(limit)).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is InvalidDataException || (exception is InvalidOperationException && exception.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true))
-        {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, CollectBodyReader.NotDecompressed).ConfigureAwait(false);
         }
         finally
         {
