@@ -334,13 +334,16 @@ public sealed partial class DataExporter
     }
 
     /// <summary>The first <see cref="IExportFailure"/> in <paramref name="failure"/>'s chain when it is permanent, or null.</summary>
-    internal static IExportFailure? PermanentFailureOf(Exception failure)
+    internal static IExportFailure? PermanentFailureOf(Exception failure) => ClassifiedFailureOf(failure) is { IsPermanent: true } permanent ? permanent : null;
+
+    /// <summary>The first <see cref="IExportFailure"/> in <paramref name="failure"/>'s chain (the exporter's own account of it), or null.</summary>
+    private static IExportFailure? ClassifiedFailureOf(Exception failure)
     {
         for (Exception? current = failure; current is not null; current = current.InnerException)
         {
             if (current is IExportFailure classified)
             {
-                return classified.IsPermanent ? classified : null;
+                return classified;
             }
         }
 
@@ -382,12 +385,9 @@ public sealed partial class DataExporter
     /// </summary>
     private static string ReasonOf(Exception failure)
     {
-        for (Exception? current = failure; current is not null; current = current.InnerException)
+        if (ClassifiedFailureOf(failure) is { } classified)
         {
-            if (current is IExportFailure classified)
-            {
-                return classified.Reason;
-            }
+            return classified.Reason;
         }
 
         var reason = new System.Text.StringBuilder(failure.Message);
