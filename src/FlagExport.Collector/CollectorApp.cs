@@ -63,30 +63,23 @@ internal static class CollectorApp
         });
         configure?.Invoke(builder);
 
-        // Unknown YAML keys and invalid values are reported together: every problem at once.
-        CollectorSettings settings;
-        try
-        {
-            settings = CollectorSettings.Read(builder.Configuration);
-        }
-        catch (CollectorConfigurationException exception) when (unknownKeys.Count > 0)
-        {
-            throw new CollectorConfigurationException([.. unknownKeys, .. exception.Errors]);
-        }
+        // Every problem at once: unknown YAML keys, the collector's own settings, and (once the services are built) the
+        // library's verdict on each exporter's options.
+        List<string> errors = unknownKeys;
+        CollectorSettings settings = CollectorSettings.Read(builder.Configuration, errors);
 
-        if (unknownKeys.Count > 0)
-        {
-            throw new CollectorConfigurationException(unknownKeys);
-        }
+        // Lowest but the defaults: a FlagExport: key set in any source wins over its relay-proxy alias.
+        builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = settings.Aliases.Values });
+
         // --urls, ASPNETCORE_URLS and Kestrel endpoints first; then the relay proxy's server keys, above
         // ASPNETCORE_HTTP_PORTS (which .NET container images set to 8080 for every application); then the default.
         if (!HasExplicitAddress(builder.Configuration))
         {
             if (settings.ListenUrls is { } relayProxyAddress)
             {
-                if (settings.UnixSocketPath is { } socket && UnixSocketFile.Prepare(socket) is { } problem)
+                if (settings.UnixSocketPath is { } socket && errors.Count == 0 && UnixSocketFile.Prepare(socket) is { } problem)
                 {
-                    throw new CollectorConfigurationException(problem);
+                    errors.Add(problem);
                 }
 
                 _ = builder.WebHost.UseUrls(relayProxyAddress);
@@ -108,22 +101,18 @@ internal static class CollectorApp
         _ = services.AddHostedService<OutputFolderStartupCheck>();
         _ = services.AddFlagExport(export =>
         {
-            if (durableBuffer && settings.BufferDirectory is { } bufferDirectory)
-            {
-                _ = export.UseDurableBuffer(bufferDirectory, settings.MaxBufferBytes);
-            }
-
             foreach (ExporterSpec exporter in settings.Exporters)
             {
                 exporter.Register(export);
             }
         });
-        _ = services.AddHealthChecks().AddFlagExport(ReadinessEndpoint.CheckName);
-        _ = services.PostConfigureAll<DataExporterOptions>(o =>
+        if (!durableBuffer)
         {
-            o.DeadLetterDirectory = settings.DeadLetterDirectory;
-            o.MaxRetryDuration = settings.MaxRetryDuration;
-        });
+            // After the library's own binding of FlagExport:BufferDirectory (registered by AddFlagExport).
+            _ = services.PostConfigure<DurableBufferOptions>(o => o.BufferDirectory = null);
+        }
+
+        _ = services.AddHealthChecks().AddFlagExport(ReadinessEndpoint.CheckName);
 
         // The host's default shutdown budget (30 s) equals the pipelines' default ShutdownTimeout, and Kestrel spends
         // part of it draining requests first: the final flush would be cut short. Give it every pipeline's full budget.
@@ -152,8 +141,15 @@ internal static class CollectorApp
             .AddPrometheusExporter());
 
         WebApplication app = builder.Build();
+        errors.AddRange(OptionFailures(app.Services).Select(settings.Aliases.Rename).Distinct(StringComparer.Ordinal));
+        if (errors.Count > 0)
+        {
+            ((IDisposable)app).Dispose();
+            throw new CollectorConfigurationException(errors);
+        }
+
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
-        InfoResponse info = CreateInfo(settings, startedAt);
+        InfoResponse info = CreateInfo(settings, app.Services, startedAt);
 
         // gzip, br and deflate bodies are decompressed on the fly; the size limit applies to the decompressed bytes.
         // Requests forwarded to the relay proxy keep their bytes and their Content-Encoding.
@@ -171,12 +167,33 @@ internal static class CollectorApp
         return app;
     }
 
+    /// <summary>
+    /// Runs the validation the host runs when it starts (every <c>ValidateOnStart</c> options type: the exporters', the
+    /// pipelines', the durable buffer's) and returns every failure; nothing is started.
+    /// </summary>
+    private static IEnumerable<string> OptionFailures(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+            return [];
+        }
+        catch (OptionsValidationException exception)
+        {
+            return exception.Failures;
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            return exception.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures);
+        }
+    }
+
     /// <summary>Time the host keeps, beyond the longest pipeline ShutdownTimeout, for Kestrel's drain and the rest.</summary>
     internal static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(15);
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. CollectorSettings.DurabilityKeys, CollectorSettings.RelayProxyUrlKey, "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "exporter", "exporters", "server", "listen", .. RelayProxyAliases.TopLevelKeys, CollectorSettings.RelayProxyUrlKey, "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>
     /// Every top-level key the YAML file accepts (read or ignored); the command line takes them as <c>--key value</c> too.
@@ -289,12 +306,12 @@ internal static class CollectorApp
     private static bool HasPortsSetting(ConfigurationManager configuration) =>
         !string.IsNullOrEmpty(configuration["http_ports"]) || !string.IsNullOrEmpty(configuration["https_ports"]);
 
-    private static InfoResponse CreateInfo(CollectorSettings settings, DateTimeOffset startedAt) => new(
+    private static InfoResponse CreateInfo(CollectorSettings settings, IServiceProvider services, DateTimeOffset startedAt) => new(
         Name: "FlagExport.Collector",
         Version: VersionOf(typeof(CollectorApp).Assembly),
         FlagExportVersion: VersionOf(typeof(IFlagEventSink).Assembly),
         StartedAt: startedAt,
-        Exporters: [.. settings.Exporters.Select(e => new InfoExporter(e.Name, e.Kind, e.Format, e.Pipeline.EventTypeName))]);
+        Exporters: [.. settings.Exporters.Select(e => new InfoExporter(e.Name, e.Kind, e.Format(services), e.EventTypeName(services)))]);
 
     /// <summary>The informational version of <paramref name="assembly"/> (what <c>/info</c> and <c>--version</c> report).</summary>
     internal static string VersionOf(Assembly assembly) =>
@@ -319,7 +336,7 @@ internal static class CollectorApp
         logger.Listening(addresses is { Count: > 0 } ? string.Join(", ", addresses) : "(in-process test server)");
         foreach (ExporterSpec exporter in settings.Exporters)
         {
-            logger.ExporterConfigured(exporter.Describe());
+            logger.ExporterConfigured(exporter.Describe(app.Services));
         }
 
         if (settings.ApiKeys.Count > 0)

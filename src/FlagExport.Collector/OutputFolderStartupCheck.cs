@@ -1,6 +1,5 @@
 using FlagExport.Collector.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace FlagExport.Collector;
 
@@ -9,24 +8,24 @@ namespace FlagExport.Collector;
 /// Registered before the exporters, so it runs before any pipeline starts; it reads the options the exporters are built
 /// from, so a folder overridden under <c>FlagExport:Exporters:&lt;name&gt;</c> is the one checked.
 /// </summary>
-internal sealed class OutputFolderStartupCheck(CollectorSettings settings, IOptionsMonitor<FileExporterOptions> options) : IHostedService
+internal sealed class OutputFolderStartupCheck(CollectorSettings settings, IServiceProvider services) : IHostedService
 {
     /// <exception cref="CollectorConfigurationException">A folder cannot be used; every one is listed.</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        List<string> problems = Problems(settings, options);
+        List<string> problems = Problems(settings, services);
         return problems.Count > 0 ? throw new CollectorConfigurationException(problems) : Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Checks the folder of every file exporter; one line per folder that cannot be used.</summary>
-    internal static List<string> Problems(CollectorSettings settings, IOptionsMonitor<FileExporterOptions> options)
+    internal static List<string> Problems(CollectorSettings settings, IServiceProvider services)
     {
         var problems = new List<string>();
         foreach (FileExporterSpec exporter in settings.Exporters.OfType<FileExporterSpec>())
         {
-            if (OutputFolderCheck.Problem(exporter.Path, options.Get(exporter.Name).OutputDir) is { } problem)
+            if (OutputFolderCheck.Problem(exporter.Path, exporter.Options(services).OutputDir) is { } problem)
             {
                 problems.Add(problem);
             }

@@ -22,20 +22,31 @@ internal static class ReplayCommand
         {
             CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
             ExporterPipelines pipelines = app.Services.GetRequiredService<ExporterPipelines>();
-            string directory = Path.GetFullPath(settings.DeadLetterDirectory);
-            int letters = DeadLetters.List(directory).Count;
+
+            // Each exporter's DeadLetterDirectory (the top-level deadLetterDirectory unless an entry sets its own); a
+            // folder shared by several exporters is replayed once, each letter through the exporter that set it aside.
+            string[] directories = [.. settings.Exporters
+                .Select(e => Path.GetFullPath(e.Pipeline(app.Services).DeadLetterDirectory))
+                .Distinct(StringComparer.Ordinal)];
+            string current = directories[0];
             try
             {
-                long events = await DeadLetters.ReplayAsync(directory, pipelines, cancellationToken).ConfigureAwait(false);
-                await output.WriteLineAsync($"Replayed {letters} dead letters ({events} events) from '{directory}'.").ConfigureAwait(false);
+                foreach (string directory in directories)
+                {
+                    current = directory;
+                    int letters = DeadLetters.List(directory).Count;
+                    long events = await DeadLetters.ReplayAsync(directory, pipelines, cancellationToken).ConfigureAwait(false);
+                    await output.WriteLineAsync($"Replayed {letters} dead letters ({events} events) from '{directory}'.").ConfigureAwait(false);
+                }
+
                 return 0;
             }
 #pragma warning disable CA1031 // The exporter's failure is reported as the command's result; the letters stay.
             catch (Exception exception) when (exception is not OperationCanceledException)
 #pragma warning restore CA1031
             {
-                int left = DeadLetters.List(directory).Count;
-                await error.WriteLineAsync($"Replay stopped with {left} dead letters left in '{directory}': {exception.Message}").ConfigureAwait(false);
+                int left = DeadLetters.List(current).Count;
+                await error.WriteLineAsync($"Replay stopped with {left} dead letters left in '{current}': {exception.Message}").ConfigureAwait(false);
                 return 1;
             }
             finally

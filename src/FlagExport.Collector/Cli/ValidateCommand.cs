@@ -9,7 +9,7 @@ namespace FlagExport.Collector.Cli;
 
 /// <summary>
 /// <c>validate --config file.yaml [--check-connectivity]</c>: reads and checks the configuration with the code start-up
-/// runs (<see cref="CollectorApp.Build"/>, then the options validation the host runs when it starts), so the messages are
+/// runs (<see cref="CollectorApp.Build"/>, which runs the options validation the host runs when it starts), so the messages are
 /// the same and every problem is listed at once. It listens on no port, starts no pipeline and opens no durable buffer.
 /// </summary>
 /// <remarks>
@@ -31,12 +31,11 @@ internal static class ValidateCommand
             WebApplication app = CollectorApp.Build(args, builder => builder.Logging.ClearProviders(), durableBuffer: false);
             await using (app.ConfigureAwait(false))
             {
-                app.Services.GetService<IStartupValidator>()?.Validate();
                 CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
                 var problems = new List<string>();
                 if (checkConnectivity)
                 {
-                    problems.AddRange(OutputFolderStartupCheck.Problems(settings, app.Services.GetRequiredService<IOptionsMonitor<FileExporterOptions>>()));
+                    problems.AddRange(OutputFolderStartupCheck.Problems(settings, app.Services));
                     foreach (S3ExporterSpec s3 in settings.Exporters.OfType<S3ExporterSpec>())
                     {
                         try
@@ -60,7 +59,7 @@ internal static class ValidateCommand
                 await output.WriteLineAsync($"{checkedWhat}: {settings.Exporters.Count} exporter(s)").ConfigureAwait(false);
                 foreach (ExporterSpec exporter in settings.Exporters)
                 {
-                    await output.WriteLineAsync("  " + exporter.Describe()).ConfigureAwait(false);
+                    await output.WriteLineAsync("  " + exporter.Describe(app.Services)).ConfigureAwait(false);
                 }
 
                 return ExitCodes.Success;

@@ -8,8 +8,9 @@ namespace FlagExport.Collector.Configuration;
 /// environment variables such as <c>exporters__0__format</c>, or the YAML file given with <c>--config</c>).
 /// </summary>
 /// <remarks>
-/// Everything is checked at once: <see cref="Read"/> throws a <see cref="CollectorConfigurationException"/> listing every
-/// problem, each naming its key as written in YAML (<c>exporters[1].format</c>).
+/// Everything is checked at once, each problem naming its key as written in YAML (<c>maxRequestBodySize</c>,
+/// <c>server.port</c>). The exporters' options are not read here: <see cref="RelayProxyAliases"/> hands their keys to the
+/// library's binder and validators.
 /// </remarks>
 internal sealed partial class CollectorSettings
 {
@@ -27,25 +28,6 @@ internal sealed partial class CollectorSettings
 
     /// <summary>The largest <see cref="MaxRequestBodySize"/> accepted: 1 GiB (a body's events are held in memory until it is checked).</summary>
     public const long MaxMaxRequestBodySize = 1L << 30;
-
-    /// <summary>The library's bound on FlushInterval (one day), in the relay proxy's milliseconds.</summary>
-    private static readonly long MaxFlushIntervalMilliseconds = (long)DataExporterOptionsValidator.MaxFlushInterval.TotalMilliseconds;
-
-    // The keys of both kinds: the file options every exporter writing files has, and the pipeline's.
-    private static readonly string[] SharedKeys =
-        ["format", "filename", "csvTemplate", "parquetCompressionCodec", "flushInterval", "maxEventInMemory", "eventType"];
-
-    private static readonly string[] FileKeys = ["kind", "outputDir", .. SharedKeys];
-
-    private static readonly string[] S3Keys =
-        ["kind", "bucket", "path", .. SharedKeys,
-         "serviceUrl", "forcePathStyle", "region", "storageClass", "compression", "requestChecksumCalculation", "serverSideEncryption",
-         "sseKmsKeyId", "tags", "multipartThreshold", "multipartPartSize", "multipartConcurrency", "verifyBucketOnStart", "conditionalWrites"];
-
-    // Keys that would carry secrets: refused wherever they appear in an exporter, with a pointer to the AWS sources.
-    private static readonly string[] CredentialKeys =
-        ["accessKey", "accessKeyId", "secretKey", "secretAccessKey", "sessionToken", "awsAccessKeyId", "awsSecretAccessKey",
-         "awsSessionToken", "secret", "credentials", "password", "token"];
 
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. The default value is 64 MiB.</summary>
     public long MaxRequestBodySize { get; private init; } = DefaultMaxRequestBodySize;
@@ -69,8 +51,11 @@ internal sealed partial class CollectorSettings
     /// </summary>
     public string? WebhookSecret { get; private init; }
 
-    /// <summary>The exporters to register, in order.</summary>
-    public IReadOnlyList<ExporterSpec> Exporters { get; private init; } = [];
+    /// <summary>The exporters to register, in order: the relay-proxy entries with a valid kind, or the embedded default.</summary>
+    public IReadOnlyList<ExporterSpec> Exporters => Aliases.Exporters;
+
+    /// <summary>The relay-proxy exporter and durability keys, translated to the library's.</summary>
+    public required RelayProxyAliases Aliases { get; init; }
 
     /// <summary>
     /// The URL the relay proxy's <c>server.mode</c>, <c>server.port</c>/<c>listen</c>, <c>server.host</c> and
@@ -88,20 +73,32 @@ internal sealed partial class CollectorSettings
     public bool MonitoringPortIgnored { get; private init; }
 
     /// <summary><see langword="true"/> when no exporter was configured and the embedded default is used.</summary>
-    public bool UsesDefaultExporter { get; private init; }
+    public bool UsesDefaultExporter => Aliases.NoneConfigured;
 
     /// <summary>Reads and checks the settings.</summary>
     /// <exception cref="CollectorConfigurationException">Something is invalid; every problem is listed.</exception>
     public static CollectorSettings Read(IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
         var errors = new List<string>();
+        CollectorSettings settings = Read(configuration, errors);
+        return errors.Count > 0 ? throw new CollectorConfigurationException(errors) : settings;
+    }
+
+    /// <summary>
+    /// Reads the settings, adding every problem to <paramref name="errors"/>. The exporters' own options are only
+    /// translated here (<see cref="Aliases"/>); the library's validators judge them once the services are built.
+    /// </summary>
+    public static CollectorSettings Read(IConfiguration configuration, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(errors);
 
         long maxBody = DefaultMaxRequestBodySize;
         if (configuration["maxRequestBodySize"] is { } maxBodyText
             && (!long.TryParse(maxBodyText, NumberStyles.None, CultureInfo.InvariantCulture, out maxBody) || maxBody is <= 0 or > MaxMaxRequestBodySize))
         {
             errors.Add($"maxRequestBodySize: must be a number of bytes between 1 and {MaxMaxRequestBodySize.ToString(CultureInfo.InvariantCulture)} (1 GiB); got '{maxBodyText}'.");
+            maxBody = DefaultMaxRequestBodySize;
         }
 
         string? listenUrls = ListenAddress.Read(configuration, errors, out string? unixSocketPath);
@@ -117,62 +114,14 @@ internal sealed partial class CollectorSettings
             errors.Add("webhookSecret: must be a non-empty string; remove the key to accept requests without a signature.");
         }
 
-        var exporters = new List<ExporterSpec>();
-        IConfigurationSection single = configuration.GetSection("exporter");
-        if (single.GetChildren().Any())
-        {
-            Add(ReadExporter(single, "exporter", exporters.Count, errors));
-        }
-
-        IConfigurationSection list = configuration.GetSection("exporters");
-        foreach (IConfigurationSection entry in list.GetChildren())
-        {
-            if (!int.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
-            {
-                errors.Add($"exporters: must be a list of exporters; found the key '{entry.Key}'.");
-                break;
-            }
-
-            Add(ReadExporter(entry, $"exporters[{index.ToString(CultureInfo.InvariantCulture)}]", exporters.Count, errors));
-        }
-
-        // An entry that gave no exporter gave an error, so no exporters and no errors means none was configured.
-        bool useDefault = exporters.Count == 0 && errors.Count == 0;
-        if (useDefault)
-        {
-            exporters.Add(new FileExporterSpec
-            {
-                Name = "exporter-0",
-                Path = "default exporter",
-                Pipeline = new PipelineSettings(null, null, EventType.Feature),
-                Options = new FileExporterOptions { Filename = DefaultFilename },
-            });
-        }
-
-        CollectorSettings durability = ReadDurability(configuration, errors);
+        RelayProxyAliases aliases = RelayProxyAliases.Read(configuration, errors);
         Uri? relayProxyUrl = ReadRelayProxyUrl(configuration, errors);
-        if (errors.Count > 0)
-        {
-            throw new CollectorConfigurationException(errors);
-        }
-
         bool monitoringPortIgnored = configuration["monitoringPort"] is not null || configuration["server:monitoringPort"] is not null;
         return new CollectorSettings
         {
             ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody,
-            ApiKeys = keys, AdminKeys = adminKeys, WebhookSecret = webhookSecret, Exporters = exporters, UsesDefaultExporter = useDefault,
-            BufferDirectory = durability.BufferDirectory, MaxBufferBytes = durability.MaxBufferBytes,
-            DeadLetterDirectory = durability.DeadLetterDirectory, MaxRetryDuration = durability.MaxRetryDuration,
-            RelayProxyUrl = relayProxyUrl,
+            ApiKeys = keys, AdminKeys = adminKeys, WebhookSecret = webhookSecret, Aliases = aliases, RelayProxyUrl = relayProxyUrl,
         };
-
-        void Add(ExporterSpec? spec)
-        {
-            if (spec is not null)
-            {
-                exporters.Add(spec);
-            }
-        }
     }
 
     private static void ReadKeys(IConfigurationSection section, string path, List<string> keys, List<string> errors)
@@ -196,167 +145,4 @@ internal sealed partial class CollectorSettings
             }
         }
     }
-
-    private static ExporterSpec? ReadExporter(IConfigurationSection section, string path, int number, List<string> errors)
-    {
-        int before = errors.Count;
-        string? kind = section["kind"];
-        string[] validKeys;
-        switch (kind?.ToUpperInvariant())
-        {
-            case "FILE":
-                validKeys = FileKeys;
-                break;
-            case "S3":
-                validKeys = S3Keys;
-                break;
-            case null or "":
-                errors.Add($"{path}.kind: is required; valid values are {ExporterKinds}.");
-                return null;
-            default:
-                errors.Add($"{path}.kind: '{kind}' is not a supported exporter kind; valid values are {ExporterKinds}.");
-                return null;
-        }
-
-        foreach (IConfigurationSection child in section.GetChildren())
-        {
-            if (CredentialKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                errors.Add($"{path}.{child.Key}: credentials are never read from the configuration; use the standard AWS sources " +
-                    "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or an instance or container role).");
-            }
-            else if (!validKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                errors.Add($"{path}.{child.Key}: is not a setting of a '{kind}' exporter; valid keys are {string.Join(", ", validKeys)}.");
-            }
-        }
-
-        PipelineSettings pipeline = ReadPipeline(section, path, errors);
-        string name = $"exporter-{number.ToString(CultureInfo.InvariantCulture)}";
-        ExporterSpec spec = validKeys == S3Keys
-            ? ReadS3(section, path, name, pipeline, errors)
-            : ReadFile(section, path, name, pipeline, errors);
-        return errors.Count > before ? null : spec;
-    }
-
-    private static FileExporterSpec ReadFile(IConfigurationSection section, string path, string name, PipelineSettings pipeline, List<string> errors)
-    {
-        var options = new FileExporterOptions { OutputDir = section["outputDir"] ?? FileExporterOptions.DefaultOutputDir };
-        ReadFileOptions(section, options);
-        if (string.IsNullOrWhiteSpace(options.OutputDir))
-        {
-            errors.Add($"{path}.outputDir: must name a folder; got '{options.OutputDir}'.");
-        }
-        else
-        {
-            Check(path, errors, () => _ = new FileExporter(options, pipeline.EventType));
-        }
-
-        return new FileExporterSpec { Name = name, Path = path, Pipeline = pipeline, Options = options };
-    }
-
-    /// <summary>Reads the options every file-writing kind shares, with the collector's default file name.</summary>
-    private static void ReadFileOptions(IConfigurationSection section, ExportFileOptions options)
-    {
-        options.Format = section["format"] ?? ExportFileOptions.DefaultFormat;
-        options.Filename = section["filename"] ?? DefaultFilename;
-        options.CsvTemplate = section["csvTemplate"] ?? ExportFileOptions.DefaultCsvTemplate;
-        options.ParquetCompressionCodec = section["parquetCompressionCodec"] ?? ExportFileOptions.DefaultParquetCompressionCodec;
-    }
-
-    private static string ExporterKinds => "file, s3";
-
-    private static PipelineSettings ReadPipeline(IConfigurationSection section, string path, List<string> errors)
-    {
-        TimeSpan? flushInterval = ReadMilliseconds(section["flushInterval"], $"{path}.flushInterval", MaxFlushIntervalMilliseconds, NumberStyles.AllowLeadingSign, errors);
-
-        int? maxEventInMemory = null;
-        if (section["maxEventInMemory"] is { } maxText)
-        {
-            if (int.TryParse(maxText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int max)
-                && max is > 0 and <= DataExporterOptionsValidator.MaxEventInMemoryLimit)
-            {
-                maxEventInMemory = max;
-            }
-            else
-            {
-                errors.Add($"{path}.maxEventInMemory: must be a whole number between 1 and {DataExporterOptionsValidator.MaxEventInMemoryLimit.ToString(CultureInfo.InvariantCulture)}; got '{maxText}'.");
-            }
-        }
-
-        EventType eventType = EventType.Feature;
-        switch (section["eventType"]?.ToUpperInvariant())
-        {
-            case null or "" or "FEATURE":
-                break;
-            case "TRACKING":
-                eventType = EventType.Tracking;
-                break;
-            default:
-                errors.Add($"{path}.eventType: '{section["eventType"]}' is not a valid event type; valid values are feature, tracking.");
-                break;
-        }
-
-        return new PipelineSettings(flushInterval, maxEventInMemory, eventType);
-    }
-
-    /// <summary>
-    /// A duration written as whole milliseconds between 1 and <paramref name="max"/>, as go-feature-flag writes them; null
-    /// when <paramref name="text"/> is missing or invalid (then an error naming <paramref name="key"/> is added).
-    /// </summary>
-    private static TimeSpan? ReadMilliseconds(string? text, string key, long max, NumberStyles styles, List<string> errors)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (long.TryParse(text, styles, CultureInfo.InvariantCulture, out long milliseconds) && milliseconds > 0 && milliseconds <= max)
-        {
-            return TimeSpan.FromMilliseconds(milliseconds);
-        }
-
-        errors.Add($"{key}: must be a whole number of milliseconds between 1 and {max.ToString(CultureInfo.InvariantCulture)}; got '{text}'.");
-        return null;
-    }
-
-    /// <summary>Runs an exporter constructor and turns its <see cref="ArgumentException"/> into a message naming the YAML key.</summary>
-    private static void Check(string path, List<string> errors, Action create)
-    {
-        try
-        {
-            create();
-        }
-        catch (ArgumentException error)
-        {
-            errors.Add(Describe(path, error));
-        }
-    }
-
-    /// <summary>
-    /// "Format 'xml' is not a valid format…" (about the option <c>Format</c>) becomes
-    /// "exporters[1].format: 'xml' is not a valid format…".
-    /// </summary>
-    internal static string Describe(string path, ArgumentException error)
-    {
-        string message = OptionErrors.MessageOf(error);
-        string? option = error.ParamName;
-        if (option is null || option.Length == 0 || !char.IsUpper(option[0]))
-        {
-            return $"{path}: {message}";
-        }
-
-        string key = YamlKey(option);
-        message = message.StartsWith(option + " ", StringComparison.Ordinal)
-            ? message[(option.Length + 1)..]
-            : message.Replace(option, key, StringComparison.Ordinal);
-        return $"{path}.{key}: {message}";
-    }
-
-    /// <summary>The YAML key of a FlagExport option: <c>S3Path</c> is <c>path</c>, the rest are camelCase.</summary>
-    internal static string YamlKey(string option) => option switch
-    {
-        "S3Path" => "path",
-        _ => string.Concat([char.ToLowerInvariant(option[0])], option.AsSpan(1)),
-    };
 }

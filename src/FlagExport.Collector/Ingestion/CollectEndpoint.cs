@@ -23,12 +23,13 @@ internal sealed class CollectEndpoint(
     IFlagEventSink sink,
     ExporterPipelines pipelines,
     CollectorMetrics metrics,
+    IServiceProvider services,
     ILogger<CollectEndpoint> logger)
 {
     /// <summary>The path, as the relay proxy serves it.</summary>
     public const string Path = "/v1/data/collector";
 
-    private readonly bool _hasTrackingExporter = settings.Exporters.Any(e => e.Pipeline.EventType == EventType.Tracking);
+    private readonly bool _hasTrackingExporter = settings.Exporters.Any(e => e.Pipeline(services).EventType == EventType.Tracking);
     private readonly WebhookSignature? _webhook = settings.WebhookSecret is { } secret ? new WebhookSignature(secret) : null;
 
     /// <summary>Shared by all requests: the flag keys, variations and metadata names that recur across events.</summary>

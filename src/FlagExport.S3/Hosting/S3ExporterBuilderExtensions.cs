@@ -60,11 +60,23 @@ public static class S3ExporterBuilderExtensions
                 s3Client?.Invoke(services),
                 eventType,
                 services.GetService<TimeProvider>(),
-                services.GetService<ILoggerFactory>()?.CreateLogger<S3Exporter>()));
+                services.GetService<ILoggerFactory>()?.CreateLogger<S3Exporter>()),
+            ExplainUnknownKey);
 
         _ = builder.Services.AddSingleton<IHostedService>(services => new S3BucketCheck(name, services));
         return builder;
     }
+
+    // Keys that would carry secrets: refused like any unknown key, with a pointer to where credentials come from.
+    private static readonly string[] CredentialKeys =
+        ["accessKey", "accessKeyId", "secretKey", "secretAccessKey", "sessionToken", "awsAccessKeyId", "awsSecretAccessKey",
+         "awsSessionToken", "secret", "credentials", "password", "token"];
+
+    private static string? ExplainUnknownKey(string key) =>
+        CredentialKeys.Contains(key, StringComparer.OrdinalIgnoreCase)
+            ? "is not read: credentials never come from the configuration; use the standard AWS sources " +
+              "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or an instance or container role)."
+            : null;
 
     /// <summary>Runs <see cref="S3Exporter.VerifyBucketAsync"/> when the host starts, if the exporter's options ask for it.</summary>
     private sealed class S3BucketCheck(string name, IServiceProvider services) : IHostedService

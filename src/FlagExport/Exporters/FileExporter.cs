@@ -32,7 +32,7 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.OutputDir))
         {
-            throw new ArgumentException($"OutputDir must name a folder; got '{options.OutputDir}'.", nameof(options));
+            throw OptionErrors.Invalid($"OutputDir must name a folder; got '{options.OutputDir}'.", nameof(options.OutputDir));
         }
 
         _formatter = ExportFileFormatter.Create(options, eventType);

@@ -10,7 +10,7 @@ internal sealed class DurableBufferOptionsValidator : IValidateOptions<DurableBu
     public ValidateOptionsResult Validate(string? name, DurableBufferOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        List<string> failures = [.. OptionsBinding.FailuresOf(options)];
         if (options.BufferDirectory is { } directory && string.IsNullOrWhiteSpace(directory) && directory.Length > 0)
         {
             failures.Add($"{FlagExportBuilder.SectionName}:{nameof(DurableBufferOptions.BufferDirectory)} must name a folder; got '{directory}'.");

@@ -18,6 +18,10 @@ internal static class ExportFileExporterRegistration
     /// <param name="configurePipeline">Sets the pipeline's options in code; the configuration section overrides it.</param>
     /// <param name="bind">Binds the section to the options; passed in so that the binder sees the concrete type.</param>
     /// <param name="validate">Throws <see cref="ArgumentException"/> naming the option when the options cannot work.</param>
+    /// <param name="explainUnknownKey">
+    /// The message for a key of the section that no option reads, when the kind has more to say than the list of valid
+    /// options (S3: credentials never come from configuration); null for the usual message.
+    /// </param>
     /// <param name="create">
     /// Builds the exporter when the pipelines start. It is registered as a keyed singleton (key: the name), so that the
     /// container disposes it, and what it owns, after the pipelines have stopped.
@@ -29,7 +33,8 @@ internal static class ExportFileExporterRegistration
         Action<DataExporterOptions>? configurePipeline,
         Action<IConfigurationSection, TOptions> bind,
         Action<TOptions, EventType> validate,
-        Func<IServiceProvider, TOptions, EventType, TExporter> create)
+        Func<IServiceProvider, TOptions, EventType, TExporter> create,
+        Func<string, string?>? explainUnknownKey = null)
         where TOptions : ExportFileOptions
         where TExporter : class, IExporter
     {
@@ -54,14 +59,14 @@ internal static class ExportFileExporterRegistration
             {
                 if (services.GetService<IConfiguration>()?.GetSection(path) is { } section)
                 {
-                    bind(section, o);
+                    OptionsBinding.Bind(section, o, bind);
                 }
             })
             .ValidateOnStart();
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new Validator<TOptions>(
             name, path, validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new UnknownKeysValidator<TOptions>(
-            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>()));
+            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>(), explainUnknownKey));
         return builder;
     }
 
@@ -86,7 +91,8 @@ internal static class ExportFileExporterRegistration
     /// Refuses a key in the exporter's section that no option reads: the binder ignores it, so a typo such as
     /// <c>Compresion</c> would otherwise leave the option at its default without a word.
     /// </summary>
-    private sealed class UnknownKeysValidator<TOptions>(string name, string path, IConfiguration? configuration, HashSet<string> known)
+    private sealed class UnknownKeysValidator<TOptions>(
+        string name, string path, IConfiguration? configuration, HashSet<string> known, Func<string, string?>? explain)
         : IValidateOptions<TOptions>
         where TOptions : class
     {
@@ -100,8 +106,9 @@ internal static class ExportFileExporterRegistration
             List<string> unknown = [.. configuration.GetSection(path).GetChildren().Select(c => c.Key).Where(key => !known.Contains(key))];
             return unknown.Count == 0
                 ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail(unknown.Select(key =>
-                    $"{path}:{key} is not an option of this exporter; valid options are {string.Join(", ", known.Order(StringComparer.Ordinal))}."));
+                : ValidateOptionsResult.Fail(unknown.Select(key => explain?.Invoke(key) is { } explanation
+                    ? $"{path}:{key} {explanation}"
+                    : $"{path}:{key} is not an option of this exporter; valid options are {string.Join(", ", known.Order(StringComparer.Ordinal))}."));
         }
     }
 
@@ -116,7 +123,7 @@ internal static class ExportFileExporterRegistration
         catch (ArgumentException error)
         {
             // "Format 'xml' is not …" becomes "FlagExport:Exporters:file:Format 'xml' is not …", the key users set.
-            failure = $"{path}:{OptionErrors.MessageOf(error)}";
+            failure = OptionErrors.Failure(path, error);
             return false;
         }
     }
@@ -126,9 +133,31 @@ internal static class ExportFileExporterRegistration
         : IValidateOptions<TOptions>
         where TOptions : class
     {
-        public ValidateOptionsResult Validate(string? optionsName, TOptions options) =>
-            optionsName != name ? ValidateOptionsResult.Skip
-            : Check(path, options, pipelines.Get(name).EventType, validate, out string? failure) ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(failure!);
+        public ValidateOptionsResult Validate(string? optionsName, TOptions options)
+        {
+            if (optionsName != name)
+            {
+                return ValidateOptionsResult.Skip;
+            }
+
+            // A pipeline option that does not bind is reported by the pipeline's validator; the CSV template is then
+            // checked against the default event type.
+            EventType eventType = EventType.Feature;
+            try
+            {
+                eventType = pipelines.Get(name).EventType;
+            }
+            catch (OptionsValidationException)
+            {
+            }
+
+            List<string> failures = [.. OptionsBinding.FailuresOf(options)];
+            if (!Check(path, options, eventType, validate, out string? failure))
+            {
+                failures.Add(failure!);
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
     }
 }

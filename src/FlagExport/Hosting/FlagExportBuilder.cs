@@ -114,7 +114,13 @@ public sealed class FlagExportBuilder
 
         // Without a host there may be no IConfiguration: then the options come from code alone.
         _ = options
-            .Configure<IServiceProvider>((o, services) => services.GetService<IConfiguration>()?.GetSection(path).Bind(o))
+            .Configure<IServiceProvider>((o, services) =>
+            {
+                if (services.GetService<IConfiguration>()?.GetSection(path) is { } section)
+                {
+                    OptionsBinding.Bind(section, o, static (section, options) => section.Bind(options));
+                }
+            })
             .ValidateOnStart();
         return this;
     }

@@ -36,7 +36,13 @@ public static class FlagExportServiceCollectionExtensions
             // After code (UseDurableBuffer): FlagExport:BufferDirectory and FlagExport:MaxBufferBytes win, as every option does.
             _ = services.AddSingleton<DurableBufferConfigurationMarker>();
             _ = services.AddOptions<DurableBufferOptions>()
-                .PostConfigure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(FlagExportBuilder.SectionName).Bind(o))
+                .PostConfigure<IServiceProvider>((o, sp) =>
+                {
+                    if (sp.GetService<IConfiguration>()?.GetSection(FlagExportBuilder.SectionName) is { } section)
+                    {
+                        OptionsBinding.Bind(section, o, static (section, options) => section.Bind(options));
+                    }
+                })
                 .ValidateOnStart();
         }
 

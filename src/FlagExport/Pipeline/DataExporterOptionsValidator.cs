@@ -55,7 +55,7 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
 
     private static List<string>? Collect(string prefix, DataExporterOptions options)
     {
-        List<string>? failures = null;
+        List<string>? failures = OptionsBinding.FailuresOf(options) is { Count: > 0 } unbound ? [.. unbound] : null;
         // A bare number in configuration ("10") binds as days: the one-day cap turns that mistake into an error.
         CheckDuration(ref failures, prefix, nameof(DataExporterOptions.FlushInterval), options.FlushInterval, MaxFlushInterval);
         CheckDuration(ref failures, prefix, nameof(DataExporterOptions.ShutdownTimeout), options.ShutdownTimeout, MaxTimerDelay);
