@@ -141,7 +141,7 @@ internal static class CollectorApp
             .AddPrometheusExporter());
 
         WebApplication app = builder.Build();
-        errors.AddRange(OptionFailures(app.Services).Select(settings.Aliases.Rename).Distinct(StringComparer.Ordinal));
+        errors.AddRange(OptionFailures(app.Services).Select(f => settings.Aliases.Rename(f, app.Configuration)).Distinct(StringComparer.Ordinal));
         if (errors.Count > 0)
         {
             ((IDisposable)app).Dispose();

@@ -117,24 +117,27 @@ internal sealed class RelayProxyAliases
     /// <summary>
     /// Names the key the user wrote in a failure the library reported for a library key (see the shape in
     /// <see cref="OptionErrors"/>): <c>FlagExport:Exporters:exporter-1:Format 'xml' is not …</c> becomes
-    /// <c>exporters[1].format: 'xml' is not …</c>. Failures about other keys are returned as they are.
+    /// <c>exporters[1].format: 'xml' is not …</c>. A failure about a value set under its <c>FlagExport:</c> key, or
+    /// about another key, is returned as it is.
     /// </summary>
-    public string Rename(string failure)
+    /// <param name="failure">The library's failure.</param>
+    /// <param name="configuration">The configuration the options were bound from, aliases included.</param>
+    public string Rename(string failure, IConfiguration configuration)
     {
         foreach (ExporterSpec exporter in _exporters)
         {
             string prefix = FlagExportBuilder.GetConfigurationPath(exporter.Name) + ":";
             if (failure.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {
-                return Rename(failure, prefix, $"{exporter.Path}.", exporter);
+                return Rename(failure, prefix, exporter, configuration);
             }
         }
 
         string root = FlagExportBuilder.SectionName + ":";
-        return failure.StartsWith(root, StringComparison.OrdinalIgnoreCase) ? Rename(failure, root, "", null) : failure;
+        return failure.StartsWith(root, StringComparison.OrdinalIgnoreCase) ? Rename(failure, root, null, configuration) : failure;
     }
 
-    private string Rename(string failure, string prefix, string yamlPrefix, ExporterSpec? exporter)
+    private string Rename(string failure, string prefix, ExporterSpec? exporter, IConfiguration configuration)
     {
         string rest = failure[prefix.Length..];
         int space = rest.IndexOf(' ', StringComparison.Ordinal);
@@ -145,14 +148,19 @@ internal sealed class RelayProxyAliases
             return exporter is null ? failure : $"{exporter.Path}: {text}";
         }
 
-        if (_aliases.TryGetValue(prefix + option, out Alias? alias))
+        string key = prefix + option;
+        string? value = configuration[key];
+        if (_aliases.TryGetValue(key, out Alias? alias) && value == alias.Value)
         {
             return alias.Milliseconds
                 ? $"{alias.Key}: {text.TrimEnd('.')} ({alias.Written} milliseconds as written)."
                 : $"{alias.Key}: {text}";
         }
 
-        return exporter is null ? failure : $"{yamlPrefix}{YamlKey(option)}: {text}";
+        // An option nobody set (a required bucket) is named as the entry would write it; a FlagExport: key as it is.
+        return exporter is null || value is not null || configuration.GetSection(key).GetChildren().Any()
+            ? failure
+            : $"{exporter.Path}.{YamlKey(option)}: {text}";
     }
 
     /// <summary>The YAML key of a FlagExport option: <c>S3Path</c> is <c>path</c>, the rest are camelCase.</summary>

@@ -1,5 +1,6 @@
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
+using FlagExport.S3;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -19,9 +20,9 @@ public sealed class CollectorSettingsTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public void Yaml_RelayProxyKeys_MapOntoFileExporters()
+    public async Task Yaml_RelayProxyKeys_MapOntoFileExporters()
     {
-        CollectorSettings settings = Read("""
+        await using WebApplication app = Build("""
             apiKeys:
               - key-a
             authorizedKeys:
@@ -42,37 +43,36 @@ public sealed class CollectorSettingsTests : IDisposable
                 format: parquet
                 eventType: tracking
             """);
+        CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
 
         Assert.Equal(["key-a", "key-b"], settings.ApiKeys);
         Assert.Equal(1_048_576, settings.MaxRequestBodySize);
         Assert.False(settings.UsesDefaultExporter);
-        Assert.Collection(
-            settings.Exporters,
-            first =>
-            {
-                var file = Assert.IsType<FileExporterSpec>(first);
-                Assert.Equal("exporter-0", file.Name);
-                Assert.Equal("/var/flags", file.Options.OutputDir);
-                Assert.Equal("csv", file.Options.Format);
-                Assert.Equal("flags-{{ .UUID}}.{{ .Format}}", file.Options.Filename);
-                Assert.Equal("{{ .Key}};{{ .Value}}\n", file.Options.CsvTemplate);
-                Assert.Equal("zstd", file.Options.ParquetCompressionCodec);
-                Assert.Equal(new PipelineSettings(TimeSpan.FromMilliseconds(500), 2000, EventType.Feature), file.Pipeline);
-            },
-            second =>
-            {
-                var file = Assert.IsType<FileExporterSpec>(second);
-                Assert.Equal("exporter-1", file.Name);
-                Assert.Equal(FileExporterOptions.DefaultOutputDir, file.Options.OutputDir);
-                Assert.Equal(CollectorSettings.DefaultFilename, file.Options.Filename);
-                Assert.Equal(new PipelineSettings(null, null, EventType.Tracking), file.Pipeline);
-            });
+        Assert.Equal(["exporter-0", "exporter-1"], settings.Exporters.Select(e => e.Name));
+        Assert.All(settings.Exporters, e => Assert.IsType<FileExporterSpec>(e));
+        FileExporterOptions first = FileOptions(app, "exporter-0");
+        Assert.Equal("/var/flags", first.OutputDir);
+        Assert.Equal("csv", first.Format);
+        Assert.Equal("flags-{{ .UUID}}.{{ .Format}}", first.Filename);
+        Assert.Equal("{{ .Key}};{{ .Value}}\n", first.CsvTemplate);
+        Assert.Equal("zstd", first.ParquetCompressionCodec);
+        DataExporterOptions firstPipeline = Pipeline(app, "exporter-0");
+        Assert.Equal(TimeSpan.FromMilliseconds(500), firstPipeline.FlushInterval);
+        Assert.Equal(2000, firstPipeline.MaxEventInMemory);
+        Assert.Equal(EventType.Feature, firstPipeline.EventType);
+
+        FileExporterOptions second = FileOptions(app, "exporter-1");
+        Assert.Equal(FileExporterOptions.DefaultOutputDir, second.OutputDir);
+        Assert.Equal(CollectorSettings.DefaultFilename, second.Filename);
+        DataExporterOptions secondPipeline = Pipeline(app, "exporter-1");
+        Assert.Equal(EventType.Tracking, secondPipeline.EventType);
+        Assert.Equal(DataExporterOptions.DefaultFlushInterval, secondPipeline.FlushInterval);
     }
 
     [Fact]
-    public void Yaml_S3Exporter_TakesTheRelayProxyKeysAndTheS3SettingsInCamelCase()
+    public async Task Yaml_S3Exporter_TakesTheRelayProxyKeysAndTheS3SettingsInCamelCase()
     {
-        CollectorSettings settings = Read("""
+        await using WebApplication app = Build("""
             exporters:
               - kind: s3
                 bucket: my-bucket
@@ -103,9 +103,8 @@ public sealed class CollectorSettingsTests : IDisposable
                 compression: gzip
             """);
 
-        var s3 = Assert.IsType<S3ExporterSpec>(settings.Exporters[0]);
-        var target = new FlagExport.S3.S3ExporterOptions();
-        s3.CopyTo(target);
+        Assert.All(app.Services.GetRequiredService<CollectorSettings>().Exporters, e => Assert.IsType<S3ExporterSpec>(e));
+        S3ExporterOptions target = S3Options(app, "exporter-0");
         Assert.Equal("my-bucket", target.Bucket);
         Assert.Equal("flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/", target.S3Path);
         Assert.Equal("parquet", target.Format);
@@ -124,43 +123,120 @@ public sealed class CollectorSettingsTests : IDisposable
         Assert.Equal(8, target.MultipartConcurrency);
         Assert.True(target.VerifyBucketOnStart);
         Assert.False(target.ConditionalWrites);
-        Assert.Equal(new PipelineSettings(TimeSpan.FromSeconds(10), 50_000, EventType.Tracking), s3.Pipeline);
+        DataExporterOptions pipeline = Pipeline(app, "exporter-0");
+        Assert.Equal(TimeSpan.FromSeconds(10), pipeline.FlushInterval);
+        Assert.Equal(50_000, pipeline.MaxEventInMemory);
+        Assert.Equal(EventType.Tracking, pipeline.EventType);
 
-        var second = Assert.IsType<S3ExporterSpec>(settings.Exporters[1]);
-        Assert.Equal("gzip", second.Options.Compression);
-        Assert.Equal(CollectorSettings.DefaultFilename, second.Options.Filename);
-        Assert.Null(second.Options.ServiceUrl);
-        Assert.True(second.Options.ConditionalWrites);
+        S3ExporterOptions second = S3Options(app, "exporter-1");
+        Assert.Equal("gzip", second.Compression);
+        Assert.Equal(CollectorSettings.DefaultFilename, second.Filename);
+        Assert.Null(second.ServiceUrl);
+        Assert.True(second.ConditionalWrites);
+        Assert.True(second.VerifyBucketOnStart);
     }
 
     [Fact]
-    public void Yaml_SingleExporterKey_OfTheRelayProxy_IsRead()
+    public async Task Yaml_EveryLibraryOption_IsAnExporterKey_DurationsInMilliseconds()
     {
-        CollectorSettings settings = Read("""
+        // Options the relay proxy does not have are declared once, in the library's options classes, and read from
+        // YAML with the same binder: no list of keys in the collector had to learn them.
+        await using WebApplication app = Build("""
+            deadLetterDirectory: /var/dead
+            maxRetryDuration: 60000
+            exporters:
+              - kind: file
+                exportTimeout: 2500
+                shutdownTimeout: 90000
+                maxBufferedEvents: 123456
+              - kind: file
+                deadLetterDirectory: /var/dead-1
+                maxRetryDuration: 1000
+            """);
+
+        DataExporterOptions first = Pipeline(app, "exporter-0");
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), first.ExportTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(90), first.ShutdownTimeout);
+        Assert.Equal(123_456, first.MaxBufferedEvents);
+        Assert.Equal("/var/dead", first.DeadLetterDirectory);
+        Assert.Equal(TimeSpan.FromMinutes(1), first.MaxRetryDuration);
+        DataExporterOptions second = Pipeline(app, "exporter-1");
+        Assert.Equal("/var/dead-1", second.DeadLetterDirectory);
+        Assert.Equal(TimeSpan.FromSeconds(1), second.MaxRetryDuration);
+    }
+
+    [Theory]
+    [InlineData("yaml")]
+    [InlineData("relay-proxy environment variable")]
+    [InlineData("FlagExport key")]
+    public void OneOption_ReadFromEverySource_GivesTheLibrarysOwnMessage(string source)
+    {
+        string yaml = source == "yaml" ? "exporters:\n  - kind: file\n    format: xml\n" : "exporters:\n  - kind: file\n";
+        Dictionary<string, string?> added = source switch
+        {
+            "relay-proxy environment variable" => new() { ["exporters:0:format"] = "xml" },
+            "FlagExport key" => new() { ["FlagExport:Exporters:exporter-0:Format"] = "xml" },
+            _ => [],
+        };
+
+        var exception = Assert.Throws<CollectorConfigurationException>(() => CollectorApp.Build(["--config", WriteYaml(yaml)], builder =>
+        {
+            _ = builder.WebHost.UseTestServer();
+            _ = builder.Configuration.AddInMemoryCollection(added);
+        }));
+
+        // The message is the library's ("Format 'xml' is not a valid format…"), under the key the user wrote.
+        string expected = source == "FlagExport key"
+            ? "FlagExport:Exporters:exporter-0:Format 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive)."
+            : "exporters[0].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive).";
+        Assert.Equal(expected, Assert.Single(exception.Errors));
+    }
+
+    [Fact]
+    public async Task FlagExportKey_WinsOverItsRelayProxyAlias()
+    {
+        await using WebApplication app = CollectorApp.Build(["--config", WriteYaml("exporters:\n  - kind: file\n    format: csv\n    outputDir: /a\n")], builder =>
+        {
+            _ = builder.WebHost.UseTestServer();
+            _ = builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["FlagExport:Exporters:exporter-0:OutputDir"] = "/b" });
+        });
+
+        FileExporterOptions options = FileOptions(app, "exporter-0");
+        Assert.Equal("/b", options.OutputDir);
+        Assert.Equal("csv", options.Format);
+    }
+
+    [Fact]
+    public async Task Yaml_SingleExporterKey_OfTheRelayProxy_IsRead()
+    {
+        await using WebApplication app = Build("""
             exporter:
               kind: file
               format: csv
             """);
 
-        var file = Assert.IsType<FileExporterSpec>(Assert.Single(settings.Exporters));
+        ExporterSpec file = Assert.Single(app.Services.GetRequiredService<CollectorSettings>().Exporters);
         Assert.Equal("exporter", file.Path);
-        Assert.Equal("csv", file.Options.Format);
+        Assert.Equal("csv", FileOptions(app, file.Name).Format);
     }
 
     [Fact]
-    public void NoExporterConfigured_UsesTheEmbeddedDefault_JsonLinesToExports()
+    public async Task NoExporterConfigured_UsesTheEmbeddedDefault_JsonLinesToExports()
     {
-        CollectorSettings settings = Read("apiKeys: []\n");
+        await using WebApplication app = Build("apiKeys: []\n");
+        CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
 
         Assert.True(settings.UsesDefaultExporter);
         Assert.Empty(settings.ApiKeys);
         Assert.Equal(CollectorSettings.DefaultMaxRequestBodySize, settings.MaxRequestBodySize);
-        var file = Assert.IsType<FileExporterSpec>(Assert.Single(settings.Exporters));
+        ExporterSpec file = Assert.Single(settings.Exporters);
+        Assert.IsType<FileExporterSpec>(file);
         Assert.Equal("exporter-0", file.Name);
-        Assert.Equal("./exports", file.Options.OutputDir);
-        Assert.Equal("JSON", file.Options.Format);
-        Assert.Equal("flag-variation-{{ .Hostname}}-{{ .Timestamp}}-{{ .UUID}}.{{ .Format}}", file.Options.Filename);
-        Assert.Equal(EventType.Feature, file.Pipeline.EventType);
+        FileExporterOptions options = FileOptions(app, "exporter-0");
+        Assert.Equal("./exports", options.OutputDir);
+        Assert.Equal("JSON", options.Format);
+        Assert.Equal("flag-variation-{{ .Hostname}}-{{ .Timestamp}}-{{ .UUID}}.{{ .Format}}", options.Filename);
+        Assert.Equal(EventType.Feature, Pipeline(app, "exporter-0").EventType);
     }
 
     public static TheoryData<string, string> InvalidSettings => new()
@@ -170,36 +246,36 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3." },
         { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3." },
         { "exporters:\n  - kind: file\n    flushInterval: -5\n",
-          "exporters[0].flushInterval: must be a whole number of milliseconds between 1 and 86400000; got '-5'." },
+          "exporters[0].flushInterval: must be greater than zero; got '-00:00:00.0050000' (-5 milliseconds as written)." },
         { "exporters:\n  - kind: file\n    flushInterval: 1m\n",
-          "exporters[0].flushInterval: must be a whole number of milliseconds between 1 and 86400000; got '1m'." },
+          "exporters[0].flushInterval: must be a whole number of milliseconds, as go-feature-flag writes durations; got '1m'." },
         { "exporters:\n  - kind: file\n    flushInterval: 172800000\n", // two days: the library's bound is one, named here by the YAML key
-          "exporters[0].flushInterval: must be a whole number of milliseconds between 1 and 86400000; got '172800000'." },
-        { "exporters:\n  - kind: file\n    maxEventInMemory: 0\n", "exporters[0].maxEventInMemory: must be a whole number between 1 and 10000000; got '0'." },
-        { "exporters:\n  - kind: file\n    maxEventInMemory: 20000000\n", "exporters[0].maxEventInMemory: must be a whole number between 1 and 10000000; got '20000000'." },
-        { "exporters:\n  - kind: file\n    eventType: click\n", "exporters[0].eventType: 'click' is not a valid event type; valid values are feature, tracking." },
+          "exporters[0].flushInterval: must be at most 1.00:00:00 (written hh:mm:ss); got '2.00:00:00' (172800000 milliseconds as written)." },
+        { "exporters:\n  - kind: file\n    maxEventInMemory: 0\n", "exporters[0].maxEventInMemory: must be greater than zero; got '0'." },
+        { "exporters:\n  - kind: file\n    maxEventInMemory: 20000000\n", "exporters[0].maxEventInMemory: must be at most 10,000,000; got '20000000'." },
+        { "exporters:\n  - kind: file\n    eventType: click\n", "exporters[0].eventType: must be one of Feature, Tracking; got 'click'." },
         { "exporters:\n  - kind: file\n    parquetCompressionCodec: rar\n", "exporters[0].parquetCompressionCodec: 'rar' is not a valid" },
         { "exporters:\n  - kind: file\n    csvTemplate: \"{{ .Nope}}\"\n", "exporters[0].csvTemplate: " },
-        { "exporters:\n  - kind: file\n    filename: \"a/{{ .UUID}}\"\n", "exporters[0].filename: Invalid filename at line 1, column 2: a file name cannot contain '/'" },
+        { "exporters:\n  - kind: file\n    filename: \"a/{{ .UUID}}\"\n", "exporters[0].filename: Invalid Filename at line 1, column 2: a file name cannot contain '/'" },
         { "exporters:\n  - kind: file\n    outputDir: \"\"\n", "exporters[0].outputDir: must name a folder; got ''." },
         { "exporters:\n  - kind: file\n    flushIntervall: 5\n",
-          "exporters[0].flushIntervall: is not a setting of a 'file' exporter; valid keys are kind, outputDir, format, filename, csvTemplate, parquetCompressionCodec, flushInterval, maxEventInMemory, eventType." },
+          "exporters[0].flushIntervall: is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ShutdownTimeout." },
         { "exporters:\n  - kind: file\n    secretKey: abc\n",
-          "exporters[0].secretKey: credentials are never read from the configuration; use the standard AWS sources" },
-        { "exporters:\n  - kind: file\n    accessKey: abc\n", "exporters[0].accessKey: credentials are never read from the configuration" },
+          "exporters[0].secretKey: is not an option of this exporter; valid options are" },
+        { "exporters:\n  - kind: file\n    accessKey: abc\n", "exporters[0].accessKey: is not an option of this exporter" },
         { "exporters:\n  kind: file\n", "exporters: must be a list of exporters; found the key 'kind'." },
         { "apiKeys: my-key\n", "apiKeys: must be a list of keys; got a single value." },
         { "apiKeys:\n  - \"\"\n", "apiKeys[0]: must be a non-empty string." },
-        { "exporters:\n  - kind: s3\n    format: csv\n", "exporters[0].bucket: is required for kind 's3': the name of the bucket to write to." },
+        { "exporters:\n  - kind: s3\n    format: csv\n", "exporters[0].bucket: is required: set it to the name of the S3 bucket to write to." },
         { "exporters:\n  - kind: s3\n    bucket: b\n    format: xml\n", "exporters[0].format: 'xml' is not a valid format" },
         { "exporters:\n  - kind: s3\n    bucket: b\n    compression: rar\n", "exporters[0].compression: 'rar' is not valid; valid values are" },
         { "exporters:\n  - kind: s3\n    bucket: b\n    format: parquet\n    compression: gzip\n", "exporters[0].compression: " },
         { "exporters:\n  - kind: s3\n    bucket: b\n    forcePathStyle: yes\n", "exporters[0].forcePathStyle: must be true or false; got 'yes'." },
         { "exporters:\n  - kind: s3\n    bucket: b\n    serviceUrl: 127.0.0.1:7480\n", "exporters[0].serviceUrl: " },
         { "exporters:\n  - kind: s3\n    bucket: b\n    multipartConcurrency: 100\n", "exporters[0].multipartConcurrency: " },
-        { "exporters:\n  - kind: s3\n    bucket: b\n    outputDir: ./x\n", "exporters[0].outputDir: is not a setting of a 's3' exporter; valid keys are kind, bucket, path," },
-        { "exporters:\n  - kind: s3\n    bucket: b\n    secretAccessKey: abc\n", "exporters[0].secretAccessKey: credentials are never read from the configuration" },
-        { "exporters:\n  - kind: s3\n    bucket: b\n    awsSessionToken: abc\n", "exporters[0].awsSessionToken: credentials are never read from the configuration" },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    outputDir: ./x\n", "exporters[0].outputDir: is not an option of this exporter; valid options are Bucket, Compression, ConditionalWrites," },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    secretAccessKey: abc\n", "exporters[0].secretAccessKey: is not read: credentials never come from the configuration; use the standard AWS sources" },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    awsSessionToken: abc\n", "exporters[0].awsSessionToken: is not read: credentials never come from the configuration" },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
         { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
         { "server:\n  port: 70000\n", "server.port: must be a TCP port between 1 and 65535; got '70000'." },
@@ -212,10 +288,10 @@ public sealed class CollectorSettingsTests : IDisposable
         { "server:\n  mode: lambda\n", "server.mode: 'lambda' is not supported; valid values are http, unixsocket (AWS Lambda is not supported)." },
         { "startAsAwsLambda: true\n", "startAsAwsLambda: AWS Lambda is not supported; the collector runs as an HTTP server." },
         { "bufferDirectory: \"  \"\n", "bufferDirectory: must name a folder; got '  '." },
-        { "bufferDirectory: /tmp/b\nmaxBufferBytes: 10GB\n", "maxBufferBytes: must be a number of bytes of at least 1048576 (1 MiB); got '10GB'." },
-        { "maxBufferBytes: 1000\n", "maxBufferBytes: must be a number of bytes of at least 1048576 (1 MiB); got '1000'." },
+        { "bufferDirectory: /tmp/b\nmaxBufferBytes: 10GB\n", "maxBufferBytes: must be a whole number; got '10GB'." },
+        { "maxBufferBytes: 1000\n", "maxBufferBytes: must be at least 1048576 (1 MiB); got '1000'." },
         { "deadLetterDirectory: \"\"\n", "deadLetterDirectory: must name a folder; got ''." },
-        { "maxRetryDuration: 24h\n", "maxRetryDuration: must be a whole number of milliseconds between 1 and 4294967294; got '24h'." },
+        { "maxRetryDuration: 24h\n", "maxRetryDuration: must be a whole number of milliseconds, as go-feature-flag writes durations; got '24h'." },
     };
 
     public static TheoryData<string, string?> ListenAddresses => new()
@@ -249,7 +325,7 @@ public sealed class CollectorSettingsTests : IDisposable
     [MemberData(nameof(InvalidSettings))]
     public void InvalidSetting_IsRefused_WithAMessageNamingItsKey(string yaml, string expected)
     {
-        var exception = Assert.Throws<CollectorConfigurationException>(() => Read(yaml));
+        var exception = Assert.Throws<CollectorConfigurationException>(() => Build(yaml));
 
         Assert.Contains(exception.Errors, e => e.StartsWith(expected, StringComparison.Ordinal));
         Assert.StartsWith("Invalid configuration:" + Environment.NewLine + "  ", exception.Message, StringComparison.Ordinal);
@@ -258,7 +334,7 @@ public sealed class CollectorSettingsTests : IDisposable
     [Fact]
     public void EveryProblem_IsReportedAtOnce()
     {
-        var exception = Assert.Throws<CollectorConfigurationException>(() => Read("""
+        var exception = Assert.Throws<CollectorConfigurationException>(() => Build("""
             maxRequestBodySize: -1
             exporters:
               - kind: file
@@ -273,7 +349,7 @@ public sealed class CollectorSettingsTests : IDisposable
     [Fact]
     public void SecretValues_AreNeverEchoed()
     {
-        var exception = Assert.Throws<CollectorConfigurationException>(() => Read("""
+        var exception = Assert.Throws<CollectorConfigurationException>(() => Build("""
             exporters:
               - kind: file
                 secretKey: wJalrXUtnFEMI
@@ -377,9 +453,9 @@ public sealed class CollectorSettingsTests : IDisposable
     }
 
     [Fact]
-    public async Task FlagExportSection_OverridesAnExporter_AndIsValidatedAtStart()
+    public void FlagExportSection_OverridesAnExporter_AndIsValidatedWithTheOthers()
     {
-        await using WebApplication app = CollectorApp.Build([], builder =>
+        var exception = Assert.Throws<CollectorConfigurationException>(() => CollectorApp.Build([], builder =>
         {
             _ = builder.WebHost.UseTestServer();
             _ = builder.Logging.ClearProviders();
@@ -387,14 +463,35 @@ public sealed class CollectorSettingsTests : IDisposable
             {
                 ["exporters:0:kind"] = "file",
                 ["exporters:0:outputDir"] = _directory.Path,
+                ["exporters:0:format"] = "xml",
                 ["FlagExport:Exporters:exporter-0:ExportTimeout"] = "-00:00:01",
             });
+        }));
+
+        Assert.Equal(
+            [
+                "FlagExport:Exporters:exporter-0:ExportTimeout must be greater than zero; got '-00:00:01'.",
+                "exporters[0].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive).",
+            ],
+            exception.Errors);
+    }
+
+    /// <summary>Builds the collector from <paramref name="yaml"/> as start-up does (options validated), without listening.</summary>
+    private WebApplication Build(string yaml) =>
+        CollectorApp.Build(["--config", WriteYaml(yaml)], builder =>
+        {
+            _ = builder.WebHost.UseTestServer();
+            _ = builder.Logging.ClearProviders();
         });
 
-        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(TestContext.Current.CancellationToken));
+    private static FileExporterOptions FileOptions(WebApplication app, string name) =>
+        app.Services.GetRequiredService<IOptionsMonitor<FileExporterOptions>>().Get(name);
 
-        Assert.Contains("FlagExport:Exporters:exporter-0:ExportTimeout must be greater than zero; got '-00:00:01'.", exception.Failures);
-    }
+    private static S3ExporterOptions S3Options(WebApplication app, string name) =>
+        app.Services.GetRequiredService<IOptionsMonitor<S3ExporterOptions>>().Get(name);
+
+    private static DataExporterOptions Pipeline(WebApplication app, string name) =>
+        app.Services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name);
 
     private CollectorSettings Read(string yaml) =>
         CollectorSettings.Read(new ConfigurationBuilder().AddYamlFile(WriteYaml(yaml), optional: false, reloadOnChange: false).Build());
