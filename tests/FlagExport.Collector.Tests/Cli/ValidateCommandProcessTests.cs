@@ -48,7 +48,7 @@ public sealed class ValidateCommandProcessTests : IDisposable
         Assert.Contains("Invalid configuration:", collector.Output, StringComparison.Ordinal);
         Assert.Contains("apiKey: unknown key", collector.Output, StringComparison.Ordinal);
         Assert.Contains("exporters[0].format: 'xml' is not a valid format", collector.Output, StringComparison.Ordinal);
-        Assert.Contains("exporters[1].flushInterval: must be a whole number of milliseconds", collector.Output, StringComparison.Ordinal);
+        Assert.Contains("exporters[1].flushInterval: must be greater than zero; got '-00:00:00.0050000' (-5 milliseconds as written).", collector.Output, StringComparison.Ordinal);
         Assert.Contains("exporters[1].bucket: is required", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("configuration OK", collector.Output, StringComparison.Ordinal);
     }

@@ -65,8 +65,8 @@ public sealed class AddFileExporterTests : IDisposable
     [Theory]
     [InlineData("Format", "xml", "FlagExport:Exporters:file:Format 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive).")]
     [InlineData("ParquetCompressionCodec", "lzma", "FlagExport:Exporters:file:ParquetCompressionCodec 'lzma'")]
-    [InlineData("CsvTemplate", "{{ .Nope}}", "FlagExport:Exporters:file:Invalid CsvTemplate at line 1, column 4: unknown field '.Nope'")]
-    [InlineData("Filename", "{{ range .Format}}", "FlagExport:Exporters:file:Invalid Filename")]
+    [InlineData("CsvTemplate", "{{ .Nope}}", "FlagExport:Exporters:file:CsvTemplate: Invalid CsvTemplate at line 1, column 4: unknown field '.Nope'")]
+    [InlineData("Filename", "{{ range .Format}}", "FlagExport:Exporters:file:Filename: Invalid Filename")]
     [InlineData("OutputDir", "", "FlagExport:Exporters:file:OutputDir must name a folder; got ''.")]
     [InlineData("Fromat", "csv", "FlagExport:Exporters:file:Fromat is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ShutdownTimeout.")]
     public async Task StartAsync_BadFileOption_FailsNamingTheKeyAndValue(string key, string value, string expectedStart)
@@ -78,6 +78,34 @@ public sealed class AddFileExporterTests : IDisposable
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.StartsWith(expectedStart, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_ValuesTheBinderCannotConvert_AreEachNamed_WithTheOtherProblems()
+    {
+        HostApplicationBuilder builder = CreateBuilder(new()
+        {
+            ["FlagExport:Exporters:file:FlushInterval"] = "soon",
+            ["FlagExport:Exporters:file:MaxEventInMemory"] = "lots",
+            ["FlagExport:Exporters:file:EventType"] = "click",
+            ["FlagExport:Exporters:file:Format"] = "xml",
+            ["FlagExport:Exporters:file:OutputDir"] = _folder.Path,
+        });
+        _ = builder.Services.AddFlagExport(export => export.AddFileExporter());
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<AggregateException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        string[] expected =
+        [
+            "FlagExport:Exporters:file:EventType must be one of Feature, Tracking; got 'click'.",
+            "FlagExport:Exporters:file:FlushInterval must be a duration written hh:mm:ss, such as 00:00:10; got 'soon'.",
+            "FlagExport:Exporters:file:MaxEventInMemory must be a whole number; got 'lots'.",
+            "FlagExport:Exporters:file:Format 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive).",
+        ];
+        Assert.Equal(
+            expected.Order(StringComparer.Ordinal),
+            error.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).Order(StringComparer.Ordinal));
     }
 
     [Fact]
