@@ -136,10 +136,23 @@ public sealed class AddFlagExportTests
         _ = builder.Services.AddFlagExport().AddExporter("file", _ => new InMemoryExporter());
         using IHost host = builder.Build();
 
-        // The configuration binder rejects the name before validation: its message names the path and the value.
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        // The binder cannot convert the name; that is a validation failure like the others, naming the key, the valid values and the value.
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Equal("Failed to convert configuration value 'Bogus' at 'FlagExport:Exporters:file:EventType' to type 'FlagExport.EventType'.", error.Message);
+        Assert.Equal(["FlagExport:Exporters:file:EventType must be one of Feature, Tracking; got 'Bogus'."], error.Failures);
+    }
+
+    [Fact]
+    public async Task StartAsync_DurableBufferSizeThatIsNotANumber_FailsNamingTheKeyAndValue()
+    {
+        HostApplicationBuilder builder = CreateBuilder();
+        _ = builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["FlagExport:MaxBufferBytes"] = "10GB" });
+        _ = builder.Services.AddFlagExport().AddExporter("file", _ => new InMemoryExporter());
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(["FlagExport:MaxBufferBytes must be a whole number; got '10GB'."], error.Failures);
     }
 
     [Fact]
