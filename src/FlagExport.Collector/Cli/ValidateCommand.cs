@@ -28,7 +28,9 @@ internal static class ValidateCommand
         try
         {
             // The command prints its own report; the host's console logger would repeat each failure.
-            WebApplication app = CollectorApp.Build(args, builder => builder.Logging.ClearProviders(), durableBuffer: false);
+            // The durable buffer's options are validated like the others; the buffer itself opens only with the pipelines,
+            // which this command never starts.
+            WebApplication app = CollectorApp.Build(args, builder => builder.Logging.ClearProviders());
             await using (app.ConfigureAwait(false))
             {
                 CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();

@@ -35,6 +35,7 @@ public sealed class ValidateCommandProcessTests : IDisposable
     {
         await WriteAsync("""
             apiKey: typo
+            bufferDirectory: "  "
             exporters:
               - kind: file
                 format: xml
@@ -50,6 +51,7 @@ public sealed class ValidateCommandProcessTests : IDisposable
         Assert.Contains("exporters[0].format: 'xml' is not a valid format", collector.Output, StringComparison.Ordinal);
         Assert.Contains("exporters[1].flushInterval: must be greater than zero; got '-00:00:00.0050000' (-5 milliseconds as written).", collector.Output, StringComparison.Ordinal);
         Assert.Contains("exporters[1].bucket: is required", collector.Output, StringComparison.Ordinal);
+        Assert.Contains("bufferDirectory: must name a folder; got '  '.", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("configuration OK", collector.Output, StringComparison.Ordinal);
     }
 
