@@ -82,6 +82,29 @@ public sealed class FlagObject : IReadOnlyDictionary<string, FlagValue>, IEquata
     internal static FlagObject FromSortedUnique(KeyValuePair<string, FlagValue>[] sortedUniqueProperties) =>
         sortedUniqueProperties.Length == 0 ? Empty : new(sortedUniqueProperties);
 
+    /// <summary>
+    /// This object with the property <paramref name="key"/> set to <paramref name="value"/> (added, or replaced): one
+    /// array, no sort, for callers that add one property per event to a shared object.
+    /// </summary>
+    internal FlagObject With(string key, FlagValue value)
+    {
+        int index = IndexOf(key);
+        KeyValuePair<string, FlagValue>[] properties;
+        if (index >= 0)
+        {
+            properties = (KeyValuePair<string, FlagValue>[])_properties.Clone();
+            properties[index] = new(key, value);
+            return new FlagObject(properties);
+        }
+
+        int insertAt = ~index;
+        properties = new KeyValuePair<string, FlagValue>[_properties.Length + 1];
+        Array.Copy(_properties, properties, insertAt);
+        properties[insertAt] = new(key, value);
+        Array.Copy(_properties, insertAt, properties, insertAt + 1, _properties.Length - insertAt);
+        return new FlagObject(properties);
+    }
+
     /// <inheritdoc/>
     public bool ContainsKey(string key) => IndexOf(key) >= 0;
 
@@ -184,6 +207,6 @@ public sealed class FlagObject : IReadOnlyDictionary<string, FlagValue>, IEquata
             }
         }
 
-        return -1;
+        return ~low; // where the key would go, as Array.BinarySearch answers
     }
 }

@@ -28,6 +28,25 @@ public sealed class TrackingEvent : ExportableEvent
         init => _trackingEventDetails = value is null ? null : FlagObject.Create(value);
     }
 
+    /// <summary>The event of a <see cref="IFlagEventSink.Track"/> call, at <paramref name="time"/>'s current second.</summary>
+    internal static TrackingEvent ForTrack(
+        string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context, IReadOnlyDictionary<string, FlagValue>? details, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(targetingKey);
+        FlagObject attributes = FlagObject.Create(context);
+        bool anonymous = attributes.TryGetValue("anonymous", out FlagValue flag) && flag.Kind == FlagValueKind.Boolean && flag.AsBoolean();
+        return new TrackingEvent
+        {
+            ContextKind = anonymous ? "anonymousUser" : "user",
+            UserKey = targetingKey,
+            CreationDate = time.GetUtcNow().ToUnixTimeSeconds(),
+            Key = key,
+            _evaluationContext = attributes.With("targetingKey", targetingKey),
+            _trackingEventDetails = details is null ? null : FlagObject.Create(details),
+        };
+    }
+
     internal FlagObject? EvaluationContextObject => _evaluationContext;
 
     internal FlagObject? TrackingEventDetailsObject => _trackingEventDetails;

@@ -31,6 +31,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     private readonly DurableEventStore? _store;
     private readonly DataExporter? _featureIntake;
     private readonly DataExporter? _trackingIntake;
+    private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates every registered exporter and starts its pipeline.</summary>
     /// <exception cref="OptionsValidationException">The options of a pipeline are invalid.</exception>
@@ -44,6 +45,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         ILoggerFactory? loggerFactory,
         IMeterFactory? meterFactory)
     {
+        _timeProvider = timeProvider;
         ILogger? logger = loggerFactory?.CreateLogger<DataExporter>();
         var created = new List<DataExporter>();
         try
@@ -118,6 +120,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
 
     /// <summary>The durable buffer, or null when events are held in memory.</summary>
     internal DurableEventStore? DurableBuffer => _store;
+
+    /// <inheritdoc/>
+    public bool Track(string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context = null, IReadOnlyDictionary<string, FlagValue>? details = null) =>
+        Add(TrackingEvent.ForTrack(key, targetingKey, context, details, _timeProvider));
 
     /// <inheritdoc/>
     public bool Add(ExportableEvent exportableEvent)

@@ -19,6 +19,22 @@ public interface IFlagEventSink
     bool Add(ExportableEvent exportableEvent);
 
     /// <summary>
+    /// Adds a <see cref="TrackingEvent"/> for a tracking call (a conversion, a purchase), as go-feature-flag's
+    /// <c>Track</c> writes it: <see cref="ExportableEvent.UserKey"/> is <paramref name="targetingKey"/>, the evaluation
+    /// context is <paramref name="context"/> with <c>targetingKey</c> added, and the context kind is
+    /// <c>anonymousUser</c> when <paramref name="context"/> holds <c>anonymous: true</c>, else <c>user</c>. Reaches the
+    /// pipelines whose <see cref="DataExporterOptions.EventType"/> is <see cref="EventType.Tracking"/>; as cheap as
+    /// <see cref="Add"/> (the event and its context object are the only allocations).
+    /// </summary>
+    /// <param name="key">The name of the tracked event.</param>
+    /// <param name="targetingKey">The targeting key of the evaluation context.</param>
+    /// <param name="context">The other attributes of the evaluation context; a <see cref="FlagObject"/> is not copied. The default value is none.</param>
+    /// <param name="details">What was tracked, such as an amount. The default value is none (written as JSON <c>null</c>).</param>
+    /// <returns>As <see cref="Add"/>.</returns>
+    bool Track(string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context = null, IReadOnlyDictionary<string, FlagValue>? details = null) =>
+        Add(TrackingEvent.ForTrack(key, targetingKey, context, details, TimeProvider.System));
+
+    /// <summary>
     /// Exports, in every pipeline, the events buffered when called. With the durable buffer on, those events are on disk
     /// first, so they survive a crash even when the export then fails.
     /// </summary>

@@ -29,4 +29,22 @@ public sealed class FlagObjectTests
         Assert.Equal([FlagValueKind.Integer, FlagValueKind.Double, FlagValueKind.String, FlagValueKind.Null, FlagValueKind.Boolean], items.Select(i => i.Kind));
         Assert.Equal(2.5, items[1].AsDouble());
     }
+
+    [Theory]
+    [InlineData("a")]
+    [InlineData("m")]
+    [InlineData("z")]
+    [InlineData("k")]
+    public void With_AddsOrReplacesOneProperty_KeepingGoOrder(string key)
+    {
+        FlagObject original = FlagObject.Create(new Dictionary<string, FlagValue> { ["k"] = 1, ["n"] = 2, ["é"] = 3 });
+
+        FlagObject changed = original.With(key, "new");
+
+        var expected = new Dictionary<string, FlagValue> { ["k"] = 1, ["n"] = 2, ["é"] = 3 };
+        expected[key] = "new";
+        Assert.Equal(FlagObject.Create(expected), changed);
+        Assert.Equal(changed.Keys.Order(Utf8OrdinalComparer.Instance), changed.Keys);
+        Assert.Equal(FlagObject.Create(new Dictionary<string, FlagValue> { ["k"] = 1, ["n"] = 2, ["é"] = 3 }), original); // unchanged
+    }
 }
