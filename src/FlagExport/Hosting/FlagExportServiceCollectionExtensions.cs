@@ -31,6 +31,7 @@ public static class FlagExportServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DataExporterOptions>, DataExporterOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableBufferOptions>, DurableBufferOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableBufferOptions>, FlagExportSectionValidator>());
         if (!services.Any(d => d.ServiceType == typeof(DurableBufferConfigurationMarker)))
         {
             // After code (UseDurableBuffer): FlagExport:BufferDirectory and FlagExport:MaxBufferBytes win, as every option does.

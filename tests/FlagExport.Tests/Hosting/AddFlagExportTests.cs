@@ -156,6 +156,29 @@ public sealed class AddFlagExportTests
     }
 
     [Fact]
+    public async Task StartAsync_FlagExportKeysNothingReads_AreRefused()
+    {
+        HostApplicationBuilder builder = CreateBuilder();
+        _ = builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FlagExport:BufferDirectry"] = "/var/buffer",
+            ["FlagExport:Exporters:fille:Format"] = "CSV",
+            ["FlagExport:Exporters:FILE:FlushInterval"] = "00:00:10", // names are case-insensitive, as configuration keys are
+        });
+        _ = builder.Services.AddFlagExport().AddExporter("file", _ => new InMemoryExporter());
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal(
+            [
+                "FlagExport:BufferDirectry is not a FlagExport option; valid keys are BufferDirectory, MaxBufferBytes, Exporters.",
+                "FlagExport:Exporters:fille configures an exporter that is not registered; the exporters are file.",
+            ],
+            error.Failures);
+    }
+
+    [Fact]
     public void AddExporter_DuplicateName_Throws()
     {
         FlagExportBuilder builder = new ServiceCollection().AddFlagExport().AddExporter("file", _ => new InMemoryExporter());
