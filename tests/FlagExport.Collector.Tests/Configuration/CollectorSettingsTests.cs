@@ -276,6 +276,8 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: s3\n    bucket: b\n    outputDir: ./x\n", "exporters[0].outputDir: is not an option of this exporter; valid options are Bucket, Compression, ConditionalWrites," },
         { "exporters:\n  - kind: s3\n    bucket: b\n    secretAccessKey: abc\n", "exporters[0].secretAccessKey: is not read: credentials never come from the configuration; use the standard AWS sources" },
         { "exporters:\n  - kind: s3\n    bucket: b\n    awsSessionToken: abc\n", "exporters[0].awsSessionToken: is not read: credentials never come from the configuration" },
+        { "exporters:\n  - kind: file\nFlagExport:\n  Exporters:\n    exporter-3:\n      Format: csv\n",
+          "FlagExport:Exporters:exporter-3 configures an exporter that is not registered; the exporters are exporter-0." },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
         { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
         { "server:\n  port: 70000\n", "server.port: must be a TCP port between 1 and 65535; got '70000'." },
