@@ -17,6 +17,8 @@ trap 'exit 130' INT TERM
 
 if [[ -z ${S3_ENDPOINT:-} ]]; then
   export S3_STATE_DIR=${S3_STATE_DIR:-/tmp/flagexport-bench-s3} S3_PORT=${S3_PORT:-7680} S3_MON_PORT=${S3_MON_PORT:-3500}
+  # The OSD keeps objects in memory; each flush writes about 25 MB (deleted after every iteration).
+  export S3_MEMSTORE_BYTES=${S3_MEMSTORE_BYTES:-4294967296}
   if s3env=$(timeout 600 bash tests/s3-server/start.sh); then
     started=1
     eval "$s3env"

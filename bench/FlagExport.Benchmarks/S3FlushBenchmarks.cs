@@ -52,9 +52,35 @@ public class S3FlushBenchmarks
         _encoded = buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Deletes what the iteration wrote: the local server keeps its objects in memory and stalls writes once full,
+    /// which would measure the server's back-pressure instead of the flush.
+    /// </summary>
+    [IterationCleanup]
+    public void DeleteObjects()
+    {
+        string? token = null;
+        do
+        {
+            ListObjectsV2Response page = _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = "bench/", ContinuationToken = token }).GetAwaiter().GetResult();
+            if (page.S3Objects is { Count: > 0 } objects)
+            {
+                _ = _client.DeleteObjectsAsync(new DeleteObjectsRequest
+                {
+                    BucketName = _bucket,
+                    Objects = [.. objects.Select(o => new KeyVersion { Key = o.Key })],
+                }).GetAwaiter().GetResult();
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        DeleteObjects();
         _exporter.Dispose();
         _client.Dispose();
     }
