@@ -141,6 +141,19 @@ public sealed class AddFlagExportTests
     }
 
     [Fact]
+    public async Task ScopedFeatureManagement_IsExportedTheSameWay()
+    {
+        await using FlagsHost host = await FlagsHost.StartAsync(CheckoutFlag, _time, scoped: true);
+
+        Variant alice = await host.Features.GetVariantAsync("Checkout", new TargetingContext { UserId = "alice" }, TestContext.Current.CancellationToken);
+
+        Assert.Equal("Express", alice.Name);
+        Assert.Equal(
+            [$$$"""{"kind":"feature","contextKind":"user","userKey":"alice","creationDate":{{{Now}}},"key":"Checkout","variation":"Express","value":{"oneClick":true,"steps":1,"wallets":["apple","google"]},"default":false,"version":"c-3","source":"SERVER","metadata":{"AllocationId":"alloc-1","ETag":"c-3"}}"""],
+            await host.ExportedLinesAsync());
+    }
+
+    [Fact]
     public async Task ScopedSnapshot_ExportsTheFirstEvaluationOfEachScopeOnly()
     {
         await using FlagsHost host = await FlagsHost.StartAsync("""

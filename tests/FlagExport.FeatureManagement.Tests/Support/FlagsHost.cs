@@ -14,6 +14,7 @@ internal sealed class FlagsHost : IAsyncDisposable
 {
     private readonly IHost _host;
     private readonly TempDirectory _exports;
+    private IServiceScope? _scope;
 
     private FlagsHost(IHost host, TempDirectory exports)
     {
@@ -23,24 +24,25 @@ internal sealed class FlagsHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public IVariantFeatureManager Features => _host.Services.GetRequiredService<IVariantFeatureManager>();
+    /// <summary>The feature manager; with scoped feature management, the one of a scope kept for the host's lifetime.</summary>
+    public IVariantFeatureManager Features => (_scope ??= _host.Services.CreateScope()).ServiceProvider.GetRequiredService<IVariantFeatureManager>();
 
     /// <summary>Builds the host; <paramref name="configure"/> runs first, so that its registrations win over TryAdd ones.</summary>
-    public static IHost Build(string featureManagementJson, TempDirectory exports, TimeProvider time, Action<IServiceCollection>? configure = null)
+    public static IHost Build(string featureManagementJson, TempDirectory exports, TimeProvider time, Action<IServiceCollection>? configure = null, bool scoped = false)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         _ = builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(featureManagementJson)));
         _ = builder.Services.AddSingleton(time);
         configure?.Invoke(builder.Services);
-        _ = builder.Services.AddFeatureManagement().AddFlagExport();
+        _ = (scoped ? builder.Services.AddScopedFeatureManagement() : builder.Services.AddFeatureManagement()).AddFlagExport();
         _ = builder.Services.AddFlagExport(export => export.AddFileExporter("json", file => file.OutputDir = exports.Path));
         return builder.Build();
     }
 
-    public static async Task<FlagsHost> StartAsync(string featureManagementJson, TimeProvider time, Action<IServiceCollection>? configure = null)
+    public static async Task<FlagsHost> StartAsync(string featureManagementJson, TimeProvider time, Action<IServiceCollection>? configure = null, bool scoped = false)
     {
         var exports = new TempDirectory();
-        IHost host = Build(featureManagementJson, exports, time, configure);
+        IHost host = Build(featureManagementJson, exports, time, configure, scoped);
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new FlagsHost(host, exports);
     }
@@ -54,6 +56,7 @@ internal sealed class FlagsHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _scope?.Dispose();
         await _host.StopAsync(TestContext.Current.CancellationToken);
         _host.Dispose();
         _exports.Dispose();
