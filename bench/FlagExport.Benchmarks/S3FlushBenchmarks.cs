@@ -10,7 +10,7 @@ namespace FlagExport.Benchmarks;
 
 /// <summary>
 /// The end-to-end flush of 100,000 events (JSON lines) into the local S3 server: <see cref="S3Exporter"/> (encoding,
-/// key choice, conditional write, multipart above 16 MiB, with its default options) against one raw
+/// key choice, conditional write, multipart above the threshold) against one raw
 /// <c>PutObject</c> of the same encoded bytes through the same client: the floor the network and the server set.
 /// Needs <c>S3_ENDPOINT</c>, <c>S3_BUCKET</c> and the AWS credentials in the environment (<c>bench/run.sh</c> starts the
 /// server of <c>tests/s3-server</c>).
@@ -25,6 +25,13 @@ public class S3FlushBenchmarks
     private ExportableEvent[] _events = [];
     private byte[] _encoded = [];
     private string _bucket = "";
+
+    /// <summary>
+    /// The exporter's <see cref="S3ExporterOptions.MultipartThreshold"/>: its default (64 MiB: the ~25 MB batch goes in
+    /// one PutObject, as the baseline), or 16 MiB (four 8 MiB parts, four at a time), to show what multipart costs here.
+    /// </summary>
+    [Params(S3ExporterOptions.DefaultMultipartThreshold, 16L * 1024 * 1024)]
+    public long MultipartThreshold { get; set; } = S3ExporterOptions.DefaultMultipartThreshold;
 
     /// <summary>Whether the environment names a server to write to.</summary>
     public static bool IsConfigured => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("S3_ENDPOINT"));
@@ -45,7 +52,11 @@ public class S3FlushBenchmarks
         _ = _client.PutBucketAsync(_bucket).ContinueWith(_ => { }, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(30));
         _events = SampleBatch.Create(Events);
         _exporter = new S3Exporter(
-            new S3ExporterOptions { Bucket = _bucket, S3Path = "bench/flagexport/", Filename = "{{ .UUID}}.{{ .Format}}" }, _client);
+            new S3ExporterOptions
+            {
+                Bucket = _bucket, S3Path = "bench/flagexport/", Filename = "{{ .UUID}}.{{ .Format}}", MultipartThreshold = MultipartThreshold,
+            },
+            _client);
 
         using var buffer = new PooledBufferWriter(32 * 1024 * 1024);
         JsonLinesEncoder.Instance.EncodeAsync(_events, buffer, CancellationToken.None).AsTask().GetAwaiter().GetResult();
