@@ -112,7 +112,8 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             timeProvider,
             logger,
             meterFactory,
-            jitterSample: null);
+            jitterSample: null,
+            traced: false);
     }
 
     /// <summary>The export pipelines, in registration order.</summary>

@@ -62,6 +62,8 @@ public sealed partial class DataExporter
 #pragma warning restore CA1031
         {
             _logger.WorkerFailed(exception, Name);
+            EndExportActivity(ExportActivities.Failed, exception, timedOut: false, deadLetter: null);
+            EndReplay(ExportActivities.Stopped, exception);
             if (_durable is null)
             {
                 Volatile.Write(ref _notWritten, Sequence - Volatile.Read(ref _retired)); // lost with the worker: counted, so the exit code says so
@@ -181,6 +183,7 @@ public sealed partial class DataExporter
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _deadline.Token);
         Exception? failure = null;
         var batch = new ExportBatch(_batch, state, state.Attempts) { Clock = _timeProvider, StartedTimestamp = started };
+        StartExportActivity(batch, count);
         try
         {
             // A range of the durable buffer may hold only the other type's events: nothing to export, only to commit.
@@ -270,6 +273,8 @@ public sealed partial class DataExporter
             _droppedReported = dropped;
         }
 
+        EndExportActivity(ExportActivities.Written, failure: null, timedOut: false, deadLetter: null);
+        OnReplayProgress(count, end, deadLettered: false);
         CompleteFlushRequests(retired, failure: null, failedAttempt: 0);
     }
 
@@ -325,6 +330,8 @@ public sealed partial class DataExporter
         // Moving on: the next batch starts without the backoff of this one.
         _retryPolicy.MarkSuccess();
         _ = _retryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        EndExportActivity(ExportActivities.DeadLettered, failure, timedOut: false, letter);
+        OnReplayProgress(count, state.EndPosition, deadLettered: true);
 
         // Last, once counted and logged: flush callers waiting for these events learn they were set aside, not written.
         // Every waiting request that covers them fails, whenever it was made: those events were not written.
@@ -375,6 +382,7 @@ public sealed partial class DataExporter
             _ = _retryTimer.Change(_lastRetryDelay, Timeout.InfiniteTimeSpan);
         }
 
+        EndExportActivity(ExportActivities.Failed, failure, timedOut, deadLetter: null);
         CompleteFlushRequests(Volatile.Read(ref _retired), new InvalidOperationException(
             $"Exporter '{Name}' failed to write {count} events; they stay buffered and are retried.", failure), attempt);
     }
@@ -440,6 +448,7 @@ public sealed partial class DataExporter
             }
         }
 
+        EndReplay(ExportActivities.Stopped, failure: null); // a replay not done by now goes on at the next start
         long notWritten = target - Volatile.Read(ref _retired);
         if (notWritten > 0 && _durable is not null)
         {

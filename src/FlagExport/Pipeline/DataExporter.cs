@@ -111,6 +111,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     }
 
     /// <summary>Creates a pipeline whose options are the named options <paramref name="optionsName"/> (for error messages).</summary>
+    /// <remarks><paramref name="traced"/> is false for the durable buffer's intakes: their appends to the log are not exports.</remarks>
     internal DataExporter(
         IExporter exporter,
         DataExporterOptions options,
@@ -120,7 +121,8 @@ public sealed partial class DataExporter : IAsyncDisposable
         ILogger? logger,
         IMeterFactory? meterFactory,
         Func<double>? jitterSample,
-        DurableSource? durable = null)
+        DurableSource? durable = null,
+        bool traced = true)
     {
         ArgumentNullException.ThrowIfNull(exporter);
         ArgumentNullException.ThrowIfNull(options);
@@ -152,7 +154,17 @@ public sealed partial class DataExporter : IAsyncDisposable
             _dequeued = _retired = committed;
             _state = Math.Max(committed, durable.Store.DurablePosition);
             _sizeWakeAt = committed + _maxBatch;
+            if (_state > committed)
+            {
+                // What the buffer held before the restart: its export is traced as one replay (see StartReplay).
+                _replayEnd = _state;
+                _replayRecords = _state - committed;
+                _replayStartedUtc = DateTimeOffset.UtcNow;
+            }
         }
+
+        _traced = traced;
+        _exportDisplayName = $"export {Name}";
         _exportTimeout = options.ExportTimeout;
         _shutdownTimeout = options.ShutdownTimeout;
         _timeProvider = timeProvider ?? TimeProvider.System;
