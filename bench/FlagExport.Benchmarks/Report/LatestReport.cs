@@ -40,8 +40,7 @@ internal static class LatestReport
             types.Add(typeof(S3FlushBenchmarks));
         }
 
-        // Add first and on its own: in one process, the encoders' hundreds of megabytes of garbage before it left a
-        // heap on which the same adds measured twice as slow as in a fresh process.
+        // Add first and on its own, before the encoders leave hundreds of megabytes of garbage in this process.
         Summary[] summaries = [BenchmarkRunner.Run<AddBenchmarks>(config), BenchmarkRunner.Run([.. types], config).Single()];
         var table = new StringBuilder();
         WriteHeader(table, started);
