@@ -50,6 +50,15 @@ done
 grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/FlagExport.S3.nuspec" \
   || fail "FlagExport.S3 does not depend on FlagExport $version: $(grep '"FlagExport"' "$work/FlagExport.S3.nuspec" || true)"
 grep -q '<packageType name="DotnetTool"' "$work/FlagExport.Collector.nuspec" || fail "FlagExport.Collector is not a tool package"
+# FlagExport.OpenTelemetry: the same checks, and it depends on the FlagExport of this pack and on OpenTelemetry's API only.
+id=FlagExport.OpenTelemetry
+[ -f "$work/packages/$id.$version.nupkg" ] || fail "no $id.$version.nupkg in $(ls "$work/packages")"
+[ -f "$work/packages/$id.$version.snupkg" ] || fail "no symbols package for $id"
+zip_list "$work/packages/$id.$version.nupkg" | grep -qx README.md || fail "$id has no README.md"
+zip_cat "$work/packages/$id.$version.nupkg" "$id.nuspec" >"$work/$id.nuspec"
+grep -q '<license type="expression">MIT</license>' "$work/$id.nuspec" || fail "$id: no MIT license expression"
+grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/$id.nuspec" || fail "$id does not depend on FlagExport $version"
+grep -q '<dependency id="OpenTelemetry.Api" version="1.20.1"' "$work/$id.nuspec" || fail "$id: no OpenTelemetry.Api 1.20.1 dependency"
 
 # A restore folder of its own, so that the consumer cannot get FlagExport from a copy that an earlier run left in the
 # user's packages folder; that folder is only a fallback for the third-party dependencies, which are not fetched again.
