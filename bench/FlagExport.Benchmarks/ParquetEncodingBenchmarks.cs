@@ -8,22 +8,14 @@ using Parquet.Serialization;
 namespace FlagExport.Benchmarks;
 
 /// <summary>
-/// Parquet (SNAPPY) for 100,000 events: FlagExport's low-level column writer against what a straightforward port does,
+/// Parquet (SNAPPY and ZSTD) for 100,000 events: FlagExport's low-level column writer against what a straightforward port does,
 /// <see cref="ParquetSerializer"/> over one POCO per event, with the same codec and an explicit level.
 /// </summary>
 /// <remarks>
-/// <para>Measured on this 2-core machine (shared, noisy: compare rows of one run only), SampleBatch, SNAPPY,
-/// <c>--warmupCount 3 --iterationCount 15</c>:</para>
-/// <code>
-/// | Method                          | Mean     | Ratio | Allocated     | per event | Alloc Ratio | File    |
-/// | ParquetSerializerPerEvent       | 95.57 ms |  1.00 |  93,150,454 B |     931 B |       1.000 | 1.32 MB |
-/// | ParquetSerializerWithDictionary | 85.38 ms |  0.89 | 103,605,371 B |   1,036 B |       1.112 | 1.14 MB |
-/// | FlagExportParquetEncoder        | 38.42 ms |  0.40 |  33,876,075 B |     339 B |       0.364 | 1.14 MB |
-/// | FlagExportColumnsOnly           | 10.24 ms |  0.11 |          72 B |       0 B |       0.000 |       - |
-/// </code>
-/// <para>FlagExportColumnsOnly is the encoder's own work (the same columns, handed to a sink that discards them): it
-/// allocates nothing per event. The encoder's 33.9 MB is Parquet.Net's, chiefly a dictionary hash table sized to the row
-/// count for each string column; <see cref="ParquetEncoder"/>'s remarks give the lines in Parquet.Net's source.</para>
+/// FlagExportColumnsOnly is the encoder's own work (the same columns, handed to a sink that discards them): it allocates
+/// nothing per event. What the encoder allocates beyond it is Parquet.Net's, chiefly a dictionary hash table sized to the
+/// row count for each string column; <see cref="ParquetEncoder"/>'s remarks give the lines in Parquet.Net's source.
+/// Results: <c>bench/run.sh</c> writes them to <c>bench/results/latest.md</c>.
 /// </remarks>
 [MemoryDiagnoser]
 public class ParquetEncodingBenchmarks
@@ -35,23 +27,28 @@ public class ParquetEncodingBenchmarks
     private ParquetOptions _serializerOptions = null!;
     private ParquetOptions _serializerDictionaryOptions = null!;
 
-    [Params(100_000)]
-    public int Events { get; set; }
+    /// <summary>Events per encoded batch; times and allocations are reported per event.</summary>
+    public const int Events = 100_000;
+
+    /// <summary>The codec, for FlagExport and the baseline alike.</summary>
+    [Params("SNAPPY", "ZSTD")]
+    public string Codec { get; set; } = "SNAPPY";
 
     [GlobalSetup]
     public void Setup()
     {
         _events = SampleBatch.Create(Events);
         _buffer = new PooledBufferWriter(4 * 1024 * 1024);
-        _encoder = new ParquetEncoder(CompressionMethod.Snappy, EventType.Feature);
+        CompressionMethod codec = ParquetCompressionCodecs.Parse(Codec);
+        _encoder = new ParquetEncoder(codec, EventType.Feature);
         _baselineStream = new MemoryStream(16 * 1024 * 1024);
 
-        // SNAPPY has no levels, but Parquet.Net's default level is SmallestSize (pitfalls note 1): set as the encoder does.
-        _serializerOptions = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy, CompressionLevel = CompressionLevel.Optimal };
+        // Parquet.Net's default level is SmallestSize: set the level the encoder uses.
+        _serializerOptions = new ParquetOptions { CompressionMethod = codec, CompressionLevel = _encoder.CompressionLevel };
 
         // The same serializer asked to dictionary-encode its string columns, as the encoder does: the file is then about
         // the encoder's size, so this row isolates the cost of the serializer itself.
-        _serializerDictionaryOptions = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy, CompressionLevel = CompressionLevel.Optimal };
+        _serializerDictionaryOptions = new ParquetOptions { CompressionMethod = codec, CompressionLevel = _encoder.CompressionLevel };
         foreach (Parquet.Schema.DataField field in typeof(ParquetRow).GetParquetSchema(forWriting: false).GetDataFields())
         {
             if (field.ClrType == typeof(string) || field.ClrType == typeof(ReadOnlyMemory<char>))
@@ -74,13 +71,13 @@ public class ParquetEncodingBenchmarks
     }
 
     /// <summary>What a straightforward port does: a POCO per event, then <see cref="ParquetSerializer"/>.SerializeAsync.</summary>
-    [Benchmark(Baseline = true)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
     public Task<long> ParquetSerializerPerEvent() => SerializerAsync(_serializerOptions);
 
-    [Benchmark]
+    [Benchmark(OperationsPerInvoke = Events)]
     public Task<long> ParquetSerializerWithDictionary() => SerializerAsync(_serializerDictionaryOptions);
 
-    [Benchmark]
+    [Benchmark(OperationsPerInvoke = Events)]
     public async Task<long> FlagExportParquetEncoder()
     {
         _buffer.Clear();
@@ -89,7 +86,7 @@ public class ParquetEncodingBenchmarks
     }
 
     /// <summary>The encoder's own work alone: the same columns built, handed to a sink that discards them.</summary>
-    [Benchmark]
+    [Benchmark(OperationsPerInvoke = Events)]
     public async Task<long> FlagExportColumnsOnly()
     {
         await _encoder.WriteColumnsAsync(EventType.Feature, _events, DiscardingSink.Instance, CancellationToken.None);
@@ -98,7 +95,7 @@ public class ParquetEncodingBenchmarks
 
     private async Task<long> SerializerAsync(ParquetOptions options)
     {
-        // A list, not a lazy sequence: the serializer enumerates the rows once per column (pitfalls note 6).
+        // A list, not a lazy sequence: the serializer enumerates the rows once per column.
         var rows = new List<ParquetRow>(_events.Length);
         foreach (FeatureEvent e in _events.Cast<FeatureEvent>())
         {

@@ -1,5 +1,13 @@
-// Run: dotnet run -c Release --project bench/FlagExport.Benchmarks -- --filter '*'
+// Run one benchmark: dotnet run -c Release --project bench/FlagExport.Benchmarks -- --filter '*Json*'
+// The whole table: bench/run.sh (or `-- report [--out FILE]`), which writes bench/results/latest.md.
 // Each class compares FlagExport's code with a straightforward baseline in the same run (Ratio column).
 using BenchmarkDotNet.Running;
+using FlagExport.Benchmarks.Report;
 
-BenchmarkSwitcher.FromAssembly(typeof(FlagExport.Benchmarks.IngestionBenchmarks).Assembly).Run(args);
+if (args is ["report", ..])
+{
+    return LatestReport.Run(args[1..]);
+}
+
+_ = BenchmarkSwitcher.FromAssembly(typeof(FlagExport.Benchmarks.IngestionBenchmarks).Assembly).Run(args);
+return 0;

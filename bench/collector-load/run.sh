@@ -212,8 +212,10 @@ run_one() { # config round
     fsyncs=$(awk -F, '/syscalls/ {n += $1} END {print n + 0}' "$work/$name/perf.csv")
   fi
 
-  local dropped=- mb
+  local dropped=- mb rss
   [[ $config == bare-* ]] || dropped=$(($(dropped_events "$port") - dropped0))
+  # Peak resident memory of the server over the whole run (warm-up included), before the final export on SIGTERM.
+  rss=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status")
   stop_server
   mb=$(written_mb "$config" "$name")
   # Gigabytes per run, and the S3 server's OSD holds its objects in memory: the numbers are what we keep.
@@ -224,18 +226,18 @@ run_one() { # config round
   fi
 
   # One tab-separated line:
-  # config round requests seconds p50 p99 non2xx socket_errors dropped server_cpu% host_cpu% fsyncs written_mb store_cpu% load warmup_dropped
+  # config round requests seconds p50 p99 non2xx socket_errors dropped server_cpu% host_cpu% fsyncs written_mb store_cpu% load warmup_dropped peak_rss_mb
   local result hz
   result=$(grep '^RESULT' "$work/$name/wrk.txt") || { cat "$work/$name/wrk.txt" >&2; return 1; }
   hz=$(getconf CLK_TCK)
-  awk -v c="$config" -v r="$round" -v d="$dropped" -v f="$fsyncs" -v mb="$mb" -v hz="$hz" -v load="$load" -v wd="$dropped0" \
+  awk -v c="$config" -v r="$round" -v d="$dropped" -v f="$fsyncs" -v mb="$mb" -v hz="$hz" -v load="$load" -v wd="$dropped0" -v rss="$rss" \
     -v cpu=$((cpu1 - cpu0)) -v store="$store" -v hb=$((host1[0] - host0[0])) -v ht=$((host1[1] - host0[1])) '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
       s = v["duration_us"] / 1e6
-      printf "%s\t%s\t%d\t%.3f\t%d\t%d\t%d\t%d\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\n", c, r, v["requests"], s, v["p50_us"], v["p99_us"],
+      printf "%s\t%s\t%d\t%.3f\t%d\t%d\t%d\t%d\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\n", c, r, v["requests"], s, v["p50_us"], v["p99_us"],
         v["non2xx"], v["socket_errors"], d, 100 * cpu / hz / s, 200 * hb / ht, f, mb,
-        (store == "-" ? "-" : sprintf("%.0f", 100 * store / hz / s)), load, wd
+        (store == "-" ? "-" : sprintf("%.0f", 100 * store / hz / s)), load, wd, rss
     }' <<<"$result" | tee -a "$work/results.tsv"
 }
 

@@ -3,7 +3,7 @@
 # Usage: awk -F'\t' -v events=100 -v duration=15 -v configs="bare-read bare-json folder s3" \
 #          -v ratios="folder/bare-json:0.5 s3/folder:0.8" -f table.awk results.tsv
 # Columns of results.tsv: config round requests seconds p50_us p99_us non2xx socket_errors dropped server_cpu% host_cpu%
-#   fsyncs written_mb store_cpu% load warmup_dropped
+#   fsyncs written_mb store_cpu% load warmup_dropped peak_rss_mb
 function ms(us) { return sprintf("%.2f", us / 1000) }
 function mean(c) { return sum[c] / n[c] }
 {
@@ -20,14 +20,14 @@ function mean(c) { return sum[c] / n[c] }
   if ($7 + $8 > 0 || ($9 != "-" && $9 > 0)) bad[$1]++
 }
 END {
-  printf "| configuration | round | events/s | req/s | p50 ms | p99 ms | server CPU %% | CPU µs/event | store CPU %% | host CPU %% | load | fsyncs/s | written MB | non-2xx + socket errors | dropped |\n"
-  printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+  printf "| configuration | round | events/s | req/s | p50 ms | p99 ms | server CPU %% | CPU µs/event | store CPU %% | host CPU %% | load | fsyncs/s | written MB | peak RSS MiB | non-2xx + socket errors | dropped |\n"
+  printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
   for (i = 1; i <= NR; i++) {
     split(row[i], f, "\t"); e = eps_of[i]
     fs = f[12] == "-" ? "-" : sprintf("%.0f", f[12] / duration)
     dr = f[9] (f[16] != "-" && f[16] > 0 ? " (warm-up " f[16] ")" : "")
-    printf "| %s | %s | %.0f | %.0f | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %d | %s |\n", f[1], f[2], e, f[3] / f[4],
-      ms(f[5]), ms(f[6]), f[10], cpu_ev[f[1] SUBSEP f[2]], f[14], f[11], f[15], fs, f[13], f[7] + f[8], dr
+    printf "| %s | %s | %.0f | %.0f | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %d | %s |\n", f[1], f[2], e, f[3] / f[4],
+      ms(f[5]), ms(f[6]), f[10], cpu_ev[f[1] SUBSEP f[2]], f[14], f[11], f[15], fs, f[13], (f[17] == "" ? "-" : f[17]), f[7] + f[8], dr
   }
 
   printf "\n| configuration | runs | mean events/s | spread (min–max) | spread | mean CPU µs/event |\n"

@@ -15,8 +15,12 @@ namespace FlagExport.S3;
 /// </remarks>
 public sealed class S3ExporterOptions : ExportFileOptions
 {
-    /// <summary>The default for <see cref="MultipartThreshold"/>: 16 MiB.</summary>
-    public const long DefaultMultipartThreshold = 16L * 1024 * 1024;
+    /// <summary>
+    /// The default for <see cref="MultipartThreshold"/>: 64 MiB, above a default batch (100,000 events are about 25 MB
+    /// of JSON lines), which then goes in one request: on the local S3 server one PutObject took 1.2 times a raw
+    /// PutObject of the same bytes where four 8 MiB parts took 2.3 times, and a multipart upload is six requests.
+    /// </summary>
+    public const long DefaultMultipartThreshold = 64L * 1024 * 1024;
 
     /// <summary>The default for <see cref="MultipartPartSize"/>: 8 MiB.</summary>
     public const long DefaultMultipartPartSize = 8L * 1024 * 1024;
@@ -109,7 +113,7 @@ public sealed class S3ExporterOptions : ExportFileOptions
     /// <summary>
     /// Objects larger than this many bytes (after compression) are sent as a multipart upload, smaller ones with one
     /// PutObject. Must be at least <see cref="MinMultipartPartSize"/> (5 MiB).
-    /// The default value is <see cref="DefaultMultipartThreshold"/> (16 MiB).
+    /// The default value is <see cref="DefaultMultipartThreshold"/> (64 MiB).
     /// </summary>
     public long MultipartThreshold { get; set; } = DefaultMultipartThreshold;
 

@@ -11,12 +11,13 @@ public sealed class S3ExporterMultipartTests
     private const int FiftyMiBOfEvents = 280_000;
 
     [Fact]
-    public async Task ExportAsync_FiftyMiBBatch_GoesMultipartAndReadsBackIdentical()
+    public async Task ExportAsync_FiftyMiBBatchAboveTheThreshold_GoesMultipartAndReadsBackIdentical()
     {
         S3TestServer server = await S3TestServer.RequireAsync();
         using var s3 = new FaultyS3Client(server.ClientConfig());
         string prefix = S3TestServer.NewPrefix("multipart");
-        var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "big.{{ .Format}}" };
+        // Above the threshold (the default, 64 MiB, would take a 50 MiB batch in one PutObject), default part size and concurrency.
+        var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "big.{{ .Format}}", MultipartThreshold = 32L * 1024 * 1024 };
         FeatureEvent[] events = TestEvents.Create(FiftyMiBOfEvents, "big");
         byte[] expected = await TestEvents.LocalBytesAsync(options, events);
         Assert.InRange(expected.Length, 50L * 1024 * 1024, 60L * 1024 * 1024);

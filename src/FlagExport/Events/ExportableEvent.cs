@@ -9,9 +9,7 @@ namespace FlagExport;
 /// </remarks>
 public abstract class ExportableEvent
 {
-    private protected ExportableEvent()
-    {
-    }
+    private protected ExportableEvent(EventType eventType) => EventType = eventType;
 
     /// <summary>The kind of event as written to the output: <c>feature</c> or <c>tracking</c> by default.</summary>
     public abstract string Kind { get; init; }
@@ -29,5 +27,6 @@ public abstract class ExportableEvent
     public string Key { get; init; } = "";
 
     /// <summary>Which <see cref="EventType"/> this event belongs to.</summary>
-    internal abstract EventType EventType { get; }
+    /// <remarks>A field, not a virtual property: <c>Add</c> reads it for every event to pick the pipelines.</remarks>
+    internal EventType EventType { get; }
 }

@@ -19,6 +19,12 @@ namespace FlagExport;
 /// </example>
 public sealed class FeatureEvent : ExportableEvent
 {
+    /// <summary>Creates an event; set its fields with an object initializer.</summary>
+    public FeatureEvent()
+        : base(EventType.Feature)
+    {
+    }
+
     private FlagObject? _metadata;
 
     /// <summary>The kind written to the output. The default value is <c>feature</c>.</summary>
@@ -59,5 +65,4 @@ public sealed class FeatureEvent : ExportableEvent
     /// </summary>
     internal void ReplaceMetadata(FlagObject? metadata) => _metadata = metadata;
 
-    internal override EventType EventType => EventType.Feature;
 }

@@ -19,6 +19,12 @@ public sealed class FlagObject : IReadOnlyDictionary<string, FlagValue>, IEquata
 {
     private readonly KeyValuePair<string, FlagValue>[] _properties;
 
+    /// <summary>
+    /// The JSON encoder's bound on this object's bytes, once computed (0 before): objects are shared by many events,
+    /// and immutable, so the walk is done once. Written without a lock: every thread computes the same value.
+    /// </summary>
+    internal int MaxJsonBytes;
+
     private FlagObject(KeyValuePair<string, FlagValue>[] sortedUniqueProperties) => _properties = sortedUniqueProperties;
 
     /// <summary>An object with no properties.</summary>

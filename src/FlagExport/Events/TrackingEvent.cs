@@ -5,6 +5,12 @@ namespace FlagExport;
 /// </summary>
 public sealed class TrackingEvent : ExportableEvent
 {
+    /// <summary>Creates an event; set its fields with an object initializer.</summary>
+    public TrackingEvent()
+        : base(EventType.Tracking)
+    {
+    }
+
     private FlagObject? _evaluationContext;
     private FlagObject? _trackingEventDetails;
 
@@ -51,5 +57,4 @@ public sealed class TrackingEvent : ExportableEvent
 
     internal FlagObject? TrackingEventDetailsObject => _trackingEventDetails;
 
-    internal override EventType EventType => EventType.Tracking;
 }

@@ -94,6 +94,9 @@ internal sealed class CsvEncoder : IBatchEncoder
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(output);
         var cursor = new Utf8Cursor(output);
+
+        // Batches are arrays: read them as a span, without an interface call per event.
+        ReadOnlySpan<ExportableEvent> span = events is ExportableEvent[] array ? new ReadOnlySpan<ExportableEvent>(array) : default;
         for (int i = 0; i < events.Count; i++)
         {
             if (i % CancellationCheckInterval == 0 && cancellationToken.IsCancellationRequested)
@@ -102,7 +105,7 @@ internal sealed class CsvEncoder : IBatchEncoder
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            switch (events[i])
+            switch (span.IsEmpty ? events[i] : span[i])
             {
                 case FeatureEvent feature when EventType == EventType.Feature:
                     WriteFeature(feature, ref cursor);

@@ -28,77 +28,151 @@ internal static class GoJson
     // Every char that leaves the fast path: controls, quote, backslash, HTML characters, line/paragraph separators, surrogates.
     private static readonly SearchValues<char> SpecialChars = SearchValues.Create(BuildSpecialChars());
 
+    // The ASCII ones among them, for the fast path that has narrowed a string to ASCII first.
+    private static readonly SearchValues<byte> SpecialAsciiBytes = SearchValues.Create(BuildSpecialAsciiBytes());
+
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
     /// <summary>Writes <paramref name="value"/> as a JSON string literal, quotes included.</summary>
     public static void WriteString(PooledBufferWriter output, ReadOnlySpan<char> value)
     {
-        // Worst case: every char escaped as \u00XX (6 bytes) plus the two quotes; a surrogate pair is 2 chars for 4 bytes.
-        Span<byte> span = output.GetSpan(checked((value.Length * 6) + 2));
+        Span<byte> span = output.GetSpan(MaxStringBytes(value.Length));
         int written = WriteString(span, value);
         output.Advance(written);
+    }
+
+    /// <summary>
+    /// The most bytes <see cref="WriteString(Span{byte}, ReadOnlySpan{char})"/> writes for <paramref name="length"/>
+    /// chars: every char escaped as <c>\u00XX</c> (6 bytes) plus the two quotes (a surrogate pair is 2 chars for 4 bytes).
+    /// </summary>
+    public static int MaxStringBytes(int length) => checked((length * 6) + 2);
+
+    /// <summary>The most bytes <see cref="WriteValue(Span{byte}, in FlagValue)"/> writes for <paramref name="value"/>.</summary>
+    public static int MaxValueBytes(in FlagValue value) => value.Kind switch
+    {
+        FlagValueKind.Null or FlagValueKind.Boolean => 5,
+        FlagValueKind.Integer => MaxLongChars,
+        FlagValueKind.Double => MaxDoubleChars,
+        FlagValueKind.String => MaxStringBytes(value.AsString().Length),
+        FlagValueKind.Array => MaxArrayBytes(value.AsArray()),
+        _ => MaxObjectBytes(value.AsObject()),
+    };
+
+    /// <summary>The most bytes <see cref="WriteObject(Span{byte}, FlagObject)"/> writes for <paramref name="map"/>.</summary>
+    public static int MaxObjectBytes(FlagObject map)
+    {
+        if (map.MaxJsonBytes > 0)
+        {
+            return map.MaxJsonBytes;
+        }
+
+        int max = 2;
+        foreach (KeyValuePair<string, FlagValue> property in map.Properties)
+        {
+            max = checked(max + MaxStringBytes(property.Key.Length) + 2 + MaxValueBytes(property.Value));
+        }
+
+        map.MaxJsonBytes = max;
+        return max;
+    }
+
+    private static int MaxArrayBytes(ReadOnlySpan<FlagValue> items)
+    {
+        int max = 2;
+        foreach (FlagValue item in items)
+        {
+            max = checked(max + 1 + MaxValueBytes(item));
+        }
+
+        return max;
     }
 
     /// <summary>Writes <paramref name="value"/> as compact JSON: objects with sorted keys, numbers as Go writes float64.</summary>
     public static void WriteValue(PooledBufferWriter output, in FlagValue value)
     {
-        switch (value.Kind)
-        {
-            case FlagValueKind.Null:
-                output.Write("null"u8);
-                break;
-            case FlagValueKind.Boolean:
-                output.Write(value.AsBoolean() ? "true"u8 : "false"u8);
-                break;
-            case FlagValueKind.Integer:
-                WriteInteger(output, value.AsInteger());
-                break;
-            case FlagValueKind.Double:
-                WriteDouble(output, value.AsDouble());
-                break;
-            case FlagValueKind.String:
-                WriteString(output, value.AsString());
-                break;
-            case FlagValueKind.Array:
-                output.Write("["u8);
-                ReadOnlySpan<FlagValue> items = value.AsArray();
-                for (int i = 0; i < items.Length; i++)
-                {
-                    if (i > 0)
-                    {
-                        output.Write(","u8);
-                    }
-
-                    WriteValue(output, items[i]);
-                }
-
-                output.Write("]"u8);
-                break;
-            default:
-                WriteObject(output, value.AsObject());
-                break;
-        }
+        Span<byte> span = output.GetSpan(MaxValueBytes(value));
+        output.Advance(WriteValue(span, value));
     }
 
     /// <summary>Writes <paramref name="map"/> as a compact JSON object, keys in Go's sorted order.</summary>
     public static void WriteObject(PooledBufferWriter output, FlagObject map)
     {
-        output.Write("{"u8);
+        Span<byte> span = output.GetSpan(MaxObjectBytes(map));
+        output.Advance(WriteObject(span, map));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> into <paramref name="destination"/>, which holds at least
+    /// <see cref="MaxValueBytes"/> bytes; returns the bytes written.
+    /// </summary>
+    public static int WriteValue(Span<byte> destination, in FlagValue value)
+    {
+        switch (value.Kind)
+        {
+            case FlagValueKind.Null:
+                "null"u8.CopyTo(destination);
+                return 4;
+            case FlagValueKind.Boolean:
+                return Literal(destination, value.AsBoolean() ? "true"u8 : "false"u8);
+            case FlagValueKind.Integer:
+                value.AsInteger().TryFormat(destination, out int integerLength, default, CultureInfo.InvariantCulture);
+                return integerLength;
+            case FlagValueKind.Double:
+                return FormatDouble(destination, value.AsDouble());
+            case FlagValueKind.String:
+                return WriteString(destination, value.AsString());
+            case FlagValueKind.Array:
+                int position = 0;
+                destination[position++] = (byte)'[';
+                ReadOnlySpan<FlagValue> items = value.AsArray();
+                for (int i = 0; i < items.Length; i++)
+                {
+                    if (i > 0)
+                    {
+                        destination[position++] = (byte)',';
+                    }
+
+                    position += WriteValue(destination[position..], items[i]);
+                }
+
+                destination[position++] = (byte)']';
+                return position;
+            default:
+                return WriteObject(destination, value.AsObject());
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="map"/> into <paramref name="destination"/>, which holds at least
+    /// <see cref="MaxObjectBytes"/> bytes; returns the bytes written.
+    /// </summary>
+    public static int WriteObject(Span<byte> destination, FlagObject map)
+    {
+        int position = 0;
+        destination[position++] = (byte)'{';
         bool first = true;
         foreach (KeyValuePair<string, FlagValue> property in map.Properties)
         {
             if (!first)
             {
-                output.Write(","u8);
+                destination[position++] = (byte)',';
             }
 
             first = false;
-            WriteString(output, property.Key);
-            output.Write(":"u8);
-            WriteValue(output, property.Value);
+            position += WriteString(destination[position..], property.Key);
+            destination[position++] = (byte)':';
+            position += WriteValue(destination[position..], property.Value);
         }
 
-        output.Write("}"u8);
+        destination[position++] = (byte)'}';
+        return position;
+    }
+
+    /// <summary>Copies <paramref name="literal"/> to the start of <paramref name="destination"/>; returns its length.</summary>
+    public static int Literal(Span<byte> destination, ReadOnlySpan<byte> literal)
+    {
+        literal.CopyTo(destination);
+        return literal.Length;
     }
 
     /// <summary>Writes a whole number in invariant culture.</summary>
@@ -240,7 +314,25 @@ internal static class GoJson
         return position + significant.Length - pointPosition;
     }
 
-    private static int WriteString(Span<byte> destination, ReadOnlySpan<char> value)
+    /// <summary>
+    /// Writes <paramref name="value"/> as a JSON string literal into <paramref name="destination"/>, which holds at
+    /// least <see cref="MaxStringBytes"/> bytes; returns the bytes written.
+    /// </summary>
+    public static int WriteString(Span<byte> destination, ReadOnlySpan<char> value)
+    {
+        // Most strings (keys, variations, UUIDs) are plain ASCII: one vectorised narrowing, one vectorised search.
+        if (Ascii.FromUtf16(value, destination[1..], out int narrowed) == OperationStatus.Done
+            && destination.Slice(1, narrowed).IndexOfAny(SpecialAsciiBytes) < 0)
+        {
+            destination[0] = (byte)'"';
+            destination[narrowed + 1] = (byte)'"';
+            return narrowed + 2;
+        }
+
+        return WriteEscapedString(destination, value);
+    }
+
+    private static int WriteEscapedString(Span<byte> destination, ReadOnlySpan<char> value)
     {
         int position = 0;
         destination[position++] = (byte)'"';
@@ -307,6 +399,8 @@ internal static class GoJson
         return 6;
     }
 
+
+    private static byte[] BuildSpecialAsciiBytes() => [.. BuildSpecialChars().Where(c => c < 0x80).Select(c => (byte)c)];
 
     private static string BuildSpecialChars()
     {

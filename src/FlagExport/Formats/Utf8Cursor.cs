@@ -41,7 +41,16 @@ internal ref struct Utf8Cursor
     /// <summary>Appends <paramref name="bytes"/>.</summary>
     public void Write(ReadOnlySpan<byte> bytes)
     {
-        bytes.CopyTo(Reserve(bytes.Length));
+        Span<byte> destination = Reserve(bytes.Length);
+        if (bytes.Length == 1)
+        {
+            destination[0] = bytes[0]; // a separator, most often: a store, not a call to the general copy
+        }
+        else
+        {
+            bytes.CopyTo(destination);
+        }
+
         _position += bytes.Length;
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Buffers;
 using System.Globalization;
 using System.Text.Unicode;
@@ -26,6 +27,15 @@ internal static class Utf8ValueFormatter
         }
 
         Span<byte> destination = output.Reserve(checked(value.Length * 3));
+
+        // Most values are ASCII: a plain narrowing is cheaper than the UTF-8 transcoder, which then takes over where
+        // the text is not (it starts again from the first char, as nothing was advanced).
+        if (Ascii.FromUtf16(value, destination, out int narrowed) == OperationStatus.Done)
+        {
+            output.Advance(narrowed);
+            return;
+        }
+
         OperationStatus status = Utf8.FromUtf16(value, destination, out _, out int written, replaceInvalidSequences: true);
         System.Diagnostics.Debug.Assert(status == OperationStatus.Done, "Three bytes per UTF-16 unit always suffice.");
         output.Advance(written);

@@ -57,7 +57,7 @@ internal sealed class EventRing
         long index = sequence >> SegmentShift;
         ref Segment? slot = ref _slots[index & _slotMask];
         Segment segment = Volatile.Read(ref slot) ?? Install(ref slot, index);
-        Volatile.Write(ref segment.Items[sequence & OffsetMask], item);
+        Volatile.Write(ref segment.Items[sequence & OffsetMask].Item, item);
     }
 
     /// <summary>
@@ -76,13 +76,13 @@ internal sealed class EventRing
         }
 
         int offset = (int)(sequence & OffsetMask);
-        item = Volatile.Read(ref segment.Items[offset]);
+        item = Volatile.Read(ref segment.Items[offset].Item);
         if (item is null)
         {
             return false;
         }
 
-        segment.Items[offset] = null;
+        segment.Items[offset].Item = null;
         if (offset == OffsetMask)
         {
             // Every event of this segment is taken: free the slot for the segment one lap ahead, then recycle.
@@ -133,8 +133,16 @@ internal sealed class EventRing
     /// <summary>A block of <see cref="SegmentSize"/> events; <see cref="Index"/> says which block of the sequence it holds.</summary>
     private sealed class Segment
     {
-        internal readonly ExportableEvent?[] Items = new ExportableEvent?[SegmentSize];
+        // Structs, not an ExportableEvent[]: storing into an array of a non-sealed reference type costs a covariance
+        // check per store (the runtime must verify the array really holds that type); a struct's field needs none.
+        internal readonly Slot[] Items = new Slot[SegmentSize];
 
         internal long Index;
+    }
+
+    /// <summary>One event's place in a segment.</summary>
+    private struct Slot
+    {
+        internal ExportableEvent? Item;
     }
 }

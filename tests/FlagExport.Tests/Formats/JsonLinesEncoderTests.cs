@@ -8,6 +8,32 @@ namespace FlagExport.Tests.Formats;
 public sealed class JsonLinesEncoderTests
 {
     [Fact]
+    public async Task EventWhoseEveryCharIsEscaped_FitsTheLineBound_AndReadsBack()
+    {
+        // Every field at its longest: each char escaped as \u00XX, the longest integer and float64 texts.
+        string escaped = new('\u0001', 7);
+        var worst = new FeatureEvent
+        {
+            Kind = escaped, ContextKind = escaped, UserKey = escaped, CreationDate = long.MinValue, Key = escaped, Variation = escaped,
+            Value = FlagValue.FromArray([-1.2345678901234567e-300, long.MinValue, escaped, FlagValue.FromObject(FlagObject.Create([new(escaped, escaped)]))]),
+            Version = escaped, Source = escaped, Metadata = FlagObject.Create([new(escaped, -1.2345678901234567e-300)]),
+        };
+        var tracking = new TrackingEvent
+        {
+            Kind = escaped, ContextKind = escaped, UserKey = escaped, CreationDate = long.MinValue, Key = escaped,
+            EvaluationContext = FlagObject.Create([new(escaped, escaped)]), TrackingEventDetails = FlagObject.Create([new(escaped, long.MinValue)]),
+        };
+
+        string[] lines = (await EncodeAsync([worst, tracking])).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        using System.Text.Json.JsonDocument feature = System.Text.Json.JsonDocument.Parse(lines[0]);
+        Assert.Equal(escaped, feature.RootElement.GetProperty("userKey").GetString());
+        Assert.Equal(long.MinValue, feature.RootElement.GetProperty("creationDate").GetInt64());
+        using System.Text.Json.JsonDocument trackingLine = System.Text.Json.JsonDocument.Parse(lines[1]);
+        Assert.Equal(long.MinValue, trackingLine.RootElement.GetProperty("trackingEventDetails").GetProperty(escaped).GetInt64());
+    }
+
+    [Fact]
     public async Task EncodeAsync_IssueExample_MatchesGoFeatureFlagBytes()
     {
         ExportableEvent[] events =
