@@ -33,7 +33,7 @@ for project in "$root"/src/*/*.csproj; do
   dotnet pack "$project" -c Release -o "$work/packages" >"$work/pack.log" 2>&1 \
     || { tail -30 "$work/pack.log" >&2; fail "pack $(basename "$project")"; }
 done
-for id in FlagExport FlagExport.S3 FlagExport.Collector FlagExport.FeatureManagement; do
+for id in FlagExport FlagExport.S3 FlagExport.Collector FlagExport.FeatureManagement FlagExport.OpenTelemetry; do
   [ -f "$work/packages/$id.$version.nupkg" ] || fail "no $id.$version.nupkg in $(ls "$work/packages")"
   [ -f "$work/packages/$id.$version.snupkg" ] || fail "no symbols package for $id"
   zip_list "$work/packages/$id.$version.nupkg" >"$work/$id.files"
@@ -54,6 +54,10 @@ grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/FlagExport.F
 grep -q '<dependency id="Microsoft.FeatureManagement" version="4.7.0"' "$work/FlagExport.FeatureManagement.nuspec" \
   || fail "FlagExport.FeatureManagement does not depend on Microsoft.FeatureManagement 4.7.0: $(grep FeatureManagement "$work/FlagExport.FeatureManagement.nuspec" || true)"
 grep -q '<packageType name="DotnetTool"' "$work/FlagExport.Collector.nuspec" || fail "FlagExport.Collector is not a tool package"
+# FlagExport.OpenTelemetry depends on the FlagExport of this pack and on OpenTelemetry's API only.
+id=FlagExport.OpenTelemetry
+grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/$id.nuspec" || fail "$id does not depend on FlagExport $version"
+grep -q '<dependency id="OpenTelemetry.Api" version="1.20.1"' "$work/$id.nuspec" || fail "$id: no OpenTelemetry.Api 1.20.1 dependency"
 
 # A restore folder of its own, so that the consumer cannot get FlagExport from a copy that an earlier run left in the
 # user's packages folder; that folder is only a fallback for the third-party dependencies, which are not fetched again.

@@ -156,7 +156,8 @@ public sealed partial class DataExporter : IAsyncDisposable
             _sizeWakeAt = committed + _maxBatch;
             if (_state > committed)
             {
-                // What the buffer held before the restart: its export is traced as one replay (see StartReplay).
+                // What the buffer held before the restart: its export is traced as one replay (see StartReplay). Its start
+                // is on the wall clock, as every activity's time is, not on the pipeline's TimeProvider.
                 _replayEnd = _state;
                 _replayRecords = _state - committed;
                 _replayStartedUtc = DateTimeOffset.UtcNow;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FlagExport.Tests.Exporters;
+using FlagExport.Tests.Formats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -278,6 +279,45 @@ public sealed class FeatureFlagEventsTests : IDisposable
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.False(source.HasListeners());
+    }
+
+    [Fact]
+    public async Task Listener_PerEvaluation_AllocatesOnlyTheEventAndItsMetadata()
+    {
+        using IHost host = await StartAsync();
+        using var source = new ActivitySource(_sourceName);
+        const int Calls = 1000;
+        var stopped = new Queue<Activity>();
+        for (int i = 0; i < 3 * Calls; i++)
+        {
+            Activity request = source.StartActivity("GET /")!;
+            Activity.Current = null; // so that Stop restores nothing: only the listener's allocations are measured
+            request.AddEvent(Evaluation(new()
+            {
+                ["feature_flag.key"] = "dark-mode",
+                ["feature_flag.result.variant"] = "on",
+                ["feature_flag.result.value"] = "dark",
+                ["feature_flag.context.id"] = "user-7",
+                ["feature_flag.result.reason"] = "targeting_match",
+                ["feature_flag.provider.name"] = "flagd",
+            }));
+            stopped.Enqueue(request);
+        }
+
+        long allocated = await ThreadAllocations.LeastOfThreeAsync(() =>
+        {
+            for (int i = 0; i < Calls; i++)
+            {
+                stopped.Dequeue().Stop();
+            }
+
+            return Task.CompletedTask;
+        });
+
+        // The FeatureEvent (about 120 bytes), the two metadata properties' array and their FlagObject (about 110):
+        // no boxing, no LINQ, no dictionary.
+        Assert.InRange(allocated / Calls, 1, 320);
+        Assert.Equal(3 * Calls, (await ExportedLinesAsync(host)).Length);
     }
 
     [Fact]
