@@ -34,7 +34,7 @@ public sealed class TrackingEvent : ExportableEvent
         init => _trackingEventDetails = value is null ? null : FlagObject.Create(value);
     }
 
-    /// <summary>The event of a <see cref="IFlagEventSink.Track"/> call, at <paramref name="time"/>'s current second.</summary>
+    /// <summary>The event of a <c>IFlagEventSink.Track</c> call, at <paramref name="time"/>'s current second.</summary>
     internal static TrackingEvent ForTrack(
         string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context, IReadOnlyDictionary<string, FlagValue>? details, TimeProvider time)
     {
@@ -51,6 +51,20 @@ public sealed class TrackingEvent : ExportableEvent
             _evaluationContext = attributes.With("targetingKey", targetingKey),
             _trackingEventDetails = details is null ? null : FlagObject.Create(details),
         };
+    }
+
+    /// <summary>The <c>targetingKey</c> string of an OpenFeature evaluation context.</summary>
+    internal static string TargetingKeyOf(IReadOnlyDictionary<string, FlagValue> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.TryGetValue("targetingKey", out FlagValue value) || value.Kind != FlagValueKind.String || value.AsString().Length == 0)
+        {
+            throw new ArgumentException(
+                $"The context has no targetingKey string (targetingKey: {(context.TryGetValue("targetingKey", out value) ? value.ToString() : "absent")}); pass it as the targetingKey argument or add it to the context.",
+                nameof(context));
+        }
+
+        return value.AsString();
     }
 
     internal FlagObject? EvaluationContextObject => _evaluationContext;

@@ -35,6 +35,26 @@ public interface IFlagEventSink
         Add(TrackingEvent.ForTrack(key, targetingKey, context, details, TimeProvider.System));
 
     /// <summary>
+    /// Adds a <see cref="TrackingEvent"/> for a tracking call shaped as OpenFeature's <c>Track(name, context, details)</c>:
+    /// the targeting key is the context's <c>targetingKey</c> attribute, which must be a non-empty string; otherwise as
+    /// <see cref="Track(string, string, IReadOnlyDictionary{string, FlagValue}?, IReadOnlyDictionary{string, FlagValue}?)"/>.
+    /// </summary>
+    /// <param name="key">The name of the tracked event.</param>
+    /// <param name="context">The evaluation context, holding <c>targetingKey</c>; a <see cref="FlagObject"/> is not copied.</param>
+    /// <param name="details">What was tracked, such as an amount; <see langword="null"/> is written as JSON <c>null</c>.</param>
+    /// <returns>As <see cref="Add"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="context"/> has no <c>targetingKey</c> string.</exception>
+    bool Track(string key, IReadOnlyDictionary<string, FlagValue> context, IReadOnlyDictionary<string, FlagValue>? details) =>
+        Track(key, TrackingEvent.TargetingKeyOf(context), context, details);
+
+    /// <summary>As <see cref="Track(string, IReadOnlyDictionary{string, FlagValue}, IReadOnlyDictionary{string, FlagValue}?)"/>, without details.</summary>
+    /// <param name="key">The name of the tracked event.</param>
+    /// <param name="context">The evaluation context, holding <c>targetingKey</c>.</param>
+    /// <returns>As <see cref="Add"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="context"/> has no <c>targetingKey</c> string.</exception>
+    bool Track(string key, IReadOnlyDictionary<string, FlagValue> context) => Track(key, context, null);
+
+    /// <summary>
     /// Exports, in every pipeline, the events buffered when called. With the durable buffer on, those events are on disk
     /// first, so they survive a crash even when the export then fails.
     /// </summary>

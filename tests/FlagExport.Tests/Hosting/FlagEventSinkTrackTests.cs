@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Tests.Hosting;
 
-/// <summary><see cref="IFlagEventSink.Track"/>: go-feature-flag's tracking call, reaching the tracking exporters only.</summary>
+/// <summary><c>IFlagEventSink.Track</c>: go-feature-flag's tracking call, reaching the tracking exporters only.</summary>
 public sealed class FlagEventSinkTrackTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeSeconds(1617970800));
@@ -36,6 +36,48 @@ public sealed class FlagEventSinkTrackTests : IDisposable
             """{"kind":"tracking","contextKind":"anonymousUser","userKey":"anon-7","creationDate":1617970800,"key":"visit","evaluationContext":{"anonymous":true,"targetingKey":"anon-7"},"trackingEventDetails":null}""" + "\n",
             await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_tracking.Path)), TestContext.Current.CancellationToken));
         Assert.Empty(Directory.GetFiles(_features.Path));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Track_OpenFeatureShaped_TakesTheTargetingKeyFromTheContext()
+    {
+        using IHost host = await StartAsync();
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+
+        Assert.True(sink.Track("checkout", new Dictionary<string, FlagValue> { ["targetingKey"] = "user-1", ["plan"] = "pro" },
+            new Dictionary<string, FlagValue> { ["amount"] = 12.5 }));
+        await sink.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            """{"kind":"tracking","contextKind":"user","userKey":"user-1","creationDate":1617970800,"key":"checkout","evaluationContext":{"plan":"pro","targetingKey":"user-1"},"trackingEventDetails":{"amount":12.5}}""" + "\n",
+            await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(_tracking.Path)), TestContext.Current.CancellationToken));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData(null, "targetingKey: absent")]
+    [InlineData("", "targetingKey: )")]
+    [InlineData(42, "targetingKey: 42")]
+    public async Task Track_OpenFeatureShaped_WithoutATargetingKeyString_SaysSoAndAddsNothing(object? targetingKey, string shown)
+    {
+        using IHost host = await StartAsync();
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+        var context = new Dictionary<string, FlagValue> { ["plan"] = "pro" };
+        if (targetingKey is string text)
+        {
+            context["targetingKey"] = text;
+        }
+        else if (targetingKey is int number)
+        {
+            context["targetingKey"] = number;
+        }
+
+        ArgumentException error = Assert.Throws<ArgumentException>(() => sink.Track("checkout", context));
+        Assert.Equal("context", error.ParamName);
+        Assert.Contains(shown, error.Message, StringComparison.Ordinal);
+        await sink.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Empty(Directory.GetFiles(_tracking.Path));
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
