@@ -50,14 +50,24 @@ internal sealed class InMemoryS3 : AmazonS3Client
     /// <summary>Makes call number <paramref name="call"/> (1-based) of <paramref name="operation"/> throw before it acts.</summary>
     public InMemoryS3 Fail(string operation, int call, Exception exception)
     {
-        lock (_lock) { _faults.Add(new Fault(operation, call, exception, AfterCommit: false)); }
+        lock (_lock) { _faults.Add(new Fault(operation, call, exception, AfterCommit: false, Before: null)); }
         return this;
     }
 
     /// <summary>Makes call <paramref name="call"/> of <paramref name="operation"/> act, then throw: the answer is lost.</summary>
     public InMemoryS3 CommitThenFail(string operation, int call, Exception exception)
     {
-        lock (_lock) { _faults.Add(new Fault(operation, call, exception, AfterCommit: true)); }
+        lock (_lock) { _faults.Add(new Fault(operation, call, exception, AfterCommit: true, Before: null)); }
+        return this;
+    }
+
+    /// <summary>
+    /// Stores an object of another writer at <paramref name="key"/> just before call <paramref name="call"/> of
+    /// <paramref name="operation"/> acts: the race between a writer's look and its write.
+    /// </summary>
+    public InMemoryS3 WriteBefore(string operation, int call, string bucket, string key, byte[] body)
+    {
+        lock (_lock) { _faults.Add(new Fault(operation, call, null, AfterCommit: false, () => Store(bucket, key, body, [], ifNoneMatch: null))); }
         return this;
     }
 
@@ -277,15 +287,16 @@ internal sealed class InMemoryS3 : AmazonS3Client
             _calls.Add($"{operation} {target}");
             int call = _callCounts[operation] = _callCounts.GetValueOrDefault(operation) + 1;
             Fault? fault = _faults.Find(f => f.Operation == operation && f.Call == call);
-            if (fault is { AfterCommit: false })
+            fault?.Before?.Invoke();
+            if (fault is { AfterCommit: false, Exception: { } before })
             {
-                return Task.FromException<T>(fault.Exception);
+                return Task.FromException<T>(before);
             }
 
             try
             {
                 T result = act();
-                return fault is null ? Task.FromResult(result) : Task.FromException<T>(fault.Exception);
+                return fault is { AfterCommit: true, Exception: { } after } ? Task.FromException<T>(after) : Task.FromResult(result);
             }
             catch (AmazonS3Exception exception)
             {
@@ -323,7 +334,7 @@ internal sealed class InMemoryS3 : AmazonS3Client
     private Upload FindUpload(string uploadId, string key) =>
         _uploads.TryGetValue(uploadId, out Upload? upload) && upload.Key == key ? upload : throw Status(HttpStatusCode.NotFound, "NoSuchUpload");
 
-    private sealed record Fault(string Operation, int Call, Exception Exception, bool AfterCommit);
+    private sealed record Fault(string Operation, int Call, Exception? Exception, bool AfterCommit, Action? Before);
 
     private sealed record Upload(string Bucket, string Key, Dictionary<string, string> Metadata)
     {
