@@ -4,9 +4,9 @@ namespace FlagExport.Tests.Formats;
 internal static class ThreadAllocations
 {
     /// <summary>
-    /// Runs <paramref name="action"/> three times and returns the least it allocated on this thread. Now and then the
-    /// runtime allocates a few KB on the thread itself (tiered compilation replacing a hot loop was seen to add 8 KB
-    /// once), which a single measurement would blame on the code; the code's own allocations recur every run.
+    /// Runs <paramref name="action"/> three times and returns the least it allocated on this thread: now and then the
+    /// runtime allocates a few KB on the thread itself (tiered compilation replacing a hot loop), which a single
+    /// measurement would blame on the code; the code's own allocations recur every run.
     /// </summary>
     public static async Task<long> LeastOfThreeAsync(Func<Task> action)
     {

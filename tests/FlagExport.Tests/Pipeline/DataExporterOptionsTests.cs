@@ -53,4 +53,31 @@ public sealed class DataExporterOptionsTests
         Assert.Equal(10, pipeline.DroppedCount);
         Assert.Equal(30, pipeline.BufferedCount);
     }
+
+    [Theory]
+    [InlineData("FlushInterval", "10.00:00:00", "must be at most 1.00:00:00 (written hh:mm:ss); got '10.00:00:00'.")]
+    [InlineData("FlushInterval", "00:00:00.0005", "must be at least 1 millisecond; got '00:00:00.0005000'.")]
+    [InlineData("MaxEventInMemory", "10000001", "must be at most 10,000,000; got '10000001'.")]
+    [InlineData("MaxBufferedEvents", "100000001", "must be at most 100,000,000; got '100000001'.")]
+    public void Constructor_OptionOutOfRange_NamesTheLimit(string option, string value, string expectedEnd)
+    {
+        var options = new DataExporterOptions();
+        switch (option)
+        {
+            case "FlushInterval":
+                options.FlushInterval = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                break;
+            case "MaxEventInMemory":
+                options.MaxEventInMemory = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                options.MaxBufferedEvents = 100_000_000;
+                break;
+            default:
+                options.MaxBufferedEvents = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                break;
+        }
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new DataExporter(new InMemoryExporter(), options));
+
+        Assert.Equal($"DataExporterOptions:{option} {expectedEnd}", error.Message);
+    }
 }
