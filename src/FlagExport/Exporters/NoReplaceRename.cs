@@ -7,8 +7,8 @@ namespace FlagExport;
 /// </summary>
 /// <remarks>
 /// Written by hand because <see cref="File.Move(string, string, bool)"/> without overwrite checks that the target is
-/// missing and then renames, on Unix: a concurrent writer can slip in between, and one file silently replaces the other
-/// (a test with eight concurrent exporters showed it). POSIX <c>link(2)</c> fails with EEXIST when the name is taken,
+/// missing and then renames, on Unix: a concurrent writer can slip in between, and one file silently replaces the
+/// other. POSIX <c>link(2)</c> fails with EEXIST when the name is taken,
 /// so link-then-unlink is the atomic no-replace move. On Windows, MoveFileEx without REPLACE_EXISTING is already atomic.
 /// </remarks>
 internal static partial class NoReplaceRename

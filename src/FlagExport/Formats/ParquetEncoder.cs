@@ -19,19 +19,8 @@ namespace FlagExport.Formats;
 /// strings, and JSON text (the <c>value</c> column, non-string map values) is written by <see cref="GoJson"/> into a
 /// pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch buffers are kept by the encoder
 /// for the next batch; a test checks this code allocates nothing per event (<see cref="WriteColumnsAsync"/>).</para>
-/// <para>Parquet.Net 6.1.0 allocates per row, ~340 B per event on the benchmark's batch (its source at the package's
-/// commit c179d97; measured per column): <c>Encodings/ParquetDictionaryEncoder.cs:48</c> creates a hash table with
-/// capacity = the column's value count, ~39.5 B per row for every dictionary-hinted string column, nearly all of it;
-/// <c>Encodings/ParquetPlainEncoder.cs:1286</c> allocates <c>BitConverter.GetBytes(len)</c>, 32 B per string written
-/// PLAIN (rows of a column that falls back to PLAIN, distinct values of a dictionary); <c>WritingColumn.cs:237</c>
-/// never returns the dictionary array rented at <c>ParquetDictionaryEncoder.cs:73</c>, 16 B per distinct value. So no
-/// string column is written without per-row allocation, dictionary or PLAIN.</para>
-/// <para>No public 6.1.0 API shrinks the table: a REQUIRED column's value count must be the row count
-/// (<c>ParquetRowGroupWriter.cs:215-224</c>) and a column is written once per row group (lines 199-209), so only more
-/// row groups per batch would; it is sized before distinct values are counted (ParquetDictionaryEncoder.cs:48 and 60),
-/// so <see cref="ParquetOptions.DictionaryEncodingThreshold"/> does not change it; no overload takes a pre-built
-/// dictionary (<c>WritingColumn</c> and the <c>RawColumnData</c> writer are internal). Only
-/// <see cref="ParquetOptions.DictionaryEncodingSampleSize"/> skips it, for a column that gives up the dictionary.</para>
+/// <para>Parquet.Net itself allocates per row for every string column (its dictionary encoder sizes a hash table by the
+/// column's value count); no public API of the pinned version avoids it. docs/parquet.md gives the measurements.</para>
 /// <para>Safe to call from several threads: a call that finds the scratch buffers in use works with its own.</para>
 /// </remarks>
 internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
@@ -276,7 +265,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
 
     /// <summary>
     /// Writes a MAP&lt;UTF8, UTF8&gt; column: keys raw, string values raw, other values as Go JSON; a null or empty
-    /// object is an empty map. Map columns take explicit definition and repetition levels (pitfalls note 4).
+    /// object is an empty map. Map columns take explicit definition and repetition levels: Parquet.Net does not derive them for maps.
     /// </summary>
     private static async Task WriteMapAsync(
         IParquetColumnSink sink, MapField field, IReadOnlyList<ExportableEvent> events,
