@@ -332,7 +332,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
                 }
 
                 // The key exists: our own earlier attempt (its answer lost), or another writer's object.
-                if (await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false) == batch.Id)
+                if (await ReadWriteIdAsync(key, events.Count, cancellationToken).ConfigureAwait(false) == batch.Id)
                 {
                     _logger.AlreadyWritten(_settings.Bucket, key);
                     return;
@@ -372,6 +372,22 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
 
             throw new S3ExportException(
                 $"Could not write {eventCount} events to s3://{_settings.Bucket}/{key}: {reason.Text}.", _settings.Bucket, key, reason, exception);
+        }
+    }
+
+    /// <summary>The write id of the object at a taken key; a failure to read it fails the export, never the key.</summary>
+    private async Task<string?> ReadWriteIdAsync(string key, int eventCount, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _writer.ReadWriteIdAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var reason = S3FailureReason.Describe(exception);
+            throw new S3ExportException(
+                $"Could not write {eventCount} events to s3://{_settings.Bucket}/{key}: the key is taken and its write id could not be read: {reason.Text}.",
+                _settings.Bucket, key, reason, exception);
         }
     }
 
