@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Parquet;
 
 namespace FlagExport.Formats;
@@ -83,20 +82,6 @@ internal static class ParquetCompressionCodecs
             : throw new ArgumentException(
                 $"{optionName} '{value}' is not a valid Parquet compression codec; valid values are {ValidValues} (case-insensitive).",
                 optionName);
-
-    /// <summary>The name parquet-format gives the codec written for <paramref name="method"/>, for messages and tests.</summary>
-    [SuppressMessage("Style", "IDE0072", Justification = "Only the methods Parse returns are named; others fall to the default arm.")]
-    public static string ToCodecName(CompressionMethod method) => method switch
-    {
-        CompressionMethod.None => "UNCOMPRESSED",
-        CompressionMethod.Snappy => "SNAPPY",
-        CompressionMethod.Gzip => "GZIP",
-        CompressionMethod.Brotli => "BROTLI",
-        CompressionMethod.LZ4 => "LZ4",
-        CompressionMethod.Lz4Raw => "LZ4_RAW",
-        CompressionMethod.Zstd => "ZSTD",
-        _ => method.ToString(),
-    };
 
     private static bool Is(ReadOnlySpan<char> name, string expected) => name.Equals(expected, StringComparison.OrdinalIgnoreCase);
 }
