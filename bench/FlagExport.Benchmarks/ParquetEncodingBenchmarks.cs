@@ -120,6 +120,20 @@ public class ParquetEncodingBenchmarks
         return _baselineStream.Length;
     }
 
+    /// <summary>The baseline's file for this codec, for the column table of <see cref="ParquetColumnSizes"/>.</summary>
+    internal byte[] SerializerFile()
+    {
+        _ = SerializerAsync(_serializerOptions).GetAwaiter().GetResult();
+        return _baselineStream.ToArray();
+    }
+
+    /// <summary>The encoder's file for this codec.</summary>
+    internal byte[] EncoderFile()
+    {
+        _ = FlagExportParquetEncoder().GetAwaiter().GetResult();
+        return _buffer.WrittenSpan.ToArray();
+    }
+
     private sealed class DiscardingSink : IParquetColumnSink
     {
         public static readonly DiscardingSink Instance = new();

@@ -9,5 +9,10 @@ if (args is ["report", ..])
     return LatestReport.Run(args[1..]);
 }
 
+if (args is ["parquet-columns"])
+{
+    return await FlagExport.Benchmarks.ParquetColumnSizes.RunAsync();
+}
+
 _ = BenchmarkSwitcher.FromAssembly(typeof(FlagExport.Benchmarks.IngestionBenchmarks).Assembly).Run(args);
 return 0;
