@@ -36,6 +36,7 @@ internal sealed class ExportFileFormatter : IDisposable
 
         // Codec and CSV template are checked whatever the format, so that a typo fails now rather than after a format switch.
         var codec = ParquetCompressionCodecs.Parse(options.ParquetCompressionCodec, nameof(options.ParquetCompressionCodec));
+        int rowGroupSize = ParquetEncoder.CheckRowGroupSize(options.ParquetRowGroupSize, nameof(options.ParquetRowGroupSize));
         string csvTemplate = eventType == EventType.Tracking && options.CsvTemplate == ExportFileOptions.DefaultCsvTemplate
             ? CsvEncoder.DefaultTrackingTemplate // the feature default names fields a tracking event does not have
             : options.CsvTemplate;
@@ -44,7 +45,7 @@ internal sealed class ExportFileFormatter : IDisposable
         IBatchEncoder encoder = format switch
         {
             ExportFormat.Csv => csv,
-            ExportFormat.Parquet => new ParquetEncoder(codec, eventType),
+            ExportFormat.Parquet => new ParquetEncoder(codec, eventType, rowGroupSize),
             _ => JsonLinesEncoder.Instance,
         };
 

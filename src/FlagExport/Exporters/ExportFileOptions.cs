@@ -21,6 +21,9 @@ public abstract class ExportFileOptions
     /// <summary>The default for <see cref="ParquetCompressionCodec"/>.</summary>
     public const string DefaultParquetCompressionCodec = "SNAPPY";
 
+    /// <summary>The default for <see cref="ParquetRowGroupSize"/>: one million rows.</summary>
+    public const int DefaultParquetRowGroupSize = 1_000_000;
+
     /// <summary>
     /// The output format: <c>JSON</c> (JSON lines), <c>CSV</c> or <c>Parquet</c>, case-insensitive.
     /// The default value is <c>JSON</c>.
@@ -49,4 +52,15 @@ public abstract class ExportFileOptions
     /// Ignored for other formats. The default value is <c>SNAPPY</c>.
     /// </summary>
     public string ParquetCompressionCodec { get; set; } = DefaultParquetCompressionCodec;
+
+    /// <summary>
+    /// The most rows (events) in one Parquet row group, at least 1: a larger batch is written as several row groups,
+    /// each with its own dictionaries and min/max statistics. Ignored for other formats. The default value is
+    /// 1,000,000, so a batch of the default <c>MaxEventInMemory</c> is one row group.
+    /// </summary>
+    /// <remarks>
+    /// Readers split work and skip data by row group; the writer holds one row group's columns in memory at a time
+    /// (about 350 bytes per row with string dictionaries). docs/parquet.md explains the default.
+    /// </remarks>
+    public int ParquetRowGroupSize { get; set; } = DefaultParquetRowGroupSize;
 }

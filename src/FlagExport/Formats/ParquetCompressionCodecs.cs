@@ -9,14 +9,13 @@ namespace FlagExport.Formats;
 /// <remarks>
 /// <para>Unlike go-feature-flag, which silently falls back to SNAPPY on an unknown name, an unknown name is a
 /// configuration error. LZO is not offered: Parquet.Net 6.1.0 cannot write it.</para>
-/// <para>What Parquet.Net 6.1.0 actually writes (read in its source, <c>File/Compressor.cs</c> and
-/// <c>File/ThriftFooter.cs</c>): the codec recorded in the footer is the enum's number, and both
+/// <para>What Parquet.Net 6.1.0 actually writes: the codec recorded in the footer is the enum's number, and both
 /// <see cref="CompressionMethod.LZ4"/> and <see cref="CompressionMethod.Lz4Raw"/> compress pages as a bare LZ4 block
 /// (K4os <c>LZ4Codec.Encode</c>), without the Hadoop framing that parquet-format requires for the deprecated
 /// <c>LZ4</c> codec. So a file labelled <c>LZ4</c> holds <c>LZ4_RAW</c> bytes: ParquetSharp (Arrow) reads it through
 /// a fallback, DuckDB 1.5 refuses it ("Unsupported compression codec LZ4"), and parquet-mr expects the Hadoop framing.
 /// This class therefore maps <c>LZ4</c> to <see cref="CompressionMethod.Lz4Raw"/>, so that the label in the file
-/// describes its bytes and every reader above reads it (tests/…/ParquetLz4Tests.cs checks these facts).</para>
+/// describes its bytes and every reader above reads it (<c>ParquetLz4Tests</c> checks these facts).</para>
 /// </remarks>
 internal static class ParquetCompressionCodecs
 {

@@ -8,19 +8,22 @@ using Parquet.Schema;
 namespace FlagExport.Formats;
 
 /// <summary>
-/// Writes a batch as one Parquet file with one row group, in go-feature-flag's schema for feature or tracking events
-/// (see <see cref="ParquetSchemas"/>), with Parquet.Net's low-level column writer.
+/// Writes a batch as one Parquet file in go-feature-flag's schema for feature or tracking events (see
+/// <see cref="ParquetSchemas"/>), with Parquet.Net's low-level column writer, in row groups of at most
+/// <see cref="RowGroupSize"/> rows.
 /// </summary>
 /// <remarks>
 /// <para>The schema is chosen by the batch: all its events must be of one <see cref="EventType"/>, the one given to
 /// the constructor if any. An empty batch gives a valid file with no rows, in that type's schema (feature by
-/// default).</para>
-/// <para>Nothing is allocated per event: string columns are <see cref="ReadOnlyMemory{T}"/> slices of the events' own
-/// strings, and JSON text (the <c>value</c> column, non-string map values) is written by <see cref="GoJson"/> into a
-/// pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch buffers are kept by the encoder
-/// for the next batch; a test checks this code allocates nothing per event (<see cref="WriteColumnsAsync"/>).</para>
-/// <para>Parquet.Net itself allocates per row for every string column (its dictionary encoder sizes a hash table by the
-/// column's value count); no public API of the pinned version avoids it. docs/parquet.md gives the measurements.</para>
+/// default). Rows keep the batch's order.</para>
+/// <para>Nothing is allocated per event by this code: string columns are <see cref="ReadOnlyMemory{T}"/> slices of the
+/// events' own strings, and JSON text (the <c>value</c> column, non-string map values) is written by
+/// <see cref="GoJson"/> into a pooled byte buffer, transcoded into one pooled char buffer and sliced. These scratch
+/// buffers hold one row group and are kept for the next; a test holds <see cref="WriteColumnsAsync"/> to this.
+/// Parquet.Net itself allocates per row (its dictionary hash table is sized to the row group): docs/parquet.md.</para>
+/// <para>Encodings (the measurements behind them are in docs/parquet.md): every string column is dictionary-encoded
+/// unless more than 80 % of a row group's values are distinct; <c>creationDate</c> is DELTA_BINARY_PACKED. Every
+/// column chunk carries min/max statistics but <c>default</c> (Parquet.Net writes none for booleans).</para>
 /// <para>Safe to call from several threads: a call that finds the scratch buffers in use works with its own.</para>
 /// </remarks>
 internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
@@ -32,6 +35,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
 
     private readonly ParquetOptions _options;
     private readonly EventType? _eventType;
+    private readonly int _rowGroupSize;
     private Scratch? _scratch;
 
     /// <summary>Creates an encoder that compresses pages with <paramref name="compression"/>.</summary>
@@ -39,9 +43,14 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// is written as <see cref="CompressionMethod.Lz4Raw"/>, as <see cref="ParquetCompressionCodecs"/> explains.</param>
     /// <param name="eventType">The only event type this encoder accepts, and the schema of an empty batch; null to
     /// accept either (one per batch) and write an empty batch with the feature schema.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="CompressionMethod.Lzo"/>, which Parquet.Net cannot write.</exception>
-    public ParquetEncoder(CompressionMethod compression = ParquetCompressionCodecs.Default, EventType? eventType = null)
+    /// <param name="rowGroupSize">The most rows in one row group, at least 1; see <see cref="CheckRowGroupSize"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="CompressionMethod.Lzo"/>, which Parquet.Net cannot write,
+    /// or a row group size below 1.</exception>
+    public ParquetEncoder(
+        CompressionMethod compression = ParquetCompressionCodecs.Default, EventType? eventType = null,
+        int rowGroupSize = ExportFileOptions.DefaultParquetRowGroupSize)
     {
+        _rowGroupSize = CheckRowGroupSize(rowGroupSize, nameof(rowGroupSize));
         if (compression == CompressionMethod.Lzo || !Enum.IsDefined(compression))
         {
             throw new ArgumentOutOfRangeException(nameof(compression), compression, "Parquet.Net cannot write this codec.");
@@ -65,13 +74,12 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
             CompressionMethod = compression,
             CompressionLevel = ChooseCompressionLevel(compression),
 
-            // Parquet.Net pre-sizes its dictionary hash table to the row count before it counts distinct values
-            // (ParquetDictionaryEncoder.cs:48). For a column of mostly distinct values (user keys), look at the first
-            // values and give up early instead (lines 31-42): measured, 3.9 MB less allocated per 100,000 events with
-            // distinct user keys, same file.
-            DictionaryEncodingSampleSize = 1024,
+            // No sampling: whether a column pays for a dictionary is decided on the whole row group. A prefix of user
+            // keys is nearly all distinct even when the row group repeats each key many times, and the dictionary is
+            // most of the file's size saving.
+            DictionaryEncodingSampleSize = 0,
         };
-        ParquetSchemas.AddDictionaryHints(_options);
+        ParquetSchemas.AddEncodingHints(_options);
     }
 
     /// <summary>The only event type accepted, or null for either.</summary>
@@ -83,12 +91,25 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// <summary>The level the codec runs at; see <see cref="ChooseCompressionLevel"/>.</summary>
     public CompressionLevel CompressionLevel => _options.CompressionLevel;
 
+    /// <summary>The most rows in one row group.</summary>
+    public int RowGroupSize => _rowGroupSize;
+
     public ExportFormat Format => ExportFormat.Parquet;
 
     /// <summary>Creates an encoder from the <c>ParquetCompressionCodec</c> option.</summary>
     /// <exception cref="ArgumentException">The option names no codec; the message lists the valid ones.</exception>
     public static ParquetEncoder FromOption(string? parquetCompressionCodec, EventType? eventType = null) =>
         new(ParquetCompressionCodecs.Parse(parquetCompressionCodec), eventType);
+
+    /// <summary>Returns <paramref name="rowGroupSize"/>, or throws an error naming the option and the value if it is below 1.</summary>
+    /// <param name="rowGroupSize">The most rows in one row group.</param>
+    /// <param name="optionName">The option's name in the message, and the exception's <see cref="ArgumentException.ParamName"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rowGroupSize"/> is below 1.</exception>
+    public static int CheckRowGroupSize(int rowGroupSize, string optionName) =>
+        rowGroupSize >= 1
+            ? rowGroupSize
+            : throw new ArgumentOutOfRangeException(
+                optionName, rowGroupSize, $"{optionName} must be at least 1 (rows per Parquet row group); got {rowGroupSize}.");
 
     /// <inheritdoc/>
     /// <remarks>If this throws, <paramref name="output"/> holds a partial file and should be discarded.</remarks>
@@ -104,10 +125,19 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream, _options, append: false, cancellationToken).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
-            // The row group must be disposed (it records its row count and sizes) before the writer writes the footer.
-            using ParquetRowGroupWriter rowGroup = writer.CreateRowGroup();
-            await WriteColumnsAsync(type, events, new RowGroupSink(rowGroup), cancellationToken).ConfigureAwait(false);
-            rowGroup.CompleteValidate();
+            // An empty batch still gets one (empty) row group, so that every file has the same shape.
+            int start = 0;
+            do
+            {
+                int count = Math.Min(_rowGroupSize, events.Count - start);
+
+                // A row group must be disposed (it records its row count and sizes) before the next one or the footer.
+                using ParquetRowGroupWriter rowGroup = writer.CreateRowGroup();
+                await WriteRowGroupColumnsAsync(type, new EventRange(events, start, count), new RowGroupSink(rowGroup), cancellationToken).ConfigureAwait(false);
+                rowGroup.CompleteValidate();
+                start += count;
+            }
+            while (start < events.Count);
         }
     }
 
@@ -117,7 +147,11 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// test measures with a sink that discards the columns.
     /// </summary>
     /// <remarks>Every event must be of <paramref name="type"/>, as <see cref="EncodeAsync"/> checks first.</remarks>
-    internal async ValueTask WriteColumnsAsync(EventType type, IReadOnlyList<ExportableEvent> events, IParquetColumnSink sink, CancellationToken cancellationToken)
+    internal ValueTask WriteColumnsAsync(EventType type, IReadOnlyList<ExportableEvent> events, IParquetColumnSink sink, CancellationToken cancellationToken) =>
+        WriteRowGroupColumnsAsync(type, new EventRange(events, 0, events.Count), sink, cancellationToken);
+
+    /// <summary>The columns of the row group <paramref name="events"/>, as <see cref="WriteColumnsAsync"/>.</summary>
+    private async ValueTask WriteRowGroupColumnsAsync(EventType type, EventRange events, IParquetColumnSink sink, CancellationToken cancellationToken)
     {
         Scratch scratch = Interlocked.Exchange(ref _scratch, null) ?? new Scratch();
         try
@@ -146,20 +180,12 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
 
     /// <summary>
     /// The compression level for <paramref name="compression"/>, always set because Parquet.Net's default is
-    /// <see cref="CompressionLevel.SmallestSize"/>: zstd 19 and the maximum of the other codecs, about 100 times slower
-    /// than level 1.
+    /// <see cref="CompressionLevel.SmallestSize"/> (zstd 19, the maximum of the other codecs), many times slower.
     /// </summary>
     /// <remarks>
-    /// Measured here on 100,000 feature events with distinct user keys (2 shared cores, whole-batch encode ~65-80 ms,
-    /// most of it Parquet.Net's column work, not compression):
-    /// <list type="bullet">
-    /// <item>ZSTD Optimal (level 3) vs Fastest (level 1): 25.5 vs 29.4 KB, same time;</item>
-    /// <item>GZIP Optimal (6) vs Fastest (1): 270 vs 462 KB, about +6 % time;</item>
-    /// <item>BROTLI Optimal (4) vs Fastest (1): 59 vs 127 KB, about +11 % time;</item>
-    /// <item>LZ4 Optimal (LZ4-HC level 11) vs Fastest: 418 vs 440 KB, but 227 vs 69 ms, 3 times slower.</item>
-    /// </list>
-    /// So Optimal (the usual default levels of these libraries) for the codecs one picks for size, and Fastest for LZ4,
-    /// which one picks for speed. SNAPPY and UNCOMPRESSED have no levels.
+    /// Optimal (each library's usual default level) for the codecs one picks for size; Fastest for LZ4, which one picks
+    /// for speed and whose Optimal (LZ4-HC) is about three times slower for 5 % less. SNAPPY and UNCOMPRESSED have no
+    /// levels. docs/parquet.md has the measurements.
     /// </remarks>
     internal static CompressionLevel ChooseCompressionLevel(CompressionMethod compression) =>
         compression is CompressionMethod.LZ4 or CompressionMethod.Lz4Raw ? CompressionLevel.Fastest : CompressionLevel.Optimal;
@@ -191,7 +217,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         return type;
     }
 
-    private static async Task WriteFeatureColumnsAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static async Task WriteFeatureColumnsAsync(IParquetColumnSink sink, EventRange events, Scratch scratch, CancellationToken cancellationToken)
     {
         await WriteCommonColumnsAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
         await WriteTextAsync(sink, ParquetSchemas.Variation, events, static e => ((FeatureEvent)e).Variation, scratch, cancellationToken).ConfigureAwait(false);
@@ -209,14 +235,14 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
         await WriteMapAsync(sink, ParquetSchemas.Metadata, events, static e => ((FeatureEvent)e).MetadataObject, scratch, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WriteTrackingColumnsAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static async Task WriteTrackingColumnsAsync(IParquetColumnSink sink, EventRange events, Scratch scratch, CancellationToken cancellationToken)
     {
         await WriteCommonColumnsAsync(sink, events, scratch, cancellationToken).ConfigureAwait(false);
         await WriteMapAsync(sink, ParquetSchemas.EvaluationContext, events, static e => ((TrackingEvent)e).EvaluationContextObject, scratch, cancellationToken).ConfigureAwait(false);
         await WriteMapAsync(sink, ParquetSchemas.TrackingEventDetails, events, static e => ((TrackingEvent)e).TrackingEventDetailsObject, scratch, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WriteCommonColumnsAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static async Task WriteCommonColumnsAsync(IParquetColumnSink sink, EventRange events, Scratch scratch, CancellationToken cancellationToken)
     {
         await WriteTextAsync(sink, ParquetSchemas.Kind, events, static e => e.Kind, scratch, cancellationToken).ConfigureAwait(false);
         await WriteTextAsync(sink, ParquetSchemas.ContextKind, events, static e => e.ContextKind, scratch, cancellationToken).ConfigureAwait(false);
@@ -234,7 +260,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
 
     /// <summary>Writes a REQUIRED string column from the events' own strings (null is written as empty).</summary>
     private static Task WriteTextAsync(
-        IParquetColumnSink sink, DataField field, IReadOnlyList<ExportableEvent> events,
+        IParquetColumnSink sink, DataField field, EventRange events,
         Func<ExportableEvent, string?> select, Scratch scratch, CancellationToken cancellationToken)
     {
         ReadOnlyMemory<char>[] column = scratch.Texts(events.Count);
@@ -247,7 +273,7 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     }
 
     /// <summary>Writes the <c>value</c> column: each value's Go JSON encoding, a string with its quotes.</summary>
-    private static Task WriteValuesAsync(IParquetColumnSink sink, IReadOnlyList<ExportableEvent> events, Scratch scratch, CancellationToken cancellationToken)
+    private static Task WriteValuesAsync(IParquetColumnSink sink, EventRange events, Scratch scratch, CancellationToken cancellationToken)
     {
         int count = events.Count;
         ReadOnlyMemory<char>[] column = scratch.Texts(count);
@@ -265,10 +291,11 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
 
     /// <summary>
     /// Writes a MAP&lt;UTF8, UTF8&gt; column: keys raw, string values raw, other values as Go JSON; a null or empty
-    /// object is an empty map. Map columns take explicit definition and repetition levels: Parquet.Net does not derive them for maps.
+    /// object is an empty map. Both leaf columns get the same
+    /// explicit definition and repetition levels, so that an empty map reads as empty in both, never as a null value.
     /// </summary>
     private static async Task WriteMapAsync(
-        IParquetColumnSink sink, MapField field, IReadOnlyList<ExportableEvent> events,
+        IParquetColumnSink sink, MapField field, EventRange events,
         Func<ExportableEvent, FlagObject?> select, Scratch scratch, CancellationToken cancellationToken)
     {
         int levelCount = 0, entryCount = 0;
@@ -348,6 +375,14 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
                 (start, length) = scratch.AppendJson(value);
                 return default;
         }
+    }
+
+    /// <summary>Rows <c>Start</c> to <c>Start + Count - 1</c> of a batch: one row group, without copying the batch.</summary>
+    private readonly struct EventRange(IReadOnlyList<ExportableEvent> events, int start, int count)
+    {
+        public int Count => count;
+
+        public ExportableEvent this[int index] => events[start + index];
     }
 
     /// <summary>Parquet.Net's row group writer as a sink: required columns without levels, map columns with both.</summary>
