@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using FlagExport.Buffers;
@@ -44,8 +45,8 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// <param name="eventType">The only event type this encoder accepts, and the schema of an empty batch; null to
     /// accept either (one per batch) and write an empty batch with the feature schema.</param>
     /// <param name="rowGroupSize">The most rows in one row group, at least 1; see <see cref="CheckRowGroupSize"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="CompressionMethod.Lzo"/>, which Parquet.Net cannot write,
-    /// or a row group size below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="CompressionMethod.Lzo"/>, which Parquet.Net cannot write.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rowGroupSize"/> is below 1.</exception>
     public ParquetEncoder(
         CompressionMethod compression = ParquetCompressionCodecs.Default, EventType? eventType = null,
         int rowGroupSize = ExportFileOptions.DefaultParquetRowGroupSize)
@@ -104,12 +105,13 @@ internal sealed class ParquetEncoder : IBatchEncoder, IDisposable
     /// <summary>Returns <paramref name="rowGroupSize"/>, or throws an error naming the option and the value if it is below 1.</summary>
     /// <param name="rowGroupSize">The most rows in one row group.</param>
     /// <param name="optionName">The option's name in the message, and the exception's <see cref="ArgumentException.ParamName"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rowGroupSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rowGroupSize"/> is below 1.</exception>
     public static int CheckRowGroupSize(int rowGroupSize, string optionName) =>
         rowGroupSize >= 1
             ? rowGroupSize
-            : throw new ArgumentOutOfRangeException(
-                optionName, rowGroupSize, $"{optionName} must be at least 1 (rows per Parquet row group); got {rowGroupSize}.");
+            : throw OptionErrors.Invalid(
+                string.Create(CultureInfo.InvariantCulture, $"{optionName} must be at least 1 (the most rows in one Parquet row group); got '{rowGroupSize}'."),
+                optionName);
 
     /// <inheritdoc/>
     /// <remarks>If this throws, <paramref name="output"/> holds a partial file and should be discarded.</remarks>
