@@ -358,6 +358,100 @@ public sealed class ParquetEncoderTests
         Assert.Single(ParquetReaders.QueryWithDuckDb(file, "SELECT row_group_id FROM parquet_metadata({file}) WHERE column_id = 0"));
     }
 
+    [Theory]
+    [InlineData("SNAPPY")]
+    [InlineData("ZSTD")]
+    public async Task BatchLargerThanARowGroup_IsSeveralRowGroupsInBatchOrder_ReadBackByBothReaders(string codec)
+    {
+        FeatureEvent[] events = ParquetSampleEvents.Repetitive(2_500);
+        using var encoder = new ParquetEncoder(ParquetCompressionCodecs.Parse(codec), rowGroupSize: 1_000);
+
+        byte[] file = await EncodeAsync(events, encoder: encoder);
+
+        ParquetChunkInfo[] chunks = ParquetReaders.DescribeRowGroupsWithParquetSharp(file);
+        Assert.Equal([1_000L, 1_000L, 500L], chunks.GroupBy(c => c.RowGroup).Select(g => g.First().Rows));
+        string[] expected = [.. events.Select(e => FeatureRow(new ExpectedFeatureRow(e, ValueJsonOfRepetitive(e.Value), MetadataOfRepetitive(e))))];
+        Dictionary<string, object[]> columns = ParquetReaders.ReadWithParquetSharp(file, out long rowCount, out int rowGroups);
+        Assert.Equal((2_500L, 3), (rowCount, rowGroups));
+        Assert.Equal(expected, Enumerable.Range(0, events.Length).Select(i => Row(columns.Keys.Select(n => columns[n][i]))));
+        Assert.Equal(expected, ParquetReaders.QueryWithDuckDb(file, FeatureColumnsSql).Select(r => Row(r)));
+    }
+
+    [Fact]
+    public async Task EachRowGroup_HasItsOwnDictionariesAndMinMaxStatistics()
+    {
+        FeatureEvent[] events = ParquetSampleEvents.Repetitive(2_500);
+        using var encoder = new ParquetEncoder(rowGroupSize: 1_000);
+
+        byte[] file = await EncodeAsync(events, encoder: encoder);
+
+        FeatureEvent[][] groups = [.. events.Chunk(1_000)];
+        ParquetChunkInfo[] chunks = ParquetReaders.DescribeRowGroupsWithParquetSharp(file);
+        Assert.Equal(3 * 12, chunks.Length);
+
+        Assert.All(chunks.Where(c => c.Path is not ("default" or "creationDate")), c => Assert.Contains("PlainDictionary", c.Encodings));
+        Assert.All(chunks.Where(c => c.Path == "creationDate"), c => Assert.Contains("DeltaBinaryPacked", c.Encodings));
+
+        // ParquetSharp (Arrow) uses the INT64 statistics; it ignores string ones in a file without column orders, as
+        // docs/parquet.md explains.
+        Assert.Equal(
+            groups.Select(g => ((long?)g.Min(e => e.CreationDate), (long?)g.Max(e => e.CreationDate))),
+            chunks.Where(c => c.Path == "creationDate").Select(c => (c.Int64Min, c.Int64Max)));
+
+        // DuckDB reads every chunk's statistics; Parquet.Net writes none for a BOOLEAN column.
+        List<object?[]> missing = ParquetReaders.QueryWithDuckDb(file,
+            "SELECT row_group_id, path_in_schema FROM parquet_metadata({file}) WHERE (stats_min_value IS NULL OR stats_max_value IS NULL) AND path_in_schema <> 'default'");
+        Assert.Empty(missing);
+
+        // User keys are ASCII here, so ordinal order is Parquet's byte order.
+        List<object?[]> userKeys = ParquetReaders.QueryWithDuckDb(file,
+            "SELECT row_group_id, row_group_num_rows, stats_min_value, stats_max_value FROM parquet_metadata({file}) WHERE path_in_schema = 'userKey' ORDER BY row_group_id");
+        Assert.Equal(
+            groups.Select((g, i) => Row([(long)i, (long)g.Length, g.Select(e => e.UserKey).Min(StringComparer.Ordinal), g.Select(e => e.UserKey).Max(StringComparer.Ordinal)])),
+            userKeys.Select(r => Row(r)));
+        List<object?[]> pruned = ParquetReaders.QueryWithDuckDb(file,
+            $"SELECT count(*) FROM read_parquet({{file}}) WHERE creationDate > {groups[1].Max(e => e.CreationDate)}");
+        Assert.Equal(events.Count(e => e.CreationDate > groups[1].Max(x => x.CreationDate)), Convert.ToInt32(pruned.Single()[0], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void RowGroupSize_BelowOne_IsRefusedNamingTheValue(int size)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ParquetEncoder(rowGroupSize: size));
+
+        Assert.Equal("rowGroupSize", error.ParamName);
+        Assert.Contains($"got '{size}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UserKeysRepeatedAcrossTheRowGroup_AreDictionaryEncoded_ThoughTheFirstThousandsAreDistinct()
+    {
+        // 2,000 users seen three times each, in turn: the first 2,000 rows are all distinct, the row group a third.
+        FeatureEvent[] events = [.. Enumerable.Range(0, 6_000).Select(i => new FeatureEvent { UserKey = $"user-{i % 2_000}", Key = "k" })];
+
+        byte[] file = await EncodeAsync(events);
+
+        Assert.Contains("PlainDictionary", ParquetReaders.DescribeWithParquetSharp(file).Single(c => c.Path == "userKey").Encodings);
+        List<object?[]> rows = ParquetReaders.QueryWithDuckDb(file, "SELECT userKey FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number");
+        Assert.Equal(events.Select(e => e.UserKey), rows.Select(r => (string?)r[0]));
+    }
+
+    [Fact]
+    public async Task CreationDates_AreDeltaEncoded_AndReadBackExactly_WhenTheirDifferencesOverflow()
+    {
+        long[] dates = [long.MinValue, long.MaxValue, 0, -1, long.MinValue, 1_617_970_547, long.MaxValue, long.MaxValue - 1];
+        FeatureEvent[] events = [.. dates.Select(d => new FeatureEvent { UserKey = "u", Key = "k", CreationDate = d })];
+
+        byte[] file = await EncodeAsync(events, "ZSTD");
+
+        Assert.Contains("DeltaBinaryPacked", ParquetReaders.DescribeWithParquetSharp(file).Single(c => c.Path == "creationDate").Encodings);
+        Assert.Equal(dates.Cast<object>(), ParquetReaders.ReadWithParquetSharp(file, out _, out _)["creationDate"]);
+        List<object?[]> rows = ParquetReaders.QueryWithDuckDb(file, "SELECT creationDate FROM read_parquet({file}, file_row_number = true) ORDER BY file_row_number");
+        Assert.Equal(dates.Cast<object?>(), rows.Select(r => r[0]));
+    }
+
     [Fact]
     public async Task BuildingTheColumns_AllocatesNothingPerEvent()
     {
