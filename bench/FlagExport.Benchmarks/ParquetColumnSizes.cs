@@ -14,6 +14,7 @@ internal static class ParquetColumnSizes
 {
     public static async Task<int> RunAsync()
     {
+        Console.WriteLine(Floors(SampleBatch.Create(ParquetEncodingBenchmarks.Events)));
         foreach (string codec in new[] { "SNAPPY", "ZSTD" })
         {
             var bench = new ParquetEncodingBenchmarks { Codec = codec };
@@ -30,6 +31,46 @@ internal static class ParquetColumnSizes
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The least bytes per event any lossless writer keeping the row order needs for each column of the batch, if it
+    /// knew each column's value frequencies for free: the empirical entropy of the column's values, rows taken as
+    /// independent draws (as <see cref="SampleBatch"/> makes them). A map column counts whole maps, once per leaf
+    /// column, since each leaf column carries the map's shape in its levels.
+    /// </summary>
+    public static string Floors(ExportableEvent[] events)
+    {
+        FeatureEvent[] rows = [.. events.Cast<FeatureEvent>()];
+        (string Column, Func<FeatureEvent, string> Value)[] columns =
+        [
+            ("contextKind", e => e.ContextKind), ("userKey", e => e.UserKey), ("key", e => e.Key), ("variation", e => e.Variation),
+            ("value", e => e.Value.ToString()), ("default", e => e.Default ? "1" : "0"), ("version", e => e.Version ?? ""),
+            ("source", e => e.Source ?? ""),
+            ("metadata (per leaf column)", e => e.Metadata is { } m ? string.Join(",", m.Select(p => $"{p.Key}={p.Value}")) : ""),
+        ];
+        var text = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"Entropy floors of SampleBatch ({rows.Length:N0} events):")
+            .AppendLine()
+            .AppendLine("| column | distinct values | bits per row | floor B/event |")
+            .AppendLine("|---|---:|---:|---:|");
+        double total = 0;
+        foreach ((string column, Func<FeatureEvent, string> value) in columns)
+        {
+            Dictionary<string, int> counts = rows.GroupBy(value).ToDictionary(g => g.Key, g => g.Count());
+            double bits = Math.Max(0, -counts.Values.Sum(c => (double)c / rows.Length * Math.Log2((double)c / rows.Length)));
+            int leaves = column.StartsWith("metadata", StringComparison.Ordinal) ? 2 : 1;
+            total += leaves * bits / 8;
+            _ = text.AppendLine(CultureInfo.InvariantCulture, $"| {column} | {counts.Count:N0} | {bits:0.000} | {leaves * bits / 8:0.000} |");
+        }
+
+        // The user keys are random UUIDs: 128 bits each that no writer can leave out.
+        int users = rows.Select(e => e.UserKey).Distinct(StringComparer.Ordinal).Count();
+        double uuids = users * 16.0 / rows.Length;
+        total += uuids;
+        return text.AppendLine(CultureInfo.InvariantCulture, $"| userKey's distinct UUIDs (16 B each) | {users:N0} | | {uuids:0.000} |")
+            .AppendLine(CultureInfo.InvariantCulture, $"| total (kind, creationDate: 0) | | | {total:0.000} |")
+            .ToString();
     }
 
     /// <summary>A markdown table of the file's column chunks, summed over its row groups.</summary>
