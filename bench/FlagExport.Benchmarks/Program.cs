@@ -9,6 +9,11 @@ if (args is ["report", ..])
     return LatestReport.Run(args[1..]);
 }
 
+if (args is ["parquet-rowgroup-memory", ..])
+{
+    return await FlagExport.Benchmarks.ParquetRowGroupMemory.RunAsync(args[1..]);
+}
+
 if (args is ["parquet-columns"])
 {
     return await FlagExport.Benchmarks.ParquetColumnSizes.RunAsync();
