@@ -14,7 +14,8 @@ namespace FlagExport.Benchmarks;
 /// <remarks>
 /// FlagExportColumnsOnly is the encoder's own work (the same columns, handed to a sink that discards them): it allocates
 /// nothing per event. What the encoder allocates beyond it is Parquet.Net's, chiefly a dictionary hash table sized to the
-/// row count for each string column; <see cref="ParquetEncoder"/>'s remarks give the lines in Parquet.Net's source.
+/// row count for each string column, which docs/parquet.md traces in Parquet.Net's source. The <c>parquet-columns</c>
+/// command shows where the bytes of both files go.
 /// Results: <c>bench/run.sh</c> writes them to <c>bench/results/latest.md</c>.
 /// </remarks>
 [MemoryDiagnoser]

@@ -455,7 +455,7 @@ public sealed class ParquetEncoderTests
     [Fact]
     public async Task BuildingTheColumns_AllocatesNothingPerEvent()
     {
-        // Parquet.Net allocates per row (ParquetEncoder's remarks say where), so EncodeAsync as a whole cannot be held
+        // Parquet.Net allocates per row (docs/parquet.md says where), so EncodeAsync as a whole cannot be held
         // to a bound: the encoder's own work is measured alone, with a sink that discards the columns. A few calls
         // allocate a little whatever the batch size (async state machines are classes in a Debug build), so the claim
         // checked is that the allocation does not grow with the batch (one allocation per event would add 2.4 MB).
