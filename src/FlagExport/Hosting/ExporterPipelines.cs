@@ -127,13 +127,6 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         Add(TrackingEvent.ForTrack(key, targetingKey, context, details, _timeProvider));
 
     /// <inheritdoc/>
-    public bool Track(string key, IReadOnlyDictionary<string, FlagValue> context, IReadOnlyDictionary<string, FlagValue>? details) =>
-        Track(key, TrackingEvent.TargetingKeyOf(context), context, details);
-
-    /// <inheritdoc/>
-    public bool Track(string key, IReadOnlyDictionary<string, FlagValue> context) => Track(key, context, null);
-
-    /// <inheritdoc/>
     public bool Add(ExportableEvent exportableEvent)
     {
         ArgumentNullException.ThrowIfNull(exportableEvent);
