@@ -1,8 +1,6 @@
 using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
-using FlagExport.Buffers;
-using FlagExport.Formats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -31,14 +29,14 @@ namespace FlagExport.S3;
 /// (its answer lost, or the process killed) counts as written instead of being written twice.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
-public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, IDeadLetterEncoder
+public sealed class S3Exporter : IEncodingExporter, IDisposable
 {
-    private const int MaxSuffix = AtomicFile.MaxSuffix;
+    private const int MaxSuffix = ExportFileEncoder.MaxSuffix;
 
     private readonly IAmazonS3 _s3;
     private readonly bool _ownsClient;
     private readonly S3ExportSettings _settings;
-    private readonly ExportFileFormatter _formatter;
+    private readonly ExportFileEncoder _encoder;
     private readonly S3ObjectWriter _writer;
     private readonly TimeProvider _timeProvider;
     private readonly EventType _eventType;
@@ -80,7 +78,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
     internal S3Exporter(
         S3ExporterOptions options, IAmazonS3? s3Client, bool ownsClient, EventType eventType, TimeProvider? timeProvider, ILogger? logger)
     {
-        (_formatter, _settings) = Check(options, eventType);
+        (_encoder, _settings) = Check(options, eventType);
         _eventType = eventType;
         _ownsClient = ownsClient;
         _s3 = s3Client ?? S3ClientFactory.Create(options);
@@ -91,20 +89,21 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
 
     /// <summary>Checks every option, as the constructor does, without building a client.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
-    internal static (ExportFileFormatter Formatter, S3ExportSettings Settings) Check(S3ExporterOptions options, EventType eventType)
+    internal static (ExportFileEncoder Encoder, S3ExportSettings Settings) Check(S3ExporterOptions options, EventType eventType)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var formatter = ExportFileFormatter.Create(options, eventType);
-        var settings = S3ExportSettings.Create(options, formatter.Format);
+        var encoder = ExportFileEncoder.Create(options, eventType);
+        var settings = S3ExportSettings.Create(options, encoder);
         S3ClientFactory.ValidateEndpoint(options);
         _ = S3ClientFactory.ParseChecksumCalculation(options.RequestChecksumCalculation);
-        return (formatter, settings);
+        return (encoder, settings);
     }
 
     /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
     internal KeyReservations Reservations { get; set; } = KeyReservations.Shared;
 
-    EventType IEventTypedExporter.EventType => _eventType;
+    /// <inheritdoc/>
+    public EventType EventType => _eventType;
 
     /// <summary>The bucket the objects are written to.</summary>
     public string Bucket => _settings.Bucket;
@@ -194,7 +193,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
             _partial = null;
             try
             {
-                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in BatchPartitioner.Partition(_settings, batch.Events))
+                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in _settings.Path.Partition(batch.Events))
                 {
                     if (!written.Contains(prefix))
                     {
@@ -222,10 +221,10 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
     }
 
     /// <inheritdoc/>
-    async ValueTask<(PooledBufferWriter Content, string FileName)> IDeadLetterEncoder.EncodeAsDeadLetterAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public async ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
-        PooledBufferWriter encoded = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
-        string name = "object." + _formatter.Format.ToFileExtension() + _settings.Compression.FileExtension();
+        PooledBufferWriter encoded = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+        string name = "object." + _encoder.FileExtension + _settings.Compression.FileExtension();
         if (_settings.Compression == PayloadCompression.None)
         {
             return (encoded, name);
@@ -269,7 +268,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
         {
             if (Interlocked.Exchange(ref _resourcesReleased, 1) == 0)
             {
-                _formatter.Dispose();
+                _encoder.Dispose();
                 if (_ownsClient)
                 {
                     _s3.Dispose();
@@ -284,7 +283,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
 
     private async Task WriteObjectAsync(string prefix, IReadOnlyList<ExportableEvent> events, ExportBatch batch, CancellationToken cancellationToken)
     {
-        using PooledBufferWriter encoded = await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+        using PooledBufferWriter encoded = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
 
         PooledBufferWriter? compressed = null;
         try
@@ -303,7 +302,7 @@ public sealed class S3Exporter : IExporter, IDisposable, IEventTypedExporter, ID
             string? fileName = batch.GetRecorded(FileNameRecord);
             if (fileName is null)
             {
-                fileName = _formatter.RenderFilename(_timeProvider.GetUtcNow());
+                fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
                 await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
             }
 

@@ -61,14 +61,6 @@ public sealed class S3ExporterOptionsTests
             (options.Compression, options.MultipartThreshold, options.MultipartPartSize, options.MultipartConcurrency, options.VerifyBucketOnStart, options.ConditionalWrites, options.Format));
     }
 
-    [Theory]
-    [InlineData("/go-feature-flag/variations/", "go-feature-flag/variations/")]
-    [InlineData("go-feature-flag//variations", "go-feature-flag/variations/")]
-    [InlineData("/", "")]
-    [InlineData("", "")]
-    public void NormalizePrefix_JoinsSegmentsWithOneSlash(string s3Path, string prefix) =>
-        Assert.Equal(prefix, ObjectKeys.NormalizePrefix(s3Path));
-
     [Fact]
     public async Task ExportAsync_WithoutAClient_BuildsOneFromOptionsAndTheAwsEnvironment()
     {

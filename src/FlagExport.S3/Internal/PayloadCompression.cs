@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using FlagExport.Buffers;
 using ZstdSharp;
 
 namespace FlagExport.S3;
@@ -65,7 +64,7 @@ internal static class PayloadCompressions
         switch (compression)
         {
             case PayloadCompression.Gzip:
-                using (var sink = new BufferWriterStream(output))
+                using (Stream sink = output.AsStream())
                 using (var gzip = new GZipStream(sink, CompressionLevel.Optimal, leaveOpen: true))
                 {
                     gzip.Write(source);

@@ -1,7 +1,5 @@
 using Amazon.S3;
 using Amazon.S3.Model;
-using FlagExport.Formats;
-using FlagExport.Templates;
 
 namespace FlagExport.S3;
 
@@ -22,10 +20,8 @@ internal sealed class S3ExportSettings
 
     public required string Bucket { get; init; }
 
-    public required S3PathTemplate Path { get; init; }
-
-    /// <summary>The prefix when <see cref="Path"/> has no date field, else null: then each event's hour decides.</summary>
-    public string? FixedPrefix { get; init; }
+    /// <summary>The key prefix of each event: <c>S3Path</c> rendered from its creation hour.</summary>
+    public required PartitionTemplate Path { get; init; }
 
     public required PayloadCompression Compression { get; init; }
 
@@ -48,14 +44,18 @@ internal sealed class S3ExportSettings
 
     public required bool ConditionalWrites { get; init; }
 
-    /// <summary>Checks every S3-specific option for the format named by <see cref="ExportFileOptions.Format"/>.</summary>
+    /// <summary>Checks every option, the file options with <see cref="ExportFileEncoder.Create"/>.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
-    public static S3ExportSettings Create(S3ExporterOptions options) =>
-        Create(options, ExportFormats.Parse(options?.Format, nameof(options.Format)));
+    public static S3ExportSettings Create(S3ExporterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var encoder = ExportFileEncoder.Create(options, EventType.Feature);
+        return Create(options, encoder);
+    }
 
-    /// <summary>Checks every S3-specific option; the file options are checked by <see cref="ExportFileFormatter"/>.</summary>
+    /// <summary>Checks every S3-specific option; the file options were checked by <paramref name="encoder"/>.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
-    public static S3ExportSettings Create(S3ExporterOptions options, ExportFormat format)
+    public static S3ExportSettings Create(S3ExporterOptions options, ExportFileEncoder encoder)
     {
         ArgumentNullException.ThrowIfNull(options);
         string bucket = options.Bucket?.Trim() ?? "";
@@ -69,11 +69,10 @@ internal sealed class S3ExportSettings
             throw S3ExportSettings.InvalidOption($"Bucket '{options.Bucket}' is not a bucket name: it cannot contain '/', '\\' or white space (write folders in S3Path).", nameof(options.Bucket));
         }
 
-        var path = S3PathTemplate.Parse(options.S3Path, nameof(options.S3Path));
-        bool usesDate = path.Template.Segments.Any(segment => !segment.IsLiteral);
+        var path = PartitionTemplate.Parse(options.S3Path, nameof(options.S3Path));
 
         var compression = PayloadCompressions.Parse(options.Compression, nameof(options.Compression));
-        if (compression != PayloadCompression.None && format == ExportFormat.Parquet)
+        if (compression != PayloadCompression.None && encoder.Format == ExportFormat.Parquet)
         {
             throw S3ExportSettings.InvalidOption(
                 $"Compression '{options.Compression}' cannot be used with Format 'Parquet': Parquet compresses its pages itself; set ParquetCompressionCodec instead and Compression to none.",
@@ -105,9 +104,8 @@ internal sealed class S3ExportSettings
         {
             Bucket = bucket,
             Path = path,
-            FixedPrefix = usesDate ? null : ObjectKeys.NormalizePrefix(path.Render(0)),
             Compression = compression,
-            ContentType = ContentTypeOf(format),
+            ContentType = encoder.ContentType,
             StorageClass = ParseStorageClass(options.StorageClass),
             ServerSideEncryption = ParseServerSideEncryption(options.ServerSideEncryption, options.SseKmsKeyId),
             SseKmsKeyId = string.IsNullOrWhiteSpace(options.SseKmsKeyId) ? null : options.SseKmsKeyId.Trim(),
@@ -122,15 +120,6 @@ internal sealed class S3ExportSettings
     /// <summary>The error for an invalid option: an <see cref="ArgumentException"/> whose parameter name is the option's.</summary>
     internal static ArgumentException InvalidOption(string message, string optionName) => new(message, optionName);
 
-    /// <summary>The key prefix for events created at <paramref name="creationDate"/> (Unix seconds).</summary>
-    public string PrefixFor(long creationDate) => FixedPrefix ?? ObjectKeys.NormalizePrefix(Path.Render(creationDate));
-
-    private static string ContentTypeOf(ExportFormat format) => format switch
-    {
-        ExportFormat.Csv => "text/csv",
-        ExportFormat.Parquet => "application/vnd.apache.parquet",
-        _ => "application/x-ndjson",
-    };
 
     private static S3StorageClass? ParseStorageClass(string? value)
     {

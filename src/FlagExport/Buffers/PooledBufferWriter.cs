@@ -1,6 +1,7 @@
 using System.Buffers;
+using FlagExport.Buffers;
 
-namespace FlagExport.Buffers;
+namespace FlagExport;
 
 /// <summary>
 /// A growable, contiguous byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, that encoders write a whole batch into.
@@ -8,14 +9,17 @@ namespace FlagExport.Buffers;
 /// <remarks>
 /// Written by hand because <see cref="ArrayBufferWriter{T}"/> allocates a new array on every growth and cannot return
 /// it to a pool; a batch of 100,000 events is tens of megabytes, encoded again at every flush. Not thread-safe: one
-/// encoder writes, then one exporter reads <see cref="WrittenMemory"/>. Dispose to return the array to the pool.
+/// encoder writes, then one exporter reads <see cref="WrittenMemory"/>. Dispose to return the array to the pool; the
+/// memory read before must not be used after.
 /// </remarks>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumCapacity = 4096;
     private byte[] _buffer;
     private int _written;
 
+    /// <summary>Rents a buffer of at least <paramref name="initialCapacity"/> bytes (at least 4 KiB).</summary>
+    /// <param name="initialCapacity">The expected size; the buffer grows by doubling beyond it.</param>
     public PooledBufferWriter(int initialCapacity = 64 * 1024) =>
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, MinimumCapacity));
 
@@ -31,6 +35,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>Forgets what was written and keeps the array for the next batch.</summary>
     public void Clear() => _written = 0;
 
+    /// <inheritdoc/>
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -42,12 +47,14 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written += count;
     }
 
+    /// <inheritdoc/>
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         EnsureFree(sizeHint);
         return _buffer.AsMemory(_written);
     }
 
+    /// <inheritdoc/>
     public Span<byte> GetSpan(int sizeHint = 0)
     {
         EnsureFree(sizeHint);
@@ -62,6 +69,14 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written += bytes.Length;
     }
 
+    /// <summary>
+    /// A write-only stream that appends to this buffer, for libraries that only write to streams (compressors,
+    /// Parquet.Net). Its <see cref="Stream.Position"/> counts the bytes written through it; disposing it leaves the
+    /// buffer as it is.
+    /// </summary>
+    public Stream AsStream() => new BufferWriterStream(this);
+
+    /// <summary>Returns the array to the pool; the buffer cannot be written afterwards.</summary>
     public void Dispose()
     {
         byte[] buffer = _buffer;

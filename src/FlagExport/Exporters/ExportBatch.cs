@@ -105,12 +105,16 @@ public sealed class ExportBatch
     /// <summary>When the attempt started, on <see cref="Clock"/>.</summary>
     internal long StartedTimestamp { get; init; }
 
-    /// <summary>Tells the pipeline that a file or object of this batch was written, for its log line.</summary>
+    /// <summary>
+    /// Tells the pipeline that a file or object of this batch was written, once for each: it logs one line per object
+    /// (location, events, bytes, time) when the attempt succeeds.
+    /// </summary>
     /// <param name="location">The path or URL written (<c>s3://bucket/key</c>).</param>
     /// <param name="eventCount">How many of the batch's events it holds.</param>
     /// <param name="byteCount">Its size in bytes.</param>
-    internal void ReportWritten(string location, int eventCount, long byteCount)
+    public void ReportWritten(string location, int eventCount, long byteCount)
     {
+        ArgumentException.ThrowIfNullOrEmpty(location);
         lock (Written)
         {
             Written.Add(new(location, eventCount, byteCount, Clock.GetElapsedTime(StartedTimestamp)));

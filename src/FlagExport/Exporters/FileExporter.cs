@@ -17,9 +17,9 @@ namespace FlagExport;
 /// the rename) counts it as written instead of writing a second file; a file of another writer under that name is not
 /// taken for it.
 /// </remarks>
-public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, IDeadLetterEncoder
+public sealed class FileExporter : IEncodingExporter, IDisposable
 {
-    private readonly ExportFileFormatter _formatter;
+    private readonly ExportFileEncoder _encoder;
     private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates an exporter, checking every option.</summary>
@@ -35,16 +35,14 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
             throw OptionErrors.Invalid($"OutputDir must name a folder; got '{options.OutputDir}'.", nameof(options.OutputDir));
         }
 
-        _formatter = ExportFileFormatter.Create(options, eventType);
+        _encoder = ExportFileEncoder.Create(options, eventType);
         EventType = eventType;
         _timeProvider = timeProvider ?? TimeProvider.System;
         OutputDirectory = Path.GetFullPath(options.OutputDir);
     }
 
-    /// <summary>The type of events this exporter was built for.</summary>
-    internal EventType EventType { get; }
-
-    EventType IEventTypedExporter.EventType => EventType;
+    /// <inheritdoc/>
+    public EventType EventType { get; }
 
     /// <summary>The absolute path of the folder the files are written to.</summary>
     public string OutputDirectory { get; }
@@ -74,13 +72,13 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
             return; // an earlier attempt of this batch made it visible
         }
 
-        using PooledBufferWriter buffer = await _formatter.EncodeAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+        using PooledBufferWriter buffer = await _encoder.EncodeAsync(batch.Events, cancellationToken).ConfigureAwait(false);
         string hash = Convert.ToHexStringLower(XxHash128.Hash(buffer.WrittenSpan));
 
         string? fileName = batch.GetRecorded(BaseNameRecord);
         if (fileName is null)
         {
-            fileName = _formatter.RenderFilename(_timeProvider.GetUtcNow());
+            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
             await batch.RecordAsync(BaseNameRecord, fileName, cancellationToken).ConfigureAwait(false);
         }
 
@@ -122,12 +120,12 @@ public sealed class FileExporter : IExporter, IDisposable, IEventTypedExporter, 
     }
 
     /// <inheritdoc/>
-    async ValueTask<(PooledBufferWriter Content, string FileName)> IDeadLetterEncoder.EncodeAsDeadLetterAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
-        (await _formatter.EncodeAsync(events, cancellationToken).ConfigureAwait(false), "object." + _formatter.Format.ToFileExtension());
+    public async ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+        (await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false), "object." + _encoder.FileExtension);
 
     /// <summary>
     /// Returns the pooled buffers the Parquet encoder keeps between batches. An export still running ends normally, and
     /// a later export still works (with fresh buffers): disposing never loses a batch.
     /// </summary>
-    public void Dispose() => _formatter.Dispose();
+    public void Dispose() => _encoder.Dispose();
 }

@@ -52,11 +52,11 @@ internal sealed class DeadLetterWriter(string directory)
 
         // The object as the exporter would have written it; a batch that cannot be encoded has only its events.
         string? objectError = null;
-        if (exporter is IDeadLetterEncoder encoder)
+        if (exporter is IEncodingExporter encoder)
         {
             try
             {
-                (PooledBufferWriter content, string fileName) = await encoder.EncodeAsDeadLetterAsync(batch.Events, cancellationToken).ConfigureAwait(false);
+                (PooledBufferWriter content, string fileName) = await encoder.EncodeObjectAsync(batch.Events, cancellationToken).ConfigureAwait(false);
                 using (content)
                 {
                     WriteFile(Path.Combine(temporary, fileName), content.WrittenSpan);

@@ -72,7 +72,7 @@ public static class DeadLetters
             string replayRecord = Path.Combine(letter, ReplayFile);
             state.Persist = (batch, _) =>
             {
-                using var content = new FlagExport.Buffers.PooledBufferWriter(1024);
+                using var content = new PooledBufferWriter(1024);
                 using (var json = new Utf8JsonWriter(content))
                 {
                     json.WriteStartObject();

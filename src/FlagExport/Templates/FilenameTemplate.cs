@@ -12,7 +12,7 @@ namespace FlagExport.Templates;
 /// control characters, and may not name <c>.</c> or <c>..</c>, so that an option cannot write outside the output folder
 /// or into folders that do not exist. (go-feature-flag joins the name to the folder, so a <c>/</c> there makes
 /// subfolders; ours is an error at configuration time. S3 key prefixes, which may contain <c>/</c>, are the separate
-/// <c>S3Path</c> option, see <see cref="S3PathTemplate"/>.)</para>
+/// <c>S3Path</c> option, see <see cref="PartitionTemplate"/>.)</para>
 /// <para>Immutable and safe to share across threads. <see cref="Render(string, long, ExportFormat)"/> draws the
 /// per-process <see cref="NextSequence">sequence number</see> and a new UUID itself.</para>
 /// </remarks>

@@ -12,8 +12,8 @@ internal static class TemplateFieldSets
     /// <summary>Fields of an exported file's name (the <c>Filename</c> option).</summary>
     public static TemplateFieldSet Filename { get; } = TemplateFieldSet.FromEnum<FilenameField>("file names");
 
-    /// <summary>Fields of an S3 key prefix (the <c>S3Path</c> option).</summary>
-    public static TemplateFieldSet S3Path { get; } = TemplateFieldSet.FromEnum<S3PathField>("S3 paths");
+    /// <summary>Fields of a partition path (<see cref="PartitionTemplate"/>, such as the <c>S3Path</c> option).</summary>
+    public static TemplateFieldSet Partition { get; } = TemplateFieldSet.FromEnum<PartitionField>("partition paths");
 
     /// <summary>The CSV field set for events of <paramref name="eventType"/>.</summary>
     public static TemplateFieldSet ForCsv(EventType eventType) => eventType switch
@@ -73,8 +73,8 @@ internal enum FilenameField
     Sequence,
 }
 
-/// <summary>The fields of an S3 path template, from the creation date of the batch's first event, in UTC.</summary>
-internal enum S3PathField
+/// <summary>The fields of a partition path, from an event's creation date, in UTC.</summary>
+internal enum PartitionField
 {
     /// <summary>Four digits.</summary>
     Year,

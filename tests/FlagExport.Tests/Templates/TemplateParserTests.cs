@@ -114,7 +114,7 @@ public sealed class TemplateParserTests
     [Fact]
     public void Render_TakesFieldValuesById()
     {
-        CompiledTemplate template = TemplateParser.Parse("{{ .Year}}/{{ .Month}}-x", TemplateFieldSets.S3Path, "S3Path");
+        CompiledTemplate template = TemplateParser.Parse("{{ .Year}}/{{ .Month}}-x", TemplateFieldSets.Partition, "S3Path");
 
         Assert.Equal("2021/04-x", template.Render(["2021", "04", "09", "12"]));
     }
@@ -270,9 +270,9 @@ public sealed class TemplateParserTests
     }
 
     [Fact]
-    public void FieldSets_S3Path_HasDateFields()
+    public void FieldSets_Partition_HasDateFields()
     {
-        Assert.Equal(["Year", "Month", "Day", "Hour"], TemplateFieldSets.S3Path.Names);
+        Assert.Equal(["Year", "Month", "Day", "Hour"], TemplateFieldSets.Partition.Names);
     }
 
     [Fact]

@@ -6,12 +6,15 @@ using Microsoft.Extensions.Options;
 namespace FlagExport;
 
 /// <summary>
-/// The registration every file-writing exporter kind (file, S3) shares: named options bound from the exporter's own
-/// configuration section, checked when the host starts, and a pipeline whose exporter is built from them.
+/// The registration every exporter kind that writes files or objects shares (file, S3, one of your own): named options
+/// bound from the exporter's own configuration section, checked when the host starts (every invalid or unknown key
+/// reported at once, named by its configuration path), and a pipeline whose exporter is built from them.
 /// </summary>
-internal static class ExportFileExporterRegistration
+public static class ExportFileExporterBuilderExtensions
 {
-    /// <summary>Registers the exporter kind <typeparamref name="TOptions"/> under <paramref name="name"/>.</summary>
+    /// <summary>Registers an exporter of the kind <typeparamref name="TExporter"/> under <paramref name="name"/>.</summary>
+    /// <typeparam name="TOptions">The exporter's options: <see cref="ExportFileOptions"/> and its own.</typeparam>
+    /// <typeparam name="TExporter">The exporter.</typeparam>
     /// <param name="builder">The FlagExport builder.</param>
     /// <param name="name">The exporter's name; its section is <c>FlagExport:Exporters:&lt;name&gt;</c>.</param>
     /// <param name="configure">Sets the exporter's options in code; the configuration section overrides it.</param>
@@ -22,6 +25,7 @@ internal static class ExportFileExporterRegistration
     /// The message for a key of the section that no option reads, when the kind has more to say than the list of valid
     /// options (S3: credentials never come from configuration); null for the usual message.
     /// </param>
+    /// <returns>The builder, for chaining.</returns>
     /// <param name="create">
     /// Builds the exporter when the pipelines start. It is registered as a keyed singleton (key: the name), so that the
     /// container disposes it, and what it owns, after the pipelines have stopped.

@@ -2,14 +2,14 @@ using FlagExport.Tests.Formats;
 
 namespace FlagExport.Tests.Exporters;
 
-public sealed class ExportFileFormatterTests
+public sealed class ExportFileEncoderTests
 {
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]
     public void ParquetRowGroupSize_BelowOne_IsRefusedNamingTheOptionAndTheValue(int size)
     {
-        var error = Assert.Throws<ArgumentException>(() => ExportFileFormatter.Create(
+        var error = Assert.Throws<ArgumentException>(() => ExportFileEncoder.Create(
             new FileExporterOptions { Format = "Parquet", ParquetRowGroupSize = size }, EventType.Feature));
 
         Assert.Equal("ParquetRowGroupSize", error.ParamName);
@@ -19,10 +19,10 @@ public sealed class ExportFileFormatterTests
     [Fact]
     public async Task ParquetRowGroupSize_SplitsTheBatchIntoRowGroupsOfThatManyRows()
     {
-        using var formatter = ExportFileFormatter.Create(new FileExporterOptions { Format = "Parquet", ParquetRowGroupSize = 2 }, EventType.Feature);
+        using var encoder = ExportFileEncoder.Create(new FileExporterOptions { Format = "Parquet", ParquetRowGroupSize = 2 }, EventType.Feature);
         FeatureEvent[] events = [.. Enumerable.Range(0, 5).Select(i => new FeatureEvent { UserKey = $"user-{i}", Key = "k", CreationDate = i })];
 
-        using Buffers.PooledBufferWriter output = await formatter.EncodeAsync(events, TestContext.Current.CancellationToken);
+        using PooledBufferWriter output = await encoder.EncodeAsync(events, TestContext.Current.CancellationToken);
 
         List<object?[]> groups = ParquetReaders.QueryWithDuckDb(output.WrittenSpan.ToArray(),
             "SELECT row_group_id, row_group_num_rows FROM parquet_metadata({file}) WHERE path_in_schema = 'userKey' ORDER BY row_group_id");
