@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace FlagExport.BucketFolderExporter;
+
+/// <summary>
+/// Writes each batch as new files under a folder laid out like a bucket: the key of each file is the rendered
+/// <see cref="BucketFolderExporterOptions.Path"/> plus the rendered file name, exactly as the S3 exporter names its
+/// objects, and a batch whose events span several hours of a dated path gets one file per partition.
+/// </summary>
+/// <remarks>
+/// <para>Built only on FlagExport's public exporter toolkit: <see cref="ExportFileEncoder"/> (format, extension, file
+/// name), <see cref="PartitionTemplate"/> (partitions by event time) and <see cref="ExportBatch"/>'s records (the
+/// same keys on a retry).</para>
+/// <para>No file is replaced: a taken name gets <c>-1</c>, <c>-2</c>… (<see cref="ExportFileEncoder.WithSuffix"/>).
+/// Each partition's key and content hash are recorded before the file appears, so a retry of the batch (its outcome
+/// lost, or the process restarted with the durable buffer) finds the file it already wrote instead of writing it again.</para>
+/// </remarks>
+public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
+{
+    private const string FileNameRecord = "bucket-folder.file";
+    private const string KeyRecordPrefix = "bucket-folder.key:";
+    private const string HashRecordPrefix = "bucket-folder.sha256:";
+
+    private readonly ExportFileEncoder _encoder;
+    private readonly PartitionTemplate _path;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates an exporter, checking every option.</summary>
+    /// <param name="options">Where and how to write.</param>
+    /// <param name="eventType">The kind of events this exporter receives.</param>
+    /// <param name="timeProvider">The clock for <c>{{ .Timestamp}}</c>. The default is <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public BucketFolderExporter(BucketFolderExporterOptions options, EventType eventType = EventType.Feature, TimeProvider? timeProvider = null)
+    {
+        (_encoder, _path) = Check(options, eventType);
+        EventType = eventType;
+        RootDirectory = System.IO.Path.GetFullPath(options.RootDirectory);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The absolute path of the folder that plays the bucket.</summary>
+    public string RootDirectory { get; }
+
+    /// <inheritdoc/>
+    public EventType EventType { get; }
+
+    /// <summary>Checks every option, as the constructor does.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    internal static (ExportFileEncoder Encoder, PartitionTemplate Path) Check(BucketFolderExporterOptions options, EventType eventType)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.RootDirectory))
+        {
+            throw InvalidOption($"RootDirectory must name a folder; got '{options.RootDirectory}'.", nameof(options.RootDirectory));
+        }
+
+        var path = PartitionTemplate.Parse(options.Path, nameof(options.Path));
+        return (ExportFileEncoder.Create(options, eventType), path);
+    }
+
+    /// <summary>An invalid option: its name is the exception's parameter name, which the host prefixes with the section path.</summary>
+    private static ArgumentException InvalidOption(string message, string optionName) => new(message, optionName);
+
+    /// <inheritdoc/>
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Events.Count == 0)
+        {
+            return;
+        }
+
+        // One flush time for every partition of the batch, kept for its retries.
+        string? fileName = batch.GetRecorded(FileNameRecord);
+        if (fileName is null)
+        {
+            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
+            await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach ((string prefix, IReadOnlyList<ExportableEvent> events) in _path.Partition(batch.Events))
+        {
+            await WritePartitionAsync(batch, prefix, fileName, events, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+        (await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false), "object." + _encoder.FileExtension);
+
+    /// <summary>Returns the encoder's pooled buffers.</summary>
+    public void Dispose() => _encoder.Dispose();
+
+    private async Task WritePartitionAsync(ExportBatch batch, string prefix, string fileName, IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        using PooledBufferWriter content = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(content.WrittenSpan));
+        if (batch.GetRecorded(KeyRecordPrefix + prefix) is { } recordedKey && IsOwnFile(recordedKey, hash))
+        {
+            return; // an earlier attempt of this batch wrote it
+        }
+
+        string folder = System.IO.Path.Combine(RootDirectory, prefix);
+        Directory.CreateDirectory(folder);
+        string temporary = System.IO.Path.Combine(folder, $".{Guid.NewGuid():N}.tmp");
+        await File.WriteAllBytesAsync(temporary, content.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await batch.RecordAsync(HashRecordPrefix + prefix, hash, cancellationToken).ConfigureAwait(false);
+            for (int suffix = 0; suffix <= ExportFileEncoder.MaxSuffix; suffix++)
+            {
+                string key = prefix + ExportFileEncoder.WithSuffix(fileName, suffix);
+                string path = System.IO.Path.Combine(RootDirectory, key);
+                if (File.Exists(path))
+                {
+                    continue;
+                }
+
+                await batch.RecordAsync(KeyRecordPrefix + prefix, key, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // Fails when the name appeared since the check above: never replaces a file.
+                    File.Move(temporary, path, overwrite: false);
+                }
+                catch (IOException) when (File.Exists(path))
+                {
+                    continue;
+                }
+
+                batch.ReportWritten(path, events.Count, content.WrittenCount);
+                return;
+            }
+
+            throw new IOException(string.Create(CultureInfo.InvariantCulture,
+                $"Could not find a free name for '{prefix}{fileName}' in '{RootDirectory}' after {ExportFileEncoder.MaxSuffix} attempts."));
+        }
+        finally
+        {
+            File.Delete(temporary); // no-op once moved
+        }
+
+        bool IsOwnFile(string key, string expectedHash)
+        {
+            string path = System.IO.Path.Combine(RootDirectory, key);
+            return batch.GetRecorded(HashRecordPrefix + prefix) == expectedHash
+                && File.Exists(path)
+                && Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) == expectedHash;
+        }
+    }
+}
