@@ -1,11 +1,4 @@
-// Measured by EventRecordCodecBenchmarks (10,000 SampleBatch events, BenchmarkDotNet short job, .NET 10, on a shared
-// 2-core machine under load: compare the rows of one run, not the absolute times):
-// | Method                  | Mean      | Ratio | Allocated   | per event |
-// | JsonSerializerRoundTrip | 211.62 ms |  1.00 | 9,861,480 B |    986 B |
-// | CodecRoundTrip          |  12.97 ms |  0.06 | 2,936,000 B |    294 B |
-// | CodecWrite              |   2.76 ms |  0.01 |         0 B |      0 B |
-// | CodecRead               |   6.29 ms |  0.03 | 2,936,000 B |    294 B |
-// Reading allocates the event, its strings other than the usual kinds and sources, and arrays and objects.
+// Its cost against System.Text.Json: docs/benchmarks/collector-durable-buffer.md (EventRecordCodecBenchmarks).
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
