@@ -41,6 +41,13 @@ if [[ ${LOAD:-1} != 0 ]]; then
     echo "\`bench/collector-load/run.sh\` with CONFIGS=\"folder s3\", one round, default options (target: peak RSS ≤ 512 MiB):"
     echo
     sed -n '/^| configuration | round |/,/^$/p' "$load_md"
+    echo
+    echo "| collector into | events/s | peak RSS MiB | target | met |"
+    echo "|---|---:|---:|---|---|"
+    # Columns of the load table: configuration, round, events/s, ..., peak RSS MiB (14th).
+    awk -F'|' '$2 ~ /^ (folder|s3) $/ && $3 ~ /^ [0-9]+ $/ {
+      gsub(/ /, "", $2); rss = $15 + 0
+      printf "| %s | %s | %d | ≤ 512 MiB | %s |\n", $2, $4 + 0, rss, (rss <= 512 ? "yes" : "**no**") }' "$load_md"
   } >>"$out"
 fi
 echo "written: $out"

@@ -13,7 +13,9 @@ public sealed class DataExporterOptions
 {
     internal static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(60);
     internal const int DefaultMaxEventInMemory = 100_000;
-    internal const int DefaultBufferFactor = 10;
+    // Three batches: one being written, one failed and waiting for its retry, one filling. Ten would hold about 225 MB
+    // of events, and the collector above 512 MiB, whenever the store is slower than the intake (docs/benchmarks/hot-paths.md).
+    internal const int DefaultBufferFactor = 3;
     internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultExportTimeout = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultMaxRetryDuration = TimeSpan.FromHours(24);
@@ -42,7 +44,9 @@ public sealed class DataExporterOptions
     /// warning is logged until the buffer has room again.
     /// </summary>
     /// <value>
-    /// The default value is <see langword="null"/>, which means 10 × <see cref="MaxEventInMemory"/>.
+    /// The default value is <see langword="null"/>, which means 3 × <see cref="MaxEventInMemory"/> (300,000 events,
+    /// about 70 MB, with the defaults). To ride out a longer outage of the destination, use the durable buffer rather than
+    /// a larger bound.
     /// When set, must be at least <see cref="MaxEventInMemory"/> and at most 100,000,000.
     /// </value>
     public int? MaxBufferedEvents { get; set; }

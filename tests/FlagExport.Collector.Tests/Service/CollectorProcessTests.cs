@@ -179,11 +179,13 @@ public sealed class CollectorProcessTests : IDisposable
     /// <summary>A collector body of at least <paramref name="minimumBytes"/> bytes, and how many events it holds.</summary>
     private static (byte[] Body, int Events) LargeBody(int minimumBytes)
     {
+        // Long values keep the event count (about 130,000) within the default buffer bound of 300,000.
+        string padding = new('p', 200);
         var json = new StringBuilder(minimumBytes + 256).Append("""{"events":[""");
         int events = 0;
         while (json.Length < minimumBytes)
         {
-            _ = json.Append(events == 0 ? "" : ",").Append("{\"kind\":\"feature\",\"userKey\":\"user-").Append(events).Append("\",\"key\":\"large-body\",\"value\":\"padding-padding-padding\"}");
+            _ = json.Append(events == 0 ? "" : ",").Append("{\"kind\":\"feature\",\"userKey\":\"user-").Append(events).Append("\",\"key\":\"large-body\",\"value\":\"").Append(padding).Append("\"}");
             events++;
         }
 

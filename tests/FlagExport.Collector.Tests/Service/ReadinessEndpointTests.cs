@@ -45,8 +45,8 @@ public sealed class ReadinessEndpointTests : IDisposable
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(
             """{"status":"Healthy","exporters":[""" +
-            """{"name":"exporter-0","status":"Healthy","reasons":[],"consecutiveFailures":0,"bufferedCount":0,"maxBufferedEvents":1000000,"deadLetterBatchCount":0,"deadLetteredCount":0},""" +
-            """{"name":"exporter-1","status":"Healthy","reasons":[],"consecutiveFailures":0,"bufferedCount":0,"maxBufferedEvents":1000000,"deadLetterBatchCount":0,"deadLetteredCount":0}]}""",
+            """{"name":"exporter-0","status":"Healthy","reasons":[],"consecutiveFailures":0,"bufferedCount":0,"maxBufferedEvents":300000,"deadLetterBatchCount":0,"deadLetteredCount":0},""" +
+            """{"name":"exporter-1","status":"Healthy","reasons":[],"consecutiveFailures":0,"bufferedCount":0,"maxBufferedEvents":300000,"deadLetterBatchCount":0,"deadLetteredCount":0}]}""",
             await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
@@ -54,7 +54,8 @@ public sealed class ReadinessEndpointTests : IDisposable
     public async Task Ready_BufferNearlyFull_Is503_NamingTheExporterAndWhy_AndHealthIsUnchanged()
     {
         Dictionary<string, string?> settings = BrokenFeatureExporter();
-        settings["exporters:0:maxEventInMemory"] = "1"; // MaxBufferedEvents is 10 times that: 10
+        settings["exporters:0:maxEventInMemory"] = "1";
+        settings["exporters:0:maxBufferedEvents"] = "10";
         await using TestCollector collector = await TestCollector.StartAsync(settings);
         BreakOutputFolder();
         HttpResponseMessage posted = await collector.PostAsync(

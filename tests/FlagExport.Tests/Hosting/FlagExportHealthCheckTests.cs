@@ -39,7 +39,7 @@ public sealed class FlagExportHealthCheckTests : IDisposable
         Assert.Equal(_time.GetUtcNow(), written.LastSuccess);
         Assert.Null(written.FailingSince);
         Assert.Equal(0, written.BufferedCount);
-        Assert.Equal(1_000_000, written.MaxBufferedEvents); // the default: 10 x MaxEventInMemory
+        Assert.Equal(300_000, written.MaxBufferedEvents); // the default: 3 x MaxEventInMemory
         Assert.Null(Assert.IsType<ExporterHealth>(entry.Data["tracking"]).LastSuccess);
         Assert.False(entry.Data.ContainsKey(DurableBufferHealth.Key));
         await host.StopAsync(TestContext.Current.CancellationToken);

@@ -14,8 +14,8 @@ public sealed class DataExporterOptionsTests
         // README.md, table "Option | Default | Meaning", written as the table writes them.
         Assert.Equal(TimeSpan.Parse("00:01:00", CultureInfo.InvariantCulture), options.FlushInterval);
         Assert.Equal(100000, options.MaxEventInMemory);
-        Assert.Null(options.MaxBufferedEvents); // "10 × MaxEventInMemory"
-        Assert.Equal(10L * 100000, options.EffectiveMaxBufferedEvents);
+        Assert.Null(options.MaxBufferedEvents); // "3 × MaxEventInMemory"
+        Assert.Equal(3L * 100000, options.EffectiveMaxBufferedEvents);
         Assert.Equal(EventType.Feature, options.EventType);
         Assert.Equal(TimeSpan.Parse("00:00:30", CultureInfo.InvariantCulture), options.ExportTimeout);
         Assert.Equal(TimeSpan.Parse("00:00:30", CultureInfo.InvariantCulture), options.ShutdownTimeout);
@@ -27,12 +27,12 @@ public sealed class DataExporterOptionsTests
     }
 
     [Theory]
-    [InlineData(1, null, 10)]
-    [InlineData(7, null, 70)]
-    [InlineData(10_000_000, null, 100_000_000)]
+    [InlineData(1, null, 3)]
+    [InlineData(7, null, 21)]
+    [InlineData(10_000_000, null, 30_000_000)]
     [InlineData(7, 7, 7)]
     [InlineData(7, 1_000, 1_000)]
-    public void EffectiveMaxBufferedEvents_IsTheSetValueOrTenTimesMaxEventInMemory(int maxEventInMemory, int? maxBufferedEvents, long expected)
+    public void EffectiveMaxBufferedEvents_IsTheSetValueOrThreeTimesMaxEventInMemory(int maxEventInMemory, int? maxBufferedEvents, long expected)
     {
         var options = new DataExporterOptions { MaxEventInMemory = maxEventInMemory, MaxBufferedEvents = maxBufferedEvents };
 
@@ -40,7 +40,7 @@ public sealed class DataExporterOptionsTests
     }
 
     [Fact]
-    public async Task Pipeline_MaxBufferedEventsUnset_HoldsTenTimesMaxEventInMemory()
+    public async Task Pipeline_MaxBufferedEventsUnset_HoldsThreeTimesMaxEventInMemory()
     {
         // Nothing is written while the exporter fails, so the pipeline holds exactly its effective bound.
         var exporter = new InMemoryExporter { FailuresLeft = int.MaxValue };
@@ -49,9 +49,9 @@ public sealed class DataExporterOptionsTests
 
         int accepted = Enumerable.Range(0, 40).Count(i => pipeline.Add(TestEvents.Feature(i)));
 
-        Assert.Equal(30, accepted);
-        Assert.Equal(10, pipeline.DroppedCount);
-        Assert.Equal(30, pipeline.BufferedCount);
+        Assert.Equal(9, accepted);
+        Assert.Equal(31, pipeline.DroppedCount);
+        Assert.Equal(9, pipeline.BufferedCount);
     }
 
     [Theory]

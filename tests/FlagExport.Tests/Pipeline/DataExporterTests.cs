@@ -50,7 +50,11 @@ public sealed class DataExporterTests
     public async Task FlushAsync_ExportsBatchesOfAtMostMaxEventInMemoryInAddOrder()
     {
         var exporter = new InMemoryExporter();
-        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 10);
+        await using DataExporter pipeline = Create(exporter, o =>
+        {
+            o.MaxEventInMemory = 10;
+            o.MaxBufferedEvents = 100; // room for all 95: this test is about batch sizes, not the bound
+        });
         for (int i = 0; i < 95; i++)
         {
             _ = pipeline.Add(TestEvents.Feature(i));
@@ -283,7 +287,11 @@ public sealed class DataExporterTests
     public async Task SizeTrigger_AfterAFailure_FullBatchesAlreadyWaitingDoNotRetry()
     {
         var exporter = new GatedExporter(); // the first export waits for Release and fails; later ones succeed
-        await using DataExporter pipeline = Create(exporter, o => o.MaxEventInMemory = 5);
+        await using DataExporter pipeline = Create(exporter, o =>
+        {
+            o.MaxEventInMemory = 5;
+            o.MaxBufferedEvents = 50; // room for what this test adds: it is about the trigger, not the bound
+        });
         for (int i = 0; i < 5; i++)
         {
             Assert.True(pipeline.Add(TestEvents.Feature(i)));
