@@ -100,6 +100,77 @@ public sealed partial class QueryGuideTests
         }
     }
 
+    [Fact]
+    public async Task AthenaCreateTable_HasEveryColumnOfTheExportedParquetWithTheMatchingAthenaType()
+    {
+        // The schema of a file the exporter writes, as DuckDB reads it; the S3 objects hold the file exporter's bytes.
+        string folder = Path.Combine(Path.GetTempPath(), "flagexport-s3-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var exporter = new FileExporter(new FileExporterOptions { OutputDir = folder, Format = Guide.ExporterOption("features", "Format") ?? "JSON" });
+            await exporter.ExportAsync(new ExportBatch(FeatureBatches()[0]), TestContext.Current.CancellationToken);
+            string file = Assert.Single(Directory.GetFiles(folder));
+            DuckDbResult schema = DuckDbQuery.Run($"DESCRIBE SELECT * FROM read_parquet({DuckDbQuery.Literal(file)})");
+
+            Assert.Equal(
+                [.. schema.Rows.Select(r => (Name: (string)r[0]!, Type: AthenaType((string)r[1]!)))],
+                AthenaDdl.Parse(Guide.Block("sql athena:create-table")).Columns);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AthenaCreateTable_PartitionsProjectionAndLocationFollowTheFeaturesS3Path()
+    {
+        AthenaDdl ddl = AthenaDdl.Parse(Guide.Block("sql athena:create-table"));
+        string s3Path = Guide.ExporterOption("features", "S3Path")!;
+        (string Key, string Field)[] partitions = [.. HivePartition().Matches(s3Path).Select(m => (m.Groups["key"].Value, m.Groups["field"].Value))];
+
+        Assert.Equal(["year", "month", "day"], partitions.Select(p => p.Key)); // the layout the section documents
+        Assert.Equal([.. partitions.Select(p => (p.Key, "int"))], ddl.Partitions);
+        Assert.Equal(Guide.ExporterOption("features", "Format"), ddl.StoredAs, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("true", ddl.Properties["projection.enabled"]);
+        foreach ((string key, string field) in partitions)
+        {
+            Assert.Equal("integer", ddl.Properties[$"projection.{key}.type"]);
+            int[] range = [.. ddl.Properties[$"projection.{key}.range"].Split(',').Select(int.Parse)];
+            (int min, int max, string? digits) = field switch
+            {
+                // The exporter writes the year with four digits and zero-pads the others to two (UTC).
+                "Year" => (1, 9999, null),
+                "Month" => (1, 12, "2"),
+                "Day" => (1, 31, "2"),
+                "Hour" => (0, 23, "2"),
+                _ => throw new InvalidOperationException($"S3Path field '{field}' is not a date field"),
+            };
+            Assert.True(range.Length == 2 && min <= range[0] && range[0] <= range[1] && range[1] <= max, $"projection.{key}.range '{ddl.Properties[$"projection.{key}.range"]}' is not within {min},{max}");
+            Assert.Equal(digits, ddl.Properties.GetValueOrDefault($"projection.{key}.digits"));
+        }
+
+        string template = "s3://" + Guide.ExporterOption("features", "Bucket") + "/"
+            + TemplateField().Replace(s3Path, m => "${" + partitions.Single(p => p.Field == m.Groups["field"].Value).Key + "}");
+        Assert.Equal(template, ddl.Properties["storage.location.template"]);
+        Assert.Equal(template[..(template.IndexOf("${", StringComparison.Ordinal) - partitions[0].Key.Length - 1)], ddl.Location);
+    }
+
+    [Fact]
+    public void AthenaQuery_ReadsTheTableOfTheDdlFilteringOnItsPartitionsAndConvertsCreationDate()
+    {
+        AthenaDdl ddl = AthenaDdl.Parse(Guide.Block("sql athena:create-table"));
+        string query = Guide.Block("sql athena:evaluations-per-day");
+
+        Assert.Matches($@"\bFROM {ddl.Table}\b", query);
+        Assert.Contains("from_unixtime(creationDate)", query, StringComparison.Ordinal); // Unix seconds, not milliseconds
+        Match where = Regex.Match(query, @"\bWHERE (?<condition>.*?)\bGROUP BY", RegexOptions.Singleline);
+        Assert.True(where.Success, "the Athena query has no WHERE ... GROUP BY");
+        Assert.All(
+            Regex.Matches(where.Groups["condition"].Value, @"(?<column>\w+)\s*=").Select(m => m.Groups["column"].Value),
+            column => Assert.Contains((column, "int"), ddl.Partitions)); // filters on partitions only: Athena reads only their folders
+    }
+
     /// <summary>The README's query <paramref name="name"/>, reading the synced folder under <paramref name="root"/>.</summary>
     private static string Query(string name, string root)
     {
@@ -139,6 +210,16 @@ public sealed partial class QueryGuideTests
         Assert.NotEmpty(await S3Download.PrefixAsync(s3, server.Bucket, prefix + syncPrefix, Path.Combine(root, syncFolder)));
         return root;
     }
+
+    /// <summary>The Athena type of a DuckDB column type read from the exporter's Parquet files.</summary>
+    private static string AthenaType(string duckDbType) => duckDbType switch
+    {
+        "VARCHAR" => "string",
+        "BIGINT" => "bigint",
+        "BOOLEAN" => "boolean",
+        "MAP(VARCHAR, VARCHAR)" => "map<string,string>",
+        _ => throw new InvalidOperationException($"No Athena type known for the Parquet column type '{duckDbType}'"),
+    };
 
     private static DateTime Utc(long unixSeconds) => DateTimeOffset.FromUnixTimeSeconds(unixSeconds).UtcDateTime;
 
@@ -196,4 +277,12 @@ public sealed partial class QueryGuideTests
             [.. SignUps(4, At(10, 9, 0)), .. Purchases(6, At(10, 23, 59))],
         ];
     }
+
+    /// <summary>A Hive partition folder of an <c>S3Path</c>: <c>year={{ .Year}}</c>.</summary>
+    [GeneratedRegex(@"(?<key>\w+)=\{\{\s*\.(?<field>\w+)\s*\}\}")]
+    private static partial Regex HivePartition();
+
+    /// <summary>A field of an <c>S3Path</c>: <c>{{ .Year}}</c>.</summary>
+    [GeneratedRegex(@"\{\{\s*\.(?<field>\w+)\s*\}\}")]
+    private static partial Regex TemplateField();
 }
