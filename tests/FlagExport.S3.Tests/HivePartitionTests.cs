@@ -24,43 +24,33 @@ public sealed class HivePartitionTests
     public async Task Parquet_YearMonthDayLayout_DuckDbReadsEveryPartitionWithItsRowCount()
     {
         (FeatureEvent[] first, FeatureEvent[] second) = ThreeDays();
-        string folder = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", first, second);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(
-                $"SELECT year, month, day, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true) GROUP BY ALL ORDER BY ALL");
+        using TemporaryFolder download = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", first, second);
+        string folder = download.Path;
 
-            Assert.Equal(["BigInt", "Varchar", "Varchar", "BigInt"], result.Types); // "04" and "09" keep their zero as text
-            Assert.Equal(
-                [.. CountsByDay([.. first, .. second]).Select(p => (object?[])[(long)p.Day.Year, p.Day.ToString("MM", CultureInfo.InvariantCulture), p.Day.ToString("dd", CultureInfo.InvariantCulture), p.Count])],
-                result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(
+            $"SELECT year, month, day, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true) GROUP BY ALL ORDER BY ALL");
+
+        Assert.Equal(["BigInt", "Varchar", "Varchar", "BigInt"], result.Types); // "04" and "09" keep their zero as text
+        Assert.Equal(
+            [.. CountsByDay([.. first, .. second]).Select(p => (object?[])[(long)p.Day.Year, p.Day.ToString("MM", CultureInfo.InvariantCulture), p.Day.ToString("dd", CultureInfo.InvariantCulture), p.Count])],
+            result.Rows);
     }
 
     [Fact]
     public async Task Parquet_YearMonthDayLayoutWithHiveTypes_PartitionColumnsAreIntegers()
     {
         (FeatureEvent[] first, FeatureEvent[] second) = ThreeDays();
-        string folder = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", first, second);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(
-                $"SELECT year, month, day, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true, "
-                + "hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER}) GROUP BY ALL ORDER BY ALL");
+        using TemporaryFolder download = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", first, second);
+        string folder = download.Path;
 
-            Assert.Equal(["Integer", "Integer", "Integer", "BigInt"], result.Types);
-            Assert.Equal(
-                [.. CountsByDay([.. first, .. second]).Select(p => (object?[])[p.Day.Year, p.Day.Month, p.Day.Day, p.Count])],
-                result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(
+            $"SELECT year, month, day, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true, "
+            + "hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER}) GROUP BY ALL ORDER BY ALL");
+
+        Assert.Equal(["Integer", "Integer", "Integer", "BigInt"], result.Types);
+        Assert.Equal(
+            [.. CountsByDay([.. first, .. second]).Select(p => (object?[])[p.Day.Year, p.Day.Month, p.Day.Day, p.Count])],
+            result.Rows);
     }
 
     [Fact]
@@ -68,61 +58,46 @@ public sealed class HivePartitionTests
     {
         long november30 = new DateTimeOffset(2021, 11, 30, 23, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
         FeatureEvent[] events = [.. TestEvents.Create(3, "nov", november30), .. TestEvents.Create(5, "dec", november30 + (31 * 86400))];
-        string folder = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", events);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(
-                $"SELECT year, month, day, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true) GROUP BY ALL ORDER BY ALL");
+        using TemporaryFolder download = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", events);
+        string folder = download.Path;
 
-            Assert.Equal(["BigInt", "BigInt", "BigInt", "BigInt"], result.Types);
-            Assert.Equal(
-                [.. CountsByDay(events).Select(p => (object?[])[(long)p.Day.Year, (long)p.Day.Month, (long)p.Day.Day, p.Count])],
-                result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(
+            $"SELECT year, month, day, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true) GROUP BY ALL ORDER BY ALL");
+
+        Assert.Equal(["BigInt", "BigInt", "BigInt", "BigInt"], result.Types);
+        Assert.Equal(
+            [.. CountsByDay(events).Select(p => (object?[])[(long)p.Day.Year, (long)p.Day.Month, (long)p.Day.Day, p.Count])],
+            result.Rows);
     }
 
     [Fact]
     public async Task Parquet_DtLayout_DuckDbReadsDtAsADate()
     {
         (FeatureEvent[] first, FeatureEvent[] second) = ThreeDays();
-        string folder = await ExportAndDownloadAsync("Parquet", "dt={{ .Year}}-{{ .Month}}-{{ .Day}}/", "", first, second);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(
-                $"SELECT dt, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true) GROUP BY ALL ORDER BY ALL");
+        using TemporaryFolder download = await ExportAndDownloadAsync("Parquet", "dt={{ .Year}}-{{ .Month}}-{{ .Day}}/", "", first, second);
+        string folder = download.Path;
 
-            Assert.Equal(["Date", "BigInt"], result.Types);
-            Assert.Equal([.. CountsByDay([.. first, .. second]).Select(p => (object?[])[p.Day, p.Count])], result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(
+            $"SELECT dt, count(*) FROM read_parquet({DuckDbQuery.Literal(folder + "/**/*.parquet")}, hive_partitioning = true) GROUP BY ALL ORDER BY ALL");
+
+        Assert.Equal(["Date", "BigInt"], result.Types);
+        Assert.Equal([.. CountsByDay([.. first, .. second]).Select(p => (object?[])[p.Day, p.Count])], result.Rows);
     }
 
     [Fact]
     public async Task GzipJsonLines_YearMonthDayHourLayout_DuckDbReadsEveryHourWithItsRowCount()
     {
         (FeatureEvent[] first, FeatureEvent[] second) = ThreeDays();
-        string folder = await ExportAndDownloadAsync("JSON", YearMonthDay + "hour={{ .Hour}}/", "gzip", first, second);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(
-                $"SELECT year, month, day, hour, count(*) FROM read_json({DuckDbQuery.Literal(folder + "/**/*.json.gz")}, format = 'newline_delimited', "
-                + "hive_partitioning = true, hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}) GROUP BY ALL ORDER BY ALL");
+        using TemporaryFolder download = await ExportAndDownloadAsync("JSON", YearMonthDay + "hour={{ .Hour}}/", "gzip", first, second);
+        string folder = download.Path;
 
-            Assert.Equal(
-                [.. CountsByHour([.. first, .. second]).Select(p => (object?[])[p.Hour.Year, p.Hour.Month, p.Hour.Day, p.Hour.Hour, p.Count])],
-                result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(
+            $"SELECT year, month, day, hour, count(*) FROM read_json({DuckDbQuery.Literal(folder + "/**/*.json.gz")}, format = 'newline_delimited', "
+            + "hive_partitioning = true, hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER}) GROUP BY ALL ORDER BY ALL");
+
+        Assert.Equal(
+            [.. CountsByHour([.. first, .. second]).Select(p => (object?[])[p.Hour.Year, p.Hour.Month, p.Hour.Day, p.Hour.Hour, p.Count])],
+            result.Rows);
     }
 
     /// <summary>
@@ -157,8 +132,8 @@ public sealed class HivePartitionTests
             .Select(g => (g.Key, (long)g.Count()))
             .OrderBy(p => p.Key);
 
-    /// <summary>Exports each batch (one flush a minute) under a new prefix, then downloads that prefix into a new temp folder.</summary>
-    private static async Task<string> ExportAndDownloadAsync(string format, string layout, string compression, params FeatureEvent[][] batches)
+    /// <summary>Exports each batch (one flush a minute) under a new prefix, then downloads that prefix into a new temporary folder.</summary>
+    private static async Task<TemporaryFolder> ExportAndDownloadAsync(string format, string layout, string compression, params FeatureEvent[][] batches)
     {
         S3TestServer server = await S3TestServer.RequireAsync();
         using AmazonS3Client s3 = server.CreateClient();
@@ -167,16 +142,9 @@ public sealed class HivePartitionTests
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix + layout, Format = format, Compression = compression.Length == 0 ? "none" : compression };
         using (var exporter = new S3Exporter(options, s3, timeProvider: clock))
         {
-            foreach (FeatureEvent[] batch in batches)
-            {
-                await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
-                clock.Advance(TimeSpan.FromMinutes(1));
-            }
+            await exporter.ExportEachAsync(clock, batches);
         }
 
-        string folder = Path.Combine(Path.GetTempPath(), "flagexport-s3-tests", Guid.NewGuid().ToString("N"));
-        string[] files = await S3Download.PrefixAsync(s3, server.Bucket, prefix, folder);
-        Assert.NotEmpty(files);
-        return folder;
+        return await MinuteFlushes.DownloadAsync(s3, server.Bucket, prefix);
     }
 }

@@ -30,96 +30,74 @@ public sealed partial class QueryGuideTests
     public async Task DuckDbEvaluationsPerDay_CountsTheExportedEventsPerDayFlagAndVariation()
     {
         FeatureEvent[][] batches = FeatureBatches();
-        string folder = await ExportAndSyncAsync("features", batches);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(Query("evaluations-per-day", folder), SessionTimeZone);
+        using TemporaryFolder download = await ExportAndSyncAsync("features", batches);
+        string folder = download.Path;
 
-            Assert.Equal(["day", "flag", "variation", "evaluations"], result.Columns);
-            Assert.Equal(
-                [.. batches.SelectMany(b => b)
-                    .GroupBy(e => (Day: DateOnly.FromDateTime(Utc(e.CreationDate)), e.Key, e.Variation))
-                    .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Variation, StringComparer.Ordinal)
-                    .Select(g => (object?[])[g.Key.Day, g.Key.Key, g.Key.Variation, (long)g.Count()])],
-                result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(Query("evaluations-per-day", folder), SessionTimeZone);
+
+        Assert.Equal(["day", "flag", "variation", "evaluations"], result.Columns);
+        Assert.Equal(
+            [.. batches.SelectMany(b => b)
+                .GroupBy(e => (Day: DateOnly.FromDateTime(Utc(e.CreationDate)), e.Key, e.Variation))
+                .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Variation, StringComparer.Ordinal)
+                .Select(g => (object?[])[g.Key.Day, g.Key.Key, g.Key.Variation, (long)g.Count()])],
+            result.Rows);
     }
 
     [Fact]
     public async Task DuckDbEvaluationsPerHour_CountsEvaluationsAndUsersPerUtcHourFromTheFilteredPartitions()
     {
         FeatureEvent[][] batches = FeatureBatches();
-        string folder = await ExportAndSyncAsync("features", batches);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(Query("evaluations-per-hour", folder), SessionTimeZone);
+        using TemporaryFolder download = await ExportAndSyncAsync("features", batches);
+        string folder = download.Path;
 
-            // The README's WHERE: year = 2021 AND month = 4 AND day >= 10.
-            Assert.Equal(["hour", "flag", "evaluations", "users"], result.Columns);
-            Assert.Equal(
-                [.. batches.SelectMany(b => b)
-                    .Where(e => Utc(e.CreationDate) is { Year: 2021, Month: 4, Day: >= 10 })
-                    .GroupBy(e => (Hour: Utc(e.CreationDate - (e.CreationDate % 3600)), e.Key))
-                    .OrderBy(g => g.Key.Hour).ThenBy(g => g.Key.Key, StringComparer.Ordinal)
-                    .Select(g => (object?[])[g.Key.Hour, g.Key.Key, (long)g.Count(), (long)g.Select(e => e.UserKey).Distinct().Count()])],
-                result.Rows);
-            Assert.Contains(batches.SelectMany(b => b), e => Utc(e.CreationDate).Day < 10); // the filter has something to leave out
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(Query("evaluations-per-hour", folder), SessionTimeZone);
+
+        // The README's WHERE: year = 2021 AND month = 4 AND day >= 10.
+        Assert.Equal(["hour", "flag", "evaluations", "users"], result.Columns);
+        Assert.Equal(
+            [.. batches.SelectMany(b => b)
+                .Where(e => Utc(e.CreationDate) is { Year: 2021, Month: 4, Day: >= 10 })
+                .GroupBy(e => (Hour: Utc(e.CreationDate - (e.CreationDate % 3600)), e.Key))
+                .OrderBy(g => g.Key.Hour).ThenBy(g => g.Key.Key, StringComparer.Ordinal)
+                .Select(g => (object?[])[g.Key.Hour, g.Key.Key, (long)g.Count(), (long)g.Select(e => e.UserKey).Distinct().Count()])],
+            result.Rows);
+        Assert.Contains(batches.SelectMany(b => b), e => Utc(e.CreationDate).Day < 10); // the filter has something to leave out
     }
 
     [Fact]
     public async Task DuckDbTrackingPerDay_CountsTheExportedTrackingEventsAndSumsTheirAmounts()
     {
         TrackingEvent[][] batches = TrackingBatches();
-        string folder = await ExportAndSyncAsync("tracking", batches);
-        try
-        {
-            DuckDbResult result = DuckDbQuery.Run(Query("tracking-per-day", folder), SessionTimeZone);
+        using TemporaryFolder download = await ExportAndSyncAsync("tracking", batches);
+        string folder = download.Path;
 
-            Assert.Equal(["day", "event", "events", "users", "amount"], result.Columns);
-            Assert.Equal(
-                [.. batches.SelectMany(b => b)
-                    .GroupBy(e => (Day: DateOnly.FromDateTime(Utc(e.CreationDate)), e.Key))
-                    .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.Key, StringComparer.Ordinal)
-                    .Select(g => (object?[])[
-                        g.Key.Day, g.Key.Key, (long)g.Count(), (long)g.Select(e => e.UserKey).Distinct().Count(),
-                        g.Any(e => e.TrackingEventDetails is not null) ? g.Sum(e => e.TrackingEventDetails?["amount"].AsDouble() ?? 0) : null])],
-                result.Rows);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        DuckDbResult result = DuckDbQuery.Run(Query("tracking-per-day", folder), SessionTimeZone);
+
+        Assert.Equal(["day", "event", "events", "users", "amount"], result.Columns);
+        Assert.Equal(
+            [.. batches.SelectMany(b => b)
+                .GroupBy(e => (Day: DateOnly.FromDateTime(Utc(e.CreationDate)), e.Key))
+                .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.Key, StringComparer.Ordinal)
+                .Select(g => (object?[])[
+                    g.Key.Day, g.Key.Key, (long)g.Count(), (long)g.Select(e => e.UserKey).Distinct().Count(),
+                    g.Any(e => e.TrackingEventDetails is not null) ? g.Sum(e => e.TrackingEventDetails?["amount"].AsDouble() ?? 0) : null])],
+            result.Rows);
     }
 
     [Fact]
     public async Task AthenaCreateTable_HasEveryColumnOfTheExportedParquetWithTheMatchingAthenaType()
     {
         // The schema of a file the exporter writes, as DuckDB reads it; the S3 objects hold the file exporter's bytes.
-        string folder = Path.Combine(Path.GetTempPath(), "flagexport-s3-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            var exporter = new FileExporter(new FileExporterOptions { OutputDir = folder, Format = Guide.ExporterOption("features", "Format") ?? "JSON" });
-            await exporter.ExportAsync(new ExportBatch(FeatureBatches()[0]), TestContext.Current.CancellationToken);
-            string file = Assert.Single(Directory.GetFiles(folder));
-            DuckDbResult schema = DuckDbQuery.Run($"DESCRIBE SELECT * FROM read_parquet({DuckDbQuery.Literal(file)})");
+        using var folder = new TemporaryFolder();
+        var exporter = new FileExporter(new FileExporterOptions { OutputDir = folder.Path, Format = Guide.ExporterOption("features", "Format") ?? "JSON" });
+        await exporter.ExportAsync(new ExportBatch(FeatureBatches()[0]), TestContext.Current.CancellationToken);
+        string file = Assert.Single(Directory.GetFiles(folder.Path));
+        DuckDbResult schema = DuckDbQuery.Run($"DESCRIBE SELECT * FROM read_parquet({DuckDbQuery.Literal(file)})");
 
-            Assert.Equal(
-                [.. schema.Rows.Select(r => (Name: (string)r[0]!, Type: AthenaType((string)r[1]!)))],
-                AthenaDdl.Parse(Guide.Block("sql athena:create-table")).Columns);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Equal(
+            [.. schema.Rows.Select(r => (Name: (string)r[0]!, Type: AthenaType((string)r[1]!)))],
+            AthenaDdl.Parse(Guide.Block("sql athena:create-table")).Columns);
     }
 
     [Fact]
@@ -184,7 +162,7 @@ public sealed partial class QueryGuideTests
     /// Exports the batches (one flush a minute) with the README's options of <paramref name="exporter"/> under a new
     /// test prefix, then downloads what the README's sync command copies into a new temp folder, which it returns.
     /// </summary>
-    private static async Task<string> ExportAndSyncAsync(string exporter, ExportableEvent[][] batches)
+    private static async Task<TemporaryFolder> ExportAndSyncAsync(string exporter, ExportableEvent[][] batches)
     {
         S3TestServer server = await S3TestServer.RequireAsync();
         using AmazonS3Client s3 = server.CreateClient();
@@ -199,16 +177,10 @@ public sealed partial class QueryGuideTests
         var clock = new FakeTimeProvider(FlushTime);
         using (var s3Exporter = new S3Exporter(options, s3, eventType, clock))
         {
-            foreach (ExportableEvent[] batch in batches)
-            {
-                await s3Exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
-                clock.Advance(TimeSpan.FromMinutes(1));
-            }
+            await s3Exporter.ExportEachAsync(clock, batches);
         }
 
-        string root = Path.Combine(Path.GetTempPath(), "flagexport-s3-tests", Guid.NewGuid().ToString("N"));
-        Assert.NotEmpty(await S3Download.PrefixAsync(s3, server.Bucket, prefix + syncPrefix, Path.Combine(root, syncFolder)));
-        return root;
+        return await MinuteFlushes.DownloadAsync(s3, server.Bucket, prefix + syncPrefix, syncFolder);
     }
 
     /// <summary>The Athena type of a DuckDB column type read from the exporter's Parquet files.</summary>
