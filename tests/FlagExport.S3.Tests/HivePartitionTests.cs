@@ -54,6 +54,19 @@ public sealed class HivePartitionTests
     }
 
     [Fact]
+    public async Task Parquet_ZeroPaddedPartitionsWithoutHiveTypes_ARangeFilterIsABinderError()
+    {
+        (FeatureEvent[] first, FeatureEvent[] second) = ThreeDays();
+        using TemporaryFolder download = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", first, second);
+        string files = DuckDbQuery.Literal(download.Path + "/**/*.parquet");
+
+        var failure = Assert.Throws<DuckDB.NET.Data.DuckDBException>(
+            () => DuckDbQuery.Run($"SELECT count(*) FROM read_parquet({files}, hive_partitioning = true) WHERE day >= 10"));
+        Assert.Contains("Cannot compare values of type VARCHAR and type INTEGER_LITERAL", failure.Message, StringComparison.Ordinal);
+        Assert.Empty(DuckDbQuery.Run($"SELECT day FROM read_parquet({files}, hive_partitioning = true) WHERE month = '4'").Rows);
+    }
+
+    [Fact]
     public async Task Parquet_NoZeroPaddedValue_DuckDbInfersBigintMonthAndDay()
     {
         long november30 = new DateTimeOffset(2021, 11, 30, 23, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
