@@ -17,7 +17,7 @@ public sealed class S3OutageTests
     public async Task Pipeline_GatewayStoppedMidRun_EveryEventEndsUpInS3ExactlyOnce()
     {
         S3TestServer server = await S3TestServer.RequireAsync();
-        string gateway = Path.Combine(RepositoryRoot(), "tests", "s3-server", "gateway.sh");
+        string gateway = Path.Combine(Support.RepositoryFiles.Root(), "tests", "s3-server", "gateway.sh");
         using AmazonS3Client s3 = server.CreateClient();
         string prefix = S3TestServer.NewPrefix("outage");
         var logger = new FakeLogger();
@@ -106,18 +106,5 @@ public sealed class S3OutageTests
 
             Assert.Skip(reason);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "FlagExport.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"FlagExport.slnx not found above {AppContext.BaseDirectory}");
     }
 }
