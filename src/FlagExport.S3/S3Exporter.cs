@@ -27,6 +27,9 @@ namespace FlagExport.S3;
 /// <see cref="ExportBatch.Id"/> as user metadata <c>flagexport-write-id</c>: a retry of the same batch, in this process or
 /// after a restart with the durable buffer, uploads under the same keys, and an object already there with that id
 /// (its answer lost, or the process killed) counts as written instead of being written twice.</para>
+/// <para>With <see cref="ExportFileOptions.MaxBatchBytes"/> a partition is written as several objects, one per part of at
+/// most that many bytes after compression: the first under the key of a one-object partition, each later one under
+/// the next free <c>-N</c> suffix, each recorded before its upload like any key.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
 public sealed class S3Exporter : IEncodingExporter, IDisposable
@@ -45,14 +48,20 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
     private int _disposeRequested;
     private int _resourcesReleased;
 
-    // Used only under _gate: the batch whose last export failed, and the partitions it wrote.
-    private (string BatchId, HashSet<string> Prefixes)? _partial;
+    // Used only under _gate: the batch whose last export failed, and the parts of partitions it wrote.
+    private (string BatchId, HashSet<(string Prefix, int Part)> Parts)? _partial;
 
     /// <summary>The batch record holding the file name rendered on the first attempt (one flush time for every partition).</summary>
     internal const string FileNameRecord = "s3.file";
 
-    /// <summary>The batch record prefix holding, per partition, the suffix of the key chosen before its upload.</summary>
+    /// <summary>The batch record prefix holding, per partition, the suffix of the key chosen before its (first part's) upload.</summary>
     internal const string SuffixRecordPrefix = "s3.suffix:";
+
+    /// <summary>The batch record of the suffix of part <paramref name="part"/> of the partition <paramref name="prefix"/>.</summary>
+    /// <remarks>Part 0 keeps the record of a one-object partition, so that batches recorded before parts existed still retry alike.</remarks>
+    internal static string SuffixRecord(string prefix, int part) => part == 0
+        ? SuffixRecordPrefix + prefix
+        : string.Create(CultureInfo.InvariantCulture, $"s3.part{part}.suffix:{prefix}");
 
     /// <summary>Creates an exporter, checking every option. Makes no request: see <see cref="VerifyBucketAsync"/>.</summary>
     /// <param name="options">Where and how to write.</param>
@@ -187,18 +196,30 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeRequested) != 0, this);
 
-            // A retry of the batch that failed last time skips the partitions it wrote; after a restart that memory is
-            // gone, and the recorded keys plus the write id find them instead (at the cost of one request each).
-            HashSet<string> written = _partial is { } partial && partial.BatchId == batch.Id ? partial.Prefixes : new(StringComparer.Ordinal);
+            // A retry of the batch that failed last time skips the parts it wrote; after a restart that memory is gone,
+            // and the recorded keys plus the write id find them instead (at the cost of one request each). Parts are
+            // encoded again either way: where a part starts depends on the parts before it.
+            HashSet<(string, int)> written = _partial is { } partial && partial.BatchId == batch.Id ? partial.Parts : [];
             _partial = null;
             try
             {
                 foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in _settings.Path.Partition(batch.Events))
                 {
-                    if (!written.Contains(prefix))
+                    if (_encoder.MaxBatchBytes is null && written.Contains((prefix, 0)))
                     {
-                        await WriteObjectAsync(prefix, partition, batch, cancellationToken).ConfigureAwait(false);
-                        _ = written.Add(prefix);
+                        continue; // its one object is written: not worth encoding again
+                    }
+
+                    await foreach (EncodedPart part in _encoder.EncodePartsAsync(partition, Compressor(), cancellationToken).ConfigureAwait(false))
+                    {
+                        using (part)
+                        {
+                            if (!written.Contains((prefix, part.Index)))
+                            {
+                                await WriteObjectAsync(prefix, part, batch, cancellationToken).ConfigureAwait(false);
+                                _ = written.Add((prefix, part.Index));
+                            }
+                        }
                     }
                 }
             }
@@ -225,17 +246,41 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
     {
         PooledBufferWriter encoded = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
         string name = "object." + _encoder.FileExtension + _settings.Compression.FileExtension();
-        if (_settings.Compression == PayloadCompression.None)
+        if (Compressor() is not { } compress)
         {
             return (encoded, name);
         }
 
         using (encoded)
         {
-            var compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
-            _settings.Compression.Compress(encoded.WrittenSpan, compressed);
-            return (compressed, name);
+            return (compress(encoded), name);
         }
+    }
+
+    /// <summary>What compresses an encoding as <see cref="S3ExporterOptions.Compression"/> says, or null for none.</summary>
+    private Func<PooledBufferWriter, PooledBufferWriter>? Compressor()
+    {
+        PayloadCompression compression = _settings.Compression;
+        if (compression == PayloadCompression.None)
+        {
+            return null;
+        }
+
+        return encoded =>
+        {
+            var compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
+            try
+            {
+                compression.Compress(encoded.WrittenSpan, compressed);
+            }
+            catch
+            {
+                compressed.Dispose();
+                throw;
+            }
+
+            return compressed;
+        };
     }
 
     /// <summary>
@@ -281,75 +326,64 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
         }
     }
 
-    private async Task WriteObjectAsync(string prefix, IReadOnlyList<ExportableEvent> events, ExportBatch batch, CancellationToken cancellationToken)
+    private async Task WriteObjectAsync(string prefix, EncodedPart part, ExportBatch batch, CancellationToken cancellationToken)
     {
-        using PooledBufferWriter encoded = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+        ReadOnlyMemory<byte> body = part.Content.WrittenMemory;
+        int eventCount = part.Events.Count;
 
-        PooledBufferWriter? compressed = null;
-        try
+        // The key is chosen and recorded before the upload: an attempt after a crash uploads under the same key,
+        // where If-None-Match and the write id (the batch's identity) recognise the object if it is already there.
+        string? fileName = batch.GetRecorded(FileNameRecord);
+        if (fileName is null)
         {
-            ReadOnlyMemory<byte> body = encoded.WrittenMemory;
-            if (_settings.Compression != PayloadCompression.None)
-            {
-                compressed = new PooledBufferWriter(encoded.WrittenCount / 4);
-                _settings.Compression.Compress(encoded.WrittenSpan, compressed);
-                body = compressed.WrittenMemory;
-                encoded.Dispose(); // back to the pool before the upload, which may take a while; disposing again is a no-op
-            }
-
-            // The key is chosen and recorded before the upload: an attempt after a crash uploads under the same key,
-            // where If-None-Match and the write id (the batch's identity) recognise the object if it is already there.
-            string? fileName = batch.GetRecorded(FileNameRecord);
-            if (fileName is null)
-            {
-                fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
-                await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
-            }
-
-            string suffixRecord = SuffixRecordPrefix + prefix;
-            string baseKey = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), 0);
-            int suffix;
-            if (batch.GetRecorded(suffixRecord) is { } recorded)
-            {
-                suffix = int.Parse(recorded, CultureInfo.InvariantCulture);
-            }
-            else
-            {
-                suffix = Reservations.Reserve(_settings.Bucket, baseKey);
-                await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-            }
-
-            while (true)
-            {
-                string key = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), suffix);
-                (UploadOutcome outcome, int parts) = await UploadAsync(key, body, events.Count, batch.Id, cancellationToken).ConfigureAwait(false);
-                if (outcome == UploadOutcome.Written)
-                {
-                    _logger.ObjectWritten(_settings.Bucket, key, events.Count, body.Length, parts);
-                    batch.ReportWritten($"s3://{_settings.Bucket}/{key}", events.Count, body.Length);
-                    return;
-                }
-
-                // The key exists: our own earlier attempt (its answer lost), or another writer's object.
-                if (await ReadWriteIdAsync(key, events.Count, cancellationToken).ConfigureAwait(false) == batch.Id)
-                {
-                    _logger.AlreadyWritten(_settings.Bucket, key);
-                    return;
-                }
-
-                _logger.KeyTaken(_settings.Bucket, key);
-                suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: suffix);
-                if (suffix > MaxSuffix)
-                {
-                    throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
-                }
-
-                await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-            }
+            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
+            await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
         }
-        finally
+
+        string suffixRecord = SuffixRecord(prefix, part.Index);
+        string baseKey = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), 0);
+        int suffix;
+        if (batch.GetRecorded(suffixRecord) is { } recorded)
         {
-            compressed?.Dispose();
+            suffix = int.Parse(recorded, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            // A later part takes a suffix after its previous part's (recorded before that part's upload), so that
+            // the keys of a batch's parts sort by suffix in the parts' order.
+            int after = part.Index > 0 && batch.GetRecorded(SuffixRecord(prefix, part.Index - 1)) is { } previous
+                ? int.Parse(previous, CultureInfo.InvariantCulture)
+                : -1;
+            suffix = Reservations.Reserve(_settings.Bucket, baseKey, after);
+            await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        }
+
+        while (true)
+        {
+            string key = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), suffix);
+            (UploadOutcome outcome, int parts) = await UploadAsync(key, body, eventCount, batch.Id, cancellationToken).ConfigureAwait(false);
+            if (outcome == UploadOutcome.Written)
+            {
+                _logger.ObjectWritten(_settings.Bucket, key, eventCount, body.Length, parts);
+                batch.ReportWritten($"s3://{_settings.Bucket}/{key}", eventCount, body.Length);
+                return;
+            }
+
+            // The key exists: our own earlier attempt (its answer lost), or another writer's object.
+            if (await ReadWriteIdAsync(key, eventCount, cancellationToken).ConfigureAwait(false) == batch.Id)
+            {
+                _logger.AlreadyWritten(_settings.Bucket, key);
+                return;
+            }
+
+            _logger.KeyTaken(_settings.Bucket, key);
+            suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: suffix);
+            if (suffix > MaxSuffix)
+            {
+                throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
+            }
+
+            await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -19,7 +19,17 @@ internal static class AtomicFile
     /// </param>
     /// <param name="cancellationToken">Cancels the write.</param>
     public static async Task<string> WriteNewAsync(
-        string directory, string fileName, ReadOnlyMemory<byte> content, Func<string, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken)
+        string directory, string fileName, ReadOnlyMemory<byte> content, Func<string, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken) =>
+        (await WriteNewAsync(directory, fileName, firstSuffix: 0, content, beforeVisible, cancellationToken).ConfigureAwait(false)).Path;
+
+    /// <summary>
+    /// As <see cref="WriteNewAsync(string, string, ReadOnlyMemory{byte}, Func{string, CancellationToken, ValueTask}?, CancellationToken)"/>,
+    /// trying suffixes from <paramref name="firstSuffix"/> on, and returning the suffix taken too: the later parts of a
+    /// batch start after the previous part's, so that their names sort in the parts' order.
+    /// </summary>
+    public static async Task<(string Path, int Suffix)> WriteNewAsync(
+        string directory, string fileName, int firstSuffix, ReadOnlyMemory<byte> content,
+        Func<string, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken)
     {
         // The temporary file starts with a dot so that readers globbing *.json never see a partial file, and is short
         // so that any final name that fits the file system also fits while it is written.
@@ -40,7 +50,7 @@ internal static class AtomicFile
                 stream.Flush(flushToDisk: true); // durable before it becomes visible under its final name
             }
 
-            for (int suffix = 0; suffix <= MaxSuffix; suffix++)
+            for (int suffix = firstSuffix; suffix <= MaxSuffix; suffix++)
             {
                 string name = WithSuffix(fileName, suffix);
                 string target = Path.Combine(directory, name);
@@ -57,7 +67,7 @@ internal static class AtomicFile
                 if (NoReplaceRename.TryMove(temporary, target))
                 {
                     moved = true;
-                    return target;
+                    return (target, suffix);
                 }
             }
 

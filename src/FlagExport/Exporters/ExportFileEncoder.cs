@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FlagExport.Buffers;
 using FlagExport.Formats;
 using FlagExport.Templates;
@@ -19,17 +20,30 @@ public sealed class ExportFileEncoder : IDisposable
     /// <summary>The highest suffix <see cref="WithSuffix"/> is asked for by the exporters here before they give up on a name.</summary>
     public const int MaxSuffix = AtomicFile.MaxSuffix;
 
+    /// <summary>What a part is aimed at, as a share of <see cref="MaxBatchBytes"/>: the middle of the accepted 90–100%.</summary>
+    private const double PartTarget = 0.95;
+
+    /// <summary>How many events the first encode of a batch's first part holds, to learn the bytes per event.</summary>
+    private const int ProbeEvents = 256;
+
+    /// <summary>How many encodes one part may take once an encoding within the limit is known.</summary>
+    private const int MaxPartAttempts = 8;
+
     private readonly IBatchEncoder _encoder;
     private readonly FilenameTemplate _filename;
     private readonly string _hostname;
     private int _lastBatchBytes = 64 * 1024; // a hint only: concurrent exports may race on it harmlessly
 
-    private ExportFileEncoder(IBatchEncoder encoder, FilenameTemplate filename, string hostname)
+    private ExportFileEncoder(IBatchEncoder encoder, FilenameTemplate filename, string hostname, int? maxBatchBytes)
     {
         _encoder = encoder;
         _filename = filename;
         _hostname = hostname;
+        MaxBatchBytes = maxBatchBytes;
     }
+
+    /// <summary>The most bytes in one part (<see cref="ExportFileOptions.MaxBatchBytes"/>), or null for one part per batch.</summary>
+    public int? MaxBatchBytes { get; }
 
     /// <summary>The format written.</summary>
     public ExportFormat Format => _encoder.Format;
@@ -62,6 +76,12 @@ public sealed class ExportFileEncoder : IDisposable
             ? CsvEncoder.DefaultTrackingTemplate // the feature default names fields a tracking event does not have
             : options.CsvTemplate;
         var csv = CsvEncoder.Create(csvTemplate, eventType, nameof(options.CsvTemplate));
+        if (options.MaxBatchBytes is < ExportFileOptions.MinMaxBatchBytes and int tooSmall)
+        {
+            throw OptionErrors.Invalid(
+                $"MaxBatchBytes must be at least {ExportFileOptions.MinMaxBatchBytes} (1 KiB, the most bytes in one file or object), or unset for no limit; got '{tooSmall}'.",
+                nameof(options.MaxBatchBytes));
+        }
 
         IBatchEncoder encoder = format switch
         {
@@ -70,7 +90,7 @@ public sealed class ExportFileEncoder : IDisposable
             _ => JsonLinesEncoder.Instance,
         };
 
-        return new ExportFileEncoder(encoder, filename, Environment.MachineName);
+        return new ExportFileEncoder(encoder, filename, Environment.MachineName, options.MaxBatchBytes);
     }
 
     /// <summary>
@@ -100,6 +120,144 @@ public sealed class ExportFileEncoder : IDisposable
 
         _lastBatchBytes = output.WrittenCount;
         return output;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="events"/> as consecutive parts, each one file or object: without
+    /// <see cref="MaxBatchBytes"/> exactly one part, the bytes <see cref="EncodeAsync"/> writes (then
+    /// <paramref name="compress"/>ed); with it, parts of at most that many bytes, each but the last at least 90% of it.
+    /// The caller disposes each part.
+    /// </summary>
+    /// <remarks>
+    /// <para>The sizes are those of the real encodings: a part's event count is guessed from the bytes per event seen so
+    /// far and corrected proportionally, encoding again, until the size is within bounds (or all the rest fits), in a
+    /// bounded number of attempts after which the largest encoding within the limit is kept. The cut depends only on
+    /// the events and the options, so encoding the same events again gives the same parts.</para>
+    /// <para>One event whose encoding alone is larger than <see cref="MaxBatchBytes"/> is a part of its own, above the
+    /// limit: an event is never split or dropped.</para>
+    /// <para>Parts are encoded as they are enumerated: a caller that writes each part before asking for the next holds
+    /// about one part's bytes at a time.</para>
+    /// </remarks>
+    /// <param name="events">The events, all of the type the encoder was created for.</param>
+    /// <param name="compress">
+    /// Null, or what turns an encoding into the bytes written (an object store's gzip): the limit bounds its result. When
+    /// it returns another buffer than the one it received, the encoder disposes the one it received.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the encoding.</param>
+    /// <exception cref="ExportEncodingException">An event could not be encoded; the message says why.</exception>
+    public async IAsyncEnumerable<EncodedPart> EncodePartsAsync(
+        IReadOnlyList<ExportableEvent> events,
+        Func<PooledBufferWriter, PooledBufferWriter>? compress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (MaxBatchBytes is not int max || events.Count == 0)
+        {
+            yield return new EncodedPart(0, events, await EncodeCompressedAsync(events, compress, cancellationToken).ConfigureAwait(false));
+            yield break;
+        }
+
+        double bytesPerEvent = 0; // of the last part; none before the first
+        for (int start = 0, index = 0; start < events.Count; index++)
+        {
+            (PooledBufferWriter content, int count) = await EncodeNextPartAsync(events, start, max, bytesPerEvent, compress, cancellationToken).ConfigureAwait(false);
+            bytesPerEvent = (double)content.WrittenCount / count;
+            yield return new EncodedPart(index, EventSlice.Of(events, start, count), content);
+            start += count;
+        }
+    }
+
+    /// <summary>
+    /// The next part from <paramref name="start"/>: the most events whose encoding is at most <paramref name="max"/>
+    /// bytes, found within 90–100% of it or as close below as <see cref="MaxPartAttempts"/> encodes get.
+    /// </summary>
+    /// <remarks>
+    /// Invariant: every count up to <c>fits</c> was seen within the limit, every count from <c>tooBig</c> above it, and
+    /// each guess lies strictly between, so the search ends even when sizes are not proportional to counts.
+    /// </remarks>
+    private async ValueTask<(PooledBufferWriter Content, int Count)> EncodeNextPartAsync(
+        IReadOnlyList<ExportableEvent> events, int start, int max, double bytesPerEvent,
+        Func<PooledBufferWriter, PooledBufferWriter>? compress, CancellationToken cancellationToken)
+    {
+        int remaining = events.Count - start;
+        int guess = bytesPerEvent > 0
+            ? (int)Math.Clamp(PartTarget * max / bytesPerEvent, 1, remaining)
+            : Math.Min(remaining, ProbeEvents);
+        PooledBufferWriter? best = null;
+        int fits = 0;
+        int tooBig = remaining + 1;
+        try
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                PooledBufferWriter encoded = await EncodeCompressedAsync(EventSlice.Of(events, start, guess), compress, cancellationToken).ConfigureAwait(false);
+                long size = encoded.WrittenCount;
+                if (size <= max)
+                {
+                    best?.Dispose();
+                    (best, fits) = (encoded, guess);
+                    if (guess == remaining || size * 10 >= max * 9L)
+                    {
+                        break;
+                    }
+                }
+                else if (guess == 1)
+                {
+                    (best, fits) = (encoded, 1); // one event above the limit (so nothing fitted yet): a part of its own
+                    break;
+                }
+                else
+                {
+                    encoded.Dispose();
+                    tooBig = guess;
+                }
+
+                if (fits + 1 >= tooBig || (best is not null && attempt >= MaxPartAttempts))
+                {
+                    break;
+                }
+
+                long proportional = size == 0 ? remaining : (long)(guess * PartTarget * max / size);
+                guess = (int)Math.Clamp(proportional, fits + 1, tooBig - 1);
+            }
+
+            PooledBufferWriter result = best!;
+            best = null;
+            return (result, fits);
+        }
+        finally
+        {
+            best?.Dispose();
+        }
+    }
+
+    /// <summary><see cref="EncodeAsync"/>, then <paramref name="compress"/> when given.</summary>
+    private async ValueTask<PooledBufferWriter> EncodeCompressedAsync(
+        IReadOnlyList<ExportableEvent> events, Func<PooledBufferWriter, PooledBufferWriter>? compress, CancellationToken cancellationToken)
+    {
+        PooledBufferWriter encoded = await EncodeAsync(events, cancellationToken).ConfigureAwait(false);
+        if (compress is null)
+        {
+            return encoded;
+        }
+
+        PooledBufferWriter compressed;
+        try
+        {
+            compressed = compress(encoded);
+        }
+        catch
+        {
+            encoded.Dispose();
+            throw;
+        }
+
+        if (!ReferenceEquals(compressed, encoded))
+        {
+            encoded.Dispose();
+        }
+
+        return compressed;
     }
 
     /// <summary>The name of a file flushed at <paramref name="flushTime"/>, from the <c>Filename</c> template.</summary>

@@ -24,6 +24,9 @@ public abstract class ExportFileOptions
     /// <summary>The default for <see cref="ParquetRowGroupSize"/>: one million rows.</summary>
     public const int DefaultParquetRowGroupSize = 1_000_000;
 
+    /// <summary>The smallest value <see cref="MaxBatchBytes"/> accepts: 1 KiB.</summary>
+    public const int MinMaxBatchBytes = 1024;
+
     /// <summary>
     /// The output format: <c>JSON</c> (JSON lines), <c>CSV</c> or <c>Parquet</c>, case-insensitive.
     /// The default value is <c>JSON</c>.
@@ -63,4 +66,17 @@ public abstract class ExportFileOptions
     /// (about 350 bytes per row with string dictionaries). docs/parquet.md explains the default.
     /// </remarks>
     public int ParquetRowGroupSize { get; set; } = DefaultParquetRowGroupSize;
+
+    /// <summary>
+    /// The most bytes in one file or object, at least 1 KiB, or <see langword="null"/> (the default) for no limit: a batch
+    /// whose encoding is larger is written as several files or objects, in order, each one at most this size and, except
+    /// the last of a batch (or of an S3 partition), at least 90% of it.
+    /// </summary>
+    /// <remarks>
+    /// Measured on the bytes written: the Parquet file, or the JSON lines or CSV after the S3 exporter's
+    /// <c>Compression</c>. The batch is cut first by <c>MaxEventInMemory</c> and <c>FlushInterval</c>; raise them to get
+    /// objects near this size. The cut depends only on the events and the options, so a retry writes the same parts
+    /// under the same names. One event larger than the limit is written alone, in a file of its own above the limit.
+    /// </remarks>
+    public int? MaxBatchBytes { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using FlagExport.Buffers;
@@ -12,7 +13,9 @@ namespace FlagExport;
 /// A file appears whole or not at all: the batch is written to a hidden temporary file in the same folder, flushed to
 /// disk, then linked under its final name. A name that is already taken, for example by another flush in the same
 /// second, gets <c>-1</c>, <c>-2</c>… before its extension; no file is ever overwritten or appended to.
-/// The name and the content's fingerprint (XxHash128) are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
+/// With <see cref="ExportFileOptions.MaxBatchBytes"/> a batch is written as several files, one per part, the first under
+/// the name a one-file batch gets and each later one under the next free <c>-N</c> name.
+/// Each name and the content's fingerprint (XxHash128) are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
 /// appears, so a retry of a batch whose file is already there (its attempt's outcome lost, or the process killed after
 /// the rename) counts it as written instead of writing a second file; a file of another writer under that name is not
 /// taken for it.
@@ -67,13 +70,10 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.GetRecorded(FileNameRecord) is { } written && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, cancellationToken).ConfigureAwait(false))
+        if (_encoder.MaxBatchBytes is null && await IsOwnPartAsync(batch, 0, cancellationToken).ConfigureAwait(false))
         {
-            return; // an earlier attempt of this batch made it visible
+            return; // an earlier attempt of this batch made its one file visible: not worth encoding again
         }
-
-        using PooledBufferWriter buffer = await _encoder.EncodeAsync(batch.Events, cancellationToken).ConfigureAwait(false);
-        string hash = Convert.ToHexStringLower(XxHash128.Hash(buffer.WrittenSpan));
 
         string? fileName = batch.GetRecorded(BaseNameRecord);
         if (fileName is null)
@@ -82,26 +82,64 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
             await batch.RecordAsync(BaseNameRecord, fileName, cancellationToken).ConfigureAwait(false);
         }
 
+        // Every part is encoded again on a retry (its events depend on the parts before it), and one already visible
+        // is recognised by its recorded name and fingerprint instead of being written twice.
+        int firstSuffix = 0;
+        await foreach (EncodedPart part in _encoder.EncodePartsAsync(batch.Events, compress: null, cancellationToken).ConfigureAwait(false))
+        {
+            using (part)
+            {
+                if (await IsOwnPartAsync(batch, part.Index, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                firstSuffix = await WritePartAsync(batch, fileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
+            }
+        }
+    }
+
+    /// <summary>Writes one part under the first free name from <paramref name="firstSuffix"/> on and returns the suffix taken.</summary>
+    private async Task<int> WritePartAsync(ExportBatch batch, string fileName, EncodedPart part, int firstSuffix, CancellationToken cancellationToken)
+    {
+        PooledBufferWriter buffer = part.Content;
+        string hash = Convert.ToHexStringLower(XxHash128.Hash(buffer.WrittenSpan));
+        (string nameRecord, string hashRecord) = RecordNames(part.Index);
+
         Directory.CreateDirectory(OutputDirectory);
-        string path = await AtomicFile.WriteNewAsync(
-            OutputDirectory, fileName, buffer.WrittenMemory,
+        (string path, int suffix) = await AtomicFile.WriteNewAsync(
+            OutputDirectory, fileName, firstSuffix, buffer.WrittenMemory,
             async (name, token) =>
             {
-                await batch.RecordAsync(FileHashRecord, hash, token).ConfigureAwait(false); // first: a recorded name always has its hash
-                await batch.RecordAsync(FileNameRecord, name, token).ConfigureAwait(false);
+                await batch.RecordAsync(hashRecord, hash, token).ConfigureAwait(false); // first: a recorded name always has its hash
+                await batch.RecordAsync(nameRecord, name, token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
-        batch.ReportWritten(path, batch.Events.Count, buffer.WrittenCount);
+        batch.ReportWritten(path, part.Events.Count, buffer.WrittenCount);
+        return suffix;
+    }
+
+    /// <summary>The records of part <paramref name="index"/>'s name and fingerprint; part 0 keeps those of a one-file batch.</summary>
+    private static (string Name, string Hash) RecordNames(int index) => index == 0
+        ? (FileNameRecord, FileHashRecord)
+        : (string.Create(CultureInfo.InvariantCulture, $"file.part{index}.name"), string.Create(CultureInfo.InvariantCulture, $"file.part{index}.xxh128"));
+
+    /// <summary>Whether an earlier attempt of the batch made part <paramref name="index"/> visible.</summary>
+    private async Task<bool> IsOwnPartAsync(ExportBatch batch, int index, CancellationToken cancellationToken)
+    {
+        (string nameRecord, string hashRecord) = RecordNames(index);
+        return batch.GetRecorded(nameRecord) is { } written
+            && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, hashRecord, index == 0, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Whether <paramref name="path"/> is the file an earlier attempt of the batch wrote: it exists and has the content's
     /// recorded fingerprint. Another writer may have taken the name between the record and the rename; its file is not ours.
     /// </summary>
-    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, CancellationToken cancellationToken)
+    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, string hashRecord, bool mayHaveSha256, CancellationToken cancellationToken)
     {
-        string? fingerprint = batch.GetRecorded(FileHashRecord);
-        string? sha256 = fingerprint is null ? batch.GetRecorded(FileSha256Record) : null;
+        string? fingerprint = batch.GetRecorded(hashRecord);
+        string? sha256 = fingerprint is null && mayHaveSha256 ? batch.GetRecorded(FileSha256Record) : null;
         if ((fingerprint is null && sha256 is null) || !File.Exists(path))
         {
             return false;

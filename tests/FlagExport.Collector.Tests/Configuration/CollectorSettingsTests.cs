@@ -37,6 +37,7 @@ public sealed class CollectorSettingsTests : IDisposable
                 csvTemplate: "{{ .Key}};{{ .Value}}\n"
                 parquetCompressionCodec: zstd
                 parquetRowGroupSize: 5000
+                maxBatchBytes: 262144
                 flushInterval: 500
                 maxEventInMemory: 2000
                 eventType: feature
@@ -58,6 +59,7 @@ public sealed class CollectorSettingsTests : IDisposable
         Assert.Equal("{{ .Key}};{{ .Value}}\n", first.CsvTemplate);
         Assert.Equal("zstd", first.ParquetCompressionCodec);
         Assert.Equal(5000, first.ParquetRowGroupSize);
+        Assert.Equal(262_144, first.MaxBatchBytes);
         DataExporterOptions firstPipeline = Pipeline(app, "exporter-0");
         Assert.Equal(TimeSpan.FromMilliseconds(500), firstPipeline.FlushInterval);
         Assert.Equal(2000, firstPipeline.MaxEventInMemory);
@@ -258,11 +260,13 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: file\n    eventType: click\n", "exporters[0].eventType: must be one of Feature, Tracking; got 'click'." },
         { "exporters:\n  - kind: file\n    parquetCompressionCodec: rar\n", "exporters[0].parquetCompressionCodec: 'rar' is not a valid" },
         { "exporters:\n  - kind: file\n    parquetRowGroupSize: 0\n", "exporters[0].parquetRowGroupSize: must be at least 1 (the most rows in one Parquet row group); got '0'." },
+        { "exporters:\n  - kind: file\n    maxBatchBytes: 1000\n",
+          "exporters[0].maxBatchBytes: must be at least 1024 (1 KiB, the most bytes in one file or object), or unset for no limit; got '1000'." },
         { "exporters:\n  - kind: file\n    csvTemplate: \"{{ .Nope}}\"\n", "exporters[0].csvTemplate: " },
         { "exporters:\n  - kind: file\n    filename: \"a/{{ .UUID}}\"\n", "exporters[0].filename: Invalid Filename at line 1, column 2: a file name cannot contain '/'" },
         { "exporters:\n  - kind: file\n    outputDir: \"\"\n", "exporters[0].outputDir: must name a folder; got ''." },
         { "exporters:\n  - kind: file\n    flushIntervall: 5\n",
-          "exporters[0].flushIntervall: is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ParquetRowGroupSize, ShutdownTimeout." },
+          "exporters[0].flushIntervall: is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBatchBytes, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ParquetRowGroupSize, ShutdownTimeout." },
         { "exporters:\n  - kind: file\n    secretKey: abc\n",
           "exporters[0].secretKey: is not an option of this exporter; valid options are" },
         { "exporters:\n  - kind: file\n    accessKey: abc\n", "exporters[0].accessKey: is not an option of this exporter" },
