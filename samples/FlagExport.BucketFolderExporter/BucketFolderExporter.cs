@@ -15,12 +15,15 @@ namespace FlagExport.BucketFolderExporter;
 /// <para>No file is replaced: a taken name gets <c>-1</c>, <c>-2</c>… (<see cref="ExportFileEncoder.WithSuffix"/>).
 /// Each partition's key and content hash are recorded before the file appears, so a retry of the batch (its outcome
 /// lost, or the process restarted with the durable buffer) finds the file it already wrote instead of writing it again.</para>
+/// <para>With <see cref="ExportFileOptions.MaxBatchBytes"/>, each partition is written as consecutive files of at most
+/// that size (<see cref="ExportFileEncoder.EncodePartsAsync"/>), the later ones under the next free suffixes.</para>
 /// </remarks>
 public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
 {
     private const string FileNameRecord = "bucket-folder.file";
     private const string KeyRecordPrefix = "bucket-folder.key:";
     private const string HashRecordPrefix = "bucket-folder.sha256:";
+    private const string SuffixRecordPrefix = "bucket-folder.suffix:";
 
     private readonly ExportFileEncoder _encoder;
     private readonly PartitionTemplate _path;
@@ -94,11 +97,26 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
 
     private async Task WritePartitionAsync(ExportBatch batch, string prefix, string fileName, IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
-        using PooledBufferWriter content = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
-        string hash = Convert.ToHexStringLower(SHA256.HashData(content.WrittenSpan));
-        if (batch.GetRecorded(KeyRecordPrefix + prefix) is { } recordedKey && IsOwnFile(recordedKey, hash))
+        // One part without MaxBatchBytes; with it, consecutive parts each at most that size, always the same for a batch.
+        int firstSuffix = 0;
+        await foreach (EncodedPart part in _encoder.EncodePartsAsync(events, compress: null, cancellationToken).ConfigureAwait(false))
         {
-            return; // an earlier attempt of this batch wrote it
+            using (part)
+            {
+                firstSuffix = await WritePartAsync(batch, prefix, fileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
+            }
+        }
+    }
+
+    /// <returns>The suffix the part's file was given.</returns>
+    private async Task<int> WritePartAsync(ExportBatch batch, string prefix, string fileName, EncodedPart part, int firstSuffix, CancellationToken cancellationToken)
+    {
+        string record = string.Create(CultureInfo.InvariantCulture, $"{part.Index}:{prefix}");
+        PooledBufferWriter content = part.Content;
+        string hash = Convert.ToHexStringLower(SHA256.HashData(content.WrittenSpan));
+        if (batch.GetRecorded(KeyRecordPrefix + record) is { } recordedKey && IsOwnFile(recordedKey, hash))
+        {
+            return int.Parse(batch.GetRecorded(SuffixRecordPrefix + record)!, CultureInfo.InvariantCulture); // an earlier attempt wrote it
         }
 
         string folder = System.IO.Path.Combine(RootDirectory, prefix);
@@ -107,8 +125,8 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
         await File.WriteAllBytesAsync(temporary, content.WrittenMemory, cancellationToken).ConfigureAwait(false);
         try
         {
-            await batch.RecordAsync(HashRecordPrefix + prefix, hash, cancellationToken).ConfigureAwait(false);
-            for (int suffix = 0; suffix <= ExportFileEncoder.MaxSuffix; suffix++)
+            await batch.RecordAsync(HashRecordPrefix + record, hash, cancellationToken).ConfigureAwait(false);
+            for (int suffix = firstSuffix; suffix <= ExportFileEncoder.MaxSuffix; suffix++)
             {
                 string key = prefix + ExportFileEncoder.WithSuffix(fileName, suffix);
                 string path = System.IO.Path.Combine(RootDirectory, key);
@@ -117,7 +135,8 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
                     continue;
                 }
 
-                await batch.RecordAsync(KeyRecordPrefix + prefix, key, cancellationToken).ConfigureAwait(false);
+                await batch.RecordAsync(SuffixRecordPrefix + record, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+                await batch.RecordAsync(KeyRecordPrefix + record, key, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     // Fails when the name appeared since the check above: never replaces a file.
@@ -128,8 +147,8 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
                     continue;
                 }
 
-                batch.ReportWritten(path, events.Count, content.WrittenCount);
-                return;
+                batch.ReportWritten(path, part.Events.Count, content.WrittenCount);
+                return suffix;
             }
 
             throw new IOException(string.Create(CultureInfo.InvariantCulture,
@@ -143,7 +162,7 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
         bool IsOwnFile(string key, string expectedHash)
         {
             string path = System.IO.Path.Combine(RootDirectory, key);
-            return batch.GetRecorded(HashRecordPrefix + prefix) == expectedHash
+            return batch.GetRecorded(HashRecordPrefix + record) == expectedHash
                 && File.Exists(path)
                 && Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) == expectedHash;
         }

@@ -45,6 +45,36 @@ public sealed class BucketFolderExporterTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("JSON", 16 * 1024)]
+    [InlineData("Parquet", 2 * 1024)] // Parquet's columns compress these events about tenfold
+    public async Task ExportAsync_MaxBatchBytes_WritesTheS3ExportersPartsUnderItsKeys(string format, int maxBatchBytes)
+    {
+        FeatureEvent[] events = ManyEventsOverTwoHours(2000);
+        using var exporter = new BucketFolderExporter(new() { RootDirectory = _root, Path = HivePath, Format = format, MaxBatchBytes = maxBatchBytes }, timeProvider: new FakeTimeProvider(FlushTime));
+        var batch = new ExportBatch(events);
+        await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
+        string[] written = FilesUnderRoot();
+        await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // a retry finds every part
+
+        string bucket = "reference-parts-" + format.ToLowerInvariant();
+        using var s3 = new InMemoryS3(bucket);
+        using var reference = new S3Exporter(new S3ExporterOptions { Bucket = bucket, S3Path = HivePath, Format = format, MaxBatchBytes = maxBatchBytes }, s3, timeProvider: new FakeTimeProvider(FlushTime));
+        await reference.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
+
+        string[] keys = s3.Keys(bucket);
+        Assert.True(keys.Length > 4, $"{keys.Length} objects: the batch should need several parts per partition");
+        Assert.Equal(keys, written);
+        Assert.Equal(keys, FilesUnderRoot());
+        foreach (string key in keys)
+        {
+            Assert.True(s3.TryGet(bucket, key, out byte[] expected, out _));
+            byte[] actual = await File.ReadAllBytesAsync(Path.Combine(_root, key), TestContext.Current.CancellationToken);
+            Assert.Equal(expected, actual);
+            Assert.True(actual.Length <= maxBatchBytes, $"{key}: {actual.Length} bytes");
+        }
+    }
+
     [Fact]
     public async Task ExportAsync_TwoBatchesInTheSameSecond_SecondGetsASuffixAsInS3()
     {
@@ -155,6 +185,21 @@ public sealed class BucketFolderExporterTests : IDisposable
         [.. Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)
             .Select(path => Path.GetRelativePath(_root, path).Replace(Path.DirectorySeparatorChar, '/'))
             .Order(StringComparer.Ordinal)];
+
+    /// <summary><paramref name="count"/> events with distinct users over two hours.</summary>
+    private static FeatureEvent[] ManyEventsOverTwoHours(int count)
+    {
+        long start = FlushTime.ToUnixTimeSeconds() - 7200;
+        return [.. Enumerable.Range(0, count).Select(i => new FeatureEvent
+        {
+            UserKey = $"user-{i * 7919 % 100_003}",
+            Key = $"flag-{i % 13}",
+            CreationDate = start + (i * 7200L / count),
+            Variation = i % 3 == 0 ? "on" : "off",
+            Value = i % 3 == 0,
+            Version = "v1",
+        })];
+    }
 
     /// <summary>Six events over three hours, the last two on the next day.</summary>
     private static FeatureEvent[] EventsOverHours()
