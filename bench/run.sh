@@ -45,7 +45,7 @@ if [[ ${LOAD:-1} != 0 ]]; then
     echo "| collector into | events/s | peak RSS MiB | target | met |"
     echo "|---|---:|---:|---|---|"
     # Columns of the load table: configuration, round, events/s, ..., peak RSS MiB (14th).
-    awk -F'|' '$2 ~ /^ (folder|s3) $/ && $3 ~ /^ [0-9]+ $/ {
+    awk -F'|' 'NF >= 17 && $2 ~ /^ (folder|s3) $/ && $3 ~ /^ [0-9]+ $/ {
       gsub(/ /, "", $2); rss = $15 + 0
       printf "| %s | %s | %d | ≤ 512 MiB | %s |\n", $2, $4 + 0, rss, (rss <= 512 ? "yes" : "**no**") }' "$load_md"
   } >>"$out"
