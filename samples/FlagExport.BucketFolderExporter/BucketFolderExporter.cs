@@ -58,6 +58,13 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
             throw InvalidOption($"RootDirectory must name a folder; got '{options.RootDirectory}'.", nameof(options.RootDirectory));
         }
 
+        // A key maps to a file under the root: a segment that climbs out of it, or a Windows separator, is refused here
+        // (object stores accept such keys, so the template itself does not).
+        if (options.Path.Split('/').Any(segment => segment is "." or "..") || options.Path.Contains('\\', StringComparison.Ordinal))
+        {
+            throw InvalidOption($"Path '{options.Path}' cannot hold '.' or '..' segments or '\\': every file must stay under RootDirectory.", nameof(options.Path));
+        }
+
         var path = PartitionTemplate.Parse(options.Path, nameof(options.Path));
         return (ExportFileEncoder.Create(options, eventType), path);
     }
@@ -114,7 +121,7 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
         string record = string.Create(CultureInfo.InvariantCulture, $"{part.Index}:{prefix}");
         PooledBufferWriter content = part.Content;
         string hash = Convert.ToHexStringLower(SHA256.HashData(content.WrittenSpan));
-        if (batch.GetRecorded(KeyRecordPrefix + record) is { } recordedKey && IsOwnFile(recordedKey, hash))
+        if (batch.GetRecorded(KeyRecordPrefix + record) is { } recordedKey && await IsOwnFileAsync(recordedKey, hash, cancellationToken).ConfigureAwait(false))
         {
             return int.Parse(batch.GetRecorded(SuffixRecordPrefix + record)!, CultureInfo.InvariantCulture); // an earlier attempt wrote it
         }
@@ -122,9 +129,15 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
         string folder = System.IO.Path.Combine(RootDirectory, prefix);
         Directory.CreateDirectory(folder);
         string temporary = System.IO.Path.Combine(folder, $".{Guid.NewGuid():N}.tmp");
-        await File.WriteAllBytesAsync(temporary, content.WrittenMemory, cancellationToken).ConfigureAwait(false);
         try
         {
+            // On disk before it gets its name: a crash never leaves a torn file under a final name.
+            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(content.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
             await batch.RecordAsync(HashRecordPrefix + record, hash, cancellationToken).ConfigureAwait(false);
             for (int suffix = firstSuffix; suffix <= ExportFileEncoder.MaxSuffix; suffix++)
             {
@@ -139,7 +152,9 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
                 await batch.RecordAsync(KeyRecordPrefix + record, key, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    // Fails when the name appeared since the check above: never replaces a file.
+                    // Refuses a name that appeared since the check above (on file systems without hard links .NET checks
+                    // then renames, so a writer racing in that gap could still be replaced; the core's file exporter
+                    // links instead).
                     File.Move(temporary, path, overwrite: false);
                 }
                 catch (IOException) when (File.Exists(path))
@@ -159,12 +174,16 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
             File.Delete(temporary); // no-op once moved
         }
 
-        bool IsOwnFile(string key, string expectedHash)
+        async Task<bool> IsOwnFileAsync(string key, string expectedHash, CancellationToken token)
         {
             string path = System.IO.Path.Combine(RootDirectory, key);
-            return batch.GetRecorded(HashRecordPrefix + record) == expectedHash
-                && File.Exists(path)
-                && Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) == expectedHash;
+            if (batch.GetRecorded(HashRecordPrefix + record) != expectedHash || !File.Exists(path))
+            {
+                return false;
+            }
+
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, token).ConfigureAwait(false)) == expectedHash;
         }
     }
 }

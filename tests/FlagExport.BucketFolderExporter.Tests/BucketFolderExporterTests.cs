@@ -124,6 +124,18 @@ public sealed class BucketFolderExporterTests : IDisposable
         Assert.Equal("someone else's\n", await File.ReadAllTextAsync(Path.Combine(_root, key), TestContext.Current.CancellationToken));
     }
 
+    [Theory]
+    [InlineData("../escaped/")]
+    [InlineData("a/./b/")]
+    [InlineData("a\\b/")]
+    public void Constructor_PathLeavingTheRoot_IsRefusedNamingIt(string path)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new BucketFolderExporter(new() { RootDirectory = _root, Path = path }));
+
+        Assert.Equal("Path", error.ParamName);
+        Assert.Contains($"Path '{path}'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task EncodeObjectAsync_IsTheWrittenFile()
     {

@@ -115,6 +115,8 @@ public sealed class ExportBatch
     public void ReportWritten(string location, int eventCount, long byteCount)
     {
         ArgumentException.ThrowIfNullOrEmpty(location);
+        ArgumentOutOfRangeException.ThrowIfNegative(eventCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(byteCount);
         lock (Written)
         {
             Written.Add(new(location, eventCount, byteCount, Clock.GetElapsedTime(StartedTimestamp)));

@@ -12,12 +12,12 @@ namespace FlagExport;
 /// </summary>
 /// <remarks>
 /// The file and S3 exporters are built on it, so an exporter for another store accepts and writes exactly the same.
-/// One encode at a time is expected (the pipeline exports one batch at a time); <see cref="RenderFilename"/> is
-/// thread-safe.
+/// Every member is thread-safe; the size hint for the next buffer is shared, so concurrent encodes of very different
+/// batches only size their buffers less well.
 /// </remarks>
 public sealed class ExportFileEncoder : IDisposable
 {
-    /// <summary>The highest suffix <see cref="WithSuffix"/> is asked for by the exporters here before they give up on a name.</summary>
+    /// <summary>The highest suffix <see cref="WithSuffix"/> accepts: the file and S3 exporters give up on a name after it.</summary>
     public const int MaxSuffix = AtomicFile.MaxSuffix;
 
     /// <summary>What a part is aimed at, as a share of <see cref="MaxBatchBytes"/>: the middle of the accepted 90–100%.</summary>
@@ -102,6 +102,7 @@ public sealed class ExportFileEncoder : IDisposable
     /// <exception cref="ExportEncodingException">An event could not be encoded; the message says why.</exception>
     public async ValueTask<PooledBufferWriter> EncodeAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(events);
         var output = new PooledBufferWriter(_lastBatchBytes);
         try
         {
@@ -274,6 +275,7 @@ public sealed class ExportFileEncoder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentOutOfRangeException.ThrowIfNegative(suffix);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(suffix, MaxSuffix);
         return AtomicFile.WithSuffix(fileName, suffix);
     }
 

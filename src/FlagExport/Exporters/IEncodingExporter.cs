@@ -13,7 +13,10 @@ public interface IEncodingExporter : IExporter
     /// <summary>The type of events the exporter was built for.</summary>
     EventType EventType { get; }
 
-    /// <summary>Encodes <paramref name="events"/> exactly as one object the exporter writes (format, compression).</summary>
+    /// <summary>
+    /// Encodes <paramref name="events"/> as one object in the exporter's format and compression, for a dead letter;
+    /// <see cref="ExportFileOptions.MaxBatchBytes"/> does not apply (a dead letter keeps its batch whole).
+    /// </summary>
     /// <param name="events">The events of one batch, all of <see cref="EventType"/>.</param>
     /// <param name="cancellationToken">Cancels the encoding.</param>
     /// <returns>

@@ -25,11 +25,11 @@ public static class ExportFileExporterBuilderExtensions
     /// The message for a key of the section that no option reads, when the kind has more to say than the list of valid
     /// options (S3: credentials never come from configuration); null for the usual message.
     /// </param>
-    /// <returns>The builder, for chaining.</returns>
     /// <param name="create">
     /// Builds the exporter when the pipelines start. It is registered as a keyed singleton (key: the name), so that the
     /// container disposes it, and what it owns, after the pipelines have stopped.
     /// </param>
+    /// <returns>The builder, for chaining.</returns>
     public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
         this FlagExportBuilder builder,
         string name,

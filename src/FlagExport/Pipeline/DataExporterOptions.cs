@@ -13,8 +13,8 @@ public sealed class DataExporterOptions
 {
     internal static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromSeconds(60);
     internal const int DefaultMaxEventInMemory = 100_000;
-    // Three batches: one being written, one failed and waiting for its retry, one filling. Ten would hold about 225 MB
-    // of events, and the collector above 512 MiB, whenever the store is slower than the intake (docs/benchmarks/hot-paths.md).
+    // Three batches: one being written, one failed and waiting for its retry, one filling. The bound is what a pipeline
+    // holds whenever its store is slower than its intake: 225 B per event (docs/benchmarks/hot-paths.md).
     internal const int DefaultBufferFactor = 3;
     internal static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultExportTimeout = TimeSpan.FromSeconds(30);

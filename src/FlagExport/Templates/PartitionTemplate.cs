@@ -10,8 +10,9 @@ namespace FlagExport;
 /// literals around the fields: <c>year={{ .Year}}/month={{ .Month}}/</c> or <c>dt={{ .Year}}-{{ .Month}}-{{ .Day}}/</c>.
 /// </summary>
 /// <remarks>
-/// A rendered path is normalised for object keys and folders alike: its non-empty <c>/</c>-separated segments joined by
-/// one <c>/</c>, ending in <c>/</c> unless empty (<c>/a//b</c> → <c>a/b/</c>). Immutable and thread-safe.
+/// A rendered path is normalised as an object key prefix: its non-empty <c>/</c>-separated segments joined by one
+/// <c>/</c>, ending in <c>/</c> unless empty (<c>/a//b</c> → <c>a/b/</c>). Segments such as <c>..</c> are kept, as
+/// object stores allow them: an exporter that maps paths to folders checks them itself. Immutable and thread-safe.
 /// </remarks>
 public sealed class PartitionTemplate
 {
