@@ -354,7 +354,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
             int after = part.Index > 0 && batch.GetRecorded(SuffixRecord(prefix, part.Index - 1)) is { } previous
                 ? int.Parse(previous, CultureInfo.InvariantCulture)
                 : -1;
-            suffix = Reservations.Reserve(_settings.Bucket, baseKey, after);
+            suffix = ReserveKey(baseKey, after);
             await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         }
 
@@ -377,14 +377,18 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
             }
 
             _logger.KeyTaken(_settings.Bucket, key);
-            suffix = Reservations.Reserve(_settings.Bucket, baseKey, after: suffix);
-            if (suffix > MaxSuffix)
-            {
-                throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
-            }
-
+            suffix = ReserveKey(baseKey, after: suffix);
             await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The next suffix for <paramref name="baseKey"/> after <paramref name="after"/>, within <see cref="MaxSuffix"/>.</summary>
+    private int ReserveKey(string baseKey, int after)
+    {
+        int suffix = Reservations.Reserve(_settings.Bucket, baseKey, after);
+        return suffix <= MaxSuffix
+            ? suffix
+            : throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
     }
 
     private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(

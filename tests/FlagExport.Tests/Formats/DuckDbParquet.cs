@@ -1,4 +1,4 @@
-using DuckDB.NET.Data;
+using FlagExport.S3.Tests.Support;
 
 namespace FlagExport.Tests.Formats;
 
@@ -12,24 +12,7 @@ internal static class DuckDbParquet
         File.WriteAllBytes(path, file);
         try
         {
-            using var connection = new DuckDBConnection("DataSource=:memory:");
-            connection.Open();
-            using DuckDBCommand command = connection.CreateCommand();
-            command.CommandText = sql.Replace("{file}", $"'{path}'", StringComparison.Ordinal);
-            using System.Data.Common.DbDataReader reader = command.ExecuteReader();
-            var rows = new List<object?[]>();
-            while (reader.Read())
-            {
-                var row = new object?[reader.FieldCount];
-                for (int i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-
-                rows.Add(row);
-            }
-
-            return rows;
+            return DuckDbQuery.Run(sql.Replace("{file}", DuckDbQuery.Literal(path), StringComparison.Ordinal)).Rows;
         }
         finally
         {
