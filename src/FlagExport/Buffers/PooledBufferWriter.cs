@@ -15,13 +15,22 @@ namespace FlagExport;
 public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumCapacity = 4096;
+
+    /// <summary>Above this many bytes an array comes from <see cref="LargeArrays"/>; up to it, from the shared pool.</summary>
+    private const int LargeArrayThreshold = 1 << 20;
+
+    // Batch-sized arrays (tens of megabytes) come from one pool for all threads, bounded per size. ArrayPool<byte>.Shared
+    // first keeps a returned array in the returning thread's own slot for its size, and a batch is encoded on whichever
+    // thread-pool thread the worker resumes on, so it would keep about one batch-sized array per thread alive (on the
+    // large object heap) until a gen2 collection trims it. Arrays of this pool are 2 MiB and larger (powers of two).
+    private static readonly ArrayPool<byte> LargeArrays = ArrayPool<byte>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 4);
     private byte[] _buffer;
     private int _written;
 
     /// <summary>Rents a buffer of at least <paramref name="initialCapacity"/> bytes (at least 4 KiB).</summary>
     /// <param name="initialCapacity">The expected size; the buffer grows by doubling beyond it.</param>
     public PooledBufferWriter(int initialCapacity = 64 * 1024) =>
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, MinimumCapacity));
+        _buffer = Rent(Math.Max(initialCapacity, MinimumCapacity));
 
     /// <summary>The bytes written so far.</summary>
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
@@ -84,7 +93,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written = 0;
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
         }
     }
 
@@ -104,9 +113,16 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
             throw new InvalidOperationException($"A batch cannot exceed {Array.MaxLength} bytes; lower MaxEventInMemory.");
         }
 
-        byte[] larger = ArrayPool<byte>.Shared.Rent(capacity);
+        byte[] larger = Rent(capacity);
         _buffer.AsSpan(0, _written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Return(_buffer);
         _buffer = larger;
     }
+
+    private static byte[] Rent(int minimumLength) =>
+        (minimumLength > LargeArrayThreshold ? LargeArrays : ArrayPool<byte>.Shared).Rent(minimumLength);
+
+    // The shared pool hands out at most LargeArrayThreshold bytes for a request at or below it, the large pool more.
+    private static void Return(byte[] array) =>
+        (array.Length > LargeArrayThreshold ? LargeArrays : ArrayPool<byte>.Shared).Return(array);
 }
