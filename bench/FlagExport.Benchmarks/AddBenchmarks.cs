@@ -4,8 +4,10 @@ using BenchmarkDotNet.Attributes;
 namespace FlagExport.Benchmarks;
 
 /// <summary>
-/// The application's hot path: <see cref="DataExporter.Add"/> against <see cref="ConcurrentQueue{T}.Enqueue"/>, the
-/// cost the pipeline issue sets as the target, from one thread and from several at once.
+/// The application's hot path: <see cref="DataExporter.Add(FeatureEvent)"/> (an application adds the feature event it
+/// has just created, so the typed overload is the one it calls) against <see cref="ConcurrentQueue{T}.Enqueue"/> of the
+/// same events, the cost the pipeline issue sets as the target, from one thread and from several at once; and
+/// <see cref="DataExporter.Add(ExportableEvent)"/>, which reads the type from the event, beside them.
 /// </summary>
 /// <remarks>
 /// Both sides are measured warm, as in a running application: the pipeline's segments came back to its pool after an
@@ -16,7 +18,7 @@ namespace FlagExport.Benchmarks;
 public class AddBenchmarks
 {
     private const int EventsPerInvoke = 1_000_000;
-    private ExportableEvent[] _events = [];
+    private FeatureEvent[] _events = [];
     private DataExporter? _pipeline;
     private ConcurrentQueue<ExportableEvent> _queue = new();
 
@@ -30,7 +32,7 @@ public class AddBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _events = SampleBatch.Create(DistinctEvents);
+        _events = [.. SampleBatch.Create(DistinctEvents).Cast<FeatureEvent>()];
 
         // A queue's segments grow by doubling up to 1,048,576 slots; after two fill-and-drain rounds its tail segment
         // has that size, so a million enqueues fit into it and allocate nothing (a drained segment is a ring).
@@ -76,7 +78,7 @@ public class AddBenchmarks
 
         Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, _ =>
         {
-            ExportableEvent[] events = _events;
+            FeatureEvent[] events = _events;
             ConcurrentQueue<ExportableEvent> queue = _queue;
             for (int i = 0, share = EventsPerInvoke / Threads; i < share; i++)
             {
@@ -97,7 +99,20 @@ public class AddBenchmarks
         Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, _ => AddShare(EventsPerInvoke / Threads));
     }
 
-    private void AddShare(int count)
+    // The overload for a caller that holds only an ExportableEvent: the pipeline reads the event's type from the event.
+    [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
+    public void DataExporterAddExportableEvent()
+    {
+        if (Threads == 1)
+        {
+            AddShareUntyped(EventsPerInvoke);
+            return;
+        }
+
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, _ => AddShareUntyped(EventsPerInvoke / Threads));
+    }
+
+    private void AddShareUntyped(int count)
     {
         ExportableEvent[] events = _events;
         DataExporter pipeline = _pipeline!;
@@ -107,9 +122,19 @@ public class AddBenchmarks
         }
     }
 
+    private void AddShare(int count)
+    {
+        FeatureEvent[] events = _events;
+        DataExporter pipeline = _pipeline!;
+        for (int i = 0; i < count; i++)
+        {
+            _ = pipeline.Add(events[i & (DistinctEvents - 1)]);
+        }
+    }
+
     private void FillQueue()
     {
-        ExportableEvent[] events = _events;
+        FeatureEvent[] events = _events;
         ConcurrentQueue<ExportableEvent> queue = _queue;
         for (int i = 0; i < EventsPerInvoke; i++)
         {

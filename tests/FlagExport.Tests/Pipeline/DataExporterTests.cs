@@ -481,6 +481,32 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task Add_TypedAndUntypedOverloads_KeepTheSameContract()
+    {
+        var exporter = new InMemoryExporter();
+        await using DataExporter features = Create(exporter);
+        await using DataExporter tracking = Create(exporter, o => o.EventType = EventType.Tracking);
+
+        // Add(FeatureEvent) and Add(TrackingEvent) know the type from the argument, Add(ExportableEvent) from the event.
+        Assert.False(features.Add(TestEvents.Tracking(1)));
+        Assert.False(features.Add((ExportableEvent)TestEvents.Tracking(2)));
+        Assert.False(tracking.Add(TestEvents.Feature(3)));
+        Assert.False(tracking.Add((ExportableEvent)TestEvents.Feature(4)));
+        Assert.True(features.Add(TestEvents.Feature(5)));
+        Assert.True(features.Add((ExportableEvent)TestEvents.Feature(6)));
+        Assert.True(tracking.Add(TestEvents.Tracking(7)));
+        Assert.True(tracking.Add((ExportableEvent)TestEvents.Tracking(8)));
+        Assert.Throws<ArgumentNullException>(() => features.Add((FeatureEvent)null!));
+        Assert.Throws<ArgumentNullException>(() => features.Add((TrackingEvent)null!));
+        Assert.Throws<ArgumentNullException>(() => features.Add((ExportableEvent)null!));
+        await features.FlushAsync(TestContext.Current.CancellationToken);
+        await tracking.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal([5L, 6L, 7L, 8L], exporter.Ids.Order());
+        Assert.Equal(0, features.DroppedCount + tracking.DroppedCount);
+    }
+
+    [Fact]
     public async Task Add_TrackingPipeline_AcceptsOnlyTrackingEvents()
     {
         var exporter = new InMemoryExporter();
