@@ -4,10 +4,10 @@ using BenchmarkDotNet.Attributes;
 namespace FlagExport.Benchmarks;
 
 /// <summary>
-/// The application's hot path: <see cref="DataExporter.Add(FeatureEvent)"/> (an application adds the feature event it
-/// has just created, so the typed overload is the one it calls) against <see cref="ConcurrentQueue{T}.Enqueue"/> of the
-/// same events, the cost the pipeline issue sets as the target, from one thread and from several at once; and
-/// <see cref="DataExporter.Add(ExportableEvent)"/>, which reads the type from the event, beside them.
+/// The application's hot path against <see cref="ConcurrentQueue{T}.Enqueue"/> of the same events, the cost the
+/// pipeline issue sets as the target, from one thread and from several at once: <see cref="DataExporter.Add(FeatureEvent)"/>
+/// (code that holds the pipeline and the event it has just created) and <see cref="DataExporter.Add(ExportableEvent)"/>
+/// (what the sink, the collector and the listeners call, reading the type from the event).
 /// </summary>
 /// <remarks>
 /// Both sides are measured warm, as in a running application: the pipeline's segments came back to its pool after an

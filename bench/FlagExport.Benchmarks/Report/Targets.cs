@@ -43,7 +43,7 @@ internal static class Targets
     public static Target For(Type benchmark, string method, string parameters) => (benchmark.Name, method) switch
     {
         (nameof(AddBenchmarks), nameof(AddBenchmarks.DataExporterAdd)) => new("Add", 1.0, 0),
-        (nameof(AddBenchmarks), _) => new("Add", null, 0),
+        (nameof(AddBenchmarks), _) => new("Add", 1.0, 0),
         (nameof(JsonEncodingBenchmarks), nameof(JsonEncodingBenchmarks.FlagExportJsonLines)) => new("JSON lines, 100k events", 4.0, 1),
         (nameof(CsvEncodingBenchmarks), nameof(CsvEncodingBenchmarks.FlagExportCompiledTemplate)) => new("CSV, default template", 4.0, null),
         (nameof(ParquetEncodingBenchmarks), nameof(ParquetEncodingBenchmarks.FlagExportParquetEncoder)) => new("Parquet, 100k events", 2.0, null),

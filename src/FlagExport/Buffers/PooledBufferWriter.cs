@@ -4,7 +4,7 @@ using FlagExport.Buffers;
 namespace FlagExport;
 
 /// <summary>
-/// A growable, contiguous byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, that encoders write a whole batch into.
+/// A growable, contiguous byte buffer of pooled arrays, that encoders write a whole batch into.
 /// </summary>
 /// <remarks>
 /// Written by hand because <see cref="ArrayBufferWriter{T}"/> allocates a new array on every growth and cannot return
@@ -21,9 +21,12 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     // Batch-sized arrays (tens of megabytes) come from one pool for all threads, bounded per size. ArrayPool<byte>.Shared
     // first keeps a returned array in the returning thread's own slot for its size, and a batch is encoded on whichever
-    // thread-pool thread the worker resumes on, so it would keep about one batch-sized array per thread alive (on the
-    // large object heap) until a gen2 collection trims it. Arrays of this pool are 2 MiB and larger (powers of two).
-    private static readonly ArrayPool<byte> LargeArrays = ArrayPool<byte>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 4);
+    // thread-pool thread the worker resumes on, so it would keep about one batch-sized array per thread alive on the
+    // large object heap until it trims arrays unused for a minute (or under memory pressure). This pool never trims: at
+    // most two arrays of each power-of-two size from 2 MiB to 1 GiB stay for the life of the process, which a steady
+    // exporter holds anyway (the batch being encoded and the one before); a size seen once, such as the steps a first
+    // batch grows through, stays too. Larger requests get unpooled arrays of their exact length, dropped on return.
+    private static readonly ArrayPool<byte> LargeArrays = ArrayPool<byte>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 2);
     private byte[] _buffer;
     private int _written;
 

@@ -2,6 +2,11 @@ using System.Runtime.InteropServices;
 
 namespace FlagExport.Tests.Buffers;
 
+/// <summary>Rents from the process-wide pool of batch-sized arrays, so nothing else may run meanwhile.</summary>
+[CollectionDefinition(nameof(LargeArrayPool), DisableParallelization = true)]
+public sealed class LargeArrayPool;
+
+[Collection(nameof(LargeArrayPool))]
 public sealed class PooledBufferWriterTests
 {
     [Fact]
@@ -11,7 +16,8 @@ public sealed class PooledBufferWriterTests
         var expected = new byte[3 * 1024 * 1024 + 17];
         new Random(7).NextBytes(expected);
 
-        // Small writes cross the 1 MiB line between the shared pool and the pool for batch-sized arrays.
+        // Small writes, so the buffer grows step by step from a shared-pool array into batch-sized ones: every byte
+        // written before a growth must be in the larger array.
         for (int offset = 0; offset < expected.Length; offset += 1000)
         {
             buffer.Write(expected.AsSpan(offset, Math.Min(1000, expected.Length - offset)));
@@ -26,7 +32,7 @@ public sealed class PooledBufferWriterTests
     {
         // ArrayPool<byte>.Shared would keep the array in the returning thread's own slot, out of reach of the next
         // batch encoded on another thread; batch-sized arrays must be shared by all threads so one per batch in flight
-        // is all that stays allocated. 40 MiB: a size no other test of this assembly rents.
+        // is all that stays allocated.
         const int size = 40 * 1024 * 1024;
         byte[]? first = null;
         RunOnNewThread(() =>
