@@ -16,17 +16,6 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumCapacity = 4096;
 
-    /// <summary>Above this many bytes an array comes from <see cref="LargeArrays"/>; up to it, from the shared pool.</summary>
-    private const int LargeArrayThreshold = 1 << 20;
-
-    // Batch-sized arrays (tens of megabytes) come from one pool for all threads, bounded per size. ArrayPool<byte>.Shared
-    // first keeps a returned array in the returning thread's own slot for its size, and a batch is encoded on whichever
-    // thread-pool thread the worker resumes on, so it would keep about one batch-sized array per thread alive on the
-    // large object heap until it trims arrays unused for a minute (or under memory pressure). This pool never trims: at
-    // most two arrays of each power-of-two size from 2 MiB to 1 GiB stay for the life of the process, which a steady
-    // exporter holds anyway (the batch being encoded and the one before); a size seen once, such as the steps a first
-    // batch grows through, stays too. Larger requests get unpooled arrays of their exact length, dropped on return.
-    private static readonly ArrayPool<byte> LargeArrays = ArrayPool<byte>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 2);
     private byte[] _buffer;
     private int _written;
 
@@ -122,10 +111,20 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _buffer = larger;
     }
 
+    // Batch-sized arrays come from a pool shared by all threads (see LargeArrayPool), the rest from the shared pool.
     private static byte[] Rent(int minimumLength) =>
-        (minimumLength > LargeArrayThreshold ? LargeArrays : ArrayPool<byte>.Shared).Rent(minimumLength);
+        minimumLength > LargeArrayPool.Threshold ? LargeArrayPool.Rent(minimumLength) : ArrayPool<byte>.Shared.Rent(minimumLength);
 
-    // The shared pool hands out at most LargeArrayThreshold bytes for a request at or below it, the large pool more.
-    private static void Return(byte[] array) =>
-        (array.Length > LargeArrayThreshold ? LargeArrays : ArrayPool<byte>.Shared).Return(array);
+    // The shared pool hands out at most Threshold bytes for a request at or below it, the large pool more.
+    private static void Return(byte[] array)
+    {
+        if (array.Length > LargeArrayPool.Threshold)
+        {
+            LargeArrayPool.Return(array);
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+    }
 }

@@ -3,10 +3,10 @@ using System.Runtime.InteropServices;
 namespace FlagExport.Tests.Buffers;
 
 /// <summary>Rents from the process-wide pool of batch-sized arrays, so nothing else may run meanwhile.</summary>
-[CollectionDefinition(nameof(LargeArrayPool), DisableParallelization = true)]
-public sealed class LargeArrayPool;
+[CollectionDefinition(nameof(LargeArrayPoolUsers), DisableParallelization = true)]
+public sealed class LargeArrayPoolUsers;
 
-[Collection(nameof(LargeArrayPool))]
+[Collection(nameof(LargeArrayPoolUsers))]
 public sealed class PooledBufferWriterTests
 {
     [Fact]
