@@ -130,17 +130,18 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     public bool Add(ExportableEvent exportableEvent)
     {
         ArgumentNullException.ThrowIfNull(exportableEvent);
+        EventType eventType = exportableEvent.EventType; // read once: the pipelines are told, not asked again
         if (_store is not null)
         {
-            DataExporter? intake = exportableEvent.EventType == EventType.Feature ? _featureIntake : _trackingIntake;
-            return intake?.Add(exportableEvent) ?? false;
+            DataExporter? intake = eventType == EventType.Feature ? _featureIntake : _trackingIntake;
+            return intake?.AddOfType(exportableEvent, eventType) ?? false;
         }
 
-        DataExporter[] targets = exportableEvent.EventType == EventType.Feature ? _feature : _tracking;
+        DataExporter[] targets = eventType == EventType.Feature ? _feature : _tracking;
         bool accepted = false;
         foreach (DataExporter pipeline in targets)
         {
-            accepted |= pipeline.Add(exportableEvent);
+            accepted |= pipeline.AddOfType(exportableEvent, eventType);
         }
 
         return accepted;

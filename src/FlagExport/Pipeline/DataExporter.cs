@@ -287,10 +287,17 @@ public sealed partial class DataExporter : IAsyncDisposable
         return AddOfType(trackingEvent, EventType.Tracking);
     }
 
-    // With the type passed as a constant, the check reads only this pipeline's field: reading the event's own type is a
-    // load from the event that the interlocked reservation waits for. Inlined so the constant folds.
+    /// <summary>
+    /// <see cref="Add(ExportableEvent)"/> for an event of <paramref name="eventType"/>, known to the caller (which has
+    /// read it once to route the event); <paramref name="exportableEvent"/> is not null.
+    /// </summary>
+    /// <remarks>
+    /// With the type passed as a constant or a value already read, the check reads only this pipeline's field: reading
+    /// the event's own type is a load from the event that the interlocked reservation waits for. Inlined so a constant
+    /// folds.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool AddOfType(ExportableEvent exportableEvent, EventType eventType)
+    internal bool AddOfType(ExportableEvent exportableEvent, EventType eventType)
     {
         if (eventType != _eventType)
         {
