@@ -10,8 +10,8 @@ namespace FlagExport.BucketFolderExporter;
 /// </summary>
 /// <remarks>
 /// <para>Built only on FlagExport's public exporter toolkit: <see cref="ExportFileEncoder"/> (format, extension, file
-/// name), <see cref="PartitionTemplate"/> (partitions by event time) and <see cref="ExportBatch"/>'s records (the
-/// same keys on a retry).</para>
+/// name), <see cref="PartitionTemplate"/> (partitions by event time), <see cref="NoReplaceFile"/> (the folder write)
+/// and <see cref="ExportBatch"/>'s records (the same keys on a retry).</para>
 /// <para>No file is replaced: a taken name gets <c>-1</c>, <c>-2</c>… (<see cref="ExportFileEncoder.WithSuffix"/>).
 /// Each partition's key and content hash are recorded before the file appears, so a retry of the batch (its outcome
 /// lost, or the process restarted with the durable buffer) finds the file it already wrote instead of writing it again.</para>
@@ -128,51 +128,20 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
 
         string folder = System.IO.Path.Combine(RootDirectory, prefix);
         Directory.CreateDirectory(folder);
-        string temporary = System.IO.Path.Combine(folder, $".{Guid.NewGuid():N}.tmp");
-        try
-        {
-            // On disk before it gets its name: a crash never leaves a torn file under a final name.
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+
+        // On disk before it gets its name, under a name no other file has: a crash never leaves a torn file under a
+        // final name, and a file already there (another writer's, or an earlier run's) is never replaced.
+        await batch.RecordAsync(HashRecordPrefix + record, hash, cancellationToken).ConfigureAwait(false);
+        (string path, int suffix) = await NoReplaceFile.WriteNewAsync(
+            folder, fileName, firstSuffix, content.WrittenMemory,
+            async (name, taken, token) =>
             {
-                await stream.WriteAsync(content.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            await batch.RecordAsync(HashRecordPrefix + record, hash, cancellationToken).ConfigureAwait(false);
-            for (int suffix = firstSuffix; suffix <= ExportFileEncoder.MaxSuffix; suffix++)
-            {
-                string key = prefix + ExportFileEncoder.WithSuffix(fileName, suffix);
-                string path = System.IO.Path.Combine(RootDirectory, key);
-                if (File.Exists(path))
-                {
-                    continue;
-                }
-
-                await batch.RecordAsync(SuffixRecordPrefix + record, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-                await batch.RecordAsync(KeyRecordPrefix + record, key, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    // Refuses a name that appeared since the check above (on file systems without hard links .NET checks
-                    // then renames, so a writer racing in that gap could still be replaced; the core's file exporter
-                    // links instead).
-                    File.Move(temporary, path, overwrite: false);
-                }
-                catch (IOException) when (File.Exists(path))
-                {
-                    continue;
-                }
-
-                batch.ReportWritten(path, part.Events.Count, content.WrittenCount);
-                return suffix;
-            }
-
-            throw new IOException(string.Create(CultureInfo.InvariantCulture,
-                $"Could not find a free name for '{prefix}{fileName}' in '{RootDirectory}' after {ExportFileEncoder.MaxSuffix} attempts."));
-        }
-        finally
-        {
-            File.Delete(temporary); // no-op once moved
-        }
+                await batch.RecordAsync(SuffixRecordPrefix + record, taken.ToString(CultureInfo.InvariantCulture), token).ConfigureAwait(false);
+                await batch.RecordAsync(KeyRecordPrefix + record, prefix + name, token).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        batch.ReportWritten(path, part.Events.Count, content.WrittenCount);
+        return suffix;
 
         async Task<bool> IsOwnFileAsync(string key, string expectedHash, CancellationToken token)
         {

@@ -218,9 +218,9 @@ internal sealed partial class SegmentLog
         try
         {
             Directory.CreateDirectory(quarantine);
-            for (int suffix = 0; suffix <= AtomicFile.MaxSuffix; suffix++)
+            for (int suffix = 0; suffix <= NoReplaceFile.MaxSuffix; suffix++)
             {
-                string target = Path.Combine(quarantine, AtomicFile.WithSuffix(fileName, suffix));
+                string target = Path.Combine(quarantine, NoReplaceFile.WithSuffix(fileName, suffix));
                 if (NoReplaceRename.TryMove(path, target))
                 {
                     DirectorySync.Flush(quarantine);

@@ -18,7 +18,7 @@ namespace FlagExport;
 public sealed class ExportFileEncoder : IDisposable
 {
     /// <summary>The highest suffix <see cref="WithSuffix"/> accepts: the file and S3 exporters give up on a name after it.</summary>
-    public const int MaxSuffix = AtomicFile.MaxSuffix;
+    public const int MaxSuffix = NoReplaceFile.MaxSuffix;
 
     /// <summary>What a part is aimed at, as a share of <see cref="MaxBatchBytes"/>: the middle of the accepted 90–100%.</summary>
     private const double PartTarget = 0.95;
@@ -276,7 +276,7 @@ public sealed class ExportFileEncoder : IDisposable
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentOutOfRangeException.ThrowIfNegative(suffix);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(suffix, MaxSuffix);
-        return AtomicFile.WithSuffix(fileName, suffix);
+        return NoReplaceFile.WithSuffix(fileName, suffix);
     }
 
     /// <summary>Returns the encoder's pooled scratch buffers (Parquet); an encode still running keeps its own and ends normally.</summary>

@@ -107,9 +107,9 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
         (string nameRecord, string hashRecord) = RecordNames(part.Index);
 
         Directory.CreateDirectory(OutputDirectory);
-        (string path, int suffix) = await AtomicFile.WriteNewAsync(
+        (string path, int suffix) = await NoReplaceFile.WriteNewAsync(
             OutputDirectory, fileName, firstSuffix, buffer.WrittenMemory,
-            async (name, token) =>
+            async (name, _, token) =>
             {
                 await batch.RecordAsync(hashRecord, hash, token).ConfigureAwait(false); // first: a recorded name always has its hash
                 await batch.RecordAsync(nameRecord, name, token).ConfigureAwait(false);

@@ -1,36 +1,52 @@
 namespace FlagExport;
 
-/// <summary>Creates files that appear whole, under a name no other file has.</summary>
-internal static class AtomicFile
+/// <summary>
+/// Writes files that appear whole, already on disk, under a name no other file has: the folder write of the file
+/// exporter, for exporters to folder-like stores.
+/// </summary>
+/// <remarks>
+/// The bytes go to a hidden temporary file in the same folder (a dot name, so readers globbing <c>*.json</c> never see
+/// a partial file), are flushed to disk, and the file is then given the first free name by an atomic no-replace move
+/// (a hard link on Unix, <c>MoveFileEx</c> without replace on Windows): two writers can never both take a name, and a
+/// file already there is never replaced. On file systems without hard links the move falls back to check-then-rename.
+/// </remarks>
+public static class NoReplaceFile
 {
     /// <summary>How many suffixes (<c>-1</c> … <c>-N</c>) are tried before giving up.</summary>
     internal const int MaxSuffix = 10_000;
 
     /// <summary>
-    /// Writes <paramref name="content"/> to a new file called <paramref name="fileName"/> in <paramref name="directory"/>,
-    /// or to <c>name-1.ext</c>, <c>name-2.ext</c>… when that name is taken, and returns the path written.
+    /// Writes <paramref name="content"/> to a new file in <paramref name="directory"/> called <paramref name="fileName"/>
+    /// with the first free suffix from <paramref name="firstSuffix"/> on (0 is the name as it is, then
+    /// <c>name-1.ext</c>, <c>name-2.ext</c>… up to <see cref="ExportFileEncoder.MaxSuffix"/>), and returns the path
+    /// written and the suffix taken.
     /// </summary>
-    /// <param name="directory">The folder.</param>
-    /// <param name="fileName">The name wanted.</param>
+    /// <param name="directory">The folder; it must exist.</param>
+    /// <param name="fileName">The name wanted, without a folder.</param>
+    /// <param name="firstSuffix">The first suffix to try: the later parts of a batch start after the previous part's, so
+    /// that their names sort in the parts' order.</param>
     /// <param name="content">The bytes.</param>
     /// <param name="beforeVisible">
-    /// Called with each name chosen, before the file appears under it; when it throws, nothing appears. The export
-    /// records the name there, so that a retry after a crash finds the file instead of writing it again.
+    /// Null, or called with each free name (and its suffix) before the file appears under it; when it throws, nothing
+    /// appears. An exporter records the name there, so that a retry after a crash finds the file instead of writing it
+    /// again. A name taken in between is skipped and the next one offered.
     /// </param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    public static async Task<string> WriteNewAsync(
-        string directory, string fileName, ReadOnlyMemory<byte> content, Func<string, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken) =>
-        (await WriteNewAsync(directory, fileName, firstSuffix: 0, content, beforeVisible, cancellationToken).ConfigureAwait(false)).Path;
-
-    /// <summary>
-    /// As <see cref="WriteNewAsync(string, string, ReadOnlyMemory{byte}, Func{string, CancellationToken, ValueTask}?, CancellationToken)"/>,
-    /// trying suffixes from <paramref name="firstSuffix"/> on, and returning the suffix taken too: the later parts of a
-    /// batch start after the previous part's, so that their names sort in the parts' order.
-    /// </summary>
+    /// <param name="cancellationToken">Cancels the write; nothing appears then.</param>
+    /// <exception cref="IOException">No free name up to the last suffix, or the folder cannot be written.</exception>
     public static async Task<(string Path, int Suffix)> WriteNewAsync(
         string directory, string fileName, int firstSuffix, ReadOnlyMemory<byte> content,
-        Func<string, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken)
+        Func<string, int, CancellationToken, ValueTask>? beforeVisible, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(fileName);
+        if (Path.GetFileName(fileName) != fileName)
+        {
+            throw new ArgumentException($"The file name must not contain a folder; got '{fileName}'.", nameof(fileName));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(firstSuffix);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstSuffix, MaxSuffix);
+
         // The temporary file starts with a dot so that readers globbing *.json never see a partial file, and is short
         // so that any final name that fits the file system also fits while it is written.
         string temporary = Path.Combine(directory, $".{Guid.NewGuid():N}.tmp");
@@ -61,7 +77,7 @@ internal static class AtomicFile
 
                 if (beforeVisible is not null)
                 {
-                    await beforeVisible(name, cancellationToken).ConfigureAwait(false);
+                    await beforeVisible(name, suffix, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (NoReplaceRename.TryMove(temporary, target))
