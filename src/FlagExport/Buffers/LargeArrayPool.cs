@@ -22,7 +22,20 @@ internal static class LargeArrayPool
     internal const int Threshold = 1 << 20;
 
     /// <summary>How long the pool may go without a rent before the next gen2 collection empties it.</summary>
-    internal static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan DefaultIdleLimit = TimeSpan.FromMinutes(1);
+
+    private static long s_idleLimitMilliseconds = (long)DefaultIdleLimit.TotalMilliseconds;
+    private static int s_trims;
+
+    /// <summary>How long the pool may go without a rent before the next gen2 collection empties it; settable for tests.</summary>
+    internal static TimeSpan IdleLimit
+    {
+        get => TimeSpan.FromMilliseconds(Volatile.Read(ref s_idleLimitMilliseconds));
+        set => Volatile.Write(ref s_idleLimitMilliseconds, (long)value.TotalMilliseconds);
+    }
+
+    /// <summary>How many times the pool was emptied; for tests.</summary>
+    internal static int Trims => Volatile.Read(ref s_trims);
 
     private static ArrayPool<byte> s_pool = NewPool();
     private static long s_lastRentTicks = Environment.TickCount64;
@@ -46,12 +59,13 @@ internal static class LargeArrayPool
     /// <returns>Whether the pool was emptied.</returns>
     internal static bool TrimIfIdle(long nowTicks)
     {
-        if (nowTicks - Volatile.Read(ref s_lastRentTicks) < (long)IdleLimit.TotalMilliseconds)
+        if (nowTicks - Volatile.Read(ref s_lastRentTicks) < Volatile.Read(ref s_idleLimitMilliseconds))
         {
             return false;
         }
 
         Volatile.Write(ref s_pool, NewPool());
+        _ = Interlocked.Increment(ref s_trims);
         return true;
     }
 

@@ -46,4 +46,33 @@ public sealed class LargeArrayPoolTests
         Assert.True(next.Length >= Size);
         LargeArrayPool.Return(next);
     }
+
+    [Fact]
+    public void Gen2Collection_AfterTheIdleLimit_EmptiesThePool()
+    {
+        byte[] first = LargeArrayPool.Rent(Size);
+        LargeArrayPool.Return(first);
+        TimeSpan limit = LargeArrayPool.IdleLimit;
+        LargeArrayPool.IdleLimit = TimeSpan.Zero;
+        try
+        {
+            int before = LargeArrayPool.Trims;
+            for (int i = 0; i < 3 && LargeArrayPool.Trims == before; i++)
+            {
+                // The callback object is finalized after the collection that finds it unreachable.
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+                GC.WaitForPendingFinalizers();
+            }
+
+            Assert.True(LargeArrayPool.Trims > before, "a gen2 collection emptied the idle pool");
+        }
+        finally
+        {
+            LargeArrayPool.IdleLimit = limit;
+        }
+
+        byte[] next = LargeArrayPool.Rent(Size);
+        LargeArrayPool.Return(next);
+        Assert.NotSame(first, next);
+    }
 }
