@@ -5,14 +5,12 @@ namespace FlagExport;
 /// <see cref="FlagExport.EventType"/> (usually with an <see cref="ExportFileEncoder"/>).
 /// </summary>
 /// <remarks>
-/// The pipeline refuses such an exporter, when it is built, for events of the other type; and a dead letter of a batch
-/// it could not write holds the object itself, as <see cref="EncodeObjectAsync"/> returns it, beside the events.
+/// The pipeline refuses such an exporter, when it is built, for events of the other type (see
+/// <see cref="ITypedExporter"/>); and a dead letter of a batch it could not write holds the object itself, as
+/// <see cref="EncodeObjectAsync"/> returns it, beside the events.
 /// </remarks>
-public interface IEncodingExporter : IExporter
+public interface IEncodingExporter : ITypedExporter
 {
-    /// <summary>The type of events the exporter was built for.</summary>
-    EventType EventType { get; }
-
     /// <summary>
     /// Encodes <paramref name="events"/> as one object in the exporter's format and compression, for a dead letter;
     /// <see cref="ExportFileOptions.MaxBatchBytes"/> does not apply (a dead letter keeps its batch whole).

@@ -131,7 +131,7 @@ public sealed partial class DataExporter : IAsyncDisposable
 
         _exporter = exporter;
         Name = name ?? optionsName ?? exporter.GetType().Name;
-        if (exporter is IEncodingExporter typed && typed.EventType != options.EventType)
+        if (exporter is ITypedExporter typed && typed.EventType != options.EventType)
         {
             // Caught here rather than as an encoder error on every batch, which could only end as dead letters.
             throw new ArgumentException(

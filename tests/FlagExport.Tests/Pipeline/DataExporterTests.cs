@@ -507,6 +507,25 @@ public sealed class DataExporterTests
     }
 
     [Fact]
+    public async Task Constructor_TypedExporterThatWritesNoFiles_IsCheckedAgainstThePipelinesType()
+    {
+        var tracking = new TrackingOnlyExporter();
+
+        var error = Assert.Throws<ArgumentException>(() => new DataExporter(tracking, new DataExporterOptions(), name: "db"));
+        Assert.StartsWith("Exporter 'db' was built for Tracking events, but its pipeline's EventType is Feature", error.Message, StringComparison.Ordinal);
+
+        await using var pipeline = new DataExporter(tracking, new DataExporterOptions { EventType = EventType.Tracking }, name: "db");
+        Assert.True(pipeline.Add(TestEvents.Tracking(1)));
+    }
+
+    private sealed class TrackingOnlyExporter : ITypedExporter
+    {
+        public EventType EventType => EventType.Tracking;
+
+        public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task Add_TrackingPipeline_AcceptsOnlyTrackingEvents()
     {
         var exporter = new InMemoryExporter();
