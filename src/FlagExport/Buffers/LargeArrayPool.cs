@@ -12,8 +12,9 @@ namespace FlagExport.Buffers;
 /// <para>The arrays are held by a <see cref="ArrayPool{T}.Create(int, int)"/> pool (at most two of each power-of-two
 /// size from 2 MiB to 1 GiB; larger requests get unpooled arrays of their exact length). That pool never trims, so after
 /// each gen2 collection, when no array was rented for <see cref="IdleLimit"/>, it is replaced by an empty one and what
-/// it held becomes garbage: a process that stopped exporting gives the memory back, one that exports steadily keeps
-/// the arrays it reuses. An array rented from a replaced pool and given back afterwards is dropped (a pool takes back
+/// it held becomes garbage, reclaimed by the following gen2 collection: a process that stopped exporting gives the
+/// memory back, one that exports steadily keeps the arrays it reuses. A pool emptied and not rented from since is not
+/// replaced again. An array rented from a replaced pool and given back afterwards is dropped (a pool takes back
 /// only as many arrays of a size as it handed out).</para>
 /// </remarks>
 internal static class LargeArrayPool
@@ -21,8 +22,11 @@ internal static class LargeArrayPool
     /// <summary>Requests above this many bytes belong here; up to it, to the shared pool.</summary>
     internal const int Threshold = 1 << 20;
 
-    /// <summary>How long the pool may go without a rent before the next gen2 collection empties it.</summary>
-    internal static readonly TimeSpan DefaultIdleLimit = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long the pool may go without a rent before the next gen2 collection empties it: several flush intervals (60 s
+    /// by default), so that an exporter flushing on its interval keeps its arrays between batches.
+    /// </summary>
+    internal static readonly TimeSpan DefaultIdleLimit = TimeSpan.FromMinutes(5);
 
     private static long s_idleLimitMilliseconds = (long)DefaultIdleLimit.TotalMilliseconds;
     private static int s_trims;
@@ -39,6 +43,7 @@ internal static class LargeArrayPool
 
     private static ArrayPool<byte> s_pool = NewPool();
     private static long s_lastRentTicks = Environment.TickCount64;
+    private static int s_rentedSinceTrim; // 0 once emptied: an empty pool is not replaced again
 
     static LargeArrayPool() => _ = new Gen2Callback();
 
@@ -46,6 +51,7 @@ internal static class LargeArrayPool
     internal static byte[] Rent(int minimumLength)
     {
         Volatile.Write(ref s_lastRentTicks, Environment.TickCount64);
+        Volatile.Write(ref s_rentedSinceTrim, 1);
         return Volatile.Read(ref s_pool).Rent(minimumLength);
     }
 
@@ -59,7 +65,8 @@ internal static class LargeArrayPool
     /// <returns>Whether the pool was emptied.</returns>
     internal static bool TrimIfIdle(long nowTicks)
     {
-        if (nowTicks - Volatile.Read(ref s_lastRentTicks) < Volatile.Read(ref s_idleLimitMilliseconds))
+        if (nowTicks - Volatile.Read(ref s_lastRentTicks) < Volatile.Read(ref s_idleLimitMilliseconds)
+            || Interlocked.Exchange(ref s_rentedSinceTrim, 0) == 0)
         {
             return false;
         }
@@ -79,12 +86,16 @@ internal static class LargeArrayPool
     {
         ~Gen2Callback()
         {
-            if (Environment.HasShutdownStarted)
+            try
             {
-                return;
+                _ = TrimIfIdle(Environment.TickCount64);
+            }
+#pragma warning disable CA1031 // An exception escaping a finalizer ends the process; a trim that failed is tried at the next gen2.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
             }
 
-            _ = TrimIfIdle(Environment.TickCount64);
             GC.ReRegisterForFinalize(this);
         }
     }

@@ -1,3 +1,5 @@
+using FlagExport.Durability;
+
 namespace FlagExport;
 
 /// <summary>
@@ -8,7 +10,10 @@ namespace FlagExport;
 /// The bytes go to a hidden temporary file in the same folder (a dot name, so readers globbing <c>*.json</c> never see
 /// a partial file), are flushed to disk, and the file is then given the first free name by an atomic no-replace move
 /// (a hard link on Unix, <c>MoveFileEx</c> without replace on Windows): two writers can never both take a name, and a
-/// file already there is never replaced. On file systems without hard links the move falls back to check-then-rename.
+/// file already there is never replaced. On file systems without hard links the move falls back to check-then-rename,
+/// which readers still see as atomic but where two writers racing for one name in the same instant can replace each
+/// other's file. Once named, the folder is fsynced, so the name survives a crash as the bytes do. A crash while writing
+/// leaves the hidden temporary file (<c>.{guid}.tmp</c>) behind; nothing here removes it later.
 /// </remarks>
 public static class NoReplaceFile
 {
@@ -31,7 +36,7 @@ public static class NoReplaceFile
     /// appears. An exporter records the name there, so that a retry after a crash finds the file instead of writing it
     /// again. A name taken in between is skipped and the next one offered.
     /// </param>
-    /// <param name="cancellationToken">Cancels the write; nothing appears then.</param>
+    /// <param name="cancellationToken">Cancels the write: when it ends in <see cref="OperationCanceledException"/>, nothing appeared.</param>
     /// <exception cref="IOException">No free name up to the last suffix, or the folder cannot be written.</exception>
     public static async Task<(string Path, int Suffix)> WriteNewAsync(
         string directory, string fileName, int firstSuffix, ReadOnlyMemory<byte> content,
@@ -39,7 +44,7 @@ public static class NoReplaceFile
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentException.ThrowIfNullOrEmpty(fileName);
-        if (Path.GetFileName(fileName) != fileName)
+        if (Path.GetFileName(fileName) != fileName || fileName is "." or "..")
         {
             throw new ArgumentException($"The file name must not contain a folder; got '{fileName}'.", nameof(fileName));
         }
@@ -68,9 +73,10 @@ public static class NoReplaceFile
 
             for (int suffix = firstSuffix; suffix <= MaxSuffix; suffix++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 string name = WithSuffix(fileName, suffix);
                 string target = Path.Combine(directory, name);
-                if (File.Exists(target))
+                if (Path.Exists(target))
                 {
                     continue; // taken: not worth recording
                 }
@@ -83,6 +89,10 @@ public static class NoReplaceFile
                 if (NoReplaceRename.TryMove(temporary, target))
                 {
                     moved = true;
+
+                    // The name itself must survive a crash too: POSIX makes a new directory entry durable only with an
+                    // fsync of the folder. Should that fail, the caller's retry finds the file by the name it recorded.
+                    DirectorySync.Flush(directory);
                     return (target, suffix);
                 }
             }
@@ -95,8 +105,24 @@ public static class NoReplaceFile
             // there: deleting again here could throw and fail an export that was written, which a retry would duplicate.
             if (!moved)
             {
-                File.Delete(temporary);
+                DeleteQuietly(temporary);
             }
+        }
+    }
+
+    // A temporary file that cannot be deleted (a scanner holding it on Windows) must not hide the error that ended the
+    // write; it is a hidden name, and the next write does not depend on it.
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 

@@ -67,7 +67,7 @@ internal static partial class NoReplaceRename
             File.Move(source, target, overwrite: false);
             return true;
         }
-        catch (IOException) when (File.Exists(target))
+        catch (IOException) when (Path.Exists(target))
         {
             return false;
         }

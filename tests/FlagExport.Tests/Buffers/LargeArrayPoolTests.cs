@@ -35,7 +35,7 @@ public sealed class LargeArrayPoolTests
     }
 
     [Fact]
-    public void Return_OfAnArrayRentedBeforeATrim_IsAccepted_AndRentingGoesOn()
+    public void Return_OfAnArrayRentedBeforeATrim_IsDropped_AndRentingGoesOn()
     {
         byte[] rented = LargeArrayPool.Rent(Size);
         Assert.True(LargeArrayPool.TrimIfIdle(long.MaxValue));
@@ -44,6 +44,7 @@ public sealed class LargeArrayPoolTests
 
         byte[] next = LargeArrayPool.Rent(Size);
         Assert.True(next.Length >= Size);
+        Assert.NotSame(rented, next);
         LargeArrayPool.Return(next);
     }
 
@@ -74,5 +75,16 @@ public sealed class LargeArrayPoolTests
         byte[] next = LargeArrayPool.Rent(Size);
         LargeArrayPool.Return(next);
         Assert.NotSame(first, next);
+    }
+
+    [Fact]
+    public void TrimIfIdle_OfAPoolEmptiedAndNotRentedFromSince_DoesNotReplaceItAgain()
+    {
+        LargeArrayPool.Return(LargeArrayPool.Rent(Size));
+        Assert.True(LargeArrayPool.TrimIfIdle(long.MaxValue));
+        int trims = LargeArrayPool.Trims;
+
+        Assert.False(LargeArrayPool.TrimIfIdle(long.MaxValue));
+        Assert.Equal(trims, LargeArrayPool.Trims);
     }
 }

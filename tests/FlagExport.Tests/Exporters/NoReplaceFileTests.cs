@@ -62,6 +62,7 @@ public sealed class NoReplaceFileTests
     [Theory]
     [InlineData("sub/a.json")]
     [InlineData("../a.json")]
+    [InlineData("..")]
     public async Task WriteNewAsync_NameWithAFolder_IsRefused(string fileName)
     {
         using var folder = new TempDirectory();
@@ -70,5 +71,36 @@ public sealed class NoReplaceFileTests
 
         Assert.Contains(fileName, error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public async Task WriteNewAsync_Cancelled_LeavesNothing()
+    {
+        using var folder = new TempDirectory();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        _ = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => NoReplaceFile.WriteNewAsync(folder.Path, "a.json", 0, "x"u8.ToArray(), null, cancelled.Token));
+
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public async Task WriteNewAsync_AFolderUnderTheName_CountsAsTaken()
+    {
+        using var folder = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(folder.Path, "a.json"));
+        var offered = new List<string>();
+
+        (string written, _) = await NoReplaceFile.WriteNewAsync(folder.Path, "a.json", 0, "x"u8.ToArray(),
+            (name, _, _) =>
+            {
+                offered.Add(name);
+                return ValueTask.CompletedTask;
+            },
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(["a-1.json"], offered);
+        Assert.Equal(Path.Combine(folder.Path, "a-1.json"), written);
     }
 }
