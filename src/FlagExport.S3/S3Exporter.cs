@@ -40,6 +40,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
     private readonly bool _ownsClient;
     private readonly S3ExportSettings _settings;
     private readonly ExportFileEncoder _encoder;
+    private readonly Func<PooledBufferWriter, PooledBufferWriter>? _compress; // null for no compression
     private readonly S3ObjectWriter _writer;
     private readonly TimeProvider _timeProvider;
     private readonly EventType _eventType;
@@ -94,6 +95,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _writer = new S3ObjectWriter(_s3, _settings, _logger);
+        _compress = Compressor(_settings.Compression);
     }
 
     /// <summary>Checks every option, as the constructor does, without building a client.</summary>
@@ -210,7 +212,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
                         continue; // its one object is written: not worth encoding again
                     }
 
-                    await foreach (EncodedPart part in _encoder.EncodePartsAsync(partition, Compressor(), cancellationToken).ConfigureAwait(false))
+                    await foreach (EncodedPart part in _encoder.EncodePartsAsync(partition, _compress, cancellationToken).ConfigureAwait(false))
                     {
                         using (part)
                         {
@@ -246,7 +248,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
     {
         PooledBufferWriter encoded = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
         string name = "object." + _encoder.FileExtension + _settings.Compression.FileExtension();
-        if (Compressor() is not { } compress)
+        if (_compress is not { } compress)
         {
             return (encoded, name);
         }
@@ -257,10 +259,9 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
         }
     }
 
-    /// <summary>What compresses an encoding as <see cref="S3ExporterOptions.Compression"/> says, or null for none.</summary>
-    private Func<PooledBufferWriter, PooledBufferWriter>? Compressor()
+    /// <summary>What compresses an encoding as <paramref name="compression"/> says, or null for none.</summary>
+    private static Func<PooledBufferWriter, PooledBufferWriter>? Compressor(PayloadCompression compression)
     {
-        PayloadCompression compression = _settings.Compression;
         if (compression == PayloadCompression.None)
         {
             return null;

@@ -84,6 +84,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
 
         // Every part is encoded again on a retry (its events depend on the parts before it), and one already visible
         // is recognised by its recorded name and fingerprint instead of being written twice.
+        Directory.CreateDirectory(OutputDirectory);
         int firstSuffix = 0;
         await foreach (EncodedPart part in _encoder.EncodePartsAsync(batch.Events, compress: null, cancellationToken).ConfigureAwait(false))
         {
@@ -105,8 +106,6 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
         PooledBufferWriter buffer = part.Content;
         string hash = Convert.ToHexStringLower(XxHash128.Hash(buffer.WrittenSpan));
         (string nameRecord, string hashRecord) = RecordNames(part.Index);
-
-        Directory.CreateDirectory(OutputDirectory);
         (string path, int suffix) = await NoReplaceFile.WriteNewAsync(
             OutputDirectory, fileName, firstSuffix, buffer.WrittenMemory,
             async (name, _, token) =>
