@@ -32,6 +32,18 @@ public sealed class S3ExporterOptionsTests
     }
 
     [Fact]
+    public void Constructor_PathAndFilenameThatCanExceedTheKeyLimit_AreRefused()
+    {
+        // year=YYYY/ renders 10 bytes; a 1,000-byte prefix with it and any file name passes S3's 1,024.
+        var options = new S3ExporterOptions { Bucket = "b", S3Path = new string('p', 1000) + "/year={{ .Year}}/", Filename = "{{ .UUID}}.{{ .Format}}" };
+
+        var error = Assert.Throws<ArgumentException>(() => new S3Exporter(options, new AmazonS3Client(new Amazon.Runtime.AnonymousAWSCredentials(), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" })));
+
+        Assert.Equal("Filename", error.ParamName);
+        Assert.StartsWith($"S3Path '{options.S3Path}' and Filename '{options.Filename}' can give keys of up to 1061 bytes on this host", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Constructor_ElevenTags_IsRefused()
     {
         var options = new S3ExporterOptions { Bucket = "b" };

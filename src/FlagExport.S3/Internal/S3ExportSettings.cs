@@ -1,3 +1,4 @@
+using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -13,6 +14,12 @@ internal sealed class S3ExportSettings
     private const int MaxTagKeyLength = 128;
     private const int MaxTagValueLength = 256;
     private const int MaxMultipartConcurrency = 64;
+
+    /// <summary>The longest object key S3 accepts, in UTF-8 bytes.</summary>
+    private const int MaxKeyBytes = 1024;
+
+    /// <summary>9999-12-31T23:59:59Z, the last second a path template renders.</summary>
+    private const long LastUnixSecond = 253_402_300_799;
 
     private S3ExportSettings()
     {
@@ -77,6 +84,16 @@ internal sealed class S3ExportSettings
             throw S3ExportSettings.InvalidOption(
                 $"Compression '{options.Compression}' cannot be used with Format 'Parquet': Parquet compresses its pages itself; set ParquetCompressionCodec instead and Compression to none.",
                 nameof(options.Compression));
+        }
+
+        // Every field of the path has a fixed width, so the last second of year 9999 renders the longest prefix.
+        int longestKey = Encoding.UTF8.GetByteCount(ObjectKeys.Compose(path.Render(LastUnixSecond), "", compression.FileExtension(), 0))
+            + encoder.MaxFileNameBytes;
+        if (longestKey > MaxKeyBytes)
+        {
+            throw S3ExportSettings.InvalidOption(
+                $"S3Path '{options.S3Path}' and Filename '{options.Filename}' can give keys of up to {longestKey} bytes on this host (a -N suffix included), more than the {MaxKeyBytes} S3 accepts; shorten them.",
+                nameof(options.Filename));
         }
 
         if (options.MultipartPartSize is < S3ExporterOptions.MinMultipartPartSize or > S3ExporterOptions.MaxMultipartPartSize)

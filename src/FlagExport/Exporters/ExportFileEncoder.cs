@@ -266,6 +266,12 @@ public sealed class ExportFileEncoder : IDisposable
     public string RenderFilename(DateTimeOffset flushTime) => _filename.Render(_hostname, flushTime.ToUnixTimeSeconds(), Format);
 
     /// <summary>
+    /// The most UTF-8 bytes a name from <see cref="RenderFilename"/> can have on this host, with the longest suffix
+    /// <see cref="WithSuffix"/> may add: what an exporter compares with its store's limit on names when it is built.
+    /// </summary>
+    public int MaxFileNameBytes => _filename.LongestRenderedBytes(_hostname) + WithSuffix("", MaxSuffix).Length;
+
+    /// <summary>
     /// The <paramref name="suffix"/>-th candidate for a name that is taken: <c>name-N.ext</c>, the name itself for 0;
     /// the rule of the file and S3 exporters, so that every store names a second file of the same second alike.
     /// </summary>

@@ -39,10 +39,21 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
         }
 
         _encoder = ExportFileEncoder.Create(options, eventType);
+        if (_encoder.MaxFileNameBytes > MaxFileNameBytes)
+        {
+            _encoder.Dispose();
+            throw OptionErrors.Invalid(
+                $"Filename '{options.Filename}' can give names of up to {_encoder.MaxFileNameBytes} bytes on this host (hostname '{Environment.MachineName}', a -N suffix included), more than the {MaxFileNameBytes} a file name may have; shorten it.",
+                nameof(options.Filename));
+        }
+
         EventType = eventType;
         _timeProvider = timeProvider ?? TimeProvider.System;
         OutputDirectory = Path.GetFullPath(options.OutputDir);
     }
+
+    /// <summary>The longest file name, in bytes, that Linux, macOS and Windows file systems all accept.</summary>
+    private const int MaxFileNameBytes = 255;
 
     /// <inheritdoc/>
     public EventType EventType { get; }

@@ -99,6 +99,33 @@ internal sealed class FilenameTemplate
 
     private static bool IsForbidden(char c) => c is '/' or '\\' || char.IsControl(c);
 
+    /// <summary>
+    /// The most UTF-8 bytes a name rendered on <paramref name="hostname"/> can have: every field at its longest
+    /// (a Unix time of 11 digits, <c>parquet</c>, a UUID, a 19-digit sequence number). A destination with a limit on
+    /// names compares it at configuration time instead of refusing a name at the first flush.
+    /// </summary>
+    public int LongestRenderedBytes(string hostname)
+    {
+        ArgumentNullException.ThrowIfNull(hostname);
+        int total = 0;
+        foreach (TemplateSegment segment in Template.Segments)
+        {
+            total += segment.IsLiteral
+                ? segment.Utf8!.Length
+                : (FilenameField)segment.FieldId switch
+                {
+                    FilenameField.Hostname => System.Text.Encoding.UTF8.GetByteCount(hostname),
+                    FilenameField.Timestamp => 11,
+                    FilenameField.Format => 7,
+                    FilenameField.UUID => 36,
+                    FilenameField.Sequence => 19,
+                    _ => throw new System.Diagnostics.UnreachableException($"Field {segment.FieldId} is not a file name field."),
+                };
+        }
+
+        return total;
+    }
+
     /// <summary>The next value of the per-process counter behind <c>{{ .Sequence}}</c>: 1 for the first call, then 2, 3…</summary>
     public static long NextSequence() => Interlocked.Increment(ref s_sequence);
 

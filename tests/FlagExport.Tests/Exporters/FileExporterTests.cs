@@ -142,6 +142,21 @@ public sealed class FileExporterTests : IDisposable
         Assert.Equal([Path.Combine("a", "b", "x.json")], _folder.FileNames());
     }
 
+    [Fact]
+    public void Constructor_FilenameThatCanExceedAFileNameLimit_IsRefusedNamingTheLongestName()
+    {
+        // 200 literal bytes + UUID (36) + ".json"-like format (7) + "-10000" = 249 fits; two more UUIDs do not.
+        string fits = new string('a', 200) + "{{ .UUID}}.{{ .Format}}";
+        string tooLong = new string('a', 200) + "{{ .UUID}}{{ .UUID}}.{{ .Format}}";
+        using var accepted = new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Filename = fits });
+
+        var error = Assert.Throws<ArgumentException>(() => new FileExporter(new FileExporterOptions { OutputDir = _folder.Path, Filename = tooLong }));
+
+        Assert.Equal("Filename", error.ParamName);
+        Assert.StartsWith($"Filename '{tooLong}' can give names of up to 286 bytes on this host", error.Message, StringComparison.Ordinal);
+        Assert.Contains("more than the 255 a file name may have", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("xml")]
     [InlineData("jsonl")]
