@@ -15,7 +15,15 @@ internal static class ReplayCommand
     public const string Name = "replay-dead-letters";
 
     /// <summary>Replays every letter; returns the exit code (0, or 1 with the reason on standard error).</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <param name="args">The host's command line.</param>
+    /// <param name="output">Where the summary goes.</param>
+    /// <param name="error">Where a failure goes.</param>
+    /// <param name="into">
+    /// When set, the configured exporter every letter is written through instead of the one that set it aside: how the
+    /// letters of a removed exporter (<c>buffer drop-backlog</c>) reach another.
+    /// </param>
+    /// <param name="cancellationToken">Stops between letters.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, string? into = null, CancellationToken cancellationToken = default)
     {
         WebApplication app = CollectorApp.Build(args, durableBuffer: false);
         await using (app.ConfigureAwait(false))
@@ -35,7 +43,7 @@ internal static class ReplayCommand
                 {
                     current = directory;
                     int letters = DeadLetters.List(directory).Count;
-                    long events = await DeadLetters.ReplayAsync(directory, pipelines, cancellationToken).ConfigureAwait(false);
+                    long events = await DeadLetters.ReplayThroughAsync(directory, pipelines, into, cancellationToken).ConfigureAwait(false);
                     await output.WriteLineAsync($"Replayed {letters} dead letters ({events} events) from '{directory}'.").ConfigureAwait(false);
                 }
 
