@@ -41,8 +41,15 @@ internal static class ExporterNames
             return $"s3:{section?["bucket"] ?? ""}/{prefix}";
         }
 
-        string directory = Path.GetFullPath(section?[nameof(FileExporterOptions.OutputDir)] ?? FileExporterOptions.DefaultOutputDir);
-        return "file:" + Path.TrimEndingDirectorySeparator(directory);
+        string directory = section?[nameof(FileExporterOptions.OutputDir)] ?? FileExporterOptions.DefaultOutputDir;
+        try
+        {
+            return "file:" + Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        }
+        catch (ArgumentException)
+        {
+            return "file:" + directory; // not a path (empty, a NUL): the options validator names the key; any name will do until then
+        }
     }
 
     /// <summary>

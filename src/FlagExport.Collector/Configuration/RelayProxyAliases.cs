@@ -181,10 +181,11 @@ internal sealed class RelayProxyAliases
     private void CheckNamesAreUnique(List<string> errors)
     {
         var seen = new Dictionary<string, ExporterSpec>(StringComparer.OrdinalIgnoreCase);
-        foreach (ExporterSpec exporter in _exporters)
+        foreach (ExporterSpec exporter in _exporters.ToList())
         {
             if (!seen.TryAdd(exporter.Name, exporter))
             {
+                _ = _exporters.Remove(exporter); // not registered: the start-up stops on the message below
                 ExporterSpec first = seen[exporter.Name];
                 errors.Add(exporter.Named || first.Named
                     ? $"{exporter.Path}.name: '{exporter.Name}' is already the name of {first.Path}; each exporter needs its own name."

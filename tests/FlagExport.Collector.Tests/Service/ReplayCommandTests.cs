@@ -51,6 +51,7 @@ public sealed class ReplayCommandTests : IDisposable
             deadLetterDirectory: {Letters}
             exporter:
               kind: file
+              name: exporter-0
               outputDir: {Output}
             """);
         return path;
