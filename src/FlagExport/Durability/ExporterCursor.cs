@@ -58,7 +58,7 @@ internal sealed class ExporterCursor
     /// <summary>The file's path.</summary>
     public string FilePath => _path;
 
-    /// <summary>Reads the cursor of <paramref name="exporterName"/> in <paramref name="directory"/>; a missing file starts at <paramref name="start"/>.</summary>
+    /// <summary>Reads the cursor of <paramref name="exporterName"/> in <paramref name="directory"/>; a missing file is created at <paramref name="start"/>.</summary>
     /// <exception cref="InvalidDataException">The file exists and is not a cursor; the message names it.</exception>
     public static ExporterCursor Open(string directory, string exporterName, long start, EventType? eventType = null)
     {
@@ -66,7 +66,11 @@ internal sealed class ExporterCursor
         string path = Path.Combine(directory, FileNameOf(exporterName));
         if (!File.Exists(path))
         {
-            return new ExporterCursor(path, exporterName, start, inFlight: null, eventType);
+            // Saved at once, not at the first batch: an exporter removed before it cut one still owes every event since
+            // it was added, and only a file on disk lets the next start see that.
+            var created = new ExporterCursor(path, exporterName, start, inFlight: null, eventType);
+            created.Write(start, inFlight: null);
+            return created;
         }
 
         ExporterCursor saved = Read(path);
