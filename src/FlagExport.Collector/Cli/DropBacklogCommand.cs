@@ -50,6 +50,11 @@ internal static class DropBacklogCommand
                 return ExitCodes.Success;
             }
         }
+        catch (Exception exception) when (exception is CollectorConfigurationException or OptionsValidationException or AggregateException && StartFailure.Describe(exception) is { } message)
+        {
+            await error.WriteLineAsync(message).ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
         catch (Exception exception) when (exception is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"Cannot drop the backlog of exporter '{exporterName}': {exception.Message}").ConfigureAwait(false);

@@ -173,7 +173,14 @@ public sealed class ExporterIdentityProcessTests : IDisposable
     {
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), config, TestContext.Current.CancellationToken);
         using CollectorProcess collector = DurableCollector.Start(_directory);
-        int exit = await collector.WaitForExitAsync();
+        Task<int> exited = collector.WaitForExitAsync();
+        Task listening = collector.WaitForOutputAsync("FlagExport collector listening on");
+        if (await Task.WhenAny(exited, listening) != exited)
+        {
+            Assert.Fail($"The collector started; output:{Environment.NewLine}{collector.Output}");
+        }
+
+        int exit = await exited;
         Assert.True(exit == 1, $"exit code {exit}; output:{Environment.NewLine}{collector.Output}");
         return collector.Output;
     }
