@@ -5,8 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FlagExport.Collector;
 
 /// <summary>
-/// <c>replay-dead-letters [--config file.yaml]</c>: writes the dead letters of <c>deadLetterDirectory</c> again, each
-/// through the exporter that set it aside, with the same configuration as the collector, then exits. Run it once the
+/// <c>replay-dead-letters [--config file.yaml] [--exporter NAME]</c>: writes the dead letters of <c>deadLetterDirectory</c>
+/// again, each through the exporter that set it aside (or through NAME), with the same configuration as the collector,
+/// then exits. Run it once the
 /// cause is fixed; it listens on no port and leaves the durable buffer alone, so it can run beside the collector.
 /// </summary>
 internal static class ReplayCommand
