@@ -22,7 +22,7 @@ public static class DurableBufferBacklog
     /// <param name="deadLetterDirectory">Where the letters go.</param>
     /// <param name="cancellationToken">Stops between letters; what was set aside so far stays set aside, and a new run goes on from there.</param>
     /// <returns>How many events were set aside.</returns>
-    /// <exception cref="InvalidOperationException">The buffer has no cursor for <paramref name="exporterName"/>; the message lists the cursors it has.</exception>
+    /// <exception cref="InvalidOperationException">There is no buffer there, or it has no cursor for <paramref name="exporterName"/>; the message lists the cursors it has.</exception>
     /// <exception cref="IOException">The buffer is open in another process, or a letter could not be written (nothing is lost: the cursor stays where the last written letter ends).</exception>
     /// <remarks>
     /// Each letter is a range of the log under the identity the exporter's pipeline would have given it, and the batch in
@@ -34,6 +34,12 @@ public static class DurableBufferBacklog
         ArgumentException.ThrowIfNullOrWhiteSpace(bufferDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(exporterName);
         ArgumentException.ThrowIfNullOrWhiteSpace(deadLetterDirectory);
+        if (!Directory.Exists(Path.Combine(bufferDirectory, "cursors")))
+        {
+            // Opening would create an empty buffer where none was (a mistyped folder): say so instead.
+            throw new InvalidOperationException($"There is no durable buffer with cursors in '{Path.GetFullPath(bufferDirectory)}'.");
+        }
+
         DurableEventStore store = DurableEventStore.Open(bufferDirectory, long.MaxValue);
         await using (store.ConfigureAwait(false))
         {
