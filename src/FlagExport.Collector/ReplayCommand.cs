@@ -5,8 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FlagExport.Collector;
 
 /// <summary>
-/// <c>replay-dead-letters [--config file.yaml]</c>: writes the dead letters of <c>deadLetterDirectory</c> again, each
-/// through the exporter that set it aside, with the same configuration as the collector, then exits. Run it once the
+/// <c>replay-dead-letters [--config file.yaml] [--exporter NAME]</c>: writes the dead letters of <c>deadLetterDirectory</c>
+/// again, each through the exporter that set it aside (or through NAME), with the same configuration as the collector,
+/// then exits. Run it once the
 /// cause is fixed; it listens on no port and leaves the durable buffer alone, so it can run beside the collector.
 /// </summary>
 internal static class ReplayCommand
@@ -15,7 +16,15 @@ internal static class ReplayCommand
     public const string Name = "replay-dead-letters";
 
     /// <summary>Replays every letter; returns the exit code (0, or 1 with the reason on standard error).</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <param name="args">The host's command line.</param>
+    /// <param name="output">Where the summary goes.</param>
+    /// <param name="error">Where a failure goes.</param>
+    /// <param name="into">
+    /// When set, the configured exporter every letter is written through instead of the one that set it aside: how the
+    /// letters of a removed exporter (<c>buffer drop-backlog</c>) reach another.
+    /// </param>
+    /// <param name="cancellationToken">Stops between letters.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, string? into = null, CancellationToken cancellationToken = default)
     {
         WebApplication app = CollectorApp.Build(args, durableBuffer: false);
         await using (app.ConfigureAwait(false))
@@ -35,7 +44,7 @@ internal static class ReplayCommand
                 {
                     current = directory;
                     int letters = DeadLetters.List(directory).Count;
-                    long events = await DeadLetters.ReplayAsync(directory, pipelines, cancellationToken).ConfigureAwait(false);
+                    long events = await DeadLetters.ReplayThroughAsync(directory, pipelines, into, cancellationToken).ConfigureAwait(false);
                     await output.WriteLineAsync($"Replayed {letters} dead letters ({events} events) from '{directory}'.").ConfigureAwait(false);
                 }
 

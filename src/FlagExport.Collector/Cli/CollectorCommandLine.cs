@@ -6,7 +6,8 @@ namespace FlagExport.Collector.Cli;
 
 /// <summary>
 /// The collector's command line: with no subcommand it serves; <c>validate</c> checks a configuration;
-/// <c>replay-dead-letters</c> writes dead letters again. <c>--help</c>/<c>-h</c> and <c>--version</c> print and exit 0
+/// <c>replay-dead-letters</c> writes dead letters again; <c>buffer drop-backlog NAME</c> sets the backlog of a removed
+/// exporter aside as dead letters. <c>--help</c>/<c>-h</c> and <c>--version</c> print and exit 0
 /// before anything is built, so they never listen. An unknown option or argument prints the error and the usage on
 /// standard error and exits <see cref="ExitCodes.StartFailed"/>.
 /// </summary>
@@ -23,13 +24,21 @@ internal sealed class CollectorCommandLine
     private readonly Option<string> _validateConfig = new("--config") { Description = "The YAML configuration file to check.", HelpName = "file", Required = true };
     private readonly Option<bool> _checkConnectivity = new("--check-connectivity") { Description = "Also check each S3 bucket (HeadBucket) and that each outputDir can be created and written." };
     private readonly Option<string> _replayConfig = new("--config") { Description = "The YAML configuration file the collector runs with.", HelpName = "file" };
+    private readonly Option<string> _replayExporter = new("--exporter")
+    {
+        Description = "Write every letter through this configured exporter instead of the one that set it aside (for letters of an exporter that was removed).",
+        HelpName = "name",
+    };
+
+    private readonly Option<string> _dropConfig = new("--config") { Description = "The YAML configuration file the collector runs with.", HelpName = "file" };
+    private readonly Argument<string> _dropExporter = new("name") { Description = "The exporter, no longer configured, whose backlog to set aside." };
     private readonly ConfigurationArguments _arguments;
     private readonly TextWriter _output;
     private readonly TextWriter _error;
 
     private CollectorCommandLine(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        _arguments = ConfigurationArguments.Split(args, new HashSet<string>(StringComparer.Ordinal) { "--config", "--urls", "--version", "--help", "--check-connectivity" });
+        _arguments = ConfigurationArguments.Split(args, new HashSet<string>(StringComparer.Ordinal) { "--config", "--urls", "--version", "--help", "--check-connectivity", "--exporter" });
         _output = output;
         _error = error;
     }
@@ -76,10 +85,22 @@ internal sealed class CollectorCommandLine
         var replay = new Command(ReplayCommand.Name, "Write the dead letters again through their exporters, then exit: 0 when all were written, 1 otherwise.")
         {
             _replayConfig,
+            _replayExporter,
         };
-        replay.SetAction((result, cancellationToken) => RunReplayAsync(HostArgs(result, _replayConfig, null), cancellationToken));
+        replay.SetAction((result, cancellationToken) => RunReplayAsync(HostArgs(result, _replayConfig, null), result.GetValue(_replayExporter), cancellationToken));
         root.Add(replay);
-        foreach (Command command in new Command[] { root, validate, replay })
+
+        var dropBacklog = new Command(DropBacklogCommand.Name,
+            "Set aside as dead letters the events the durable buffer holds for an exporter removed from the configuration, and remove its cursor; exit 0 when done, 1 otherwise.")
+        {
+            _dropConfig,
+            _dropExporter,
+        };
+        dropBacklog.SetAction((result, cancellationToken) =>
+            DropBacklogCommand.RunAsync(HostArgs(result, _dropConfig, null), result.GetValue(_dropExporter)!, _output, _error, cancellationToken));
+        var buffer = new Command(DropBacklogCommand.Group, "Operations on the durable buffer; run them while no collector uses it.") { dropBacklog };
+        root.Add(buffer);
+        foreach (Command command in new Command[] { root, validate, replay, dropBacklog })
         {
             // Only the command that was parsed validates: each reports the configuration keys given without a value.
             command.Validators.Add(result =>
@@ -128,11 +149,11 @@ internal sealed class CollectorCommandLine
         }
     }
 
-    private async Task<int> RunReplayAsync(string[] args, CancellationToken cancellationToken)
+    private async Task<int> RunReplayAsync(string[] args, string? exporter, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReplayCommand.RunAsync(args, _output, _error, cancellationToken).ConfigureAwait(false);
+            return await ReplayCommand.RunAsync(args, _output, _error, exporter, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (StartFailure.Describe(exception) is { } message)
         {

@@ -14,8 +14,17 @@ internal abstract class ExporterSpec
     /// <summary>The exporter kinds an entry may name, for messages.</summary>
     public const string Kinds = "file, s3";
 
-    /// <summary>The pipeline name, <c>exporter-&lt;index&gt;</c>; also its metric tag and <c>FlagExport:Exporters</c> key.</summary>
+    /// <summary>
+    /// The pipeline name: the entry's <c>name</c>, or derived from <see cref="Destination"/>; also its metric and log tag,
+    /// <c>FlagExport:Exporters</c> key, dead-letter owner and durable-buffer cursor. Never depends on the entry's position.
+    /// </summary>
     public required string Name { get; init; }
+
+    /// <summary>Whether <see cref="Name"/> was written in the entry (rather than derived).</summary>
+    public bool Named { get; init; }
+
+    /// <summary>What the exporter writes to, as its name is derived from: <c>file:&lt;full path&gt;</c> or <c>s3:&lt;bucket&gt;/&lt;prefix&gt;</c>.</summary>
+    public required string Destination { get; init; }
 
     /// <summary>Where the entry was read, such as <c>exporters[0]</c>.</summary>
     public required string Path { get; init; }
@@ -45,10 +54,10 @@ internal abstract class ExporterSpec
 
     /// <summary>One line for the start-up log: kind, format and destination.</summary>
     public string Describe(IServiceProvider services) =>
-        $"{Name} ({Path}): {Kind}, {Format(services)}, {EventTypeName(services)} events, to {Destination(services)}";
+        $"{Name} ({Path}): {Kind}, {Format(services)}, {EventTypeName(services)} events, to {Target(services)}";
 
-    /// <summary>Where the files or objects go, for <see cref="Describe"/>.</summary>
-    protected abstract string Destination(IServiceProvider services);
+    /// <summary>Where the files or objects go, as bound, for <see cref="Describe"/>.</summary>
+    protected abstract string Target(IServiceProvider services);
 }
 
 /// <summary>An entry of kind <c>file</c>.</summary>
@@ -65,5 +74,5 @@ internal sealed class FileExporterSpec : ExporterSpec
     public FileExporterOptions Options(IServiceProvider services) =>
         services.GetRequiredService<IOptionsMonitor<FileExporterOptions>>().Get(Name);
 
-    protected override string Destination(IServiceProvider services) => System.IO.Path.GetFullPath(Options(services).OutputDir);
+    protected override string Target(IServiceProvider services) => System.IO.Path.GetFullPath(Options(services).OutputDir);
 }

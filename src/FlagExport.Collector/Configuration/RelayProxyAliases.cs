@@ -6,7 +6,8 @@ namespace FlagExport.Collector.Configuration;
 
 /// <summary>
 /// The relay proxy's exporter keys as aliases of FlagExport's own options: <c>exporters[N].&lt;key&gt;</c> (and the
-/// single <c>exporter.&lt;key&gt;</c>) is <c>FlagExport:Exporters:exporter-N:&lt;Key&gt;</c>; the top-level
+/// single <c>exporter.&lt;key&gt;</c>) is <c>FlagExport:Exporters:&lt;name&gt;:&lt;Key&gt;</c>, where the name is the
+/// entry's <c>name</c> or one derived from its destination (<see cref="ExporterNames"/>); the top-level
 /// <c>bufferDirectory</c> and <c>maxBufferBytes</c> are <c>FlagExport:BufferDirectory</c> and
 /// <c>FlagExport:MaxBufferBytes</c>; the top-level <c>deadLetterDirectory</c> and <c>maxRetryDuration</c> are every
 /// exporter's <c>DeadLetterDirectory</c> and <c>MaxRetryDuration</c>.
@@ -85,8 +86,11 @@ internal sealed class RelayProxyAliases
         aliases.NoneConfigured = aliases._exporters.Count == 0 && !single.GetChildren().Any() && !configuration.GetSection("exporters").GetChildren().Any();
         if (aliases.NoneConfigured)
         {
-            aliases._exporters.Add(new FileExporterSpec { Name = ExporterName(0), Path = "default exporter" });
+            string destination = ExporterNames.Destination("file", section: null);
+            aliases._exporters.Add(new FileExporterSpec { Name = ExporterNames.Derive(destination), Path = "default exporter", Destination = destination });
         }
+
+        aliases.CheckNamesAreUnique(errors);
 
         foreach ((string key, string option) in DurabilityKeys)
         {
@@ -170,22 +174,53 @@ internal sealed class RelayProxyAliases
         _ => string.Concat([char.ToLowerInvariant(option[0])], option.AsSpan(1)),
     };
 
-    /// <summary>The pipeline name of the <paramref name="number"/>th exporter: <c>exporter-&lt;number&gt;</c>.</summary>
-    private static string ExporterName(int number) => $"exporter-{number.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary>
+    /// Two entries with one name would share options, cursor and dead letters: refused, naming both entries. Names are
+    /// configuration keys, so they are compared without regard to case.
+    /// </summary>
+    private void CheckNamesAreUnique(List<string> errors)
+    {
+        var seen = new Dictionary<string, ExporterSpec>(StringComparer.OrdinalIgnoreCase);
+        foreach (ExporterSpec exporter in _exporters.ToList())
+        {
+            if (!seen.TryAdd(exporter.Name, exporter))
+            {
+                _ = _exporters.Remove(exporter); // not registered: the start-up stops on the message below
+                ExporterSpec first = seen[exporter.Name];
+                errors.Add(exporter.Named || first.Named
+                    ? $"{exporter.Path}.name: '{exporter.Name}' is already the name of {first.Path}; each exporter needs its own name."
+                    : $"{exporter.Path}: writes to the same destination as {first.Path} ({exporter.Destination}); give each of them a distinct 'name'.");
+            }
+        }
+    }
 
     private void ReadExporter(IConfigurationSection section, string path, List<string> errors)
     {
-        string name = ExporterName(_exporters.Count);
         string? kind = section["kind"];
+        string? written = section["name"];
+        if (written is not null && ExporterNames.Problem($"{path}.name", written) is { } problem)
+        {
+            errors.Add(problem);
+            return;
+        }
+
         ExporterSpec spec;
         switch (kind?.ToUpperInvariant())
         {
             case "FILE":
-                spec = new FileExporterSpec { Name = name, Path = path };
+            {
+                string destination = ExporterNames.Destination("file", section);
+                spec = new FileExporterSpec { Name = written ?? ExporterNames.Derive(destination), Named = written is not null, Path = path, Destination = destination };
                 break;
+            }
+
             case "S3":
-                spec = new S3ExporterSpec { Name = name, Path = path };
+            {
+                string destination = ExporterNames.Destination("s3", section);
+                spec = new S3ExporterSpec { Name = written ?? ExporterNames.Derive(destination), Named = written is not null, Path = path, Destination = destination };
                 break;
+            }
+
             case null or "":
                 errors.Add($"{path}.kind: is required; valid values are {ExporterSpec.Kinds}.");
                 return;
@@ -195,10 +230,10 @@ internal sealed class RelayProxyAliases
         }
 
         _exporters.Add(spec);
-        string target = FlagExportBuilder.GetConfigurationPath(name);
+        string target = FlagExportBuilder.GetConfigurationPath(spec.Name);
         foreach (IConfigurationSection child in section.GetChildren())
         {
-            if (!string.Equals(child.Key, "kind", StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(child.Key, "kind", StringComparison.OrdinalIgnoreCase) && !string.Equals(child.Key, "name", StringComparison.OrdinalIgnoreCase))
             {
                 string option = spec is S3ExporterSpec && string.Equals(child.Key, "path", StringComparison.OrdinalIgnoreCase)
                     ? nameof(S3ExporterOptions.S3Path)

@@ -18,7 +18,7 @@ internal sealed class S3ExporterSpec : ExporterSpec
     public S3ExporterOptions Options(IServiceProvider services) =>
         services.GetRequiredService<IOptionsMonitor<S3ExporterOptions>>().Get(Name);
 
-    protected override string Destination(IServiceProvider services)
+    protected override string Target(IServiceProvider services)
     {
         S3ExporterOptions options = Options(services);
         return $"s3://{options.Bucket}/{options.S3Path?.Trim('/')}" + (options.ServiceUrl is null ? "" : $" at {options.ServiceUrl}");

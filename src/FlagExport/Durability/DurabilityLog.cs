@@ -28,6 +28,9 @@ internal static partial class DurabilityLog
 
         /// <summary>An exporter's event type changed; its cursor starts over at the oldest event kept.</summary>
         internal const int CursorReset = 106;
+
+        /// <summary>The cursor of an exporter no longer registered owed no event and was deleted.</summary>
+        internal const int OrphanedCursorRemoved = 107;
     }
 
     [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
@@ -53,4 +56,8 @@ internal static partial class DurabilityLog
     [LoggerMessage(EventId = Ids.CursorReset, EventName = "CursorReset", Level = LogLevel.Warning,
         Message = "Exporter '{ExporterName}' now takes the other event type: its cursor '{CursorFile}' starts over at the oldest buffered event")]
     internal static partial void CursorReset(this ILogger logger, string exporterName, string cursorFile);
+
+    [LoggerMessage(EventId = Ids.OrphanedCursorRemoved, EventName = "OrphanedCursorRemoved", Level = LogLevel.Information,
+        Message = "Exporter '{ExporterName}' is no longer configured and had exported every buffered event: its cursor '{CursorFile}' was removed")]
+    internal static partial void OrphanedCursorRemoved(this ILogger logger, string exporterName, string cursorFile);
 }

@@ -60,6 +60,9 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>This buffer's random id: the prefix of every batch identity cut from it.</summary>
     public string BufferId { get; }
 
+    /// <summary>The folder of the exporters' cursor files.</summary>
+    public string CursorDirectory => Path.Combine(Directory, "cursors");
+
     /// <summary>The log, for the pipelines' readers.</summary>
     public SegmentLog Log => _log;
 
@@ -175,7 +178,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>Opens the cursor of <paramref name="exporterName"/> (a new exporter starts at the oldest event kept) and counts it for <see cref="Release"/>.</summary>
     public ExporterCursor OpenCursor(string exporterName, EventType? eventType = null)
     {
-        ExporterCursor cursor = ExporterCursor.Open(Path.Combine(Directory, "cursors"), exporterName, _log.StartPosition, eventType);
+        ExporterCursor cursor = ExporterCursor.Open(CursorDirectory, exporterName, _log.StartPosition, eventType);
         if (cursor.WasReset)
         {
             _logger.CursorReset(exporterName, cursor.FilePath);
@@ -202,10 +205,38 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// Every exporter's cursor is open: from now on <see cref="Release"/> may delete segments. Before, the first pipeline
     /// to commit could delete what an exporter whose cursor is not open yet still needs.
     /// </summary>
+    /// <remarks>
+    /// A cursor left by an exporter no longer registered is deleted when it owes nothing (logged); one that still owes
+    /// events (a backlog, or a batch in flight) stops the start: nothing else would ever export them, and they were
+    /// acknowledged.
+    /// </remarks>
+    /// <exception cref="OrphanedExporterException">An exporter no longer registered still owes events.</exception>
     public void AllCursorsOpened()
     {
         lock (_cursorGate)
         {
+            var owing = new List<(string Exporter, long Events)>();
+            foreach (ExporterCursor orphan in OrphanedCursors.Find(CursorDirectory, _cursors).ToList())
+            {
+                string name = OrphanedCursors.NameOf(orphan);
+                long backlog = OrphanedCursors.Backlog(_log, orphan);
+                if (backlog == 0 && orphan.InFlight is null)
+                {
+                    orphan.Delete();
+                    _logger.OrphanedCursorRemoved(name, orphan.FilePath);
+                    continue;
+                }
+
+                // Counted like an open cursor, so that no segment it needs is released even if the caller goes on.
+                _cursors.Add(orphan);
+                owing.Add((name, backlog));
+            }
+
+            if (owing.Count > 0)
+            {
+                throw new OrphanedExporterException(Directory, owing);
+            }
+
             _allCursorsOpened = true;
         }
     }

@@ -21,15 +21,24 @@ namespace FlagExport.Durability;
 /// </remarks>
 internal sealed class ExporterCursor
 {
+    private const string FileSuffix = ".cursor";
+
     private readonly string _path;
 
-    private ExporterCursor(string path, long committed, BatchState? inFlight, EventType? eventType)
+    private ExporterCursor(string path, string? exporterName, long committed, BatchState? inFlight, EventType? eventType)
     {
         _path = path;
+        ExporterName = exporterName;
         EventType = eventType;
         Committed = committed;
         InFlight = inFlight;
     }
+
+    /// <summary>
+    /// The exporter the cursor belongs to, as saved in the file (the file name is only a hash of it); null for a file
+    /// that does not say.
+    /// </summary>
+    public string? ExporterName { get; }
 
     /// <summary>Every event of this exporter's type below this position is written.</summary>
     public long Committed { get; private set; }
@@ -49,7 +58,7 @@ internal sealed class ExporterCursor
     /// <summary>The file's path.</summary>
     public string FilePath => _path;
 
-    /// <summary>Reads the cursor of <paramref name="exporterName"/> in <paramref name="directory"/>; a missing file starts at <paramref name="start"/>.</summary>
+    /// <summary>Reads the cursor of <paramref name="exporterName"/> in <paramref name="directory"/>; a missing file is created at <paramref name="start"/>.</summary>
     /// <exception cref="InvalidDataException">The file exists and is not a cursor; the message names it.</exception>
     public static ExporterCursor Open(string directory, string exporterName, long start, EventType? eventType = null)
     {
@@ -57,25 +66,47 @@ internal sealed class ExporterCursor
         string path = Path.Combine(directory, FileNameOf(exporterName));
         if (!File.Exists(path))
         {
-            return new ExporterCursor(path, start, inFlight: null, eventType);
+            // Saved at once, not at the first batch: an exporter removed before it cut one still owes every event since
+            // it was added, and only a file on disk lets the next start see that.
+            var created = new ExporterCursor(path, exporterName, start, inFlight: null, eventType);
+            created.Write(start, inFlight: null);
+            return created;
         }
 
+        ExporterCursor saved = Read(path);
+        if (eventType is not null && saved.EventType is not null && saved.EventType != eventType)
+        {
+            // The exporter now takes the other type: none of that type's events were exported by it yet.
+            return new ExporterCursor(path, exporterName, start, inFlight: null, eventType) { WasReset = true };
+        }
+
+        return new ExporterCursor(path, exporterName, saved.Committed, saved.InFlight, eventType ?? saved.EventType);
+    }
+
+    /// <summary>Reads the cursor file <paramref name="path"/> as it is, whoever it belongs to.</summary>
+    /// <exception cref="InvalidDataException">The file is not a cursor; the message names it.</exception>
+    public static ExporterCursor Read(string path)
+    {
         byte[] content = File.ReadAllBytes(path);
         try
         {
-            (long committed, BatchState? inFlight, EventType? saved) = Parse(content);
-            if (eventType is not null && saved is not null && saved != eventType)
-            {
-                // The exporter now takes the other type: none of that type's events were exported by it yet.
-                return new ExporterCursor(path, start, inFlight: null, eventType) { WasReset = true };
-            }
-
-            return new ExporterCursor(path, committed, inFlight, eventType ?? saved);
+            (string? name, long committed, BatchState? inFlight, EventType? saved) = Parse(content);
+            return new ExporterCursor(path, name, committed, inFlight, saved);
         }
-        catch (Exception exception) when (exception is JsonException or FormatException or OverflowException or InvalidOperationException)
+        catch (Exception exception) when (exception is JsonException or FormatException or OverflowException or InvalidOperationException or KeyNotFoundException)
         {
             throw new InvalidDataException($"The durable buffer's cursor file '{path}' is damaged ({exception.Message}); move it aside to start that exporter from the oldest buffered event.", exception);
         }
+    }
+
+    /// <summary>Whether <paramref name="fileName"/> is the name of a cursor file.</summary>
+    public static bool IsCursorFile(string fileName) => fileName.EndsWith(FileSuffix, StringComparison.Ordinal) && !fileName.StartsWith('.');
+
+    /// <summary>Deletes the file: the exporter's place is forgotten.</summary>
+    public void Delete()
+    {
+        File.Delete(_path);
+        DirectorySync.Flush(Path.GetDirectoryName(_path)!);
     }
 
     /// <summary>Saves <paramref name="batch"/> as the batch in flight, before its first attempt; makes its records durable from then on.</summary>
@@ -101,6 +132,11 @@ internal sealed class ExporterCursor
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
+            if (ExporterName is { } name)
+            {
+                json.WriteString("exporter", name);
+            }
+
             json.WriteNumber("committed", committed);
             if (EventType is { } type)
             {
@@ -143,20 +179,21 @@ internal sealed class ExporterCursor
             safe.Length = 64;
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{safe}.{BatchState.ScopeOf(exporterName)}.cursor");
+        return string.Create(CultureInfo.InvariantCulture, $"{safe}.{BatchState.ScopeOf(exporterName)}{FileSuffix}");
     }
 
-    private static (long Committed, BatchState? InFlight, EventType? Type) Parse(ReadOnlySpan<byte> content)
+    private static (string? Name, long Committed, BatchState? InFlight, EventType? Type) Parse(ReadOnlySpan<byte> content)
     {
         using JsonDocument document = JsonDocument.Parse(content.ToArray());
         JsonElement root = document.RootElement;
+        string? name = root.TryGetProperty("exporter", out JsonElement saved) ? saved.GetString() : null;
         long committed = root.GetProperty("committed").GetInt64();
         EventType? type = root.TryGetProperty("eventType", out JsonElement typeName)
             ? (typeName.GetString() == "tracking" ? FlagExport.EventType.Tracking : FlagExport.EventType.Feature)
             : null;
         if (!root.TryGetProperty("inFlight", out JsonElement batch))
         {
-            return (committed, null, type);
+            return (name, committed, null, type);
         }
 
         Dictionary<string, string> recorded = BatchState.ReadRecorded(batch.GetProperty("recorded"));
@@ -167,6 +204,6 @@ internal sealed class ExporterCursor
             Attempts = batch.GetProperty("attempts").GetInt32(),
             FirstFailure = batch.TryGetProperty("firstFailure", out JsonElement firstFailure) ? firstFailure.GetDateTimeOffset() : null,
         };
-        return (committed, state, type);
+        return (name, committed, state, type);
     }
 }

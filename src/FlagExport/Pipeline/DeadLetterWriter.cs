@@ -25,7 +25,7 @@ internal sealed class DeadLetterWriter(string directory)
     /// <summary>Writes the letter for <paramref name="batch"/>; returns its folder.</summary>
     /// <exception cref="IOException">The letter could not be written; the batch must stay where it is.</exception>
     public async Task<string> WriteAsync(
-        string exporterName, IExporter exporter, ExportBatch batch, BatchState state, Exception error, DateTimeOffset firstFailure, DateTimeOffset now, CancellationToken cancellationToken)
+        string exporterName, IExporter? exporter, ExportBatch batch, BatchState state, Exception error, DateTimeOffset firstFailure, DateTimeOffset now, CancellationToken cancellationToken)
     {
         string final = Path.Combine(Directory, batch.Id);
         if (System.IO.Directory.Exists(final))

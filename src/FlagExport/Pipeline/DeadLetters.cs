@@ -53,7 +53,17 @@ public static class DeadLetters
     /// The first letter that fails to write stops the replay with that exporter's exception; it and the rest are kept.
     /// A letter without <c>events.fxev</c> (an event the buffer's encoding refuses, see its manifest) is left in place.
     /// </remarks>
-    public static async Task<long> ReplayAsync(string directory, IFlagEventSink sink, CancellationToken cancellationToken = default)
+    public static Task<long> ReplayAsync(string directory, IFlagEventSink sink, CancellationToken cancellationToken = default) =>
+        ReplayThroughAsync(directory, sink, into: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReplayAsync(string, IFlagEventSink, CancellationToken)"/>, but with <paramref name="into"/> set every letter
+    /// goes through that pipeline instead of the one named in its manifest: how the letters of an exporter that is no
+    /// longer registered reach another. The names the original exporter recorded are left out then (they name its
+    /// outputs, not the target's); the batch keeps its identity, so a replay interrupted after the write finds it again.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><paramref name="into"/> is not registered, or takes the other event type than a letter holds.</exception>
+    internal static async Task<long> ReplayThroughAsync(string directory, IFlagEventSink sink, string? into, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
         long replayed = 0;
@@ -65,7 +75,8 @@ public static class DeadLetters
                 continue; // its events could not be stored exactly (see its manifest's eventsError): read events.jsonl instead
             }
 
-            (string exporter, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, cancellationToken).ConfigureAwait(false);
+            string target = into ?? await ReadExporterAsync(letter, cancellationToken).ConfigureAwait(false);
+            (string exporter, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, target, cancellationToken).ConfigureAwait(false);
 
             // Names chosen during the replay are on disk before the exporter writes under them, as in the cursor: a replay
             // that dies after the upload, before the letter is deleted, finds its object the next time.
@@ -76,6 +87,7 @@ public static class DeadLetters
                 using (var json = new Utf8JsonWriter(content))
                 {
                     json.WriteStartObject();
+                    json.WriteString("exporter", target);
                     batch.WriteRecorded(json, "recorded");
                     json.WriteEndObject();
                 }
@@ -86,8 +98,15 @@ public static class DeadLetters
 
             if (sink is ExporterPipelines pipelines)
             {
-                DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, exporter, StringComparison.Ordinal))
-                    ?? throw new InvalidOperationException($"The dead letter '{letter}' was set aside by exporter '{exporter}', which is not registered; configure it, or move the letter away.");
+                DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, target, StringComparison.Ordinal))
+                    ?? throw new InvalidOperationException(into is null
+                        ? $"The dead letter '{letter}' was set aside by exporter '{exporter}', which is not registered; configure it, replay into another exporter, or move the letter away."
+                        : $"Exporter '{into}' is not registered; the exporters are: {string.Join(", ", pipelines.Pipelines.Select(p => p.Name))}.");
+                if (events.Count > 0 && events[0].EventType != pipeline.EventType)
+                {
+                    throw new InvalidOperationException($"The dead letter '{letter}' holds {events[0].EventType.ToString().ToLowerInvariant()} events; exporter '{target}' takes {pipeline.EventType.ToString().ToLowerInvariant()} events.");
+                }
+
                 await pipeline.ExportDirectlyAsync(new ExportBatch(events, state, state.Attempts + 1), cancellationToken).ConfigureAwait(false);
             }
             else
@@ -107,19 +126,44 @@ public static class DeadLetters
         return replayed;
     }
 
-    /// <summary>Reads a letter: the exporter that set it aside, the batch's identity and records, and its events.</summary>
-    private static async Task<(string Exporter, BatchState State, List<ExportableEvent> Events)> ReadAsync(string letter, CancellationToken cancellationToken)
+    /// <summary>The exporter named in a letter's manifest.</summary>
+    private static async Task<string> ReadExporterAsync(string letter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, ManifestFile), cancellationToken).ConfigureAwait(false));
+            return manifest.RootElement.GetProperty("exporter").GetString()!;
+        }
+        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"The dead letter '{letter}' is damaged: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>
+    /// Reads a letter: the exporter that set it aside, the batch's identity, its events, and the names recorded for
+    /// <paramref name="target"/>: the manifest's when the target set it aside, plus those a replay through the target recorded.
+    /// </summary>
+    private static async Task<(string Exporter, BatchState State, List<ExportableEvent> Events)> ReadAsync(string letter, string target, CancellationToken cancellationToken)
     {
         try
         {
             List<ExportableEvent> events = EventRecordFile.Read(await File.ReadAllBytesAsync(Path.Combine(letter, EventsFile), cancellationToken).ConfigureAwait(false));
             using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, ManifestFile), cancellationToken).ConfigureAwait(false));
             JsonElement root = manifest.RootElement;
-            Dictionary<string, string> recorded = BatchState.ReadRecorded(root.GetProperty("intended"));
+            string exporter = root.GetProperty("exporter").GetString()!;
+            Dictionary<string, string> recorded = string.Equals(exporter, target, StringComparison.Ordinal)
+                ? BatchState.ReadRecorded(root.GetProperty("intended"))
+                : new Dictionary<string, string>(StringComparer.Ordinal);
             string replayRecord = Path.Combine(letter, ReplayFile);
-            if (File.Exists(replayRecord))
+            using JsonDocument? replay = File.Exists(replayRecord)
+                ? JsonDocument.Parse(await File.ReadAllBytesAsync(replayRecord, cancellationToken).ConfigureAwait(false))
+                : null;
+
+            // A record without "exporter" was made through the exporter that set the letter aside.
+            if (replay is not null
+                && string.Equals(replay.RootElement.TryGetProperty("exporter", out JsonElement by) ? by.GetString() : exporter, target, StringComparison.Ordinal))
             {
-                using JsonDocument replay = JsonDocument.Parse(await File.ReadAllBytesAsync(replayRecord, cancellationToken).ConfigureAwait(false));
                 foreach ((string name, string value) in BatchState.ReadRecorded(replay.RootElement.GetProperty("recorded")))
                 {
                     recorded[name] = value;
@@ -131,7 +175,7 @@ public static class DeadLetters
             {
                 Attempts = root.GetProperty("attempts").GetInt32(),
             };
-            return (root.GetProperty("exporter").GetString()!, state, events);
+            return (exporter, state, events);
         }
         catch (Exception exception) when (exception is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

@@ -1,3 +1,4 @@
+using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Cli;
@@ -24,7 +25,7 @@ public sealed class ValidateCommandProcessTests : IDisposable
 
         Assert.Equal(0, await collector.WaitForExitAsync());
         Assert.Contains("configuration OK", collector.Output, StringComparison.Ordinal);
-        Assert.Contains("exporter-0 (exporters[0]): file, CSV", collector.Output, StringComparison.Ordinal);
+        Assert.Contains($"{ExporterNames.Derive("file:" + _directory.Combine("out"))} (exporters[0]): file, CSV", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("listening", collector.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_directory.Combine("out")));
         Assert.False(Directory.Exists(_directory.Combine("buffer")));

@@ -31,6 +31,7 @@ public sealed class CollectorSettingsTests : IDisposable
             maxRequestBodySize: 1048576
             exporters:
               - kind: file
+                name: exporter-0
                 outputDir: /var/flags
                 format: csv
                 filename: "flags-{{ .UUID}}.{{ .Format}}"
@@ -42,6 +43,7 @@ public sealed class CollectorSettingsTests : IDisposable
                 maxEventInMemory: 2000
                 eventType: feature
               - kind: FILE
+                name: exporter-1
                 format: parquet
                 eventType: tracking
             """);
@@ -79,6 +81,7 @@ public sealed class CollectorSettingsTests : IDisposable
         await using WebApplication app = Build("""
             exporters:
               - kind: s3
+                name: exporter-0
                 bucket: my-bucket
                 path: flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/
                 format: parquet
@@ -102,6 +105,7 @@ public sealed class CollectorSettingsTests : IDisposable
                 verifyBucketOnStart: true
                 conditionalWrites: false
               - kind: s3
+                name: exporter-1
                 bucket: other
                 format: csv
                 compression: gzip
@@ -150,10 +154,12 @@ public sealed class CollectorSettingsTests : IDisposable
             maxRetryDuration: 60000
             exporters:
               - kind: file
+                name: exporter-0
                 exportTimeout: 2500
                 shutdownTimeout: 90000
                 maxBufferedEvents: 123456
               - kind: file
+                name: exporter-1
                 deadLetterDirectory: /var/dead-1
                 maxRetryDuration: 1000
             """);
@@ -175,7 +181,7 @@ public sealed class CollectorSettingsTests : IDisposable
     [InlineData("FlagExport key")]
     public void OneOption_ReadFromEverySource_GivesTheLibrarysOwnMessage(string source)
     {
-        string yaml = source == "yaml" ? "exporters:\n  - kind: file\n    format: xml\n" : "exporters:\n  - kind: file\n";
+        string yaml = source == "yaml" ? "exporters:\n  - kind: file\n    name: exporter-0\n    format: xml\n" : "exporters:\n  - kind: file\n    name: exporter-0\n";
         Dictionary<string, string?> added = source switch
         {
             "relay-proxy environment variable" => new() { ["exporters:0:format"] = "xml" },
@@ -199,7 +205,7 @@ public sealed class CollectorSettingsTests : IDisposable
     [Fact]
     public async Task FlagExportKey_WinsOverItsRelayProxyAlias()
     {
-        await using WebApplication app = CollectorApp.Build(["--config", WriteYaml("exporters:\n  - kind: file\n    format: csv\n    outputDir: /a\n")], builder =>
+        await using WebApplication app = CollectorApp.Build(["--config", WriteYaml("exporters:\n  - kind: file\n    name: exporter-0\n    format: csv\n    outputDir: /a\n")], builder =>
         {
             _ = builder.WebHost.UseTestServer();
             _ = builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["FlagExport:Exporters:exporter-0:OutputDir"] = "/b" });
@@ -235,17 +241,17 @@ public sealed class CollectorSettingsTests : IDisposable
         Assert.Equal(CollectorSettings.DefaultMaxRequestBodySize, settings.MaxRequestBodySize);
         ExporterSpec file = Assert.Single(settings.Exporters);
         Assert.IsType<FileExporterSpec>(file);
-        Assert.Equal("exporter-0", file.Name);
-        FileExporterOptions options = FileOptions(app, "exporter-0");
+        Assert.Equal(ExporterNames.Derive(ExporterNames.Destination("file", section: null)), file.Name);
+        FileExporterOptions options = FileOptions(app, file.Name);
         Assert.Equal("./exports", options.OutputDir);
         Assert.Equal("JSON", options.Format);
         Assert.Equal("flag-variation-{{ .Hostname}}-{{ .Timestamp}}-{{ .UUID}}.{{ .Format}}", options.Filename);
-        Assert.Equal(EventType.Feature, Pipeline(app, "exporter-0").EventType);
+        Assert.Equal(EventType.Feature, Pipeline(app, file.Name).EventType);
     }
 
     public static TheoryData<string, string> InvalidSettings => new()
     {
-        { "exporters:\n  - kind: file\n  - kind: file\n    format: xml\n",
+        { "exporters:\n  - kind: file\n  - kind: file\n    outputDir: ./other\n    format: xml\n",
           "exporters[1].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive)." },
         { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3." },
         { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3." },
@@ -283,8 +289,17 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: s3\n    bucket: b\n    outputDir: ./x\n", "exporters[0].outputDir: is not an option of this exporter; valid options are Bucket, Compression, ConditionalWrites," },
         { "exporters:\n  - kind: s3\n    bucket: b\n    secretAccessKey: abc\n", "exporters[0].secretAccessKey: is not read: credentials never come from the configuration; use the standard AWS sources" },
         { "exporters:\n  - kind: s3\n    bucket: b\n    awsSessionToken: abc\n", "exporters[0].awsSessionToken: is not read: credentials never come from the configuration" },
-        { "exporters:\n  - kind: file\nFlagExport:\n  Exporters:\n    exporter-3:\n      Format: csv\n",
+        { "exporters:\n  - kind: file\n    name: exporter-0\nFlagExport:\n  Exporters:\n    exporter-3:\n      Format: csv\n",
           "FlagExport:Exporters:exporter-3 configures an exporter that is not registered; the exporters are exporter-0." },
+        { "exporters:\n  - kind: file\n    name: a b\n", "exporters[0].name: 'a b' is not a valid exporter name; use 1 to 64 letters, digits, '-', '_' or '.'." },
+        { "exporters:\n  - kind: file\n    name: \"\"\n", "exporters[0].name: '' is not a valid exporter name" },
+        { "exporters:\n  - kind: file\n    name: \"a:b\"\n", "exporters[0].name: 'a:b' is not a valid exporter name" },
+        { "exporters:\n  - kind: file\n    name: events\n    outputDir: ./a\n  - kind: s3\n    bucket: b\n    name: Events\n",
+          "exporters[1].name: 'Events' is already the name of exporters[0]; each exporter needs its own name." },
+        { "exporters:\n  - kind: file\n    outputDir: ./same\n  - kind: file\n    outputDir: ./same/\n    format: csv\n",
+          "exporters[1]: writes to the same destination as exporters[0] (file:" },
+        { "exporters:\n  - kind: s3\n    bucket: b\n    path: p/\n  - kind: s3\n    bucket: b\n    path: /p\n    format: csv\n",
+          "exporters[1]: writes to the same destination as exporters[0] (s3:b/p); give each of them a distinct 'name'." },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
         { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
         { "server:\n  port: 70000\n", "server.port: must be a TCP port between 1 and 65535; got '70000'." },
@@ -428,6 +443,7 @@ public sealed class CollectorSettingsTests : IDisposable
         string path = WriteYaml("""
             exporters:
               - kind: file
+                name: exporter-0
                 outputDir: ./unused
             FlagExport:
               Exporters:
@@ -471,6 +487,7 @@ public sealed class CollectorSettingsTests : IDisposable
             _ = builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["exporters:0:kind"] = "file",
+                ["exporters:0:name"] = "exporter-0",
                 ["exporters:0:outputDir"] = _directory.Path,
                 ["exporters:0:format"] = "xml",
                 ["FlagExport:Exporters:exporter-0:ExportTimeout"] = "-00:00:01",

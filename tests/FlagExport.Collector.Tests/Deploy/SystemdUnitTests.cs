@@ -108,7 +108,7 @@ public sealed partial class SystemdUnitTests : IDisposable
 
         Assert.True(await collector.WaitForExitAsync() == ExitCodes.Success, collector.Output);
         Assert.Contains("configuration OK: 2 exporter(s)", collector.Output, StringComparison.Ordinal);
-        Assert.Contains("exporter-1 (exporters[1]): s3, Parquet", collector.Output, StringComparison.Ordinal);
+        Assert.Matches(@"s3-[a-z0-9-]*[0-9a-f]{8} \(exporters\[1\]\): s3, Parquet", collector.Output);
     }
 
     [Fact]

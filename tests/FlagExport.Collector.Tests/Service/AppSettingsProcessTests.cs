@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Service;
@@ -52,7 +53,7 @@ public sealed class AppSettingsProcessTests : IDisposable
 
         Assert.Equal(0, await collector.WaitForExitAsync());
         Assert.Contains(
-            $"Exporting with exporter-0 (exporters[0]): file, CSV, feature events, to {_directory.Combine("from-appsettings")}",
+            $"Exporting with {ExporterNames.Derive("file:" + _directory.Combine("from-appsettings"))} (exporters[0]): file, CSV, feature events, to {_directory.Combine("from-appsettings")}",
             collector.Output, StringComparison.Ordinal);
         Assert.Equal(
             [_directory.Combine("from-appsettings/events.csv")],

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Service;
@@ -42,7 +43,7 @@ public sealed class CollectorProcessTests : IDisposable
         collector.Signal("TERM");
 
         Assert.Equal(0, await collector.WaitForExitAsync());
-        Assert.Contains($"Exporting with exporter-0 (default exporter): file, JSON, feature events, to {_directory.Combine("exports")}", collector.Output, StringComparison.Ordinal);
+        Assert.Contains($"Exporting with {ExporterNames.Derive("file:" + _directory.Combine("exports"))} (default exporter): file, JSON, feature events, to {_directory.Combine("exports")}", collector.Output, StringComparison.Ordinal);
         string file = Assert.Single(Directory.GetFiles(_directory.Combine("exports")));
         Assert.Matches(@"^flag-variation-.+-\d{10}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$", Path.GetFileName(file));
         Assert.Equal(

@@ -23,6 +23,7 @@ public sealed class ConsoleLogTests : IDisposable
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), """
             exporter:
               kind: file
+              name: exporter-0
               outputDir: ./exports
             Logging:
               Console:

@@ -16,6 +16,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     private const string UnwritableExporter = """
         exporters:
           - kind: file
+            name: exporter-0
             outputDir: ./not-a-folder/exports
         FlagExport:
           Exporters:
@@ -77,6 +78,7 @@ public sealed class ExitCodeProcessTests : IDisposable
             maxRetryDuration: 1
             exporters:
               - kind: file
+                name: exporter-0
                 outputDir: ./not-a-folder/exports
             """);
 

@@ -20,7 +20,7 @@ public sealed class ReplayCommandTests : IDisposable
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        int exit = await ReplayCommand.RunAsync(["--config", config], output, error, TestContext.Current.CancellationToken);
+        int exit = await ReplayCommand.RunAsync(["--config", config], output, error, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(0, exit);
         Assert.Empty(DeadLetters.List(Letters));
@@ -37,7 +37,7 @@ public sealed class ReplayCommandTests : IDisposable
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        int exit = await ReplayCommand.RunAsync(["--config", WriteConfig()], output, error, TestContext.Current.CancellationToken);
+        int exit = await ReplayCommand.RunAsync(["--config", WriteConfig()], output, error, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(1, exit);
         _ = Assert.Single(DeadLetters.List(Letters));
@@ -51,6 +51,7 @@ public sealed class ReplayCommandTests : IDisposable
             deadLetterDirectory: {Letters}
             exporter:
               kind: file
+              name: exporter-0
               outputDir: {Output}
             """);
         return path;

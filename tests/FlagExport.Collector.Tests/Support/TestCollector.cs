@@ -25,9 +25,11 @@ public sealed class TestCollector : IAsyncDisposable
         var all = !fileExporters ? new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["exporters:0:kind"] = "file",
+            ["exporters:0:name"] = "exporter-0",
             ["exporters:0:outputDir"] = FeatureDir,
             ["exporters:0:flushInterval"] = "3600000",
             ["exporters:1:kind"] = "file",
+            ["exporters:1:name"] = "exporter-1",
             ["exporters:1:outputDir"] = TrackingDir,
             ["exporters:1:flushInterval"] = "3600000",
             ["exporters:1:eventType"] = "tracking",

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+
+namespace FlagExport.Collector.Configuration;
+
+/// <summary>
+/// The names of the exporters of the <c>exporters</c> list. A name is an exporter's identity: its configuration key
+/// (<c>FlagExport:Exporters:&lt;name&gt;</c>), metric and log tag, the owner of its dead letters and of its durable-buffer
+/// cursor. It must therefore not change when the list is edited: it is the entry's <c>name</c>, or else derived from what
+/// the exporter writes to, never from the entry's position.
+/// </summary>
+internal static class ExporterNames
+{
+    /// <summary>The longest name accepted.</summary>
+    public const int MaxLength = 64;
+
+    /// <summary>The characters of the readable part of a derived name; the hash keeps destinations apart.</summary>
+    private const int SlugLength = 40;
+
+    /// <summary>Whether <paramref name="name"/> is an acceptable exporter name.</summary>
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and <= MaxLength && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>The problem with <paramref name="name"/>, written as <paramref name="key"/>, or null when it is valid.</summary>
+    public static string? Problem(string key, string name) => IsValid(name)
+        ? null
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{key}: '{name}' is not a valid exporter name; use 1 to {MaxLength} letters, digits, '-', '_' or '.'.");
+
+    /// <summary>
+    /// What the exporter of <paramref name="section"/> writes to: <c>file:&lt;outputDir, full path&gt;</c> or
+    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c>, from the entry's keys as written (library defaults where absent).
+    /// </summary>
+    public static string Destination(string kind, IConfigurationSection? section)
+    {
+        if (kind == "s3")
+        {
+            string prefix = (section?["path"] ?? "").Trim('/');
+            return $"s3:{section?["bucket"] ?? ""}/{prefix}";
+        }
+
+        string directory = section?[nameof(FileExporterOptions.OutputDir)] ?? FileExporterOptions.DefaultOutputDir;
+        try
+        {
+            return "file:" + Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        }
+        catch (ArgumentException)
+        {
+            return "file:" + directory; // not a path (empty, a NUL): the options validator names the key; any name will do until then
+        }
+    }
+
+    /// <summary>
+    /// The name of an exporter writing to <paramref name="destination"/> (see <see cref="Destination"/>): its kind and the
+    /// end of its destination made readable, then 8 hexadecimal digits of its SHA-256, such as
+    /// <c>file-var-flags-exports-1a2b3c4d</c>. Equal destinations give equal names, distinct ones distinct names.
+    /// </summary>
+    public static string Derive(string destination)
+    {
+        int colon = destination.IndexOf(':', StringComparison.Ordinal);
+        string kind = destination[..colon];
+        var slug = new StringBuilder();
+        bool dash = false;
+        foreach (char c in destination[(colon + 1)..])
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                _ = slug.Append(char.ToLowerInvariant(c));
+                dash = false;
+            }
+            else if (!dash && slug.Length > 0)
+            {
+                _ = slug.Append('-');
+                dash = true;
+            }
+        }
+
+        string readable = slug.ToString().Trim('-');
+        if (readable.Length > SlugLength)
+        {
+            // The end of a path says most: the folder, not the root it is under.
+            readable = readable[^SlugLength..].TrimStart('-');
+        }
+
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(destination)))[..8];
+        return readable.Length == 0 ? $"{kind}-{hash}" : $"{kind}-{readable}-{hash}";
+    }
+}

@@ -1,0 +1,119 @@
+using FlagExport.Durability;
+using FlagExport.Tests.Exporters;
+using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace FlagExport.Tests.Durability;
+
+/// <summary>
+/// A cursor left by an exporter that is no longer registered (removed or renamed): with events still owed it stops the
+/// start and keeps every segment it needs until its backlog is set aside as dead letters; with none it is removed.
+/// </summary>
+public sealed class OrphanedCursorTests : IDisposable
+{
+    private const int Events = 12_000;
+
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private string BufferDirectory => Path.Combine(_folder.Path, "buffer");
+
+    private string DeadLetterDirectory => Path.Combine(_folder.Path, "dead-letter");
+
+    private string[] Segments => Directory.GetFiles(Path.Combine(BufferDirectory, "log"), "*.seg");
+
+    [Fact]
+    public async Task WithABacklog_StopsTheStart_KeepsItsSegments_UntilDropAsyncSetsEveryEventAside()
+    {
+        await FillAsync(commitB: false);
+        int segments = Segments.Length;
+        Assert.True(segments > 2, $"{segments} segments: the test needs several");
+
+        await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes))
+        {
+            _ = store.OpenCursor("a", EventType.Feature);
+            var refused = Assert.Throws<OrphanedExporterException>(store.AllCursorsOpened);
+            Assert.Equal([("b", (long)Events)], refused.Orphans);
+            Assert.Contains($"holds {Events} events not yet exported by exporter 'b'", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("buffer drop-backlog b", refused.Message, StringComparison.Ordinal);
+
+            store.Release(); // even if a caller went on regardless
+            Assert.Equal(segments, Segments.Length);
+        }
+
+        long dropped = await DurableBufferBacklog.DropAsync(BufferDirectory, "b", DeadLetterDirectory, TestContext.Current.CancellationToken);
+
+        Assert.Equal(Events, dropped);
+        var replayed = new RecordingSink();
+        Assert.Equal(Events, await DeadLetters.ReplayAsync(DeadLetterDirectory, replayed, TestContext.Current.CancellationToken));
+        Assert.Equal(Enumerable.Range(0, Events).Select(i => (long)i), replayed.Events.Select(e => e.CreationDate).Order());
+        await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes))
+        {
+            _ = store.OpenCursor("a", EventType.Feature);
+            store.AllCursorsOpened();
+            store.Release();
+            Assert.True(Segments.Length < segments, "the segments only b needed are released once its backlog is set aside");
+        }
+    }
+
+    [Fact]
+    public async Task WithoutABacklog_IsRemoved_WithAnInformationLine()
+    {
+        await FillAsync(commitB: true);
+        var logger = new FakeLogger();
+
+        await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes, logger))
+        {
+            _ = store.OpenCursor("a", EventType.Feature);
+            store.AllCursorsOpened();
+        }
+
+        Assert.False(File.Exists(Path.Combine(BufferDirectory, "cursors", ExporterCursor.FileNameOf("b"))));
+        FakeLogRecord removed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "OrphanedCursorRemoved");
+        Assert.Equal(LogLevel.Information, removed.Level);
+        Assert.Contains("'b'", removed.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Small segments, so that several hold the events.</summary>
+    private const long MaxBytes = 1L << 20;
+
+    /// <summary>Appends <see cref="Events"/> feature events; exporter a has written them all, b all or none.</summary>
+    private async Task FillAsync(bool commitB)
+    {
+        await using DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes);
+        ExporterCursor a = store.OpenCursor("a", EventType.Feature);
+        ExporterCursor b = store.OpenCursor("b", EventType.Feature);
+        store.AllCursorsOpened();
+        foreach (int[] chunk in Enumerable.Range(0, Events).Chunk(500))
+        {
+            Assert.True(store.TryAppend([.. chunk.Select(i => (ExportableEvent)TestEvents.Feature(i))], out _));
+            await store.FlushAsync(TestContext.Current.CancellationToken);
+        }
+
+        a.Commit(store.DurablePosition);
+        if (commitB)
+        {
+            b.Commit(store.DurablePosition);
+        }
+
+        store.Release();
+    }
+
+    /// <summary>A sink that keeps what it is given.</summary>
+    private sealed class RecordingSink : IFlagEventSink
+    {
+        public List<ExportableEvent> Events { get; } = [];
+
+        public bool Add(ExportableEvent exportableEvent)
+        {
+            Events.Add(exportableEvent);
+            return true;
+        }
+
+        public bool Track(string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context = null, IReadOnlyDictionary<string, FlagValue>? details = null) => false;
+
+        public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+    }
+}
