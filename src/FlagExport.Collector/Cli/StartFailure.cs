@@ -19,7 +19,7 @@ internal static class StartFailure
         AggregateException aggregate when aggregate.InnerExceptions.All(e => e is OptionsValidationException) =>
             new CollectorConfigurationException([.. aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)]).Message,
         // The durable buffer holds events of an exporter no longer configured: the message says which and what to do.
-        FlagExport.Durability.OrphanedExporterException => $"Cannot start the collector: {exception.Message}",
+        FlagExport.Durability.OrphanedExporterException or FlagExport.Durability.ExporterTypeChangedException => $"Cannot start the collector: {exception.Message}",
         // verifyBucketOnStart: a missing bucket, wrong credentials or an unreachable endpoint; an address already in use.
         S3ExportException or IOException => $"Cannot start the collector: {exception.Message}",
         _ => null,

@@ -26,7 +26,7 @@ internal static partial class DurabilityLog
         /// <summary>An event could not be encoded for the buffer (a value nested too deep) and was dropped.</summary>
         internal const int EventNotBuffered = 105;
 
-        /// <summary>An exporter's event type changed; its cursor starts over at the oldest event kept.</summary>
+        /// <summary>An exporter's event type changed with nothing owed; its cursor starts over at the end of the log.</summary>
         internal const int CursorReset = 106;
 
         /// <summary>The cursor of an exporter no longer registered owed no event and was deleted.</summary>
@@ -53,8 +53,8 @@ internal static partial class DurabilityLog
         Message = "An event could not be written to the durable buffer and was dropped (counted)")]
     internal static partial void EventNotBuffered(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = Ids.CursorReset, EventName = "CursorReset", Level = LogLevel.Warning,
-        Message = "Exporter '{ExporterName}' now takes the other event type: its cursor '{CursorFile}' starts over at the oldest buffered event")]
+    [LoggerMessage(EventId = Ids.CursorReset, EventName = "CursorReset", Level = LogLevel.Information,
+        Message = "Exporter '{ExporterName}' now takes the other event type and owed none of the old: its cursor '{CursorFile}' starts over with the events acknowledged from now on")]
     internal static partial void CursorReset(this ILogger logger, string exporterName, string cursorFile);
 
     [LoggerMessage(EventId = Ids.OrphanedCursorRemoved, EventName = "OrphanedCursorRemoved", Level = LogLevel.Information,

@@ -175,12 +175,24 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>Completes when every record below <paramref name="end"/> is on disk.</summary>
     public ValueTask WaitForDurableAsync(long end, CancellationToken cancellationToken) => _log.WaitForDurableAsync(end, cancellationToken);
 
-    /// <summary>Opens the cursor of <paramref name="exporterName"/> (a new exporter starts at the oldest event kept) and counts it for <see cref="Release"/>.</summary>
+    /// <summary>
+    /// Opens the cursor of <paramref name="exporterName"/> and counts it for <see cref="Release"/>. A new exporter starts
+    /// at the end of the log: it takes the events acknowledged from now on, and none that another cursor of the same
+    /// name already owed (set aside with <see cref="DurableBufferBacklog.DropAsync"/>, or written) comes again.
+    /// </summary>
+    /// <exception cref="ExporterTypeChangedException">The exporter now takes the other event type while it still owes events of the old one.</exception>
     public ExporterCursor OpenCursor(string exporterName, EventType? eventType = null)
     {
-        ExporterCursor cursor = ExporterCursor.Open(CursorDirectory, exporterName, _log.StartPosition, eventType);
-        if (cursor.WasReset)
+        ExporterCursor cursor = ExporterCursor.Open(CursorDirectory, exporterName, _log.EndPosition, eventType);
+        if (cursor.Replaced is { } previous)
         {
+            long backlog = OrphanedCursors.Backlog(_log, previous);
+            if (backlog > 0 || previous.InFlight is not null)
+            {
+                // The old type's events were acknowledged and this exporter alone owed them: starting over would drop them.
+                throw new ExporterTypeChangedException(Directory, exporterName, previous.EventType!.Value, backlog);
+            }
+
             _logger.CursorReset(exporterName, cursor.FilePath);
         }
 

@@ -53,7 +53,10 @@ internal sealed class ExporterCursor
     /// Whether the file was of the other event type and this cursor starts over: its positions counted that type's
     /// events, and its batch in flight held them.
     /// </summary>
-    public bool WasReset { get; private init; }
+    public bool WasReset => Replaced is not null;
+
+    /// <summary>The cursor as saved for the other event type, when this one starts over; its file is unchanged until the next save.</summary>
+    public ExporterCursor? Replaced { get; private init; }
 
     /// <summary>The file's path.</summary>
     public string FilePath => _path;
@@ -77,7 +80,7 @@ internal sealed class ExporterCursor
         if (eventType is not null && saved.EventType is not null && saved.EventType != eventType)
         {
             // The exporter now takes the other type: none of that type's events were exported by it yet.
-            return new ExporterCursor(path, exporterName, start, inFlight: null, eventType) { WasReset = true };
+            return new ExporterCursor(path, exporterName, start, inFlight: null, eventType) { Replaced = saved };
         }
 
         return new ExporterCursor(path, exporterName, saved.Committed, saved.InFlight, eventType ?? saved.EventType);
