@@ -114,12 +114,18 @@ internal sealed class CollectorCommandLine
 
     private async Task<int> ServeAsync(string[] args)
     {
+        ShutdownOutcome? outcome = null;
         try
         {
             WebApplication app = CollectorApp.Build(args);
-            ShutdownOutcome outcome = ShutdownOutcome.Watch(app);
+            outcome = ShutdownOutcome.Watch(app);
             await app.RunAsync().ConfigureAwait(false);
             return outcome.ExitCode;
+        }
+        catch (Exception exception) when (outcome is { Started: true })
+        {
+            // Once started, an error while stopping is not a start failure: the exit code says what became of the events.
+            return await outcome.AfterFailedStopAsync(exception, _error).ConfigureAwait(false);
         }
         catch (Exception exception) when (StartFailure.Describe(exception) is { } message)
         {
