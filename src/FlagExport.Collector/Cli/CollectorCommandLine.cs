@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 
 namespace FlagExport.Collector.Cli;
@@ -119,6 +120,7 @@ internal sealed class CollectorCommandLine
         {
             WebApplication app = CollectorApp.Build(args);
             outcome = ShutdownOutcome.Watch(app);
+            using PosixSignalRegistration hangUp = HangUpSignal.StopOnHangUp(app);
             await app.RunAsync().ConfigureAwait(false);
             return outcome.ExitCode;
         }
