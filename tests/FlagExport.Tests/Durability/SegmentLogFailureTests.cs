@@ -86,6 +86,58 @@ public sealed class SegmentLogFailureTests
     }
 
     [Fact]
+    public async Task Under_concurrent_appends_and_intermittent_failures_exactly_the_acknowledged_batches_are_read_and_survive_reopening()
+    {
+        using var dir = new TempDirectory();
+        var disk = new FailingDisk { EveryThird = true };
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<long>();
+        int refusedCount = 0;
+        SegmentLogOptions options = new() { SegmentBytes = 512, FlushToDisk = disk.Flush };
+        await using (SegmentLog log = SegmentLog.Open(dir.Path, options))
+        {
+            // Each batch is three records whose payloads carry the batch number: a batch is found whole or not at all.
+            Task[] appenders = [.. Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+            {
+                byte[] payloads = new byte[24];
+                for (int i = 0; i < 150; i++)
+                {
+                    long batch = (worker * 1000) + i;
+                    for (int r = 0; r < 3; r++)
+                    {
+                        BitConverter.TryWriteBytes(payloads.AsSpan(r * 8), batch);
+                    }
+
+                    Assert.True(log.TryAppendBatch([1, 1, 1], [8, 8, 8], payloads, out long end));
+                    try
+                    {
+                        await log.WaitForDurableAsync(end, Token);
+                        acknowledged.Add(batch);
+                    }
+                    catch (RecordsDiscardedException)
+                    {
+                        _ = Interlocked.Increment(ref refusedCount);
+                    }
+                }
+            }, Token))];
+            await Task.WhenAll(appenders);
+            Assert.True(refusedCount > 0, "no group failed: the test proves nothing");
+            AssertBatches(acknowledged, ReadAll(log));
+        }
+
+        await using (SegmentLog log = SegmentLog.Open(dir.Path, new SegmentLogOptions { SegmentBytes = 512 }))
+        {
+            AssertBatches(acknowledged, ReadAll(log));
+        }
+
+        static void AssertBatches(IEnumerable<long> expected, List<TestRecord> records)
+        {
+            long[] batches = [.. records.Select(r => BitConverter.ToInt64(r.Payload))];
+            Assert.Equal(expected.Order().SelectMany(b => new[] { b, b, b }), batches.Order());
+            Assert.Equal(batches.Length, batches.Distinct().Count() * 3);
+        }
+    }
+
+    [Fact]
     public async Task Without_appends_a_probe_every_RetryDelay_finds_the_disk_writable_again()
     {
         using var dir = new TempDirectory();
@@ -159,6 +211,7 @@ public sealed class SegmentLogFailureTests
         private readonly Lock _lock = new();
         private int _successes;
         private int _failures;
+        private int _calls;
 
         public IOException Error { get; } = new("No space left on device");
 
@@ -171,10 +224,18 @@ public sealed class SegmentLogFailureTests
             }
         }
 
+        /// <summary>Fails every third fsync, for ever.</summary>
+        public bool EveryThird { get; init; }
+
         public void Flush(SafeFileHandle file)
         {
             lock (_lock)
             {
+                if (EveryThird && ++_calls % 3 == 0)
+                {
+                    throw Error;
+                }
+
                 if (_successes > 0)
                 {
                     _successes--;
