@@ -133,6 +133,33 @@ public sealed class CollectorFullDiskTests : IDisposable
     }
 
     [Fact]
+    public async Task DeletedOutputFolder_IsCreatedAgain_AndEveryAcknowledgedEventIsWrittenOnce()
+    {
+        await WriteConfigAsync();
+        using CollectorProcess collector = DurableCollector.Start(_directory);
+        string address = await collector.WaitUntilListeningAsync();
+        string[] before = DurableCollector.Keys("before", 0, 10);
+        string[] after = DurableCollector.Keys("after", 0, 10);
+        using (HttpResponseMessage response = await DurableCollector.PostAsync(_client, address, before, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await DurableCollector.WaitUntilAsync(() => Task.FromResult(ExportedKeys().Count == before.Length), "the first events are written");
+        Directory.Delete(_directory.Combine("exports"), recursive: true);
+        using (HttpResponseMessage response = await DurableCollector.PostAsync(_client, address, after, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await DurableCollector.WaitUntilAsync(() => Task.FromResult(ExportedKeys().Count >= after.Length), "the events after the deletion are written into a new folder");
+        collector.Signal("TERM");
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Equal(after.Order(StringComparer.Ordinal), ExportedKeys().Order(StringComparer.Ordinal));
+        Assert.False(Directory.Exists(_directory.Combine("dead-letter")));
+    }
+
+    [Fact]
     public async Task RequestLargerThanTheWholeBuffer_Answers413NamingMaxBufferBytes_NotAnEndless503()
     {
         await WriteConfigAsync(maxBufferBytes: 1024 * 1024);
