@@ -546,7 +546,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             }
 
             _activeFile.Dispose();
-            _activeFile = CreateSegmentFile(_directory, roll.FirstPosition, out string path);
+            _activeFile = CreateSegmentFile(_directory, roll.FirstPosition, _options.FlushToDisk, out string path);
             Interlocked.Add(ref _fsyncCount, 2); // the file's header and the directory entry
             _activeSegment = new Segment(path, roll.FirstPosition, SegmentFormat.HeaderSize, roll.FirstPosition, isSealed: false);
             _activeLength = SegmentFormat.HeaderSize;
@@ -602,7 +602,11 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a segment file with its header, fsynced together with its directory entry.</summary>
-    private static SafeFileHandle CreateSegmentFile(string directory, long firstPosition, out string path)
+    /// <remarks>
+    /// A file whose header could not be written is deleted: on a full disk the name is often created before the write
+    /// fails, and a file left under it would make every later attempt at that position fail as "already exists".
+    /// </remarks>
+    private static SafeFileHandle CreateSegmentFile(string directory, long firstPosition, Action<SafeFileHandle> flushToDisk, out string path)
     {
         path = Path.Combine(directory, SegmentFormat.FileName(firstPosition));
         SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
@@ -611,14 +615,28 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             Span<byte> header = stackalloc byte[SegmentFormat.HeaderSize];
             SegmentFormat.WriteHeader(header, firstPosition);
             RandomAccess.Write(file, header, 0);
-            RandomAccess.FlushToDisk(file);
+            flushToDisk(file);
             DirectorySync.Flush(directory);
             return file;
         }
         catch
         {
             file.Dispose();
+            DeleteQuietly(path);
             throw;
+        }
+    }
+
+    /// <summary>Deletes a file whose creation failed; a failure here must not hide the one being thrown.</summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Left in place: start-up recovery deletes a last segment shorter than a header, and quarantines others.
         }
     }
 

@@ -160,6 +160,30 @@ public sealed class SegmentLogFailureTests
     }
 
     [Fact]
+    public async Task A_probe_whose_new_segment_could_not_be_written_leaves_no_file_behind_and_the_next_probe_succeeds()
+    {
+        using var dir = new TempDirectory();
+        var time = new FakeTimeProvider();
+        TimeSpan retry = TimeSpan.FromSeconds(2);
+        var disk = new FailingDisk();
+        await using SegmentLog log = SegmentLog.Open(dir.Path, new SegmentLogOptions { FlushToDisk = disk.Flush, RetryDelay = retry }, timeProvider: time);
+
+        // The group's fsync fails, the cut succeeds, then the probe's new segment fails at its header's fsync.
+        disk.Script(true, false, true);
+        Assert.True(log.TryAppend(1, [1, 2], out long position));
+        await Assert.ThrowsAsync<RecordsDiscardedException>(async () => await log.WaitForDurableAsync(position + 1, Token));
+        await WaitUntilAsync(() =>
+        {
+            time.Advance(retry);
+            return log.AppendError is null;
+        });
+        Assert.Equal(2, SegmentFiles(dir.Path).Length);
+        Assert.True(log.TryAppend(1, [3], out position));
+        await log.WaitForDurableAsync(position + 1, Token);
+        Assert.Equal([1L], ReadAll(log).Select(r => r.Position));
+    }
+
+    [Fact]
     public async Task A_deleted_folder_refuses_the_records_instead_of_acknowledging_them_into_an_unlinked_file()
     {
         using var dir = new TempDirectory();
@@ -201,7 +225,14 @@ public sealed class SegmentLogFailureTests
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
         while (!condition())
         {
-            await Task.Delay(10, timeout.Token);
+            try
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!Token.IsCancellationRequested)
+            {
+                Assert.Fail("The log still reports an append error 20 s after the disk was healthy again.");
+            }
         }
     }
 
@@ -224,6 +255,20 @@ public sealed class SegmentLogFailureTests
             }
         }
 
+        private readonly Queue<bool> _script = new();
+
+        /// <summary>The next fsyncs fail (true) or succeed (false) in this order; the later ones succeed.</summary>
+        public void Script(params bool[] failures)
+        {
+            lock (_lock)
+            {
+                foreach (bool failure in failures)
+                {
+                    _script.Enqueue(failure);
+                }
+            }
+        }
+
         /// <summary>Fails every third fsync, for ever.</summary>
         public bool EveryThird { get; init; }
 
@@ -231,7 +276,14 @@ public sealed class SegmentLogFailureTests
         {
             lock (_lock)
             {
-                if (EveryThird && ++_calls % 3 == 0)
+                if (_script.TryDequeue(out bool fail))
+                {
+                    if (fail)
+                    {
+                        throw Error;
+                    }
+                }
+                else if (EveryThird && ++_calls % 3 == 0)
                 {
                     throw Error;
                 }
