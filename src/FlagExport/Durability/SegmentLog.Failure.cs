@@ -61,7 +61,7 @@ internal sealed partial class SegmentLog
     }
 
     /// <summary>
-    /// Undoes a group commit that threw: forgets the segments it created, seals <paramref name="groupFirst"/> where it was
+    /// Undoes a group commit that threw: forgets the segments it created (never listed, so no reader entered them), seals <paramref name="groupFirst"/> where it was
     /// durable, records <c>[start, end)</c> as discarded, makes the next records start a new segment at
     /// <paramref name="end"/>, and cuts the disk back (or leaves that to the next round if it fails too).
     /// </summary>
@@ -81,7 +81,13 @@ internal sealed partial class SegmentLog
         _logger.FlushFailedDetail(exception, _directory);
         _groupSealed.Clear();
         _flushingRolls.Clear();
-        if (start == end && wroteGroupFirst)
+        foreach (Segment created in _groupCreated)
+        {
+            _orphans.Add(created.Path);
+        }
+
+        _groupCreated.Clear();
+        if (start == end && wroteGroupFirst && _orphans.Count == 0)
         {
             // Nothing was written (an empty round whose check failed): the active segment goes on as it is.
             return;
@@ -90,14 +96,7 @@ internal sealed partial class SegmentLog
         _activeFile.Dispose();
         lock (_lock)
         {
-            int index = _segments.IndexOf(groupFirst);
-            for (int i = index + 1; i < _segments.Count; i++)
-            {
-                _segments[i].Seal(); // empty for readers: a reader inside one moves on to its replacement
-                _orphans.Add(_segments[i].Path);
-            }
-
-            _segments.RemoveRange(index + 1, _segments.Count - index - 1);
+            // groupFirst is still the last listed segment (the group's own were never listed), so never released.
             groupFirst.Seal();
             if (start < end)
             {

@@ -65,7 +65,8 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private long _activeLength; // bytes written to the active file, durable or not
     private bool _activeDirty;  // written since the last fsync
 
-    private readonly List<Segment> _groupSealed = []; // segments the current group filled, published once it is durable
+    private readonly List<Segment> _groupSealed = [];  // segments the current group filled, published once it is durable
+    private readonly List<Segment> _groupCreated = []; // segments the current group created, listed once it is durable
 
     private TaskCompletionSource _durableSignal = NewSignal(); // completed and replaced each time a group commit ends
     private long _durablePosition;
@@ -395,23 +396,14 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The segment after <paramref name="current"/>, which may have been released or discarded meanwhile (a discarded
-    /// segment's position is taken again by the segment that replaces it); null when none yet.
-    /// </summary>
+    /// <summary>The segment after <paramref name="current"/> (which may have been released meanwhile); null when none yet.</summary>
     internal Segment? NextSegment(Segment current)
     {
         lock (_lock)
         {
-            int index = _segments.IndexOf(current);
-            if (index >= 0)
-            {
-                return index + 1 < _segments.Count ? _segments[index + 1] : null;
-            }
-
             foreach (Segment segment in _segments)
             {
-                if (segment.FirstPosition >= current.FirstPosition)
+                if (segment.FirstPosition > current.FirstPosition)
                 {
                     return segment;
                 }
@@ -550,11 +542,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             Interlocked.Add(ref _fsyncCount, 2); // the file's header and the directory entry
             _activeSegment = new Segment(path, roll.FirstPosition, SegmentFormat.HeaderSize, roll.FirstPosition, isSealed: false);
             _activeLength = SegmentFormat.HeaderSize;
-            lock (_lock)
-            {
-                _segments.Add(_activeSegment);
-            }
-
+            _groupCreated.Add(_activeSegment); // not listed yet: no reader enters it, and the segment before stays last
             offset = roll.Offset;
         }
 
@@ -563,6 +551,13 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         FsyncActive();
         CheckActiveFileLinked();
 
+        // Listed before the segments they follow are sealed: a reader at the end of a sealed segment finds the next one.
+        lock (_lock)
+        {
+            _segments.AddRange(_groupCreated);
+        }
+
+        _groupCreated.Clear();
         foreach (Segment segment in _groupSealed)
         {
             segment.PublishPendingEnd();

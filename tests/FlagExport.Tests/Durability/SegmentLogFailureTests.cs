@@ -184,6 +184,32 @@ public sealed class SegmentLogFailureTests
     }
 
     [Fact]
+    public async Task A_release_while_a_group_that_will_fail_is_in_flight_keeps_the_segment_the_log_falls_back_to()
+    {
+        using var dir = new TempDirectory();
+        var disk = new FailingDisk();
+        await using SegmentLog log = SegmentLog.Open(dir.Path, new SegmentLogOptions { FlushToDisk = disk.Flush });
+        List<TestRecord> kept = Append(log, [10]);
+        await log.FlushAsync(Token);
+        disk.Script(true);
+        Assert.True(log.TryAppend(1, [1], out long position));
+        await Assert.ThrowsAsync<RecordsDiscardedException>(async () => await log.WaitForDurableAsync(position + 1, Token));
+
+        // The next group starts a new segment (after the gap); every consumer claims to be past everything just before
+        // the group's fsync fails. The sealed segment before it must stay: the log falls back to it.
+        disk.Script(false, true);
+        disk.BeforeFailure = () => log.ReleaseBefore(long.MaxValue);
+        Assert.True(log.TryAppend(1, [2], out position));
+        await Assert.ThrowsAsync<RecordsDiscardedException>(async () => await log.WaitForDurableAsync(position + 1, Token));
+        disk.BeforeFailure = null;
+
+        Assert.Equal(0, log.StartPosition);
+        kept.AddRange(Append(log, [3]));
+        await log.FlushAsync(Token);
+        AssertSame(kept, ReadAll(log));
+    }
+
+    [Fact]
     public async Task A_deleted_folder_refuses_the_records_instead_of_acknowledging_them_into_an_unlinked_file()
     {
         using var dir = new TempDirectory();
@@ -269,6 +295,9 @@ public sealed class SegmentLogFailureTests
             }
         }
 
+        /// <summary>Runs just before a scripted failure is thrown, on the flusher.</summary>
+        public Action? BeforeFailure { get; set; }
+
         /// <summary>Fails every third fsync, for ever.</summary>
         public bool EveryThird { get; init; }
 
@@ -280,6 +309,7 @@ public sealed class SegmentLogFailureTests
                 {
                     if (fail)
                     {
+                        BeforeFailure?.Invoke();
                         throw Error;
                     }
                 }
