@@ -162,6 +162,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
 
         uint checksum = SegmentFormat.RecordChecksum(tag, payload); // outside the lock: appenders checksum in parallel
+        bool signal;
         lock (_lock)
         {
             if (_closed || _sizeBytes + AddedBytes(payload.Length) > _options.MaxBytes)
@@ -170,9 +171,10 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             }
 
             position = AppendLocked(tag, payload, checksum);
+            signal = MarkFlushRequested();
         }
 
-        RequestFlush();
+        SignalFlusher(signal);
         return true;
     }
 
@@ -207,6 +209,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             throw new ArgumentException($"{nameof(payloads)} has {payloads.Length} bytes; {nameof(lengths)} add up to {total}.", nameof(payloads));
         }
 
+        bool signal;
         lock (_lock)
         {
             // Upper bound of the bytes the batch adds: a roll before each record at most.
@@ -224,13 +227,10 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             }
 
             end = _endPosition;
+            signal = lengths.Length > 0 && MarkFlushRequested();
         }
 
-        if (lengths.Length > 0)
-        {
-            RequestFlush();
-        }
-
+        SignalFlusher(signal);
         return true;
     }
 
@@ -269,16 +269,17 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         return _endPosition++;
     }
 
-    /// <summary>Wakes the flusher; call after appending, outside the lock.</summary>
-    private void RequestFlush()
+    /// <summary>Under <see cref="_lock"/>: notes that records wait; true when the flusher must be woken.</summary>
+    private bool MarkFlushRequested()
     {
-        bool signal;
-        lock (_lock)
-        {
-            signal = !_flushRequested;
-            _flushRequested = true;
-        }
+        bool signal = !_flushRequested;
+        _flushRequested = true;
+        return signal;
+    }
 
+    /// <summary>Wakes the flusher when <see cref="MarkFlushRequested"/> said so; call outside the lock.</summary>
+    private void SignalFlusher(bool signal)
+    {
         if (signal)
         {
             _flushSignal.Release(); // at most once per flusher round, so the semaphore's count never exceeds 1
