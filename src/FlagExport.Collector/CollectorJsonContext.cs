@@ -36,7 +36,7 @@ internal sealed record ReadinessExporter(
     long DeadLetteredCount);
 
 /// <summary>The durable buffer in <see cref="ReadinessResponse"/>.</summary>
-internal sealed record ReadinessDurableBuffer(long SizeBytes, long MaxBytes);
+internal sealed record ReadinessDurableBuffer(long SizeBytes, long MaxBytes, string? AppendError);
 
 /// <summary>The answer to <c>GET /info</c>.</summary>
 internal sealed record InfoResponse(string Name, string Version, string FlagExportVersion, DateTimeOffset StartedAt, IReadOnlyList<InfoExporter> Exporters);

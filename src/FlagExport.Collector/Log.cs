@@ -39,7 +39,8 @@ internal static partial class Log
         Message = "monitoringPort is not supported by the collector: /health, /info and /metrics are served on its main address")]
     public static partial void MonitoringPortIgnored(this ILogger logger);
 
-    [LoggerMessage(EventId = 10, EventName = "DurableBufferFailed", Level = LogLevel.Error,
+    // Debug: the buffer logs each failed write once, at Error, however many requests it refused.
+    [LoggerMessage(EventId = 10, EventName = "DurableBufferFailed", Level = LogLevel.Debug,
         Message = "The durable buffer could not write a request's events to disk; the request was refused with 503")]
     public static partial void DurableBufferFailed(this ILogger logger, Exception exception);
 

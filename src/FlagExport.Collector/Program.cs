@@ -2,8 +2,8 @@ using FlagExport.Collector.Cli;
 
 // The collector: `dotnet run --project src/FlagExport.Collector` listens on http://127.0.0.1:1031 and writes JSON lines
 // to ./exports. `--help` lists the options and subcommands (CollectorCommandLine). Exit codes (ExitCodes):
-//   0  a clean stop (Ctrl+C, SIGTERM): every event accepted was written, or kept in the durable buffer for the next
-//      start. Dead letters written during the run are logged as a warning but still exit 0: they are on disk.
+//   0  a clean stop (Ctrl+C, SIGTERM, SIGQUIT, SIGHUP): every event accepted was written, or kept in the durable
+//      buffer for the next start, even when the stop itself met an error (which is printed, never as a start failure). Dead letters written during the run are logged as a warning but still exit 0: they are on disk.
 //      Also --help, --version and a valid `validate`.
 //   1  the configuration is invalid, the address cannot be bound, an S3 bucket or an outputDir checked at start
 //      cannot be used, or the command line has an unknown option or argument; the reason is printed to standard error.

@@ -8,7 +8,7 @@ namespace FlagExport.Collector;
 
 /// <summary>
 /// <c>GET /health/ready</c>: the FlagExport health check as JSON, 200 when every exporter can deliver and 503 (with the
-/// same body) naming each exporter that cannot and why. <c>/health</c> stays the relay proxy's liveness answer.
+/// same body) naming each exporter that cannot and why, or the durable buffer when it cannot write. <c>/health</c> stays the relay proxy's liveness answer.
 /// </summary>
 internal static class ReadinessEndpoint
 {
@@ -44,7 +44,7 @@ internal static class ReadinessEndpoint
                 }
                 else if (value is DurableBufferHealth buffer)
                 {
-                    durableBuffer = new ReadinessDurableBuffer(buffer.SizeBytes, buffer.MaxBytes);
+                    durableBuffer = new ReadinessDurableBuffer(buffer.SizeBytes, buffer.MaxBytes, buffer.AppendError);
                 }
             }
         }

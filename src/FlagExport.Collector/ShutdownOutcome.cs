@@ -17,6 +17,7 @@ namespace FlagExport.Collector;
 internal sealed class ShutdownOutcome
 {
     private ExporterPipelines? _pipelines;
+    private bool _concluded;
 
     private ShutdownOutcome()
     {
@@ -24,6 +25,27 @@ internal sealed class ShutdownOutcome
 
     /// <summary>The exit code: <see cref="ExitCodes.Success"/> until the stop finds events lost.</summary>
     public int ExitCode { get; private set; } = ExitCodes.Success;
+
+    /// <summary>True once the host has started: a failure from then on is a failed run, not a failed start.</summary>
+    public bool Started => _pipelines is not null;
+
+    /// <summary>
+    /// The exit code of a run whose stop threw <paramref name="exception"/> after a successful start: what the pipelines
+    /// did not write decides it, as for a stop that did not throw (the exception is printed to <paramref name="error"/>).
+    /// </summary>
+    public async Task<int> AfterFailedStopAsync(Exception exception, TextWriter error)
+    {
+        await error.WriteLineAsync($"The collector stopped with an error: {exception.Message}").ConfigureAwait(false);
+        if (!_concluded && _pipelines is not null && _pipelines.Pipelines.Any(p => p.NotWrittenCount > 0))
+        {
+            // ApplicationStopped did not run (the stop threw before it): count here, the logger may be gone.
+            ExitCode = ExitCodes.EventsLost;
+            long lost = _pipelines.Pipelines.Sum(p => p.NotWrittenCount);
+            await error.WriteLineAsync($"{lost} events were neither written nor kept in a durable buffer; exit code {ExitCode}.").ConfigureAwait(false);
+        }
+
+        return ExitCode;
+    }
 
     /// <summary>Watches <paramref name="app"/>; call before running it.</summary>
     public static ShutdownOutcome Watch(WebApplication app)
@@ -41,6 +63,8 @@ internal sealed class ShutdownOutcome
         {
             return;
         }
+
+        _concluded = true;
 
         // NotWrittenCount excludes events kept in the durable buffer: the next start exports them.
         DataExporter[] lost = [.. _pipelines.Pipelines.Where(p => p.NotWrittenCount > 0)];

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 
 namespace FlagExport.Collector.Cli;
@@ -135,12 +136,19 @@ internal sealed class CollectorCommandLine
 
     private async Task<int> ServeAsync(string[] args)
     {
+        ShutdownOutcome? outcome = null;
         try
         {
             WebApplication app = CollectorApp.Build(args);
-            ShutdownOutcome outcome = ShutdownOutcome.Watch(app);
+            outcome = ShutdownOutcome.Watch(app);
+            using PosixSignalRegistration hangUp = HangUpSignal.StopOnHangUp(app);
             await app.RunAsync().ConfigureAwait(false);
             return outcome.ExitCode;
+        }
+        catch (Exception exception) when (outcome is { Started: true })
+        {
+            // Once started, an error while stopping is not a start failure: the exit code says what became of the events.
+            return await outcome.AfterFailedStopAsync(exception, _error).ConfigureAwait(false);
         }
         catch (Exception exception) when (StartFailure.Describe(exception) is { } message)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Security;
+using FlagExport.Durability;
 using FlagExport.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -163,13 +164,22 @@ internal sealed class CollectEndpoint(
         {
             appended = await pipelines.TryAppendDurableAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
         }
+        catch (DurableRequestTooLargeException exception)
+        {
+            // Waiting would not help: only smaller requests, or a larger buffer, can be kept.
+            metrics.Record(0, request.Rejected.Count, 0);
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
+                $"The events take {exception.Bytes} bytes in the durable buffer, more than it can ever hold (maxBufferBytes = {exception.MaxBytes}); nothing was accepted, send them in smaller requests.").ConfigureAwait(false);
+            return null;
+        }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException)
         {
-            // A disk failure stops the log for good; disposed while stopping. Either way nothing was acknowledged.
+            // The disk refused the write (the log cut it back: nothing of it is kept, the next request tries the disk
+            // again); or disposed while stopping. Either way nothing was acknowledged.
             logger.DurableBufferFailed(exception);
             context.Response.Headers.RetryAfter = RetryAfterSeconds;
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "The durable buffer could not write the events to disk; nothing was acknowledged, send them again later.").ConfigureAwait(false);
+                $"The durable buffer could not write the events to disk ({exception.Message}); nothing was acknowledged, send them again later.").ConfigureAwait(false);
             return null;
         }
 

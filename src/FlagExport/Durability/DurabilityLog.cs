@@ -20,7 +20,7 @@ internal static partial class DurabilityLog
         /// <summary>The last segment had no complete header (a crash while creating it) and was deleted.</summary>
         internal const int TornSegmentDeleted = 103;
 
-        /// <summary>Writing or fsyncing failed; the log accepts no more records.</summary>
+        /// <summary>A group commit failed to write or fsync; its records were discarded and their appenders refused.</summary>
         internal const int FlushFailed = 104;
 
         /// <summary>An event could not be encoded for the buffer (a value nested too deep) and was dropped.</summary>
@@ -31,6 +31,15 @@ internal static partial class DurabilityLog
 
         /// <summary>The cursor of an exporter no longer registered owed no event and was deleted.</summary>
         internal const int OrphanedCursorRemoved = 107;
+
+        /// <summary>A group commit succeeded after failures: appends are kept again.</summary>
+        internal const int AppendsResumed = 108;
+
+        /// <summary>The exception of a failed group commit (Debug).</summary>
+        internal const int FlushFailedDetail = 109;
+
+        /// <summary>Cutting a failed group off the disk failed; retried before the next group is written.</summary>
+        internal const int RepairFailed = 110;
     }
 
     [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
@@ -45,9 +54,21 @@ internal static partial class DurabilityLog
         Message = "Segment '{SegmentPath}' has only {Length} bytes, less than a header: it was being created at a crash and held no record; deleted.")]
     internal static partial void TornSegmentDeleted(this ILogger logger, string segmentPath, long length);
 
-    [LoggerMessage(EventId = Ids.FlushFailed, EventName = "FlushFailed", Level = LogLevel.Critical,
-        Message = "The segment log in '{Directory}' could not write or fsync; it accepts no more records and records not yet durable are lost.")]
-    internal static partial void FlushFailed(this ILogger logger, Exception exception, string directory);
+    [LoggerMessage(EventId = Ids.FlushFailed, EventName = "FlushFailed", Level = LogLevel.Error,
+        Message = "The segment log in '{Directory}' could not write or fsync {RecordCount} records ({Error}); they were discarded and their appenders refused. The disk is tried again with the next append.")]
+    internal static partial void FlushFailed(this ILogger logger, string directory, long recordCount, string error);
+
+    [LoggerMessage(EventId = Ids.FlushFailedDetail, EventName = "FlushFailedDetail", Level = LogLevel.Debug,
+        Message = "The failed write or fsync in '{Directory}'")]
+    internal static partial void FlushFailedDetail(this ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(EventId = Ids.AppendsResumed, EventName = "AppendsResumed", Level = LogLevel.Information,
+        Message = "The segment log in '{Directory}' writes again; records are kept")]
+    internal static partial void AppendsResumed(this ILogger logger, string directory);
+
+    [LoggerMessage(EventId = Ids.RepairFailed, EventName = "RepairFailed", Level = LogLevel.Error,
+        Message = "The segment log in '{Directory}' could not cut a failed write off the disk; every write waits until it can")]
+    internal static partial void RepairFailed(this ILogger logger, Exception exception, string directory);
 
     [LoggerMessage(EventId = Ids.EventNotBuffered, EventName = "EventNotBuffered", Level = LogLevel.Error,
         Message = "An event could not be written to the durable buffer and was dropped (counted)")]

@@ -6,8 +6,9 @@ namespace FlagExport.Durability;
 /// waits until it is on disk.
 /// </summary>
 /// <remarks>
-/// A retry of the same batch (the disk failed while syncing) waits for the records appended the first time instead of
-/// appending them again, so the log never holds an event twice.
+/// A retry of the same batch waits for the records appended the first time instead of appending them again, so the log
+/// never holds an event twice; only once the log reports them discarded (their group commit failed, nothing of them is
+/// kept) does the retry append them again.
 /// </remarks>
 internal sealed class DurableAppender(DurableEventStore store) : IExporter
 {
@@ -27,6 +28,14 @@ internal sealed class DurableAppender(DurableEventStore store) : IExporter
             (_appendedBatchId, _appendedEnd) = (batch.Id, end);
         }
 
-        await store.WaitForDurableAsync(_appendedEnd, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await store.WaitForDurableAsync(_appendedEnd, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RecordsDiscardedException)
+        {
+            _appendedBatchId = null;
+            throw;
+        }
     }
 }

@@ -72,6 +72,9 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>How many events were refused because the record codec cannot encode them.</summary>
     public long UnencodableCount => Interlocked.Read(ref _unencodable);
 
+    /// <summary>Why the last write to disk failed (appends are refused until one succeeds), or null when writes succeed.</summary>
+    public Exception? AppendError => _log.AppendError;
+
     /// <summary>The bytes held, on disk and waiting to be written.</summary>
     public long SizeBytes => _log.SizeBytes;
 
@@ -109,66 +112,64 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
     /// <summary>
     /// Appends every event of <paramref name="events"/> or none. Does no I/O: the records are written and fsynced by the
-    /// log's background flusher; <see cref="WaitForDurableAsync"/> with <paramref name="end"/> waits for that.
+    /// log's background flusher in one group commit; <see cref="WaitForDurableAsync"/> with <paramref name="end"/> waits
+    /// for that, and throws <see cref="RecordsDiscardedException"/> if that commit failed (then none of them is kept).
     /// </summary>
-    /// <returns><see langword="false"/> when the buffer lacks room for all of them (nothing is appended).</returns>
+    /// <returns><see langword="false"/> when the buffer lacks room for all of them now (nothing is appended).</returns>
+    /// <exception cref="DurableRequestTooLargeException">The events take more bytes than the whole buffer holds.</exception>
     public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
     {
         int count = events.Count;
         int[] lengths = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
+        byte[] tags = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
         using var scratch = new PooledBufferWriter(Math.Max(count * 256, 256));
         try
         {
+            int records = 0;
             for (int i = 0; i < count; i++)
             {
                 int before = scratch.WrittenCount;
                 try
                 {
                     EventRecordCodec.Write(events[i], scratch);
-                    lengths[i] = scratch.WrittenCount - before;
+                    lengths[records] = scratch.WrittenCount - before;
+                    tags[records++] = EventRecordCodec.TagOf(events[i]);
                 }
                 catch (ArgumentException exception)
                 {
                     // A value nested deeper than the codec allows (the collector's parser refuses those first): dropped
                     // alone and counted, rather than failing every event appended with it. Write leaves nothing behind.
-                    lengths[i] = -1;
                     _ = Interlocked.Increment(ref _unencodable);
                     _logger.EventNotBuffered(exception);
                 }
             }
 
+            long bytes = scratch.WrittenCount + ((long)records * RecordOverhead);
+            if (bytes > MaxBytes - (2 * SegmentFormat.HeaderSize))
+            {
+                // Even an empty buffer (a segment header, and one more for a roll) could not take them: a 503 would
+                // make the client send them again for ever.
+                throw new DurableRequestTooLargeException(Directory, MaxBytes, bytes);
+            }
+
             lock (_appendGate)
             {
-                if (_log.SizeBytes + scratch.WrittenCount + ((long)count * RecordOverhead) > MaxBytes)
+                if (_log.SizeBytes + bytes > MaxBytes)
                 {
                     end = -1;
                     return false;
                 }
 
-                ReadOnlySpan<byte> payloads = scratch.WrittenSpan;
-                for (int i = 0; i < count; i++)
-                {
-                    if (lengths[i] < 0)
-                    {
-                        continue;
-                    }
-
-                    if (!_log.TryAppend(EventRecordCodec.TagOf(events[i]), payloads[..lengths[i]], out _))
-                    {
-                        // Only a log stopped by a disk failure refuses within the capacity: no record of this call counts.
-                        throw new IOException("The durable buffer's log stopped accepting records after a disk failure.", _log.Fault);
-                    }
-
-                    payloads = payloads[lengths[i]..];
-                }
-
-                end = _log.EndPosition; // every record of this call is below it (the lock keeps other calls out)
+                // The log's own bound is unlimited (see Open): only disposal refuses here.
+                bool appended = _log.TryAppendBatch(tags.AsSpan(0, records), lengths.AsSpan(0, records), scratch.WrittenSpan, out end);
+                ObjectDisposedException.ThrowIf(!appended, this);
                 return true;
             }
         }
         finally
         {
             ArrayPool<int>.Shared.Return(lengths);
+            ArrayPool<byte>.Shared.Return(tags);
         }
     }
 

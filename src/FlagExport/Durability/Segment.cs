@@ -12,6 +12,8 @@ internal sealed class Segment
     private long _durableLength;
     private long _durableEndPosition;
     private volatile bool _sealed;
+    private long _pendingLength = -1;   // flusher only: the final length once the group that filled it is durable
+    private long _pendingEndPosition;
 
     public Segment(string path, long firstPosition, long durableLength, long durableEndPosition, bool isSealed)
     {
@@ -42,6 +44,18 @@ internal sealed class Segment
     {
         Volatile.Write(ref _durableEndPosition, durableEndPosition);
         Volatile.Write(ref _durableLength, durableLength);
+    }
+
+    /// <summary>Notes the final length and end of a segment its group has filled; published by <see cref="PublishPendingEnd"/>.</summary>
+    public void PendingEnd(long durableLength, long durableEndPosition) => (_pendingLength, _pendingEndPosition) = (durableLength, durableEndPosition);
+
+    /// <summary>Publishes what <see cref="PendingEnd"/> noted, once the whole group is fsynced.</summary>
+    public void PublishPendingEnd()
+    {
+        if (_pendingLength >= 0)
+        {
+            Publish(_pendingLength, _pendingEndPosition);
+        }
     }
 
     /// <summary>Marks the segment complete; call after the last <see cref="Publish"/>.</summary>

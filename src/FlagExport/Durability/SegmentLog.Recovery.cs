@@ -156,7 +156,7 @@ internal sealed partial class SegmentLog
         }
         else
         {
-            activeFile = CreateSegmentFile(directory, next, out string path);
+            activeFile = CreateSegmentFile(directory, next, RandomAccess.FlushToDisk, out string path);
             segments.Add(new Segment(path, next, SegmentFormat.HeaderSize, next, isSealed: false));
             activeRecords = 0;
         }

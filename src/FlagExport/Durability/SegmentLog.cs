@@ -13,7 +13,6 @@
 // words (misses a bit flipped in two words), its iterator throws at a bad entry instead of letting one damaged file be
 // set aside, and recovery depends on separate commit files (none readable = empty log). Its persistent named
 // iterators are not needed: consumers keep their own positions. Details: docs/durable-buffer-format.md.
-using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -25,10 +24,12 @@ namespace FlagExport.Durability;
 /// durable records only, and whole segments are deleted once every consumer is past them.
 /// </summary>
 /// <remarks>
-/// Positions are record indexes, continuous across segments; a quarantined segment leaves a gap that readers jump over.
-/// Invariants: every segment but the last is sealed and fsynced before the next one is created, so after a crash only the
-/// last segment can have a torn tail; <see cref="DurablePosition"/> and each <see cref="Segment.DurableLength"/> move only
-/// after the fsync that covers them.
+/// Positions are record indexes, continuous across segments; a quarantined segment, or a group commit that failed
+/// (SegmentLog.Failure.cs), leaves a gap that readers jump over. Positions are never reused.
+/// Invariants: every segment but the last is fsynced before the next one is created, so after a crash only the last
+/// segment can have a torn tail; <see cref="DurablePosition"/>, each <see cref="Segment.DurableLength"/> and
+/// <see cref="Segment.IsSealed"/> move only once the whole group commit is fsynced, so no reader and no waiter sees a
+/// record of a group that fails; the records of one <see cref="TryAppendBatch"/> call are in one group.
 /// </remarks>
 internal sealed partial class SegmentLog : IAsyncDisposable
 {
@@ -64,10 +65,13 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private long _activeLength; // bytes written to the active file, durable or not
     private bool _activeDirty;  // written since the last fsync
 
-    private TaskCompletionSource _durableSignal = NewSignal(); // completed and replaced each time DurablePosition moves
+    private readonly List<Segment> _groupSealed = [];  // segments the current group filled, published once it is durable
+    private readonly List<Segment> _groupCreated = []; // segments the current group created, listed once it is durable
+
+    private TaskCompletionSource _durableSignal = NewSignal(); // completed and replaced each time a group commit ends
     private long _durablePosition;
+    private long _resolvedPosition; // every record below it is durable or discarded (its group commit failed)
     private long _fsyncCount;
-    private volatile Exception? _fault;
     private volatile bool _disposed;
 
     private SegmentLog(
@@ -85,6 +89,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         _activeLength = _activeSegment.DurableLength;
         _endPosition = _activeSegment.DurableEndPosition;
         _durablePosition = _endPosition;
+        _resolvedPosition = _endPosition;
         _plannedSegmentBytes = _activeLength;
         _plannedSegmentRecords = activeRecords;
         foreach (Segment segment in segments)
@@ -134,8 +139,11 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
     }
 
-    /// <summary>The write or fsync failure that stopped the log, or null.</summary>
-    public Exception? Fault => _fault;
+    /// <summary>
+    /// The failure of the last group commit (its records were discarded and their waiters refused), or null once a
+    /// group commit succeeds again.
+    /// </summary>
+    public Exception? AppendError => _appendError;
 
     /// <summary>fsyncs of segment files and of the directory so far; group commit keeps it far below the appends.</summary>
     internal long FsyncCount => Interlocked.Read(ref _fsyncCount);
@@ -143,7 +151,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// <summary>
     /// Copies a record into the pending buffer and assigns it the next position. Does no I/O and, once the buffers have
     /// grown to the usual batch size, no allocation. Returns false (position -1) when the log would exceed
-    /// <see cref="SegmentLogOptions.MaxBytes"/>, after a write failure, or after disposal.
+    /// <see cref="SegmentLogOptions.MaxBytes"/> or after disposal.
     /// </summary>
     public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position)
     {
@@ -153,75 +161,156 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             return false;
         }
 
-        int recordBytes = SegmentFormat.RecordHeaderSize + payload.Length;
         uint checksum = SegmentFormat.RecordChecksum(tag, payload); // outside the lock: appenders checksum in parallel
         bool signal;
         lock (_lock)
         {
-            if (_closed || _fault is not null)
+            if (_closed || _sizeBytes + AddedBytes(payload.Length) > _options.MaxBytes)
             {
                 return false;
             }
 
-            // Roll before a record would take the segment past SegmentBytes; an empty segment takes any record, so a
-            // record larger than SegmentBytes lives alone in its own segment.
-            bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
-            long addedBytes = recordBytes + (roll ? SegmentFormat.HeaderSize : 0);
-            if (_sizeBytes + addedBytes > _options.MaxBytes)
-            {
-                return false;
-            }
-
-            if (_pending.Length - _pendingLength < recordBytes)
-            {
-                GrowPending(recordBytes);
-            }
-
-            if (roll)
-            {
-                _pendingRolls.Add(new Roll(_pendingLength, _endPosition));
-                _plannedSegmentBytes = SegmentFormat.HeaderSize;
-                _plannedSegmentRecords = 0;
-            }
-
-            _pendingLength += SegmentFormat.WriteRecord(_pending.AsSpan(_pendingLength), tag, payload, checksum);
-            _plannedSegmentBytes += recordBytes;
-            _plannedSegmentRecords++;
-            _sizeBytes += addedBytes;
-            position = _endPosition++;
-            signal = !_flushRequested;
-            _flushRequested = true;
+            position = AppendLocked(tag, payload, checksum);
+            signal = MarkFlushRequested();
         }
 
-        if (signal)
-        {
-            _flushSignal.Release(); // at most once per flusher round, so the semaphore's count never exceeds 1
-        }
-
+        SignalFlusher(signal);
         return true;
     }
 
     /// <summary>
-    /// Completes when every record below <paramref name="endPosition"/> is durable. Faults with the flusher's error if a
-    /// write or fsync failed.
+    /// Appends every record of a call or none: record <c>i</c> has tag <paramref name="tags"/>[i] and the next
+    /// <paramref name="lengths"/>[i] bytes of <paramref name="payloads"/>. The records share one group commit, so they
+    /// become durable together or are discarded together. Returns false (end -1) when they would take the log past
+    /// <see cref="SegmentLogOptions.MaxBytes"/>, when one is too large for the format, or after disposal; else
+    /// <paramref name="end"/> is the position after the last record appended.
+    /// </summary>
+    public bool TryAppendBatch(ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, out long end)
+    {
+        end = -1;
+        if (tags.Length != lengths.Length)
+        {
+            throw new ArgumentException($"{nameof(tags)} has {tags.Length} entries and {nameof(lengths)} {lengths.Length}.", nameof(lengths));
+        }
+
+        long total = 0;
+        foreach (int length in lengths)
+        {
+            if (length is < 0 or > SegmentFormat.MaxPayloadLength)
+            {
+                return false;
+            }
+
+            total += length;
+        }
+
+        if (total != payloads.Length)
+        {
+            throw new ArgumentException($"{nameof(payloads)} has {payloads.Length} bytes; {nameof(lengths)} add up to {total}.", nameof(payloads));
+        }
+
+        bool signal;
+        lock (_lock)
+        {
+            // Upper bound of the bytes the batch adds: a roll before each record at most.
+            long added = total + ((long)lengths.Length * (SegmentFormat.RecordHeaderSize + SegmentFormat.HeaderSize));
+            if (_closed || _sizeBytes + added > _options.MaxBytes)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                ReadOnlySpan<byte> payload = payloads[..lengths[i]];
+                _ = AppendLocked(tags[i], payload, SegmentFormat.RecordChecksum(tags[i], payload));
+                payloads = payloads[lengths[i]..];
+            }
+
+            end = _endPosition;
+            signal = lengths.Length > 0 && MarkFlushRequested();
+        }
+
+        SignalFlusher(signal);
+        return true;
+    }
+
+    /// <summary>Bytes a record of <paramref name="payloadLength"/> adds to the log at most (with the header of a new segment).</summary>
+    private long AddedBytes(int payloadLength)
+    {
+        int recordBytes = SegmentFormat.RecordHeaderSize + payloadLength;
+        bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
+        return recordBytes + (roll ? SegmentFormat.HeaderSize : 0);
+    }
+
+    /// <summary>Copies one record into the pending buffer; call under <see cref="_lock"/> after the capacity check.</summary>
+    private long AppendLocked(byte tag, ReadOnlySpan<byte> payload, uint checksum)
+    {
+        // Roll before a record would take the segment past SegmentBytes; an empty segment takes any record, so a
+        // record larger than SegmentBytes lives alone in its own segment.
+        int recordBytes = SegmentFormat.RecordHeaderSize + payload.Length;
+        bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
+        if (_pending.Length - _pendingLength < recordBytes)
+        {
+            GrowPending(recordBytes);
+        }
+
+        if (roll)
+        {
+            _pendingRolls.Add(new Roll(_pendingLength, _endPosition));
+            _plannedSegmentBytes = SegmentFormat.HeaderSize;
+            _plannedSegmentRecords = 0;
+            _sizeBytes += SegmentFormat.HeaderSize;
+        }
+
+        _pendingLength += SegmentFormat.WriteRecord(_pending.AsSpan(_pendingLength), tag, payload, checksum);
+        _plannedSegmentBytes += recordBytes;
+        _plannedSegmentRecords++;
+        _sizeBytes += recordBytes;
+        return _endPosition++;
+    }
+
+    /// <summary>Under <see cref="_lock"/>: notes that records wait; true when the flusher must be woken.</summary>
+    private bool MarkFlushRequested()
+    {
+        bool signal = !_flushRequested;
+        _flushRequested = true;
+        return signal;
+    }
+
+    /// <summary>Wakes the flusher when <see cref="MarkFlushRequested"/> said so; call outside the lock.</summary>
+    private void SignalFlusher(bool signal)
+    {
+        if (signal)
+        {
+            _flushSignal.Release(); // at most once per flusher round, so the semaphore's count never exceeds 1
+        }
+    }
+
+    /// <summary>
+    /// Completes when the records of one append call, which end at <paramref name="endPosition"/>, are durable. Throws
+    /// <see cref="RecordsDiscardedException"/> when their group commit failed: none of them is kept, so the caller may
+    /// append them again.
     /// </summary>
     public ValueTask WaitForDurableAsync(long endPosition, CancellationToken cancellationToken = default)
     {
-        if (endPosition <= DurablePosition)
+        if (endPosition <= DurablePosition && !IsDiscarded(endPosition))
         {
             return ValueTask.CompletedTask;
         }
 
         ArgumentOutOfRangeException.ThrowIfGreaterThan(endPosition, EndPosition);
-        return new ValueTask(WaitUntilAsync(endPosition, cancellationToken));
+        return new ValueTask(WaitUntilAsync(endPosition, WaitFor.Durable, cancellationToken));
     }
 
-    /// <summary>Completes when everything appended so far is durable.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default) => WaitForDurableAsync(EndPosition, cancellationToken).AsTask();
+    /// <summary>
+    /// Completes when every record appended so far is durable or discarded (its appender was refused): what an append
+    /// call was told holds from then on.
+    /// </summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => WaitUntilAsync(EndPosition, WaitFor.Resolved, cancellationToken);
 
     /// <summary>Completes when the record at <paramref name="position"/> (or a later one, after a gap) is durable.</summary>
     public Task WaitForDataAsync(long position, CancellationToken cancellationToken = default) =>
-        position < DurablePosition ? Task.CompletedTask : WaitUntilAsync(position + 1, cancellationToken);
+        position < DurablePosition ? Task.CompletedTask : WaitUntilAsync(position + 1, WaitFor.Data, cancellationToken);
 
     /// <summary>A reader of durable records from <paramref name="position"/>, clamped up to <see cref="StartPosition"/>.</summary>
     public SegmentLogReader OpenReader(long position) => new(this, Math.Max(position, StartPosition));
@@ -327,20 +416,22 @@ internal sealed partial class SegmentLog : IAsyncDisposable
 
     internal static int ReaderBufferSize => ReaderBufferBytes;
 
-    private async Task WaitUntilAsync(long endPosition, CancellationToken cancellationToken)
+    private async Task WaitUntilAsync(long endPosition, WaitFor what, CancellationToken cancellationToken)
     {
         while (true)
         {
-            // Read the signal before the position: a flusher that moves the position afterwards completes this signal.
+            // Read the signal before the positions: a flusher that moves them afterwards completes this signal. The
+            // durable position is read before the discarded ranges: a range is recorded before any later group commit
+            // moves the durable position past it.
             Task signal = Volatile.Read(ref _durableSignal).Task;
-            if (endPosition <= DurablePosition)
+            long durable = DurablePosition;
+            switch (what)
             {
-                return;
-            }
-
-            if (_fault is { } fault)
-            {
-                ExceptionDispatchInfo.Throw(fault);
+                case WaitFor.Durable when IsDiscarded(endPosition):
+                    throw new RecordsDiscardedException(_directory, _appendError);
+                case WaitFor.Durable or WaitFor.Data when endPosition <= durable:
+                case WaitFor.Resolved when endPosition <= Volatile.Read(ref _resolvedPosition):
+                    return;
             }
 
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -360,13 +451,32 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     {
         while (true)
         {
-            await _flushSignal.WaitAsync().ConfigureAwait(false);
+            // While appends fail, a round also runs every RetryDelay without appends: its new segment probes the disk,
+            // so that the log reports itself healthy again without waiting for a client (readiness may keep them away).
+            if (_appendError is null || Volatile.Read(ref _closed))
+            {
+                await _flushSignal.WaitAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                using var retry = new CancellationTokenSource(_options.RetryDelay, _timeProvider);
+                try
+                {
+                    await _flushSignal.WaitAsync(retry.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Nothing appended for RetryDelay: the round below is the probe.
+                }
+            }
+
             if (_options.CommitDelay > TimeSpan.Zero && !Volatile.Read(ref _closed))
             {
                 await Task.Delay(_options.CommitDelay, _timeProvider).ConfigureAwait(false);
             }
 
             int length;
+            long startPosition = Volatile.Read(ref _resolvedPosition);
             long endPosition;
             bool closing;
             lock (_lock)
@@ -381,22 +491,26 @@ internal sealed partial class SegmentLog : IAsyncDisposable
                 closing = _closed;
             }
 
+            Segment groupFirst = _activeSegment;
+            bool wroteGroupFirst = !groupFirst.IsSealed;
             try
             {
+                Repair();
                 WriteBatch(length, endPosition);
+                if (_appendError is not null)
+                {
+                    _appendError = null;
+                    _logger.AppendsResumed(_directory);
+                }
             }
-#pragma warning disable CA1031 // any failure, a bug included, must fault the waiters instead of leaving them hanging
+#pragma warning disable CA1031 // any failure, a bug included, must refuse the group's waiters instead of leaving them hanging
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                // No retry: after a failed fsync the kernel may have dropped the dirty pages, so a later fsync that
-                // succeeds would not prove the data is on disk.
-                _logger.FlushFailed(exception, _directory); // before the fault is visible: whoever sees it finds it logged
-                _fault = exception;
-                WakeWaiters();
-                return;
+                Discard(groupFirst, wroteGroupFirst, startPosition, endPosition, exception);
             }
 
+            Volatile.Write(ref _resolvedPosition, endPosition);
             WakeWaiters();
             if (closing)
             {
@@ -405,30 +519,55 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes and fsyncs one group, then publishes it: the segments it filled are sealed and the durable position moves
+    /// only after the last fsync, so a failure anywhere leaves nothing of the group visible.
+    /// </summary>
     private void WriteBatch(int length, long endPosition)
     {
         int offset = 0;
+        _groupSealed.Clear();
         foreach (Roll roll in _flushingRolls)
         {
             WriteActive(_flushing.AsSpan(offset, roll.Offset - offset));
-            SyncActive(roll.FirstPosition);
-            _activeSegment.Seal();
+            FsyncActive();
+            if (!_activeSegment.IsSealed)
+            {
+                // Not yet sealed for readers: the length and end are published with the rest of the group.
+                _activeSegment.PendingEnd(_activeLength, roll.FirstPosition);
+                _groupSealed.Add(_activeSegment);
+            }
+
             _activeFile.Dispose();
-            _activeFile = CreateSegmentFile(_directory, roll.FirstPosition, out string path);
+            _activeFile = CreateSegmentFile(_directory, roll.FirstPosition, _options.FlushToDisk, out string path);
             Interlocked.Add(ref _fsyncCount, 2); // the file's header and the directory entry
             _activeSegment = new Segment(path, roll.FirstPosition, SegmentFormat.HeaderSize, roll.FirstPosition, isSealed: false);
             _activeLength = SegmentFormat.HeaderSize;
-            lock (_lock)
-            {
-                _segments.Add(_activeSegment);
-            }
-
+            _groupCreated.Add(_activeSegment); // not listed yet: no reader enters it, and the segment before stays last
             offset = roll.Offset;
         }
 
         _flushingRolls.Clear();
         WriteActive(_flushing.AsSpan(offset, length - offset));
-        SyncActive(endPosition);
+        FsyncActive();
+        CheckActiveFileLinked();
+
+        // Listed before the segments they follow are sealed: a reader at the end of a sealed segment finds the next one.
+        lock (_lock)
+        {
+            _segments.AddRange(_groupCreated);
+        }
+
+        _groupCreated.Clear();
+        foreach (Segment segment in _groupSealed)
+        {
+            segment.PublishPendingEnd();
+            segment.Seal();
+        }
+
+        _groupSealed.Clear();
+        _activeSegment.Publish(_activeLength, endPosition);
+        Volatile.Write(ref _durablePosition, endPosition);
     }
 
     private void WriteActive(ReadOnlySpan<byte> bytes)
@@ -443,8 +582,8 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         _activeDirty = true;
     }
 
-    /// <summary>fsyncs the active file and publishes its records below <paramref name="endPosition"/> as durable.</summary>
-    private void SyncActive(long endPosition)
+    /// <summary>fsyncs what was written to the active file.</summary>
+    private void FsyncActive()
     {
         if (_activeDirty)
         {
@@ -452,9 +591,6 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             Interlocked.Increment(ref _fsyncCount);
             _activeDirty = false;
         }
-
-        _activeSegment.Publish(_activeLength, endPosition);
-        Volatile.Write(ref _durablePosition, endPosition);
     }
 
     private void WakeWaiters() => Interlocked.Exchange(ref _durableSignal, NewSignal()).TrySetResult();
@@ -462,7 +598,11 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a segment file with its header, fsynced together with its directory entry.</summary>
-    private static SafeFileHandle CreateSegmentFile(string directory, long firstPosition, out string path)
+    /// <remarks>
+    /// A file whose header could not be written is deleted: on a full disk the name is often created before the write
+    /// fails, and a file left under it would make every later attempt at that position fail as "already exists".
+    /// </remarks>
+    private static SafeFileHandle CreateSegmentFile(string directory, long firstPosition, Action<SafeFileHandle> flushToDisk, out string path)
     {
         path = Path.Combine(directory, SegmentFormat.FileName(firstPosition));
         SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
@@ -471,14 +611,28 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             Span<byte> header = stackalloc byte[SegmentFormat.HeaderSize];
             SegmentFormat.WriteHeader(header, firstPosition);
             RandomAccess.Write(file, header, 0);
-            RandomAccess.FlushToDisk(file);
+            flushToDisk(file);
             DirectorySync.Flush(directory);
             return file;
         }
         catch
         {
             file.Dispose();
+            DeleteQuietly(path);
             throw;
+        }
+    }
+
+    /// <summary>Deletes a file whose creation failed; a failure here must not hide the one being thrown.</summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Left in place: start-up recovery deletes a last segment shorter than a header, and quarantines others.
         }
     }
 

@@ -17,6 +17,12 @@ internal sealed class SegmentLogOptions
     /// </summary>
     public TimeSpan CommitDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How often, while writes fail (a full disk), the log tries the disk again without waiting for an append: it then
+    /// reports itself healthy as soon as the disk takes writes again.
+    /// </summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>fsyncs an appended segment file; tests replace it to simulate a failing disk.</summary>
     internal Action<SafeFileHandle> FlushToDisk { get; init; } = RandomAccess.FlushToDisk;
 
@@ -25,5 +31,6 @@ internal sealed class SegmentLogOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBytes, nameof(MaxBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, SegmentFormat.HeaderSize + SegmentFormat.RecordHeaderSize, nameof(SegmentBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(CommitDelay, TimeSpan.Zero, nameof(CommitDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetryDelay, TimeSpan.Zero, nameof(RetryDelay));
     }
 }

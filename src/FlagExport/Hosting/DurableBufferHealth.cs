@@ -11,11 +11,12 @@ public sealed class DurableBufferHealth
     /// <summary>The key of this entry in <see cref="HealthReportEntry.Data"/> (the other keys are exporter names).</summary>
     public const string Key = "(durable buffer)";
 
-    internal DurableBufferHealth(string directory, long sizeBytes, long maxBytes)
+    internal DurableBufferHealth(string directory, long sizeBytes, long maxBytes, string? appendError)
     {
         Directory = directory;
         SizeBytes = sizeBytes;
         MaxBytes = maxBytes;
+        AppendError = appendError;
     }
 
     /// <summary>The buffer's folder.</summary>
@@ -26,4 +27,10 @@ public sealed class DurableBufferHealth
 
     /// <summary>The most bytes it holds (<see cref="DurableBufferOptions.MaxBufferBytes"/>).</summary>
     public long MaxBytes { get; }
+
+    /// <summary>
+    /// Why the last write to the buffer's disk failed (a full disk, a deleted folder), or null when writes succeed. While
+    /// it is set, appends are refused; it clears at the first write that succeeds again.
+    /// </summary>
+    public string? AppendError { get; }
 }

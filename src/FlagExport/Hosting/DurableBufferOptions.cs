@@ -21,8 +21,9 @@ public sealed class DurableBufferOptions
     public string? BufferDirectory { get; set; }
 
     /// <summary>
-    /// The most bytes the buffer holds on disk. When it is full, the collector answers 503 with <c>Retry-After</c>, and
-    /// <see cref="IFlagEventSink.Add"/> keeps events in memory, dropping and counting them once that is full too.
+    /// The most bytes the buffer holds on disk. When it is full, the collector answers 503 with <c>Retry-After</c> (413
+    /// for a request larger than the whole buffer, which could never fit), and <see cref="IFlagEventSink.Add"/> keeps
+    /// events in memory, dropping and counting them once that is full too.
     /// </summary>
     /// <value>The default value is 10 GiB. Must be at least 1 MiB.</value>
     public long MaxBufferBytes { get; set; } = DefaultMaxBufferBytes;

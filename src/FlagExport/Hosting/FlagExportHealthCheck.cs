@@ -7,7 +7,7 @@ namespace FlagExport;
 /// <summary>
 /// Readiness of the export pipelines: reports, with the registration's failure status, every exporter that has failed
 /// without a success for <see cref="FlagExportHealthCheckOptions.FailingAfter"/>, whose buffer is nearly full, or that
-/// wrote dead letters since the start; healthy otherwise. <see cref="HealthCheckResult.Data"/> holds an
+/// wrote dead letters since the start, and a durable buffer that cannot write to its disk; healthy otherwise. <see cref="HealthCheckResult.Data"/> holds an
 /// <see cref="ExporterHealth"/> per exporter (and a <see cref="DurableBufferHealth"/> with the durable buffer).
 /// </summary>
 /// <remarks>
@@ -87,7 +87,14 @@ internal sealed class FlagExportHealthCheck(ExporterPipelines pipelines, FlagExp
 
         if (store is not null)
         {
-            data[DurableBufferHealth.Key] = new DurableBufferHealth(store.Directory, store.SizeBytes, store.MaxBytes);
+            // Events are refused while the buffer cannot write, whichever exporter they are for.
+            string? appendError = store.AppendError?.Message;
+            if (appendError is not null)
+            {
+                failing.Add($"{DurableBufferHealth.Key}: the durable buffer in {store.Directory} cannot write to its disk ({appendError}); new events are refused until a write succeeds");
+            }
+
+            data[DurableBufferHealth.Key] = new DurableBufferHealth(store.Directory, store.SizeBytes, store.MaxBytes, appendError);
         }
 
         return failing.Count == 0

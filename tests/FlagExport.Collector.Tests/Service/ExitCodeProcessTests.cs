@@ -33,6 +33,27 @@ public sealed class ExitCodeProcessTests : IDisposable
         _directory.Dispose();
     }
 
+    /// <summary>
+    /// SIGHUP (the terminal or session went away) and SIGQUIT stop the collector as SIGTERM does: the events held in
+    /// memory are written before it exits 0. By default SIGHUP would end the process at once and lose them.
+    /// </summary>
+    [Theory]
+    [InlineData("HUP")]
+    [InlineData("QUIT")]
+    public async Task OtherStopSignals_StopCleanly_EveryEventWritten_ExitsZero(string signal)
+    {
+        using CollectorProcess collector = await StartAsync("""
+            exporters:
+              - kind: file
+                outputDir: ./exports
+            """);
+
+        collector.Signal(signal);
+
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        Assert.Equal(2, File.ReadAllLines(Assert.Single(Directory.GetFiles(_directory.Combine("exports")))).Length);
+    }
+
     [Fact]
     public async Task Sigterm_EventsTheExporterCannotWrite_ExitsThree_AndLogsHowManyWereLost()
     {

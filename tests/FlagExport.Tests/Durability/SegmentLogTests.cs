@@ -242,36 +242,4 @@ public sealed class SegmentLogTests
         Assert.False(log.TryAppend(0, [1], out _));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10), Token));
     }
-
-    [Fact]
-    public async Task A_failed_fsync_faults_the_waiters_with_its_error_and_stops_the_log()
-    {
-        using var dir = new TempDirectory();
-        var diskError = new IOException("EIO");
-        int calls = 0;
-        var logger = new FakeLogger();
-        SegmentLogOptions options = new()
-        {
-            FlushToDisk = file =>
-            {
-                if (Interlocked.Increment(ref calls) > 1)
-                {
-                    throw diskError;
-                }
-
-                RandomAccess.FlushToDisk(file);
-            },
-        };
-        await using SegmentLog log = SegmentLog.Open(dir.Path, options, logger);
-        Assert.True(log.TryAppend(0, [1], out _));
-        await log.FlushAsync(Token);
-
-        Assert.True(log.TryAppend(0, [2], out long position));
-        IOException thrown = await Assert.ThrowsAsync<IOException>(async () => await log.WaitForDurableAsync(position + 1, Token));
-        Assert.Same(diskError, thrown);
-        Assert.Same(diskError, log.Fault);
-        Assert.Equal(1, log.DurablePosition);
-        Assert.False(log.TryAppend(0, [3], out _));
-        Assert.Equal(DurabilityLog.Ids.FlushFailed, Assert.Single(logger.Collector.GetSnapshot()).Id.Id);
-    }
 }

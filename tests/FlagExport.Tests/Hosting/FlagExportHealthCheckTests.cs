@@ -1,3 +1,4 @@
+using FlagExport.Durability;
 using FlagExport.Tests.Exporters;
 using FlagExport.Tests.Pipeline.Fakes;
 using Microsoft.Extensions.DependencyInjection;
@@ -222,6 +223,35 @@ public sealed class FlagExportHealthCheckTests : IDisposable
     }
 
     /// <summary>No interval export during a test: exports happen on flush only.</summary>
+    [Fact]
+    public async Task Check_DurableBufferThatCannotWrite_IsUnhealthy_NamingTheBufferAndTheError()
+    {
+        string bufferDirectory = Path.Combine(_folder.Path, "buffer");
+        using IHost host = Build(export => export
+            .UseDurableBuffer(bufferDirectory)
+            .AddExporter("up", _ => new InMemoryExporter(), Hourly));
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        ExporterPipelines pipelines = host.Services.GetRequiredService<ExporterPipelines>();
+        FeatureEvent[] events = [new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "u" }];
+        Assert.Equal(1, await pipelines.TryAppendDurableAsync(events, TestContext.Current.CancellationToken));
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+
+        // The folder deleted under the running buffer: the next write is refused instead of going to an unlinked file.
+        Directory.Delete(bufferDirectory, recursive: true);
+        _ = await Assert.ThrowsAsync<RecordsDiscardedException>(async () => await pipelines.TryAppendDurableAsync(events, TestContext.Current.CancellationToken));
+        HealthReportEntry entry = await CheckAsync(host);
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        var buffer = Assert.IsType<DurableBufferHealth>(entry.Data[DurableBufferHealth.Key]);
+        Assert.Contains("no longer exists", buffer.AppendError, StringComparison.Ordinal);
+        Assert.StartsWith($"{DurableBufferHealth.Key}: the durable buffer in {buffer.Directory} cannot write to its disk (", entry.Description, StringComparison.Ordinal);
+        Assert.Contains("new events are refused until a write succeeds", entry.Description, StringComparison.Ordinal);
+
+        using var giveUp = new CancellationTokenSource();
+        await giveUp.CancelAsync();
+        await host.StopAsync(giveUp.Token);
+    }
+
     private static void Hourly(DataExporterOptions options) => options.FlushInterval = TimeSpan.FromHours(1);
 
     /// <summary>The flush fails (the export did), and the pipeline sets the batch aside right after.</summary>
