@@ -108,55 +108,52 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// Appends every event of <paramref name="events"/> or none. Does no I/O: the records are written and fsynced by the
     /// log's background flusher; <see cref="WaitForDurableAsync"/> with <paramref name="end"/> waits for that.
     /// </summary>
+    /// <remarks>
+    /// Feature events that share one metadata object (a collector request's <c>meta</c>) store it once: a metadata record
+    /// before the first of them, and each of their records refers to it. Such a record always lies in the same segment as
+    /// the metadata record it refers to, since segments are released and quarantined one by one: when one would start a
+    /// new segment, the metadata record is written again first.
+    /// </remarks>
     /// <returns><see langword="false"/> when the buffer lacks room for all of them (nothing is appended).</returns>
     public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
     {
         int count = events.Count;
-        int[] lengths = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
+        int maxRecords = Math.Max(count * 2, 1); // at most one metadata record per event
+        int[] lengths = ArrayPool<int>.Shared.Rent(maxRecords);
+        int[] metadataRecords = ArrayPool<int>.Shared.Rent(maxRecords); // for a record that shares metadata, its metadata record; else -1
+        byte[] tags = ArrayPool<byte>.Shared.Rent(maxRecords);
         using var scratch = new PooledBufferWriter(Math.Max(count * 256, 256));
         try
         {
-            for (int i = 0; i < count; i++)
-            {
-                int before = scratch.WrittenCount;
-                try
-                {
-                    EventRecordCodec.Write(events[i], scratch);
-                    lengths[i] = scratch.WrittenCount - before;
-                }
-                catch (ArgumentException exception)
-                {
-                    // A value nested deeper than the codec allows (the collector's parser refuses those first): dropped
-                    // alone and counted, rather than failing every event appended with it. Write leaves nothing behind.
-                    lengths[i] = -1;
-                    _ = Interlocked.Increment(ref _unencodable);
-                    _logger.EventNotBuffered(exception);
-                }
-            }
-
+            int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags);
             lock (_appendGate)
             {
-                if (_log.SizeBytes + scratch.WrittenCount + ((long)count * RecordOverhead) > MaxBytes)
+                if (_log.SizeBytes + scratch.WrittenCount + ((long)records * RecordOverhead) > MaxBytes)
                 {
                     end = -1;
                     return false;
                 }
 
                 ReadOnlySpan<byte> payloads = scratch.WrittenSpan;
-                for (int i = 0; i < count; i++)
+                int offset = 0;
+                for (int r = 0; r < records; r++)
                 {
-                    if (lengths[i] < 0)
+                    if (lengths[r] < 0)
                     {
                         continue;
                     }
 
-                    if (!_log.TryAppend(EventRecordCodec.TagOf(events[i]), payloads[..lengths[i]], out _))
+                    ReadOnlySpan<byte> payload = payloads.Slice(offset, lengths[r]);
+                    offset += lengths[r];
+                    int metadataRecord = metadataRecords[r];
+                    bool keepInSegment = false;
+                    if (metadataRecord >= 0 && _log.WouldStartSegment(payload.Length))
                     {
-                        // Only a log stopped by a disk failure refuses within the capacity: no record of this call counts.
-                        throw new IOException("The durable buffer's log stopped accepting records after a disk failure.", _log.Fault);
+                        Append(EventRecordCodec.MetadataTag, payloads.Slice(OffsetOf(lengths, metadataRecord), lengths[metadataRecord]), keepInSegment: false);
+                        keepInSegment = true;
                     }
 
-                    payloads = payloads[lengths[i]..];
+                    Append(tags[r], payload, keepInSegment);
                 }
 
                 end = _log.EndPosition; // every record of this call is below it (the lock keeps other calls out)
@@ -166,6 +163,84 @@ internal sealed class DurableEventStore : IAsyncDisposable
         finally
         {
             ArrayPool<int>.Shared.Return(lengths);
+            ArrayPool<int>.Shared.Return(metadataRecords);
+            ArrayPool<byte>.Shared.Return(tags);
+        }
+    }
+
+    /// <summary>The offset in the scratch buffer of record <paramref name="record"/>: only for the rare repeated metadata record.</summary>
+    private static int OffsetOf(int[] lengths, int record)
+    {
+        int offset = 0;
+        for (int r = 0; r < record; r++)
+        {
+            offset += Math.Max(lengths[r], 0);
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// Encodes the records of <paramref name="events"/> into <paramref name="scratch"/>: an event's metadata goes into a
+    /// metadata record of its own when the next event shares the object, and the events that share it refer to it.
+    /// </summary>
+    /// <returns>The number of records; an event the codec refuses has length -1 and is counted as unencodable.</returns>
+    private int EncodeRecords(IReadOnlyList<ExportableEvent> events, PooledBufferWriter scratch, int[] lengths, int[] metadataRecords, byte[] tags)
+    {
+        int records = 0;
+        FlagObject? shared = null;
+        int sharedRecord = -1;
+        for (int i = 0; i < events.Count; i++)
+        {
+            ExportableEvent e = events[i];
+            FlagObject? metadata = (e as FeatureEvent)?.MetadataObject;
+            if (metadata is { Count: > 0 } && !ReferenceEquals(metadata, shared)
+                && i + 1 < events.Count && events[i + 1] is FeatureEvent next && ReferenceEquals(next.MetadataObject, metadata))
+            {
+                int before = scratch.WrittenCount;
+                try
+                {
+                    EventRecordCodec.WriteMetadata(metadata, scratch);
+                    (shared, sharedRecord) = (metadata, records);
+                    (tags[records], lengths[records], metadataRecords[records]) = (EventRecordCodec.MetadataTag, scratch.WrittenCount - before, -1);
+                    records++;
+                }
+                catch (ArgumentException)
+                {
+                    // Nested too deep: each event below is refused and counted on its own.
+                }
+            }
+
+            bool sharesMetadata = metadata is not null && ReferenceEquals(metadata, shared);
+            int start = scratch.WrittenCount;
+            tags[records] = EventRecordCodec.TagOf(e);
+            metadataRecords[records] = sharesMetadata ? sharedRecord : -1;
+            try
+            {
+                EventRecordCodec.Write(e, scratch, sharesMetadata);
+                lengths[records] = scratch.WrittenCount - start;
+            }
+            catch (ArgumentException exception)
+            {
+                // A value nested deeper than the codec allows (the collector's parser refuses those first): dropped
+                // alone and counted, rather than failing every event appended with it. Write leaves nothing behind.
+                lengths[records] = -1;
+                _ = Interlocked.Increment(ref _unencodable);
+                _logger.EventNotBuffered(exception);
+            }
+
+            records++;
+        }
+
+        return records;
+    }
+
+    private void Append(byte tag, ReadOnlySpan<byte> payload, bool keepInSegment)
+    {
+        if (!_log.TryAppend(tag, payload, out _, keepInSegment))
+        {
+            // Only a log stopped by a disk failure refuses within the capacity: no record of this call counts.
+            throw new IOException("The durable buffer's log stopped accepting records after a disk failure.", _log.Fault);
         }
     }
 

@@ -145,7 +145,14 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// grown to the usual batch size, no allocation. Returns false (position -1) when the log would exceed
     /// <see cref="SegmentLogOptions.MaxBytes"/>, after a write failure, or after disposal.
     /// </summary>
-    public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position)
+    public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position) => TryAppend(tag, payload, out position, keepInSegment: false);
+
+    /// <summary>
+    /// <see cref="TryAppend(byte, ReadOnlySpan{byte}, out long)"/>; with <paramref name="keepInSegment"/> the record goes
+    /// into the segment of the record before it even past <see cref="SegmentLogOptions.SegmentBytes"/>, so that a
+    /// record that refers to the one before it is never separated from it (a segment can be released or quarantined alone).
+    /// </summary>
+    public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position, bool keepInSegment)
     {
         position = -1;
         if (payload.Length > SegmentFormat.MaxPayloadLength)
@@ -165,7 +172,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
 
             // Roll before a record would take the segment past SegmentBytes; an empty segment takes any record, so a
             // record larger than SegmentBytes lives alone in its own segment.
-            bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
+            bool roll = !keepInSegment && _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
             long addedBytes = recordBytes + (roll ? SegmentFormat.HeaderSize : 0);
             if (_sizeBytes + addedBytes > _options.MaxBytes)
             {
@@ -199,6 +206,18 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Whether a record of <paramref name="payloadLength"/> bytes appended now would start a new segment. Exact only while
+    /// the caller is the log's one appender (the durable store appends under its own lock).
+    /// </summary>
+    public bool WouldStartSegment(int payloadLength)
+    {
+        lock (_lock)
+        {
+            return _plannedSegmentRecords == 0 || _plannedSegmentBytes + SegmentFormat.RecordHeaderSize + payloadLength > _options.SegmentBytes;
+        }
     }
 
     /// <summary>

@@ -39,6 +39,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private readonly string _idScope;
     private readonly string _idPrefix = BatchState.NewInstancePrefix();
     private readonly int _maxBatch;
+    private readonly long _maxBatchBytes;
     private readonly long _maxBuffered;
     private readonly TimeSpan _exportTimeout;
     private readonly TimeSpan _shutdownTimeout;
@@ -142,6 +143,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         _idScope = BatchState.ScopeOf(Name);
         _eventType = options.EventType;
         _maxBatch = options.MaxEventInMemory;
+        _maxBatchBytes = options.MaxBatchEncodedBytes;
         _sizeWakeAt = _maxBatch;
         _maxBuffered = options.EffectiveMaxBufferedEvents;
         _ring = durable is null ? new EventRing(_maxBuffered) : new EventRing(1);
