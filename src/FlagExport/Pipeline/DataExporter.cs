@@ -149,7 +149,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         _ring = durable is null ? new EventRing(_maxBuffered) : new EventRing(1);
         _durable = durable;
         _maxRetryDuration = options.MaxRetryDuration;
-        _deadLetters = new DeadLetterWriter(options.DeadLetterDirectory);
+        _deadLetters = new DeadLetterWriter(options.DeadLetterDirectory, options.MaxBatchEncodedBytes);
         if (durable is not null)
         {
             // Resume where the cursor says: positions below Committed are written, the batch in flight is cut again.
