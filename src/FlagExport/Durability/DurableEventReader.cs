@@ -40,6 +40,9 @@ internal sealed class DurableEventReader : IDisposable
         _reader = OpenAt(position);
     }
 
+    /// <summary>Adds every event of this pipeline's type at positions <c>[first, end)</c> to <paramref name="into"/>.</summary>
+    public void ReadRange(long first, long end, List<ExportableEvent> into) => _ = ReadRange(first, end, into, long.MaxValue, static _ => 0);
+
     /// <summary>
     /// Adds the events of this pipeline's type at positions <c>[first, end)</c> to <paramref name="into"/>, stopping
     /// before the event that would take the sum of <paramref name="sizeOf"/> past <paramref name="maxBytes"/> (the first
