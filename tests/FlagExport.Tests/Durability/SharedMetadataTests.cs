@@ -74,6 +74,27 @@ public sealed class SharedMetadataTests : IDisposable
         Assert.All(rest.Where(e => e.CreationDate < 5000), e => Assert.Equal(meta, ((FeatureEvent)e).MetadataObject));
     }
 
+    [Fact]
+    public async Task TryAppend_EventsSharingMetadata_AllocatesNothingPerEvent()
+    {
+        FlagObject meta = Meta(10_000);
+        ExportableEvent[] events = [.. Enumerable.Range(0, 2000).Select(i => Event(i, meta))];
+        await using var store = DurableEventStore.Open(BufferDirectory, maxBytes: 1L << 30);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(store.TryAppend(events, out long warm)); // the log's pending buffers grow to the batch once
+            await store.WaitForDurableAsync(warm, TestContext.Current.CancellationToken);
+        }
+
+        long allocated = await Formats.ThreadAllocations.LeastOfThreeAsync(() =>
+        {
+            Assert.True(store.TryAppend(events, out _));
+            return Task.CompletedTask;
+        });
+
+        Assert.True(allocated < 2000, $"{allocated} bytes for 2,000 events: the call's scratch buffer only, nothing per event");
+    }
+
     private static List<ExportableEvent> ReadFrom(DurableEventStore store, long position)
     {
         var read = new List<ExportableEvent>();
