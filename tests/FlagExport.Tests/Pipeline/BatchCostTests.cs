@@ -118,6 +118,35 @@ public sealed class BatchCostTests : IDisposable
         Assert.Contains("MaxBatchEncodedBytes", manifest.RootElement.GetProperty("objectError").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PoisonBatch_LetterCannotBeWritten_KeptAndRetriedWithBackoff_ThenSetAsideOnceItCan_AndThePipelineMovesOn()
+    {
+        // The dead-letter folder lies under a regular file: no letter can be written until the file is gone.
+        await File.WriteAllTextAsync(Path.Combine(_folder.Path, "blocked"), "", TestContext.Current.CancellationToken);
+        var exporter = new EncodingExporter { PoisonKey = "poison" };
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger();
+        DataExporterOptions options = Options(maxBatchBytes: 1 << 20);
+        options.DeadLetterDirectory = Path.Combine(_folder.Path, "blocked", "letters");
+        await using var pipeline = new DataExporter(exporter, options, _time, logger, name: "json");
+        Assert.True(pipeline.Add(new FeatureEvent { CreationDate = 1, Key = "poison", Metadata = SharedMetadataTests.Meta(20_000) }));
+
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "DeadLetterFailed");
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "ExportFailed"); // kept, with its retry scheduled
+        Assert.Equal(1, pipeline.BufferedCount);
+
+        // Once letters can be written, the retry after the backoff (at most 1 s first) sets the batch aside.
+        File.Delete(Path.Combine(_folder.Path, "blocked"));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await TestEvents.WaitUntilAsync(() => pipeline.DeadLetteredCount == 1, "the batch set aside after the retry");
+        Assert.Single(DeadLetters.List(options.DeadLetterDirectory));
+
+        Assert.True(pipeline.Add(TestEvents.Feature(2)));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([2L], exporter.Ids);
+    }
+
     private DataExporterOptions Options(long maxBatchBytes) => new()
     {
         FlushInterval = TimeSpan.FromHours(1),
