@@ -128,6 +128,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
             int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags);
             lock (_appendGate)
             {
+                // A metadata record repeated at the start of a segment is not counted: at most one per segment.
                 if (_log.SizeBytes + scratch.WrittenCount + ((long)records * RecordOverhead) > MaxBytes)
                 {
                     end = -1;
