@@ -111,8 +111,8 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <remarks>
     /// Feature events that share one metadata object (a collector request's <c>meta</c>) store it once: a metadata record
     /// before the first of them, and each of their records refers to it. Such a record always lies in the same segment as
-    /// the metadata record it refers to, since segments are released and quarantined one by one: when one would start a
-    /// new segment, the metadata record is written again first.
+    /// the metadata record it refers to, since segments are released and quarantined one by one: when it would go into
+    /// a later segment than that record (it opens one, or any record did since), the metadata record is written again first.
     /// </remarks>
     /// <returns><see langword="false"/> when the buffer lacks room for all of them (nothing is appended).</returns>
     public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
@@ -137,6 +137,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
                 ReadOnlySpan<byte> payloads = scratch.WrittenSpan;
                 int offset = 0;
+                long metadataPosition = -1; // where the latest metadata record went: every record that shares it follows it
                 for (int r = 0; r < records; r++)
                 {
                     if (lengths[r] < 0)
@@ -148,13 +149,19 @@ internal sealed class DurableEventStore : IAsyncDisposable
                     offset += lengths[r];
                     int metadataRecord = metadataRecords[r];
                     bool keepInSegment = false;
-                    if (metadataRecord >= 0 && _log.WouldStartSegment(payload.Length))
+                    if (metadataRecord >= 0 && _log.SegmentStartFor(payload.Length) > metadataPosition)
                     {
-                        Append(EventRecordCodec.MetadataTag, payloads.Slice(OffsetOf(lengths, metadataRecord), lengths[metadataRecord]), keepInSegment: false);
+                        // This record would open a segment, or one was opened since the metadata record (by any record):
+                        // the metadata goes first into this record's segment again.
+                        metadataPosition = Append(EventRecordCodec.MetadataTag, payloads.Slice(OffsetOf(lengths, metadataRecord), lengths[metadataRecord]), keepInSegment: false);
                         keepInSegment = true;
                     }
 
-                    Append(tags[r], payload, keepInSegment);
+                    long position = Append(tags[r], payload, keepInSegment);
+                    if (tags[r] == EventRecordCodec.MetadataTag)
+                    {
+                        metadataPosition = position;
+                    }
                 }
 
                 end = _log.EndPosition; // every record of this call is below it (the lock keeps other calls out)
@@ -236,13 +243,15 @@ internal sealed class DurableEventStore : IAsyncDisposable
         return records;
     }
 
-    private void Append(byte tag, ReadOnlySpan<byte> payload, bool keepInSegment)
+    private long Append(byte tag, ReadOnlySpan<byte> payload, bool keepInSegment)
     {
-        if (!_log.TryAppend(tag, payload, out _, keepInSegment))
+        if (!_log.TryAppend(tag, payload, out long position, keepInSegment))
         {
             // Only a log stopped by a disk failure refuses within the capacity: no record of this call counts.
             throw new IOException("The durable buffer's log stopped accepting records after a disk failure.", _log.Fault);
         }
+
+        return position;
     }
 
     /// <summary>Completes when every record below <paramref name="end"/> is on disk.</summary>

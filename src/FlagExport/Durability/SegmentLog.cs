@@ -209,14 +209,15 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether a record of <paramref name="payloadLength"/> bytes appended now would start a new segment. Exact only while
-    /// the caller is the log's one appender (the durable store appends under its own lock).
+    /// The first position of the segment a record of <paramref name="payloadLength"/> bytes appended now would go into.
+    /// Exact only while the caller is the log's one appender (the durable store appends under its own lock).
     /// </summary>
-    public bool WouldStartSegment(int payloadLength)
+    public long SegmentStartFor(int payloadLength)
     {
         lock (_lock)
         {
-            return _plannedSegmentRecords == 0 || _plannedSegmentBytes + SegmentFormat.RecordHeaderSize + payloadLength > _options.SegmentBytes;
+            bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + SegmentFormat.RecordHeaderSize + payloadLength > _options.SegmentBytes;
+            return roll ? _endPosition : _endPosition - _plannedSegmentRecords;
         }
     }
 
