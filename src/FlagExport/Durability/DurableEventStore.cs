@@ -115,35 +115,25 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// log's background flusher in one group commit; <see cref="WaitForDurableAsync"/> with <paramref name="end"/> waits
     /// for that, and throws <see cref="RecordsDiscardedException"/> if that commit failed (then none of them is kept).
     /// </summary>
+    /// <remarks>
+    /// Feature events that share one metadata object (a collector request's <c>meta</c>) store it once: a metadata record
+    /// before the first of them, and each of their records refers to it. Such a record always lies in the same segment as
+    /// a copy of the metadata record, since segments are released and quarantined one by one
+    /// (<see cref="SegmentLog.TryAppendBatch(ReadOnlySpan{byte}, ReadOnlySpan{int}, ReadOnlySpan{byte}, ReadOnlySpan{int}, out long)"/>).
+    /// </remarks>
     /// <returns><see langword="false"/> when the buffer lacks room for all of them now (nothing is appended).</returns>
     /// <exception cref="DurableRequestTooLargeException">The events take more bytes than the whole buffer holds.</exception>
     public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
     {
         int count = events.Count;
-        int[] lengths = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
-        byte[] tags = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
+        int maxRecords = Math.Max(count * 2, 1); // at most one metadata record per event
+        int[] lengths = ArrayPool<int>.Shared.Rent(maxRecords);
+        int[] metadataRecords = ArrayPool<int>.Shared.Rent(maxRecords); // for a record that shares metadata, its metadata record; else -1
+        byte[] tags = ArrayPool<byte>.Shared.Rent(maxRecords);
         using var scratch = new PooledBufferWriter(Math.Max(count * 256, 256));
         try
         {
-            int records = 0;
-            for (int i = 0; i < count; i++)
-            {
-                int before = scratch.WrittenCount;
-                try
-                {
-                    EventRecordCodec.Write(events[i], scratch);
-                    lengths[records] = scratch.WrittenCount - before;
-                    tags[records++] = EventRecordCodec.TagOf(events[i]);
-                }
-                catch (ArgumentException exception)
-                {
-                    // A value nested deeper than the codec allows (the collector's parser refuses those first): dropped
-                    // alone and counted, rather than failing every event appended with it. Write leaves nothing behind.
-                    _ = Interlocked.Increment(ref _unencodable);
-                    _logger.EventNotBuffered(exception);
-                }
-            }
-
+            int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags);
             long bytes = scratch.WrittenCount + ((long)records * RecordOverhead);
             if (bytes > MaxBytes - (2 * SegmentFormat.HeaderSize))
             {
@@ -154,6 +144,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
             lock (_appendGate)
             {
+                // A metadata record repeated at the start of a segment is not counted: at most one per segment.
                 if (_log.SizeBytes + bytes > MaxBytes)
                 {
                     end = -1;
@@ -161,7 +152,8 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 }
 
                 // The log's own bound is unlimited (see Open): only disposal refuses here.
-                bool appended = _log.TryAppendBatch(tags.AsSpan(0, records), lengths.AsSpan(0, records), scratch.WrittenSpan, out end);
+                bool appended = _log.TryAppendBatch(
+                    tags.AsSpan(0, records), lengths.AsSpan(0, records), scratch.WrittenSpan, metadataRecords.AsSpan(0, records), out end);
                 ObjectDisposedException.ThrowIf(!appended, this);
                 return true;
             }
@@ -169,8 +161,64 @@ internal sealed class DurableEventStore : IAsyncDisposable
         finally
         {
             ArrayPool<int>.Shared.Return(lengths);
+            ArrayPool<int>.Shared.Return(metadataRecords);
             ArrayPool<byte>.Shared.Return(tags);
         }
+    }
+
+    /// <summary>
+    /// Encodes the records of <paramref name="events"/> into <paramref name="scratch"/>: an event's metadata goes into a
+    /// metadata record of its own when the next event shares the object, and the events that share it refer to it.
+    /// </summary>
+    /// <returns>The number of records; an event the codec refuses takes none and is counted as unencodable.</returns>
+    private int EncodeRecords(IReadOnlyList<ExportableEvent> events, PooledBufferWriter scratch, int[] lengths, int[] metadataRecords, byte[] tags)
+    {
+        int records = 0;
+        FlagObject? shared = null;
+        int sharedRecord = -1;
+        for (int i = 0; i < events.Count; i++)
+        {
+            ExportableEvent e = events[i];
+            FlagObject? metadata = (e as FeatureEvent)?.MetadataObject;
+            if (metadata is { Count: > 0 } && !ReferenceEquals(metadata, shared)
+                && i + 1 < events.Count && events[i + 1] is FeatureEvent next && ReferenceEquals(next.MetadataObject, metadata))
+            {
+                int before = scratch.WrittenCount;
+                try
+                {
+                    EventRecordCodec.WriteMetadata(metadata, scratch);
+                    (shared, sharedRecord) = (metadata, records);
+                    (tags[records], lengths[records], metadataRecords[records]) = (EventRecordCodec.MetadataTag, scratch.WrittenCount - before, -1);
+                    records++;
+                }
+                catch (ArgumentException)
+                {
+                    // Nested too deep: each event below is refused and counted on its own.
+                }
+            }
+
+            bool sharesMetadata = metadata is not null && ReferenceEquals(metadata, shared);
+            int start = scratch.WrittenCount;
+            tags[records] = EventRecordCodec.TagOf(e);
+            metadataRecords[records] = sharesMetadata ? sharedRecord : -1;
+            try
+            {
+                EventRecordCodec.Write(e, scratch, sharesMetadata);
+                lengths[records] = scratch.WrittenCount - start;
+            }
+            catch (ArgumentException exception)
+            {
+                // A value nested deeper than the codec allows (the collector's parser refuses those first): dropped
+                // alone and counted, rather than failing every event appended with it. Write leaves nothing behind.
+                _ = Interlocked.Increment(ref _unencodable);
+                _logger.EventNotBuffered(exception);
+                continue;
+            }
+
+            records++;
+        }
+
+        return records;
     }
 
     /// <summary>Completes when every record below <paramref name="end"/> is on disk.</summary>

@@ -13,7 +13,7 @@ namespace FlagExport.Durability;
 /// <remarks>
 /// The format is described under "Event payload" in docs/durable-buffer-format.md. It is canonical: every field is
 /// kept exactly (strings through WTF-8 so that lone surrogates survive, doubles as their bits, null maps apart from
-/// empty ones), and <see cref="Read"/> accepts only what <see cref="Write"/> produces, so any payload it accepts
+/// empty ones), and <see cref="Read(byte, ReadOnlySpan{byte}, FlagObject?)"/> accepts only what <see cref="Write(ExportableEvent, IBufferWriter{byte}, bool)"/> produces, so any payload it accepts
 /// re-encodes to the same bytes. Bad input fails with <see cref="InvalidDataException"/> only; every length is checked
 /// against the bytes left before anything is allocated for it, and nesting is bounded by <see cref="MaxDepth"/>.
 /// </remarks>
@@ -21,6 +21,13 @@ internal static class EventRecordCodec
 {
     /// <summary>The record tags the log stores beside the payload.</summary>
     public const byte FeatureTag = 1, TrackingTag = 2;
+
+    /// <summary>
+    /// The tag of a metadata record: one feature-event metadata object shared by the event records after it that say so
+    /// (<see cref="Write(ExportableEvent, IBufferWriter{byte}, bool)"/>), so that a request's metadata is stored once,
+    /// not once per event.
+    /// </summary>
+    public const byte MetadataTag = 3;
 
     /// <summary>The first byte of every payload.</summary>
     public const byte FormatVersion = 1;
@@ -35,6 +42,9 @@ internal static class EventRecordCodec
     // Value kinds: booleans carry their value in the kind so that they take one byte.
     private const byte NullKind = 0, FalseKind = 1, TrueKind = 2, IntegerKind = 3, DoubleKind = 4, StringKind = 5, ArrayKind = 6, ObjectKind = 7;
 
+    // Only in a feature event's metadata field: the metadata is that of the latest metadata record before this record.
+    private const byte SharedMapKind = 8;
+
     /// <summary>The record tag of <paramref name="e"/>'s payload.</summary>
     public static byte TagOf(ExportableEvent e)
     {
@@ -44,7 +54,15 @@ internal static class EventRecordCodec
 
     /// <summary>Appends the payload of <paramref name="e"/> to <paramref name="output"/> without allocating.</summary>
     /// <exception cref="ArgumentException">A value nests deeper than <see cref="MaxDepth"/>; nothing was written.</exception>
-    public static void Write(ExportableEvent e, IBufferWriter<byte> output)
+    public static void Write(ExportableEvent e, IBufferWriter<byte> output) => Write(e, output, sharedMetadata: false);
+
+    /// <summary>
+    /// Appends the payload of <paramref name="e"/> to <paramref name="output"/> without allocating; with
+    /// <paramref name="sharedMetadata"/>, a feature event's metadata is written as a reference to the latest metadata
+    /// record (<see cref="WriteMetadata"/>) before this record, which the caller must have written with the same object.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value nests deeper than <see cref="MaxDepth"/>; nothing was written.</exception>
+    public static void Write(ExportableEvent e, IBufferWriter<byte> output, bool sharedMetadata)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(output);
@@ -54,7 +72,11 @@ internal static class EventRecordCodec
         {
             case FeatureEvent feature:
                 CheckDepth(feature.Value, 0, nameof(FeatureEvent.Value));
-                CheckDepth(feature.MetadataObject, nameof(FeatureEvent.Metadata));
+                if (!sharedMetadata)
+                {
+                    CheckDepth(feature.MetadataObject, nameof(FeatureEvent.Metadata));
+                }
+
                 break;
             case TrackingEvent tracking:
                 CheckDepth(tracking.EvaluationContextObject, nameof(TrackingEvent.EvaluationContext));
@@ -76,7 +98,14 @@ internal static class EventRecordCodec
             writer.WriteByte(f.Default ? (byte)1 : (byte)0);
             writer.WriteString(f.Version);
             writer.WriteString(f.Source);
-            writer.WriteMap(f.MetadataObject);
+            if (sharedMetadata)
+            {
+                writer.WriteByte(SharedMapKind);
+            }
+            else
+            {
+                writer.WriteMap(f.MetadataObject);
+            }
         }
         else
         {
@@ -88,9 +117,54 @@ internal static class EventRecordCodec
         writer.Flush();
     }
 
-    /// <summary>Rebuilds the event that <see cref="Write"/> wrote as <paramref name="payload"/> under <paramref name="tag"/>.</summary>
-    /// <exception cref="InvalidDataException">The tag, version or payload is not one <see cref="Write"/> produces.</exception>
-    public static ExportableEvent Read(byte tag, ReadOnlySpan<byte> payload)
+    /// <summary>Appends the payload of a metadata record holding <paramref name="metadata"/> without allocating.</summary>
+    /// <exception cref="ArgumentException">A value nests deeper than <see cref="MaxDepth"/>; nothing was written.</exception>
+    public static void WriteMetadata(FlagObject metadata, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(output);
+        CheckDepth(metadata, nameof(FeatureEvent.Metadata));
+        var writer = new PayloadWriter(output);
+        writer.WriteByte(FormatVersion);
+        writer.WriteMap(metadata);
+        writer.Flush();
+    }
+
+    /// <summary>Rebuilds the metadata that <see cref="WriteMetadata"/> wrote as <paramref name="payload"/>.</summary>
+    /// <exception cref="InvalidDataException">The payload is not one <see cref="WriteMetadata"/> produces.</exception>
+    public static FlagObject ReadMetadata(ReadOnlySpan<byte> payload)
+    {
+        var reader = new PayloadReader(payload);
+        byte version = reader.ReadByte("the format version");
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"Unknown metadata payload format version {version}; this reader knows {FormatVersion}.");
+        }
+
+        int start = reader.Position;
+        FlagObject? metadata = reader.ReadMap("metadata");
+        if (metadata is null)
+        {
+            throw new InvalidDataException($"Invalid metadata payload at offset {start}: the metadata is null, not an object.");
+        }
+
+        reader.EnsureEnd();
+        return metadata;
+    }
+
+    /// <summary>Rebuilds the event that <see cref="Write(ExportableEvent, IBufferWriter{byte})"/> wrote as <paramref name="payload"/> under <paramref name="tag"/>.</summary>
+    /// <exception cref="InvalidDataException">The tag, version or payload is not one it produces, or the payload refers to shared metadata.</exception>
+    public static ExportableEvent Read(byte tag, ReadOnlySpan<byte> payload) => Read(tag, payload, sharedMetadata: null);
+
+    /// <summary>
+    /// Rebuilds the event written as <paramref name="payload"/> under <paramref name="tag"/>; a reference to shared
+    /// metadata gives <paramref name="sharedMetadata"/> itself (the same object for every event of its group).
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// The tag, version or payload is not one <see cref="Write(ExportableEvent, IBufferWriter{byte}, bool)"/> produces, or
+    /// it refers to shared metadata and <paramref name="sharedMetadata"/> is null (no metadata record precedes it).
+    /// </exception>
+    public static ExportableEvent Read(byte tag, ReadOnlySpan<byte> payload, FlagObject? sharedMetadata)
     {
         if (tag is not (FeatureTag or TrackingTag))
         {
@@ -117,7 +191,7 @@ internal static class EventRecordCodec
             bool isDefault = reader.ReadBoolean("default");
             string flagVersion = reader.ReadString("version");
             string source = reader.ReadString("source", "SERVER", "PROVIDER_CACHE");
-            FlagObject? metadata = reader.ReadMap("metadata");
+            FlagObject? metadata = reader.ReadMapOrShared("metadata", sharedMetadata);
             result = new FeatureEvent
             {
                 Kind = kind, ContextKind = contextKind, UserKey = userKey, CreationDate = creationDate, Key = key,
@@ -505,6 +579,20 @@ internal static class EventRecordCodec
                 default:
                     throw Invalid($"{field} has the unknown value kind {kind}", start);
             }
+        }
+
+        public readonly int Position => _position;
+
+        /// <summary>A map field that may also refer to the shared metadata: null, an object or the shared kind.</summary>
+        public FlagObject? ReadMapOrShared(string field, FlagObject? shared)
+        {
+            if (_position < _payload.Length && _payload[_position] == SharedMapKind)
+            {
+                _position++;
+                return shared ?? throw Invalid($"{field} refers to shared metadata, but no metadata record precedes it", _position - 1);
+            }
+
+            return ReadMap(field);
         }
 
         /// <summary>A map field: null or an object, nothing else.</summary>

@@ -13,6 +13,7 @@
 // words (misses a bit flipped in two words), its iterator throws at a bad entry instead of letting one damaged file be
 // set aside, and recovery depends on separate commit files (none readable = empty log). Its persistent named
 // iterators are not needed: consumers keep their own positions. Details: docs/durable-buffer-format.md.
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -29,7 +30,7 @@ namespace FlagExport.Durability;
 /// Invariants: every segment but the last is fsynced before the next one is created, so after a crash only the last
 /// segment can have a torn tail; <see cref="DurablePosition"/>, each <see cref="Segment.DurableLength"/> and
 /// <see cref="Segment.IsSealed"/> move only once the whole group commit is fsynced, so no reader and no waiter sees a
-/// record of a group that fails; the records of one <see cref="TryAppendBatch"/> call are in one group.
+/// record of a group that fails; the records of one <c>TryAppendBatch</c> call are in one group.
 /// </remarks>
 internal sealed partial class SegmentLog : IAsyncDisposable
 {
@@ -153,7 +154,14 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// grown to the usual batch size, no allocation. Returns false (position -1) when the log would exceed
     /// <see cref="SegmentLogOptions.MaxBytes"/> or after disposal.
     /// </summary>
-    public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position)
+    public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position) => TryAppend(tag, payload, out position, keepInSegment: false);
+
+    /// <summary>
+    /// <see cref="TryAppend(byte, ReadOnlySpan{byte}, out long)"/>; with <paramref name="keepInSegment"/> the record goes
+    /// into the segment of the record before it even past <see cref="SegmentLogOptions.SegmentBytes"/>, so that a
+    /// record that refers to the one before it is never separated from it (a segment can be released or quarantined alone).
+    /// </summary>
+    public bool TryAppend(byte tag, ReadOnlySpan<byte> payload, out long position, bool keepInSegment)
     {
         position = -1;
         if (payload.Length > SegmentFormat.MaxPayloadLength)
@@ -165,12 +173,12 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         bool signal;
         lock (_lock)
         {
-            if (_closed || _sizeBytes + AddedBytes(payload.Length) > _options.MaxBytes)
+            if (_closed || _sizeBytes + AddedBytes(payload.Length, keepInSegment) > _options.MaxBytes)
             {
                 return false;
             }
 
-            position = AppendLocked(tag, payload, checksum);
+            position = AppendLocked(tag, payload, checksum, keepInSegment);
             signal = MarkFlushRequested();
         }
 
@@ -185,12 +193,22 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// <see cref="SegmentLogOptions.MaxBytes"/>, when one is too large for the format, or after disposal; else
     /// <paramref name="end"/> is the position after the last record appended.
     /// </summary>
-    public bool TryAppendBatch(ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, out long end)
+    public bool TryAppendBatch(ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, out long end) =>
+        TryAppendBatch(tags, lengths, payloads, refersTo: default, out end);
+
+    /// <summary>
+    /// <see cref="TryAppendBatch(ReadOnlySpan{byte}, ReadOnlySpan{int}, ReadOnlySpan{byte}, out long)"/>, where record
+    /// <c>i</c> may refer to an earlier record of the call, <paramref name="refersTo"/>[i] (-1 for none): a record always
+    /// lies in the same segment as a copy of the record it refers to, since segments are released and quarantined one by
+    /// one. When it would go into a later segment than the latest copy (it opens one, or any record did since), the record
+    /// it refers to is written again first, and the referring record goes into that copy's segment.
+    /// </summary>
+    public bool TryAppendBatch(ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, ReadOnlySpan<int> refersTo, out long end)
     {
         end = -1;
-        if (tags.Length != lengths.Length)
+        if (tags.Length != lengths.Length || (!refersTo.IsEmpty && refersTo.Length != lengths.Length))
         {
-            throw new ArgumentException($"{nameof(tags)} has {tags.Length} entries and {nameof(lengths)} {lengths.Length}.", nameof(lengths));
+            throw new ArgumentException($"{nameof(tags)} has {tags.Length} entries, {nameof(lengths)} {lengths.Length} and {nameof(refersTo)} {refersTo.Length}.", nameof(lengths));
         }
 
         long total = 0;
@@ -209,46 +227,81 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             throw new ArgumentException($"{nameof(payloads)} has {payloads.Length} bytes; {nameof(lengths)} add up to {total}.", nameof(payloads));
         }
 
-        bool signal;
-        lock (_lock)
+        int count = lengths.Length;
+        int[]? offsets = refersTo.IsEmpty ? null : ArrayPool<int>.Shared.Rent(count);
+        long[]? latest = refersTo.IsEmpty ? null : ArrayPool<long>.Shared.Rent(count); // each record's latest copy
+        try
         {
-            // Upper bound of the bytes the batch adds: a roll before each record at most.
-            long added = total + ((long)lengths.Length * (SegmentFormat.RecordHeaderSize + SegmentFormat.HeaderSize));
-            if (_closed || _sizeBytes + added > _options.MaxBytes)
+            bool signal;
+            lock (_lock)
             {
-                return false;
+                // Upper bound of the bytes the batch adds: a roll before each record at most (a copy of a referred record
+                // is written only instead of such a roll's header room, at most one per segment).
+                long added = total + ((long)count * (SegmentFormat.RecordHeaderSize + SegmentFormat.HeaderSize));
+                if (_closed || _sizeBytes + added > _options.MaxBytes)
+                {
+                    return false;
+                }
+
+                int offset = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    ReadOnlySpan<byte> payload = payloads.Slice(offset, lengths[i]);
+                    int referred = refersTo.IsEmpty ? -1 : refersTo[i];
+                    if (referred >= 0 && SegmentStartLocked(payload.Length) > latest![referred])
+                    {
+                        ReadOnlySpan<byte> copy = payloads.Slice(offsets![referred], lengths[referred]);
+                        latest[referred] = AppendLocked(tags[referred], copy, SegmentFormat.RecordChecksum(tags[referred], copy), keepInSegment: false);
+                    }
+
+                    long position = AppendLocked(tags[i], payload, SegmentFormat.RecordChecksum(tags[i], payload), keepInSegment: referred >= 0);
+                    if (offsets is not null)
+                    {
+                        offsets[i] = offset;
+                        latest![i] = position;
+                    }
+
+                    offset += lengths[i];
+                }
+
+                end = _endPosition;
+                signal = count > 0 && MarkFlushRequested();
             }
 
-            for (int i = 0; i < lengths.Length; i++)
-            {
-                ReadOnlySpan<byte> payload = payloads[..lengths[i]];
-                _ = AppendLocked(tags[i], payload, SegmentFormat.RecordChecksum(tags[i], payload));
-                payloads = payloads[lengths[i]..];
-            }
-
-            end = _endPosition;
-            signal = lengths.Length > 0 && MarkFlushRequested();
+            SignalFlusher(signal);
+            return true;
         }
-
-        SignalFlusher(signal);
-        return true;
+        finally
+        {
+            if (offsets is not null)
+            {
+                ArrayPool<int>.Shared.Return(offsets);
+                ArrayPool<long>.Shared.Return(latest!);
+            }
+        }
     }
+
+    /// <summary>Under <see cref="_lock"/>: the first position of the segment a record of <paramref name="payloadLength"/> bytes appended now would go into.</summary>
+    private long SegmentStartLocked(int payloadLength) =>
+        WouldRoll(payloadLength) ? _endPosition : _endPosition - _plannedSegmentRecords;
+
+    /// <summary>Under <see cref="_lock"/>: whether a record of <paramref name="payloadLength"/> bytes appended now would open a new segment.</summary>
+    private bool WouldRoll(int payloadLength) =>
+        _plannedSegmentRecords > 0 && _plannedSegmentBytes + SegmentFormat.RecordHeaderSize + payloadLength > _options.SegmentBytes;
 
     /// <summary>Bytes a record of <paramref name="payloadLength"/> adds to the log at most (with the header of a new segment).</summary>
-    private long AddedBytes(int payloadLength)
-    {
-        int recordBytes = SegmentFormat.RecordHeaderSize + payloadLength;
-        bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
-        return recordBytes + (roll ? SegmentFormat.HeaderSize : 0);
-    }
+    private long AddedBytes(int payloadLength, bool keepInSegment) =>
+        SegmentFormat.RecordHeaderSize + payloadLength + (!keepInSegment && WouldRoll(payloadLength) ? SegmentFormat.HeaderSize : 0);
 
-    /// <summary>Copies one record into the pending buffer; call under <see cref="_lock"/> after the capacity check.</summary>
-    private long AppendLocked(byte tag, ReadOnlySpan<byte> payload, uint checksum)
+    /// <summary>
+    /// Copies one record into the pending buffer; call under <see cref="_lock"/> after the capacity check. Rolls to a new
+    /// segment before a record would take the segment past <see cref="SegmentLogOptions.SegmentBytes"/> (an empty segment
+    /// takes any record, so a record larger than that lives alone), unless <paramref name="keepInSegment"/>.
+    /// </summary>
+    private long AppendLocked(byte tag, ReadOnlySpan<byte> payload, uint checksum, bool keepInSegment)
     {
-        // Roll before a record would take the segment past SegmentBytes; an empty segment takes any record, so a
-        // record larger than SegmentBytes lives alone in its own segment.
         int recordBytes = SegmentFormat.RecordHeaderSize + payload.Length;
-        bool roll = _plannedSegmentRecords > 0 && _plannedSegmentBytes + recordBytes > _options.SegmentBytes;
+        bool roll = !keepInSegment && WouldRoll(payload.Length);
         if (_pending.Length - _pendingLength < recordBytes)
         {
             GrowPending(recordBytes);

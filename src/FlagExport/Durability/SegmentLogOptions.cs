@@ -5,7 +5,7 @@ namespace FlagExport.Durability;
 /// <summary>Limits and commit timing of a <see cref="SegmentLog"/>.</summary>
 internal sealed class SegmentLogOptions
 {
-    /// <summary>Most bytes the log keeps on disk plus in memory; <see cref="SegmentLog.TryAppend"/> refuses records beyond it.</summary>
+    /// <summary>Most bytes the log keeps on disk plus in memory; <see cref="SegmentLog.TryAppend(byte, ReadOnlySpan{byte}, out long)"/> refuses records beyond it.</summary>
     public long MaxBytes { get; init; } = 10L * 1024 * 1024 * 1024;
 
     /// <summary>A segment is closed and a new one started before a record would take it past this size.</summary>

@@ -22,6 +22,9 @@ internal sealed class SegmentLogReader : IDisposable
     /// <summary>Position of the next record to be read (or of where reading resumes after a gap).</summary>
     public long NextPosition => Math.Max(_next, _startPosition);
 
+    /// <summary>The first position of the segment of the record last read (-1 before the first): a record refers only within its segment.</summary>
+    public long SegmentFirstPosition => _segment?.FirstPosition ?? -1;
+
     /// <summary>
     /// The next durable record, or false when none is durable yet. <paramref name="payload"/> is valid until the next call.
     /// Throws <see cref="InvalidDataException"/> when a record written since start-up no longer matches its checksum.

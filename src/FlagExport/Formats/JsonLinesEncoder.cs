@@ -73,6 +73,15 @@ internal sealed class JsonLinesEncoder : IBatchEncoder
         }
     }
 
+    /// <summary>The most bytes <paramref name="e"/>'s line can take: what <see cref="WriteLine(PooledBufferWriter, ExportableEvent)"/> reserves for it.</summary>
+    /// <exception cref="OverflowException">The bound passes <see cref="int.MaxValue"/>.</exception>
+    internal static int MaxLineBytes(ExportableEvent e) => e switch
+    {
+        FeatureEvent feature => MaxFeatureBytes(feature),
+        TrackingEvent tracking => MaxTrackingBytes(tracking),
+        _ => throw new ArgumentException($"Unsupported event type {e.GetType()}.", nameof(e)),
+    };
+
     /// <summary>The property names and punctuation of every line, whatever its values (an upper bound).</summary>
     private const int FixedBytes = 160;
 

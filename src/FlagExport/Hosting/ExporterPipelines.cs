@@ -104,6 +104,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 EventType = eventType,
                 FlushInterval = FlagExportBuilder.DurableIntakeInterval,
                 MaxEventInMemory = IntakeBatch,
+
+                // The intake encodes records, where metadata shared by its events counts once: the largest bound keeps
+                // such events in few appends, so their metadata is stored in few records.
+                MaxBatchEncodedBytes = DataExporterOptionsValidator.MaxBatchEncodedBytesLimit,
                 MaxBufferedEvents = IntakeMaxBuffered,
                 MaxRetryDuration = TimeSpan.FromDays(49), // the log only refuses when full: keep trying, never set aside
             },

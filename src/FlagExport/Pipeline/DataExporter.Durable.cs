@@ -33,9 +33,14 @@ public sealed partial class DataExporter
     }
 
     /// <summary>
-    /// Cuts the next batch from the buffer: positions <c>[_dequeued, _dequeued + count)</c>, or exactly the batch the
+    /// Cuts the next batch from the buffer: positions <c>[_dequeued, _dequeued + count)</c>, ended early before the
+    /// event that would take the batch past <see cref="DataExporterOptions.MaxBatchEncodedBytes"/>, or exactly the batch the
     /// cursor saved before a restart. Saves it in the cursor before it is attempted.
     /// </summary>
+    /// <remarks>
+    /// The cut by bytes depends only on the records and the options, so a crash before the range is saved cuts the same
+    /// range again (with the same options); once saved, the range is reused as it is.
+    /// </remarks>
     /// <exception cref="IOException">The cursor could not be saved; nothing was taken.</exception>
     private void TakeDurableBatch(long count)
     {
@@ -45,7 +50,7 @@ public sealed partial class DataExporter
         long end = recovered?.EndPosition ?? first + count;
 
         // Any failure below leaves nothing taken: the caller clears the batch and retries the cut.
-        durable.Reader.ReadRange(first, end, _batch);
+        end = durable.Reader.ReadRange(first, end, _batch, recovered is null ? _maxBatchBytes : long.MaxValue, EventSize.Bound);
         BatchState state = recovered ?? new BatchState(BatchState.FormatId(durable.Store.BufferId, _idScope, first, end), first, end);
         state.Persist = (_, _) =>
         {

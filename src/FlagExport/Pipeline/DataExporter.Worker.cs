@@ -141,17 +141,29 @@ public sealed partial class DataExporter
         }
     }
 
-    /// <summary>Moves the next <paramref name="count"/> events, all already reserved by producers, into the batch.</summary>
+    /// <summary>
+    /// Moves the next <paramref name="count"/> events, all already reserved by producers, into the batch; fewer when the
+    /// next one would take the batch past <see cref="DataExporterOptions.MaxBatchEncodedBytes"/> (it opens the next batch).
+    /// </summary>
     private void TakeBatch(int count)
     {
         var spinner = default(SpinWait);
         long next = _dequeued;
         long end = next + count;
+        long bytes = 0;
         while (next < end)
         {
-            if (_ring.TryTake(next, out ExportableEvent? item))
+            if (_ring.TryPeek(next, out ExportableEvent? item))
             {
+                long size = EventSize.Bound(item);
+                if (_batch.Count > 0 && bytes + size > _maxBatchBytes)
+                {
+                    break;
+                }
+
+                _ = _ring.TryTake(next, out _);
                 _batch.Add(item);
+                bytes += size;
                 next++;
             }
             else

@@ -39,6 +39,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private readonly string _idScope;
     private readonly string _idPrefix = BatchState.NewInstancePrefix();
     private readonly int _maxBatch;
+    private readonly long _maxBatchBytes;
     private readonly long _maxBuffered;
     private readonly TimeSpan _exportTimeout;
     private readonly TimeSpan _shutdownTimeout;
@@ -142,12 +143,13 @@ public sealed partial class DataExporter : IAsyncDisposable
         _idScope = BatchState.ScopeOf(Name);
         _eventType = options.EventType;
         _maxBatch = options.MaxEventInMemory;
+        _maxBatchBytes = options.MaxBatchEncodedBytes;
         _sizeWakeAt = _maxBatch;
         _maxBuffered = options.EffectiveMaxBufferedEvents;
         _ring = durable is null ? new EventRing(_maxBuffered) : new EventRing(1);
         _durable = durable;
         _maxRetryDuration = options.MaxRetryDuration;
-        _deadLetters = new DeadLetterWriter(options.DeadLetterDirectory);
+        _deadLetters = new DeadLetterWriter(options.DeadLetterDirectory, options.MaxBatchEncodedBytes);
         if (durable is not null)
         {
             // Resume where the cursor says: positions below Committed are written, the batch in flight is cut again.

@@ -34,6 +34,21 @@ public sealed class DataExporterOptions
     /// <value>The default value is 100,000. Must be between 1 and 10,000,000.</value>
     public int MaxEventInMemory { get; set; } = DefaultMaxEventInMemory;
 
+    /// <summary>
+    /// The most bytes one batch may take encoded, counted as an upper bound computed from each event's fields (the
+    /// JSON lines encoding with every character at its longest escape, shared metadata counted in each event). A batch
+    /// is cut at <see cref="MaxEventInMemory"/> events or at this bound, whichever comes first; one event larger than
+    /// the bound is a batch on its own.
+    /// </summary>
+    /// <value>
+    /// The default value is 256 MiB, which keeps every encoding of a batch (JSON lines, CSV, Parquet, then compressed)
+    /// far below the 2 GiB an encoder's buffer can hold, and its memory about one batch. Events of a few hundred bytes
+    /// reach <see cref="MaxEventInMemory"/> first. Must be between 1 MiB and 1 GiB.
+    /// </value>
+    public long MaxBatchEncodedBytes { get; set; } = DefaultMaxBatchEncodedBytes;
+
+    internal const long DefaultMaxBatchEncodedBytes = 256L * 1024 * 1024;
+
     /// <summary>Which events this pipeline exports; events of the other type are ignored.</summary>
     /// <value>The default value is <see cref="FlagExport.EventType.Feature"/>.</value>
     public EventType EventType { get; set; } = EventType.Feature;

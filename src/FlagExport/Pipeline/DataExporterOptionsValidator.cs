@@ -25,6 +25,12 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
     /// <summary>The largest <see cref="DataExporterOptions.MaxEventInMemory"/>: a batch must still encode below 2 GB.</summary>
     internal const int MaxEventInMemoryLimit = 10_000_000;
 
+    /// <summary>
+    /// The bounds of <see cref="DataExporterOptions.MaxBatchEncodedBytes"/>: above 1 GiB a format that writes more than
+    /// the JSON bound (CSV doubling quotes) could reach the 2 GiB of an encoder's buffer.
+    /// </summary>
+    internal const long MinBatchEncodedBytes = 1L << 20, MaxBatchEncodedBytesLimit = 1L << 30;
+
     /// <summary>The largest <see cref="DataExporterOptions.MaxBufferedEvents"/>.</summary>
     internal const int MaxBufferedEventsLimit = 100_000_000;
 
@@ -74,6 +80,12 @@ internal sealed class DataExporterOptionsValidator : IValidateOptions<DataExport
         {
             Add(ref failures, prefix, nameof(DataExporterOptions.MaxEventInMemory),
                 $"must be at most {MaxEventInMemoryLimit.ToString("N0", CultureInfo.InvariantCulture)}", options.MaxEventInMemory);
+        }
+
+        if (options.MaxBatchEncodedBytes is < MinBatchEncodedBytes or > MaxBatchEncodedBytesLimit)
+        {
+            Add(ref failures, prefix, nameof(DataExporterOptions.MaxBatchEncodedBytes),
+                $"must be between {MinBatchEncodedBytes.ToString(CultureInfo.InvariantCulture)} (1 MiB) and {MaxBatchEncodedBytesLimit.ToString(CultureInfo.InvariantCulture)} (1 GiB)", options.MaxBatchEncodedBytes);
         }
 
         if (options.MaxBufferedEvents is int maxBuffered)

@@ -61,6 +61,18 @@ internal sealed class EventRing
     }
 
     /// <summary>
+    /// Reads event number <paramref name="sequence"/> if its producer has stored it, leaving it in place. Only the
+    /// consumer calls this.
+    /// </summary>
+    internal bool TryPeek(long sequence, [NotNullWhen(true)] out ExportableEvent? item)
+    {
+        long index = sequence >> SegmentShift;
+        Segment? segment = Volatile.Read(ref _slots[index & _slotMask]);
+        item = segment is null || segment.Index != index ? null : Volatile.Read(ref segment.Items[(int)(sequence & OffsetMask)].Item);
+        return item is not null;
+    }
+
+    /// <summary>
     /// Takes event number <paramref name="sequence"/> if its producer has stored it. Only the consumer calls this, in
     /// sequence order.
     /// </summary>

@@ -272,7 +272,7 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: file\n    filename: \"a/{{ .UUID}}\"\n", "exporters[0].filename: Invalid Filename at line 1, column 2: a file name cannot contain '/'" },
         { "exporters:\n  - kind: file\n    outputDir: \"\"\n", "exporters[0].outputDir: must name a folder; got ''." },
         { "exporters:\n  - kind: file\n    flushIntervall: 5\n",
-          "exporters[0].flushIntervall: is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBatchBytes, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ParquetRowGroupSize, ShutdownTimeout." },
+          "exporters[0].flushIntervall: is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBatchBytes, MaxBatchEncodedBytes, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ParquetRowGroupSize, ShutdownTimeout." },
         { "exporters:\n  - kind: file\n    secretKey: abc\n",
           "exporters[0].secretKey: is not an option of this exporter; valid options are" },
         { "exporters:\n  - kind: file\n    accessKey: abc\n", "exporters[0].accessKey: is not an option of this exporter" },

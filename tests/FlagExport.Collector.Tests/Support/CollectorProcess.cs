@@ -75,6 +75,24 @@ public sealed partial class CollectorProcess : IDisposable
     public static string CollectorDll =>
         Path.Combine(ProjectDirectory, "bin", Configuration, new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name, "FlagExport.Collector.dll");
 
+    /// <summary>
+    /// The most resident memory the process has had so far (<c>VmHWM</c> of <c>/proc/&lt;pid&gt;/status</c>), in bytes.
+    /// Read it while the process runs.
+    /// </summary>
+    public long PeakResidentBytes()
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                // "VmHWM:   123456 kB"
+                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"No VmHWM in /proc/{_process.Id}/status.");
+    }
+
     /// <summary>Everything written to standard output and error so far.</summary>
     public string Output
     {

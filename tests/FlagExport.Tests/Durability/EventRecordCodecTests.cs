@@ -213,6 +213,46 @@ public sealed class EventRecordCodecTests
     }
 
     [Fact]
+    public void WriteMetadata_ThenAnEventThatSharesIt_ReadsBackTheGivenObject_AndTheSameBytesAgain()
+    {
+        FlagObject meta = FlagObject.Create([new("blob", FlagValue.FromString(new string('m', 1000))), new("n", FlagValue.FromInteger(1))]);
+        var e = new FeatureEvent { Key = "k", UserKey = "u", Variation = "v", Value = FlagValue.FromInteger(3), Metadata = meta };
+        var metadataPayload = new ArrayBufferWriter<byte>();
+        EventRecordCodec.WriteMetadata(meta, metadataPayload);
+        var shared = new ArrayBufferWriter<byte>();
+        EventRecordCodec.Write(e, shared, sharedMetadata: true);
+
+        FlagObject readMeta = EventRecordCodec.ReadMetadata(metadataPayload.WrittenSpan);
+        var read = (FeatureEvent)EventRecordCodec.Read(EventRecordCodec.FeatureTag, shared.WrittenSpan, readMeta);
+
+        Assert.Equal(meta, readMeta);
+        Assert.Same(readMeta, read.MetadataObject);
+        Assert.True(shared.WrittenCount < 100, "the event's payload holds a reference, not the metadata");
+        var again = new ArrayBufferWriter<byte>();
+        EventRecordCodec.Write(read, again, sharedMetadata: true);
+        Assert.Equal(shared.WrittenSpan.ToArray(), again.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void Read_SharedMetadataWithoutAMetadataRecord_Throws()
+    {
+        var shared = new ArrayBufferWriter<byte>();
+        EventRecordCodec.Write(new FeatureEvent { Metadata = FlagObject.Create([new("a", FlagValue.FromInteger(1))]) }, shared, sharedMetadata: true);
+
+        string message = Assert.Throws<InvalidDataException>(() => EventRecordCodec.Read(EventRecordCodec.FeatureTag, shared.WrittenSpan)).Message;
+
+        Assert.Contains("no metadata record precedes it", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadMetadata_NullOrTrailingBytes_Throws()
+    {
+        _ = Assert.Throws<InvalidDataException>(() => EventRecordCodec.ReadMetadata([1, 0]));
+        _ = Assert.Throws<InvalidDataException>(() => EventRecordCodec.ReadMetadata([1, 7, 0, 0]));
+        Assert.Same(FlagObject.Empty, EventRecordCodec.ReadMetadata([1, 7, 0]));
+    }
+
+    [Fact]
     public void Read_FeaturePayloadUnderTheTrackingTag_Throws()
     {
         byte[] payload = Payload(new FeatureEvent { Key = "k", Variation = "on", Value = true });

@@ -68,7 +68,7 @@ public sealed class AddFileExporterTests : IDisposable
     [InlineData("CsvTemplate", "{{ .Nope}}", "FlagExport:Exporters:file:CsvTemplate: Invalid CsvTemplate at line 1, column 4: unknown field '.Nope'")]
     [InlineData("Filename", "{{ range .Format}}", "FlagExport:Exporters:file:Filename: Invalid Filename")]
     [InlineData("OutputDir", "", "FlagExport:Exporters:file:OutputDir must name a folder; got ''.")]
-    [InlineData("Fromat", "csv", "FlagExport:Exporters:file:Fromat is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBatchBytes, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ParquetRowGroupSize, ShutdownTimeout.")]
+    [InlineData("Fromat", "csv", "FlagExport:Exporters:file:Fromat is not an option of this exporter; valid options are CsvTemplate, DeadLetterDirectory, EventType, ExportTimeout, Filename, FlushInterval, Format, MaxBatchBytes, MaxBatchEncodedBytes, MaxBufferedEvents, MaxEventInMemory, MaxRetryDuration, OutputDir, ParquetCompressionCodec, ParquetRowGroupSize, ShutdownTimeout.")]
     public async Task StartAsync_BadFileOption_FailsNamingTheKeyAndValue(string key, string value, string expectedStart)
     {
         HostApplicationBuilder builder = CreateBuilder(new() { [$"FlagExport:Exporters:file:{key}"] = value });
