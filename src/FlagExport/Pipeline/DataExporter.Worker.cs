@@ -151,7 +151,11 @@ public sealed partial class DataExporter
         {
             if (_ring.TryTake(next, out ExportableEvent? item))
             {
-                _batch.Add(item);
+                if (!ReferenceEquals(item, EventRing.Hole))
+                {
+                    _batch.Add(item);
+                }
+
                 next++;
             }
             else
