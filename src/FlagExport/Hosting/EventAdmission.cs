@@ -57,9 +57,10 @@ internal sealed class EventAdmission
         for (int k = 0; k < _targets.Length; k++)
         {
             int count = CountFor(k, featureCount, trackingCount);
-            if (count > 0 && !_targets[k].HasRoomFor(count))
+            ReserveOutcome probe = count > 0 ? _targets[k].Probe(count) : ReserveOutcome.Reserved;
+            if (probe != ReserveOutcome.Reserved)
             {
-                return EventAdmissionResult.Refused(ReserveOutcome.Full, _targets[k], count);
+                return EventAdmissionResult.Refused(probe, _targets[k], count);
             }
         }
 

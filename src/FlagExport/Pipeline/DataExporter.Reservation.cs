@@ -55,11 +55,14 @@ public sealed partial class DataExporter
         }
     }
 
-    /// <summary>Whether <paramref name="count"/> more events fit now (a hint: a concurrent producer can take the room).</summary>
-    internal bool HasRoomFor(int count)
+    /// <summary>What <see cref="TryReserve"/> would answer now, reserving nothing (a hint: a concurrent producer can take the room).</summary>
+    internal ReserveOutcome Probe(int count)
     {
         long state = Volatile.Read(ref _state);
-        return state >= 0 && state + count - Volatile.Read(ref _retired) <= _maxBuffered;
+        return state < 0 ? ReserveOutcome.Stopped
+            : count > _maxBuffered ? ReserveOutcome.NeverFits
+            : state + count - Volatile.Read(ref _retired) > _maxBuffered ? ReserveOutcome.Full
+            : ReserveOutcome.Reserved;
     }
 
     /// <summary>Stores <paramref name="exportableEvent"/> as the reserved number <paramref name="sequence"/>.</summary>
