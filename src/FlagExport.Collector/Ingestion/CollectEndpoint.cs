@@ -120,6 +120,14 @@ internal sealed class CollectEndpoint(
             return;
         }
 
+        if (parsed.ExpandedBytes > settings.MaxRequestExpandedBytes)
+        {
+            // Refused whole, before anything is kept: a retry cannot cure it, the client must send less per request.
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
+                $"The request expands to {parsed.ExpandedBytes} bytes of events (each event with the request's meta as its metadata), more than the limit of {settings.MaxRequestExpandedBytes} bytes (maxRequestExpandedBytes); nothing was accepted, send fewer events per request or a smaller meta.").ConfigureAwait(false);
+            return;
+        }
+
         CollectResponse? response = pipelines.DurableBuffer is null ? await ApplyAsync(context, parsed).ConfigureAwait(false) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
         if (response is not null)
         {
