@@ -56,7 +56,7 @@ internal sealed class CollectEndpoint(
         // A request admitted only by its signature is verified before anything else, parsing included: its body is read
         // (within the limit, building no events) and hashed first, then parsed from memory.
         using IncrementalHash signature = _webhook!.Start();
-        (byte[]? body, int length, CollectBody refusal) = await CollectBodyReader.ReadWholeAsync(request, settings.MaxRequestBodySize, signature, context.RequestAborted).ConfigureAwait(false);
+        (byte[]? body, int length, CollectBody refusal) = await CollectBodyReader.ReadWholeAsync(request, settings.MaxRequestBodySize, signature, ArrayPool<byte>.Shared, context.RequestAborted).ConfigureAwait(false);
         if (body is null)
         {
             await RefuseAsync(context, refusal).ConfigureAwait(false);
