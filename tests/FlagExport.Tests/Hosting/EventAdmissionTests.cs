@@ -73,6 +73,26 @@ public sealed class EventAdmissionTests
     }
 
     [Fact]
+    public async Task TryAddAll_WhenAReservationFailsAfterAnotherHeld_GivesTheHeldOneBackAsHoles()
+    {
+        // One pipeline listed twice: each bound check passes (6 of 10), the second reservation does not (12 of 10), so the
+        // first is given back. The same path serves a pipeline filled by another producer between the check and the CAS.
+        var exporter = new InMemoryExporter();
+        await using DataExporter pipeline = Create(exporter, 10);
+        var admission = new EventAdmission([pipeline, pipeline], []);
+
+        EventAdmissionResult result = admission.TryAddAll([.. Enumerable.Range(1, 6).Select(i => TestEvents.Feature(i))]);
+
+        Assert.Equal(ReserveOutcome.Full, result.Outcome);
+        Assert.Equal(6, pipeline.Sequence); // the numbers stay taken, as holes
+        Assert.True(pipeline.Add(TestEvents.Feature(100)));
+        await pipeline.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([100L], exporter.Ids);
+        Assert.Equal(0, pipeline.BufferedCount);
+        Assert.Equal(0, pipeline.DroppedCount);
+    }
+
+    [Fact]
     public async Task TryAddAll_MoreEventsThanAPipelineEverHolds_IsNeverFits_AndReservesNothing()
     {
         await using DataExporter a = Create(new InMemoryExporter(), 100);
