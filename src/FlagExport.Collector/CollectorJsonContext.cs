@@ -7,7 +7,7 @@ namespace FlagExport.Collector;
 /// <summary>The answer to <c>POST /v1/data/collector</c>, the relay proxy's plus two counts it does not give.</summary>
 /// <param name="IngestedContentCount">Events converted and buffered by at least one exporter.</param>
 /// <param name="RejectedContentCount">Events that could not be converted (wrong field types); omitted when zero.</param>
-/// <param name="DroppedContentCount">Events converted but taken by no exporter (none for their type, or buffers full); omitted when zero.</param>
+/// <param name="DroppedContentCount">Events converted but taken by no exporter (none has their type); omitted when zero.</param>
 internal sealed record CollectResponse(int IngestedContentCount, int? RejectedContentCount, int? DroppedContentCount);
 
 /// <summary>An error answer, shaped as the relay proxy's (Echo's) <c>{"message": "..."}</c>.</summary>

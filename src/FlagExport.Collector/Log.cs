@@ -27,9 +27,7 @@ internal static partial class Log
         Message = "Received tracking events but no exporter has eventType: tracking; they are dropped (logged once)")]
     public static partial void NoTrackingExporter(this ILogger logger);
 
-    [LoggerMessage(EventId = 7, EventName = "EventsNotBuffered", Level = LogLevel.Warning,
-        Message = "{Dropped} events of a request were not buffered: the exporters' buffers are full or the collector is stopping")]
-    public static partial void EventsNotBuffered(this ILogger logger, int dropped);
+    // EventId 7 (EventsNotBuffered) is retired: a request whose events do not fit is refused whole, not partly dropped.
 
     [LoggerMessage(EventId = 8, EventName = "RequestRefused", Level = LogLevel.Information,
         Message = "Refused a request with {StatusCode}: {Reason}")]

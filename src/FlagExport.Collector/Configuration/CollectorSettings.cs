@@ -33,6 +33,23 @@ internal sealed partial class CollectorSettings
     public long MaxRequestBodySize { get; private init; } = DefaultMaxRequestBodySize;
 
     /// <summary>
+    /// The default for <see cref="MaxRequestExpandedBytes"/>: 128 MiB, twice the default body limit, so that a body within
+    /// that limit whose events carry no request <c>meta</c> never reaches it (its events' bytes are at most the body's).
+    /// </summary>
+    public const long DefaultMaxRequestExpandedBytes = 128L * 1024 * 1024;
+
+    /// <summary>The largest <see cref="MaxRequestExpandedBytes"/> accepted: 64 GiB.</summary>
+    public const long MaxMaxRequestExpandedBytes = 64L << 30;
+
+    /// <summary>
+    /// <c>maxRequestExpandedBytes</c>: the most bytes of events a request may expand to, in bytes; larger requests get
+    /// 413 and nothing of them is kept. The request's <c>meta</c> is written into every feature event's metadata, so a
+    /// small body can stand for far more output: what a request expands to is counted as the bytes of each converted
+    /// event as sent, plus the bytes of <c>meta</c> once per feature event. The default value is 128 MiB.
+    /// </summary>
+    public long MaxRequestExpandedBytes { get; private init; } = DefaultMaxRequestExpandedBytes;
+
+    /// <summary>
     /// The API keys (<c>apiKeys</c> and <c>authorizedKeys.evaluation</c>) a request may present; empty means no key is
     /// required.
     /// </summary>
@@ -101,6 +118,14 @@ internal sealed partial class CollectorSettings
             maxBody = DefaultMaxRequestBodySize;
         }
 
+        long maxExpanded = DefaultMaxRequestExpandedBytes;
+        if (configuration["maxRequestExpandedBytes"] is { } maxExpandedText
+            && (!long.TryParse(maxExpandedText, NumberStyles.None, CultureInfo.InvariantCulture, out maxExpanded) || maxExpanded is <= 0 or > MaxMaxRequestExpandedBytes))
+        {
+            errors.Add($"maxRequestExpandedBytes: must be a number of bytes between 1 and {MaxMaxRequestExpandedBytes.ToString(CultureInfo.InvariantCulture)} (64 GiB); got '{maxExpandedText}'.");
+            maxExpanded = DefaultMaxRequestExpandedBytes;
+        }
+
         string? listenUrls = ListenAddress.Read(configuration, errors, out string? unixSocketPath);
 
         var keys = new List<string>();
@@ -120,6 +145,7 @@ internal sealed partial class CollectorSettings
         return new CollectorSettings
         {
             ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody,
+            MaxRequestExpandedBytes = maxExpanded,
             ApiKeys = keys, AdminKeys = adminKeys, WebhookSecret = webhookSecret, Aliases = aliases, RelayProxyUrl = relayProxyUrl,
         };
     }

@@ -102,21 +102,27 @@ internal static class CollectBodyReader
     }
 
     /// <summary>
-    /// Reads the whole body, unparsed, into a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller returns
-    /// it), within the limit, feeding every byte to <paramref name="hash"/>; for a request that must be verified before
-    /// it is parsed. On a refusal no buffer is returned.
+    /// Reads the whole body, unparsed, into a buffer rented from <paramref name="pool"/> (the caller returns it there),
+    /// within the limit, feeding every byte to <paramref name="hash"/>; for a request that must be verified before it is
+    /// parsed. On a refusal no buffer is returned.
     /// </summary>
-    public static async Task<(byte[]? Body, int Length, CollectBody Refusal)> ReadWholeAsync(HttpRequest request, long limit, IncrementalHash hash, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The buffer grows with the body as it arrives, doubling from at most <see cref="InitialBufferSize"/>, never ahead of
+    /// it: the Content-Length is the sender's claim, and the sender is not verified before the body is read, so a claim
+    /// alone must not make the collector hold up to the limit per request.
+    /// </remarks>
+    public static async Task<(byte[]? Body, int Length, CollectBody Refusal)> ReadWholeAsync(
+        HttpRequest request, long limit, IncrementalHash hash, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
-        byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? InitialBufferSize, limit) + 1);
+        byte[] body = pool.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
         int length = 0;
         while (true)
         {
             if (length == body.Length)
             {
-                byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)body.Length * 2, limit + 1));
+                byte[] larger = pool.Rent((int)Math.Min((long)body.Length * 2, limit + 1));
                 body.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(body);
+                pool.Return(body);
                 body = larger;
             }
 
@@ -130,7 +136,7 @@ internal static class CollectBodyReader
             length += read;
             if (refusal is not null || length > limit)
             {
-                ArrayPool<byte>.Shared.Return(body);
+                pool.Return(body);
                 return (null, 0, refusal ?? TooLarge(limit));
             }
         }

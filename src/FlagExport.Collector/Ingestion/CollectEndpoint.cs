@@ -21,16 +21,13 @@ namespace FlagExport.Collector.Ingestion;
 internal sealed class CollectEndpoint(
     CollectorSettings settings,
     ApiKeyValidator apiKeys,
-    IFlagEventSink sink,
     ExporterPipelines pipelines,
     CollectorMetrics metrics,
-    IServiceProvider services,
     ILogger<CollectEndpoint> logger)
 {
     /// <summary>The path, as the relay proxy serves it.</summary>
     public const string Path = "/v1/data/collector";
 
-    private readonly bool _hasTrackingExporter = settings.Exporters.Any(e => e.Pipeline(services).EventType == EventType.Tracking);
     private readonly WebhookSignature? _webhook = settings.WebhookSecret is { } secret ? new WebhookSignature(secret) : null;
 
     /// <summary>Shared by all requests: the flag keys, variations and metadata names that recur across events.</summary>
@@ -60,7 +57,7 @@ internal sealed class CollectEndpoint(
         // A request admitted only by its signature is verified before anything else, parsing included: its body is read
         // (within the limit, building no events) and hashed first, then parsed from memory.
         using IncrementalHash signature = _webhook!.Start();
-        (byte[]? body, int length, CollectBody refusal) = await CollectBodyReader.ReadWholeAsync(request, settings.MaxRequestBodySize, signature, context.RequestAborted).ConfigureAwait(false);
+        (byte[]? body, int length, CollectBody refusal) = await CollectBodyReader.ReadWholeAsync(request, settings.MaxRequestBodySize, signature, ArrayPool<byte>.Shared, context.RequestAborted).ConfigureAwait(false);
         if (body is null)
         {
             await RefuseAsync(context, refusal).ConfigureAwait(false);
@@ -124,7 +121,15 @@ internal sealed class CollectEndpoint(
             return;
         }
 
-        CollectResponse? response = pipelines.DurableBuffer is null ? Apply(parsed) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
+        if (parsed.ExpandedBytes > settings.MaxRequestExpandedBytes)
+        {
+            // Refused whole, before anything is kept: a retry cannot cure it, the client must send less per request.
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
+                $"The request expands to {parsed.ExpandedBytes} bytes of events (each event with the request's meta as its metadata), more than the limit of {settings.MaxRequestExpandedBytes} bytes (maxRequestExpandedBytes); nothing was accepted, send fewer events per request or a smaller meta.").ConfigureAwait(false);
+            return;
+        }
+
+        CollectResponse? response = pipelines.DurableBuffer is null ? await ApplyAsync(context, parsed).ConfigureAwait(false) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
         if (response is not null)
         {
             await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
@@ -192,35 +197,43 @@ internal sealed class CollectEndpoint(
             return null;
         }
 
-        return Report(request, ingested: appended, dropped: 0, droppedTracking: request.Events.Count - appended);
+        return Report(request, ingested: appended, droppedTracking: request.Events.Count - appended);
     }
 
     /// <summary>The seconds a client refused with 503 is told to wait before sending again.</summary>
     private const string RetryAfterSeconds = "5";
 
-    private CollectResponse Apply(CollectRequest request)
+    /// <summary>
+    /// Without the durable buffer: adds the request's events to the pipelines all or nothing. When a pipeline that takes
+    /// them has no room, nothing is kept and the answer is 503 with Retry-After, so the client keeps the events and sends
+    /// them again; a request larger than a pipeline's whole buffer is refused with 413, which a retry cannot cure.
+    /// </summary>
+    /// <returns>The answer, or null when a refusal was written.</returns>
+    private async Task<CollectResponse?> ApplyAsync(HttpContext context, CollectRequest request)
     {
-        int ingested = 0, dropped = 0, droppedTracking = 0;
-        foreach (ExportableEvent exportable in request.Events)
+        EventAdmissionResult result = pipelines.TryAddAll(request.Events);
+        if (result.IsAdded)
         {
-            if (sink.Add(exportable))
-            {
-                ingested++;
-            }
-            else if (exportable is TrackingEvent && !_hasTrackingExporter)
-            {
-                droppedTracking++;
-            }
-            else
-            {
-                dropped++;
-            }
+            return Report(request, ingested: result.Added, droppedTracking: result.NotExported);
         }
 
-        return Report(request, ingested, dropped, droppedTracking);
+        metrics.Record(0, request.Rejected.Count, 0);
+        DataExporter pipeline = result.RefusedBy!;
+        if (result.Outcome == ReserveOutcome.NeverFits)
+        {
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
+                $"The request holds {result.RefusedCount} {pipeline.EventType.ToString().ToLowerInvariant()} events, more than exporter '{pipeline.Name}' ever buffers (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send them in smaller requests.").ConfigureAwait(false);
+            return null;
+        }
+
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, result.Outcome == ReserveOutcome.Stopped
+            ? "The collector is stopping; nothing was accepted, send the events again later."
+            : $"The buffer of exporter '{pipeline.Name}' has no room for {result.RefusedCount} more events (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send the events again later.").ConfigureAwait(false);
+        return null;
     }
 
-    private CollectResponse Report(CollectRequest request, int ingested, int dropped, int droppedTracking)
+    private CollectResponse Report(CollectRequest request, int ingested, int droppedTracking)
     {
         int rejected = request.Rejected.Count;
         if (rejected > 0)
@@ -241,14 +254,8 @@ internal sealed class CollectEndpoint(
             logger.NoTrackingExporter();
         }
 
-        if (dropped > 0)
-        {
-            logger.EventsNotBuffered(dropped);
-        }
-
-        dropped += droppedTracking;
-        metrics.Record(ingested, rejected, dropped);
-        return new CollectResponse(ingested, rejected > 0 ? rejected : null, dropped > 0 ? dropped : null);
+        metrics.Record(ingested, rejected, droppedTracking);
+        return new CollectResponse(ingested, rejected > 0 ? rejected : null, droppedTracking > 0 ? droppedTracking : null);
     }
 
     private Task RefuseAsync(HttpContext context, CollectBody refusal) => RefuseAsync(context, refusal.StatusCode, refusal.Error!);

@@ -29,6 +29,8 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
     private List<RejectedEvent> _rejected = [];
     private int _index;
     private FlagObject? _meta;
+    private long _metaBytes;   // the bytes of the meta object in force
+    private long _eventBytes;  // the bytes of the converted events of the events array in force
     private string? _rootError, _eventsError, _metaError, _elementError;
     private bool _eventsSeen;
 
@@ -104,6 +106,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
             return false;
         }
 
+        long expanded = _eventBytes;
         if (_meta is not null)
         {
             foreach (ExportableEvent item in _events)
@@ -111,11 +114,12 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
                 if (item is FeatureEvent feature)
                 {
                     feature.ReplaceMetadata(_meta);
+                    expanded += _metaBytes;
                 }
             }
         }
 
-        request = new CollectRequest(_events, _rejected);
+        request = new CollectRequest(_events, _rejected, expanded);
         return true;
     }
 
@@ -196,6 +200,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
             _eventsError = _elementError = null;
             _events = [];
             _rejected = [];
+            _eventBytes = 0;
             _index = 0;
             _stage = Stage.Events;
             return true;
@@ -203,6 +208,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
 
         if (meta && reader.TokenType == JsonTokenType.StartObject)
         {
+            long start = reader.TokenStartIndex;
             switch (FlagValueReader.ReadObject(ref reader, strings, build: true, out FlagObject? properties, out string? problem))
             {
                 case JsonReadStatus.NeedMoreData:
@@ -213,6 +219,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
                     return true;
                 default:
                     _meta = properties;
+                    _metaBytes = reader.BytesConsumed - start;
                     _metaError = null;
                     return true;
             }
@@ -253,6 +260,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
             return true;
         }
 
+        long start = reader.TokenStartIndex;
         if (EventReader.Read(ref reader, strings, _meta, out ExportableEvent? item, out string? rejection) == JsonReadStatus.NeedMoreData)
         {
             return false;
@@ -261,6 +269,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
         if (item is not null)
         {
             _events.Add(item);
+            _eventBytes += reader.BytesConsumed - start;
         }
         else
         {

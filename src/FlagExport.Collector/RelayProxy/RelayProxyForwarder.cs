@@ -66,7 +66,7 @@ internal sealed class RelayProxyForwarder : IDisposable
 
     private async Task SendAsync(HttpContext context, ForwarderRequestConfig config)
     {
-        ForwarderError error = await _forwarder.SendAsync(context, _destinationPrefix, _client, config, HttpTransformer.Default);
+        ForwarderError error = await _forwarder.SendAsync(context, _destinationPrefix, _client, config, RawTargetTransformer.Instance);
         if (error == ForwarderError.None)
         {
             return;

@@ -31,6 +31,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     private readonly DurableEventStore? _store;
     private readonly DataExporter? _featureIntake;
     private readonly DataExporter? _trackingIntake;
+    private readonly EventAdmission? _admission;
     private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates every registered exporter and starts its pipeline.</summary>
@@ -96,6 +97,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         }
 
         _all = [.. created];
+        _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
         DataExporter CreateIntake(EventType eventType) => new(
             new DurableAppender(_store),
@@ -150,6 +152,13 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
 
         return accepted;
     }
+
+    /// <summary>
+    /// Without the durable buffer: adds every event that an exporter takes to every pipeline of its type, or none of them
+    /// when one of those pipelines has no room (see <see cref="EventAdmission"/>).
+    /// </summary>
+    internal EventAdmissionResult TryAddAll(IReadOnlyList<ExportableEvent> events) =>
+        (_admission ?? throw new InvalidOperationException("The durable buffer is on: append the events with TryAppendDurableAsync.")).TryAddAll(events);
 
     /// <summary>
     /// Durable buffer only: appends the events that an exporter takes (their type has a pipeline) and completes once they

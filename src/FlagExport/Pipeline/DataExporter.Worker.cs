@@ -155,6 +155,13 @@ public sealed partial class DataExporter
         {
             if (_ring.TryPeek(next, out ExportableEvent? item))
             {
+                if (ReferenceEquals(item, EventRing.Hole))
+                {
+                    _ = _ring.TryTake(next, out _); // a refused request's reservation: retired, never exported
+                    next++;
+                    continue;
+                }
+
                 long size = EventSize.Bound(item);
                 if (_batch.Count > 0 && bytes + size > _maxBatchBytes)
                 {

@@ -175,7 +175,7 @@ public sealed partial class DataExporter : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _retryPolicy = new ExportRetryPolicy(_timeProvider, jitterSample);
         _batch = new List<ExportableEvent>(Math.Min(_maxBatch, 16_384));
-        _metrics = new PipelineMetrics(Name, meterFactory, () => Sequence, () => DroppedCount, () => NotWrittenCount, () => RefusedAfterStopCount, () => BufferedCount);
+        _metrics = new PipelineMetrics(Name, meterFactory, () => AcceptedCount, () => DroppedCount, () => NotWrittenCount, () => RefusedAfterStopCount, () => BufferedCount);
 
         TimeSpan interval = options.FlushInterval;
         (_intervalTimer, _retryTimer, _worker) = WithoutExecutionContext(() => (

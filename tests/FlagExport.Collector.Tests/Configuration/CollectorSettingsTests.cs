@@ -29,6 +29,7 @@ public sealed class CollectorSettingsTests : IDisposable
               evaluation:
                 - key-b
             maxRequestBodySize: 1048576
+            maxRequestExpandedBytes: 2097152
             exporters:
               - kind: file
                 name: exporter-0
@@ -51,6 +52,7 @@ public sealed class CollectorSettingsTests : IDisposable
 
         Assert.Equal(["key-a", "key-b"], settings.ApiKeys);
         Assert.Equal(1_048_576, settings.MaxRequestBodySize);
+        Assert.Equal(2_097_152, settings.MaxRequestExpandedBytes);
         Assert.False(settings.UsesDefaultExporter);
         Assert.Equal(["exporter-0", "exporter-1"], settings.Exporters.Select(e => e.Name));
         Assert.All(settings.Exporters, e => Assert.IsType<FileExporterSpec>(e));
@@ -301,6 +303,8 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: s3\n    bucket: b\n    path: p/\n  - kind: s3\n    bucket: b\n    path: /p\n    format: csv\n",
           "exporters[1]: writes to the same destination as exporters[0] (s3:b/p); give each of them a distinct 'name'." },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
+        { "maxRequestExpandedBytes: 0\n", "maxRequestExpandedBytes: must be a number of bytes between 1 and 68719476736 (64 GiB); got '0'." },
+        { "maxRequestExpandedBytes: 1GB\n", "maxRequestExpandedBytes: must be a number of bytes between 1 and 68719476736 (64 GiB); got '1GB'." },
         { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
         { "server:\n  port: 70000\n", "server.port: must be a TCP port between 1 and 65535; got '70000'." },
         { "listen: http\n", "listen: must be a TCP port between 1 and 65535; got 'http'." },
@@ -430,7 +434,7 @@ public sealed class CollectorSettingsTests : IDisposable
 
         Assert.Equal(
             [
-                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, webhookSecret, maxRequestBodySize, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, relayProxyUrl, FlagExport, Logging, Kestrel, urls.",
+                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, webhookSecret, maxRequestBodySize, maxRequestExpandedBytes, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, relayProxyUrl, FlagExport, Logging, Kestrel, urls.",
                 $"server.prot: unknown key in '{path}'; server has mode, host, port, unixSocketPath, monitoringPort, awsLambdaAdapter, awsApiGatewayBasePath.",
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],

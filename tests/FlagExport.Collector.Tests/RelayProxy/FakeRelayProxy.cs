@@ -160,15 +160,20 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
         if (request.HttpContext.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || HttpMethods.IsGet(request.Method))
         {
             // An upgrade's body is the upgraded connection: reading it here would wait for the client's websocket frames.
-            return new ReceivedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, "");
+            return new ReceivedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, "") { RawTarget = RawTargetOf(request) };
         }
 
         request.EnableBuffering();
         using var reader = new StreamReader(request.Body, Encoding.UTF8, leaveOpen: true);
         string body = await reader.ReadToEndAsync();
         request.Body.Position = 0;
-        return new ReceivedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, body);
+        return new ReceivedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers, body) { RawTarget = RawTargetOf(request) };
     }
+
+    /// <summary>The request target as received on the wire: path and query, escapes untouched.</summary>
+    public string RawTarget { get; init; } = "";
+
+    private static string RawTargetOf(HttpRequest request) => request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
 
     /// <summary>The header's value, or null.</summary>
     public string? Header(string name) => Headers.TryGetValue(name, out string? value) ? value : null;

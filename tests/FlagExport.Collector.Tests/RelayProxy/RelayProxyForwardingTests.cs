@@ -157,6 +157,22 @@ public sealed class RelayProxyForwardingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PathAndQuery_ReachTheRelayProxyByteForByte_EscapesUntouched()
+    {
+        // A flag key holding a slash, escaped as %2F, and escapes that a canonicalizing URI would decode (%41, %7e).
+        const string Target = "/v1/feature/team%2Fflag%41%7e/eval?x=%2F&y=a+b%20c";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_collector.Url + Target, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }))
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+
+        using HttpResponseMessage response = await _client.SendAsync(request, Cancellation);
+
+        ReceivedRequest received = Assert.Single(_upstream.Requests, r => r.Path.StartsWith("/v1/feature/", StringComparison.Ordinal));
+        Assert.Equal(Target, received.RawTarget);
+    }
+
+    [Fact]
     public async Task DataCollector_IsAnsweredByTheCollector_AndWritten_NotForwarded()
     {
         using HttpResponseMessage response = await _client.PostAsync(

@@ -1,0 +1,120 @@
+namespace FlagExport;
+
+/// <summary>
+/// Adds a group of events to the in-memory pipelines all or nothing: each event goes to every pipeline of its type, and
+/// either every such pipeline keeps every event of the group, or none keeps any.
+/// </summary>
+/// <remarks>
+/// <para>Room is reserved first, in every target pipeline, with the pipeline's own CAS on its sequence (so concurrent
+/// groups and <c>Add</c> calls cannot together exceed a bound); the events are written only once every reservation
+/// holds. When one pipeline refuses, the reservations already taken are given back as holes that the worker skips: a
+/// refused group leaves no event behind. A check of every bound before reserving makes that path rare.</para>
+/// <para>Unlike <c>Add</c>, a full buffer refuses the whole group and counts no drop: the caller (a collector request)
+/// answers so that its client sends the events again.</para>
+/// </remarks>
+internal sealed class EventAdmission
+{
+    /// <summary>Up to this many target pipelines, the reservations are kept on the stack.</summary>
+    private const int StackTargets = 16;
+
+    private readonly DataExporter[] _targets; // the feature pipelines, then the tracking pipelines
+    private readonly int _featureTargets;
+
+    /// <summary>Creates the admission for the pipelines of each event type.</summary>
+    internal EventAdmission(DataExporter[] feature, DataExporter[] tracking)
+    {
+        _targets = [.. feature, .. tracking];
+        _featureTargets = feature.Length;
+    }
+
+    /// <summary>Adds every event of <paramref name="events"/> that a pipeline takes, or none of them.</summary>
+    internal EventAdmissionResult TryAddAll(IReadOnlyList<ExportableEvent> events)
+    {
+        int featureCount = 0;
+        for (int i = 0; i < events.Count; i++)
+        {
+            if (events[i].EventType == EventType.Feature)
+            {
+                featureCount++;
+            }
+        }
+
+        int trackingCount = events.Count - featureCount;
+        bool featureTaken = _featureTargets > 0;
+        bool trackingTaken = _targets.Length > _featureTargets;
+        int notExported = (featureTaken ? 0 : featureCount) + (trackingTaken ? 0 : trackingCount);
+
+        // Checked before anything is reserved: a group that can never fit is told so, not asked to come back.
+        for (int k = 0; k < _targets.Length; k++)
+        {
+            int count = CountFor(k, featureCount, trackingCount);
+            if (count > _targets[k].MaxBuffered)
+            {
+                return EventAdmissionResult.Refused(ReserveOutcome.NeverFits, _targets[k], count);
+            }
+        }
+
+        for (int k = 0; k < _targets.Length; k++)
+        {
+            int count = CountFor(k, featureCount, trackingCount);
+            ReserveOutcome probe = count > 0 ? _targets[k].Probe(count) : ReserveOutcome.Reserved;
+            if (probe != ReserveOutcome.Reserved)
+            {
+                return EventAdmissionResult.Refused(probe, _targets[k], count);
+            }
+        }
+
+        Span<long> starts = _targets.Length <= StackTargets ? stackalloc long[StackTargets] : new long[_targets.Length];
+        for (int k = 0; k < _targets.Length; k++)
+        {
+            int count = CountFor(k, featureCount, trackingCount);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            ReserveOutcome outcome = _targets[k].TryReserve(count, out starts[k]);
+            if (outcome != ReserveOutcome.Reserved)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    int taken = CountFor(j, featureCount, trackingCount);
+                    if (taken > 0)
+                    {
+                        _targets[j].Release(starts[j], taken);
+                    }
+                }
+
+                return EventAdmissionResult.Refused(outcome, _targets[k], count);
+            }
+        }
+
+        for (int k = 0; k < _targets.Length; k++)
+        {
+            EventType type = k < _featureTargets ? EventType.Feature : EventType.Tracking;
+            int count = CountFor(k, featureCount, trackingCount);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            DataExporter pipeline = _targets[k];
+            long next = starts[k];
+            for (int i = 0; i < events.Count; i++)
+            {
+                ExportableEvent item = events[i];
+                if (item.EventType == type)
+                {
+                    pipeline.WriteReserved(next++, item);
+                }
+            }
+
+            pipeline.Published(next);
+        }
+
+        return EventAdmissionResult.Accepted(events.Count - notExported, notExported);
+    }
+
+    private int CountFor(int target, int featureCount, int trackingCount) =>
+        target < _featureTargets ? featureCount : trackingCount;
+}
