@@ -23,6 +23,9 @@ internal sealed class S3ExportSettings
     /// <summary>The key prefix of each event: <c>S3Path</c> rendered from its creation hour.</summary>
     public required PartitionTemplate Path { get; init; }
 
+    /// <summary>The <c>S3Path</c> template's text, recorded with each batch.</summary>
+    public required string PathText { get; init; }
+
     public required PayloadCompression Compression { get; init; }
 
     public required string ContentType { get; init; }
@@ -104,6 +107,7 @@ internal sealed class S3ExportSettings
         {
             Bucket = bucket,
             Path = path,
+            PathText = options.S3Path ?? "",
             Compression = compression,
             ContentType = encoder.ContentType,
             StorageClass = ParseStorageClass(options.StorageClass),

@@ -53,7 +53,10 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     /// <summary>The batch record holding the name rendered on the first attempt.</summary>
     internal const string BaseNameRecord = "file.base";
 
-    /// <summary>The batch record holding the name the file was given (the base name or one with a suffix).</summary>
+    /// <summary>
+    /// The batch record holding the absolute path the file was given (the base name or one with a suffix), so that a
+    /// part written before <see cref="FileExporterOptions.OutputDir"/> changed is still found there.
+    /// </summary>
     internal const string FileNameRecord = "file.name";
 
     /// <summary>The batch record holding the XxHash128 of the content written under <see cref="FileNameRecord"/>.</summary>
@@ -70,34 +73,22 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (_encoder.MaxBatchBytes is null && await IsOwnPartAsync(batch, 0, cancellationToken).ConfigureAwait(false))
-        {
-            return; // an earlier attempt of this batch made its one file visible: not worth encoding again
-        }
 
-        string? fileName = batch.GetRecorded(BaseNameRecord);
-        if (fileName is null)
-        {
-            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
-            await batch.RecordAsync(BaseNameRecord, fileName, cancellationToken).ConfigureAwait(false);
-        }
-
-        // Every part is encoded again on a retry (its events depend on the parts before it), and one already visible
-        // is recognised by its recorded name and fingerprint instead of being written twice.
+        // The batch is encoded, named and cut as its first attempt recorded, whatever the options are now: a part already
+        // visible is recognised by its recorded path and fingerprint (and not encoded again), and every other part is
+        // written with exactly its recorded events.
+        using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), exporterSettings: null, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(OutputDirectory);
         int firstSuffix = 0;
-        await foreach (EncodedPart part in _encoder.EncodePartsAsync(batch.Events, compress: null, cancellationToken).ConfigureAwait(false))
+        await foreach (EncodedPart part in encoding.EncodePartsAsync("", batch.Events, compress: null, IsOwnPartAsync, cancellationToken).ConfigureAwait(false))
         {
             using (part)
             {
-                if (await IsOwnPartAsync(batch, part.Index, cancellationToken).ConfigureAwait(false))
-                {
-                    continue;
-                }
-
-                firstSuffix = await WritePartAsync(batch, fileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
+                firstSuffix = await WritePartAsync(batch, encoding.FileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
             }
         }
+
+        async ValueTask<bool> IsOwnPartAsync(int index, CancellationToken token) => await this.IsOwnPartAsync(batch, index, token).ConfigureAwait(false);
     }
 
     /// <summary>Writes one part under the first free name from <paramref name="firstSuffix"/> on and returns the suffix taken.</summary>
@@ -111,7 +102,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
             async (name, _, token) =>
             {
                 await batch.RecordAsync(hashRecord, hash, token).ConfigureAwait(false); // first: a recorded name always has its hash
-                await batch.RecordAsync(nameRecord, name, token).ConfigureAwait(false);
+                await batch.RecordAsync(nameRecord, Path.Combine(OutputDirectory, name), token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         batch.ReportWritten(path, part.Events.Count, buffer.WrittenCount);
