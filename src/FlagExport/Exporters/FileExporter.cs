@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using FlagExport.Buffers;
 using FlagExport.Formats;
 
@@ -18,7 +17,8 @@ namespace FlagExport;
 /// Each name and the content's fingerprint (XxHash128) are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
 /// appears, so a retry of a batch whose file is already there (its attempt's outcome lost, or the process killed after
 /// the rename) counts it as written instead of writing a second file; a file of another writer under that name is not
-/// taken for it.
+/// taken for it. Every attempt writes the batch with the format, options, file name and part ranges its first attempt
+/// recorded (<see cref="ExportFileEncoder.BeginAsync"/>), so options changed with a batch in flight apply from the next batch.
 /// </remarks>
 public sealed class FileExporter : IEncodingExporter, IDisposable
 {
@@ -50,9 +50,6 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     /// <summary>The absolute path of the folder the files are written to.</summary>
     public string OutputDirectory { get; }
 
-    /// <summary>The batch record holding the name rendered on the first attempt.</summary>
-    internal const string BaseNameRecord = "file.base";
-
     /// <summary>
     /// The batch record holding the absolute path the file was given (the base name or one with a suffix), so that a
     /// part written before <see cref="FileExporterOptions.OutputDir"/> changed is still found there.
@@ -65,9 +62,6 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     /// any 128-bit hash does; whoever can write into the folder could replace the file anyway.
     /// </remarks>
     internal const string FileHashRecord = "file.xxh128";
-
-    /// <summary>The SHA-256 record of batches that earlier versions wrote, still honoured for their retries.</summary>
-    internal const string FileSha256Record = "file.sha256";
 
     /// <inheritdoc/>
     public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
@@ -119,29 +113,21 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     {
         (string nameRecord, string hashRecord) = RecordNames(index);
         return batch.GetRecorded(nameRecord) is { } written
-            && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, hashRecord, index == 0, cancellationToken).ConfigureAwait(false);
+            && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, hashRecord, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Whether <paramref name="path"/> is the file an earlier attempt of the batch wrote: it exists and has the content's
     /// recorded fingerprint. Another writer may have taken the name between the record and the rename; its file is not ours.
     /// </summary>
-    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, string hashRecord, bool mayHaveSha256, CancellationToken cancellationToken)
+    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, string hashRecord, CancellationToken cancellationToken)
     {
-        string? fingerprint = batch.GetRecorded(hashRecord);
-        string? sha256 = fingerprint is null && mayHaveSha256 ? batch.GetRecorded(FileSha256Record) : null;
-        if ((fingerprint is null && sha256 is null) || !File.Exists(path))
+        if (batch.GetRecorded(hashRecord) is not { } fingerprint || !File.Exists(path))
         {
             return false;
         }
 
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        if (sha256 is not null)
-        {
-            byte[] actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-            return string.Equals(Convert.ToHexStringLower(actual), sha256, StringComparison.Ordinal);
-        }
-
         var hash = new XxHash128();
         await hash.AppendAsync(stream, cancellationToken).ConfigureAwait(false);
         return string.Equals(Convert.ToHexStringLower(hash.GetCurrentHash()), fingerprint, StringComparison.Ordinal);
