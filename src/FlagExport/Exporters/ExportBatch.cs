@@ -80,17 +80,35 @@ public sealed class ExportBatch
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
+        long version;
         lock (_state.Recorded)
         {
-            if (_state.Recorded.TryGetValue(name, out string? existing) && existing == value)
+            bool same = _state.Recorded.TryGetValue(name, out string? existing) && existing == value;
+            if (same && _state.PersistedVersion == _state.Version)
             {
                 return ValueTask.CompletedTask;
             }
 
-            _state.Recorded[name] = value;
+            if (!same)
+            {
+                _state.Recorded[name] = value;
+                _state.Version++;
+            }
+
+            version = _state.Version;
         }
 
-        return _state.Persist is { } persist ? persist(_state, cancellationToken) : ValueTask.CompletedTask;
+        // A value already there but not yet on disk (its write failed) is written again: it may name what is written next.
+        return _state.Persist is { } persist ? PersistAsync(persist, version, cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    private async ValueTask PersistAsync(Func<BatchState, CancellationToken, ValueTask> persist, long version, CancellationToken cancellationToken)
+    {
+        await persist(_state, cancellationToken).ConfigureAwait(false);
+        lock (_state.Recorded)
+        {
+            _state.PersistedVersion = Math.Max(_state.PersistedVersion, version);
+        }
     }
 
     /// <summary>
