@@ -13,7 +13,7 @@ public sealed class FileExporterOptionChangeProperties
     private const int MaxAttempts = 8;
     private static readonly DateTimeOffset FlushTime = DateTimeOffset.FromUnixTimeSeconds(1617970800);
 
-    [Property(MaxTest = 60, QuietOnSuccess = true)]
+    [Property(MaxTest = 100, QuietOnSuccess = true)]
     public void Every_event_is_written_once_whatever_options_change_between_failed_attempts(byte[] script) =>
         RunAsync(new ScriptedChoices(script)).GetAwaiter().GetResult(); // FsCheck does not await a task: its assertions would go unseen
 
