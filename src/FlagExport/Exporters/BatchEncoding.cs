@@ -25,7 +25,8 @@ public sealed class BatchEncoding : IDisposable
     /// <summary>The record holding the first attempt's settings, file name and exporter settings.</summary>
     internal const string SettingsRecord = "encoding";
 
-    private const string PartRecordPrefix = "part.";
+    /// <summary>The prefix of the records of part ranges (<see cref="PartRecord"/>).</summary>
+    internal const string PartRecordPrefix = "part.";
 
     private readonly ExportBatch _batch;
     private readonly bool _ownsEncoder;

@@ -68,6 +68,23 @@ public sealed class ExportBatch
         }
     }
 
+    /// <summary>Whether an earlier attempt stored a value under a name that starts with <paramref name="prefix"/>.</summary>
+    internal bool HasRecordStartingWith(string prefix)
+    {
+        lock (_state.Recorded)
+        {
+            foreach (string name in _state.Recorded.Keys)
+            {
+                if (name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>
     /// Stores <paramref name="value"/> under <paramref name="name"/> for the later attempts of this batch; with the
     /// durable buffer it is on disk when the returned task completes. Throws when it cannot be stored: do not write

@@ -103,7 +103,9 @@ public sealed class ExportFileEncoder : IDisposable
     /// Starts an attempt to write <paramref name="batch"/>: on its first attempt records this encoder's settings, the
     /// file name rendered for <paramref name="flushTime"/> and <paramref name="exporterSettings"/>; on a later attempt
     /// (in this process, after a restart with the durable buffer, or a dead letter's replay) returns what the first one
-    /// recorded, whatever the options are now. The caller writes the batch through the returned encoding and disposes it.
+    /// recorded, whatever the options are now, once any part of the batch has been recorded (before that, nothing can
+    /// have been written and the attempt starts afresh). The caller writes the batch through the returned encoding and
+    /// disposes it.
     /// </summary>
     /// <remarks>
     /// A part whose write had an unknown outcome (its answer lost, the process killed) can only be recognised by writing
@@ -121,7 +123,8 @@ public sealed class ExportFileEncoder : IDisposable
     public async ValueTask<BatchEncoding> BeginAsync(ExportBatch batch, DateTimeOffset flushTime, string? exporterSettings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.GetRecorded(BatchEncoding.SettingsRecord) is { } recorded)
+        // Until a part's range is recorded nothing can have been written, so the current options may still decide.
+        if (batch.GetRecorded(BatchEncoding.SettingsRecord) is { } recorded && batch.HasRecordStartingWith(BatchEncoding.PartRecordPrefix))
         {
             (EncodingSettings settings, string firstName, string? firstExporterSettings) = BatchEncoding.Parse(recorded, batch.Id);
             if (settings == Settings)
@@ -187,7 +190,9 @@ public sealed class ExportFileEncoder : IDisposable
     /// <para>The sizes are those of the real encodings: a part's event count is guessed from the bytes per event seen so
     /// far and corrected proportionally, encoding again, until the size is within bounds (or all the rest fits), in a
     /// bounded number of attempts after which the largest encoding within the limit is kept. The cut depends only on
-    /// the events and the options, so encoding the same events again gives the same parts.</para>
+    /// the events and the options, so encoding the same events again gives the same parts. An exporter that may retry a
+    /// batch writes through <see cref="BeginAsync"/> instead, which records each part's events before it is written and
+    /// keeps the batch's first options for its retries.</para>
     /// <para>One event whose encoding alone is larger than <see cref="MaxBatchBytes"/> is a part of its own, above the
     /// limit: an event is never split or dropped.</para>
     /// <para>Parts are encoded as they are enumerated: a caller that writes each part before asking for the next holds
