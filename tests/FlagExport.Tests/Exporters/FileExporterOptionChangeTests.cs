@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Tests.Exporters;
@@ -17,13 +16,9 @@ public sealed class FileExporterOptionChangeTests
     [InlineData("JSON", 8 * 1024)]
     public async Task Retry_AfterAFullDiskWithOtherMaxBatchBytesAndFormat_WritesEachEventOnce(string format, int maxBatchBytes)
     {
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
-        {
-            Assert.Skip("Needs root to mount a small tmpfs as the full output disk.");
-        }
-
+        Tmpfs.RequireRoot();
         using var folder = new TempDirectory();
-        await RunAsync("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder.Path);
+        await Tmpfs.MountAsync(folder.Path, "256k");
         try
         {
             var clock = new FakeTimeProvider(FlushTime);
@@ -38,7 +33,7 @@ public sealed class FileExporterOptionChangeTests
             Assert.True(writtenBefore >= 5, $"{writtenBefore} parts written before the disk was full");
 
             // The operator frees space and changes the options; the process restarts from its cursor.
-            await RunAsync("mount", "-o", "remount,size=64m", folder.Path);
+            await Tmpfs.ResizeAsync(folder.Path, "64m");
             records.Restart();
             clock.Advance(TimeSpan.FromMinutes(5));
             var after = new FileExporter(
@@ -59,15 +54,7 @@ public sealed class FileExporterOptionChangeTests
         }
         finally
         {
-            await RunAsync("umount", folder.Path);
+            await Tmpfs.UnmountAsync(folder.Path);
         }
-    }
-
-    private static async Task RunAsync(string command, params string[] arguments)
-    {
-        using Process process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardError = true })!;
-        string error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', arguments)}: {error}");
     }
 }
