@@ -30,6 +30,10 @@ namespace FlagExport.S3;
 /// <para>With <see cref="ExportFileOptions.MaxBatchBytes"/> a partition is written as several objects, one per part of at
 /// most that many bytes after compression: the first under the key of a one-object partition, each later one under
 /// the next free <c>-N</c> suffix, each recorded before its upload like any key.</para>
+/// <para>The batch's first attempt records its format and encoding options, file name, <c>Compression</c> and
+/// <c>S3Path</c>, and each part's events (<see cref="ExportFileEncoder.BeginAsync"/>): every retry partitions, encodes
+/// and cuts the batch exactly so, whatever the options are by then, so a part already uploaded is found under its key
+/// and no event is written twice or left out. Changed options apply from the next batch.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
 public sealed class S3Exporter : IEncodingExporter, IDisposable

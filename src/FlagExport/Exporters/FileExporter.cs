@@ -74,7 +74,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
         using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), exporterSettings: null, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(OutputDirectory);
         int firstSuffix = 0;
-        await foreach (EncodedPart part in encoding.EncodePartsAsync("", batch.Events, compress: null, IsOwnPartAsync, cancellationToken).ConfigureAwait(false))
+        await foreach (EncodedPart part in encoding.EncodePartsAsync("", batch.Events, compress: null, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
         {
             using (part)
             {
@@ -82,7 +82,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
             }
         }
 
-        async ValueTask<bool> IsOwnPartAsync(int index, CancellationToken token) => await this.IsOwnPartAsync(batch, index, token).ConfigureAwait(false);
+        async ValueTask<bool> IsWrittenAsync(int index, CancellationToken token) => await IsOwnPartAsync(batch, index, token).ConfigureAwait(false);
     }
 
     /// <summary>Writes one part under the first free name from <paramref name="firstSuffix"/> on and returns the suffix taken.</summary>
