@@ -109,7 +109,7 @@ public sealed class S3ExporterFailureTests
             string manifest = await File.ReadAllTextAsync(Path.Combine(letter, "manifest.json"), TestContext.Current.CancellationToken);
             Assert.Contains("\"permanent\": true", manifest, StringComparison.Ordinal);
             using JsonDocument parsed = JsonDocument.Parse(manifest);
-            string encoding = parsed.RootElement.GetProperty("intended").GetProperty("encoding").GetString()!;
+            string encoding = parsed.RootElement.GetProperty("intended").GetProperty("export.encoding").GetString()!;
             Assert.Contains("\"fileName\":\"b.csv\"", encoding, StringComparison.Ordinal); // the name a replay writes under
         }
         finally

@@ -23,10 +23,11 @@ namespace FlagExport;
 public sealed class BatchEncoding : IDisposable
 {
     /// <summary>The record holding the first attempt's settings, file name and exporter settings.</summary>
-    internal const string SettingsRecord = "encoding";
+    /// <remarks>The toolkit's records start with <c>export.</c>; an exporter's own records should not.</remarks>
+    internal const string SettingsRecord = "export.encoding";
 
     /// <summary>The prefix of the records of part ranges (<see cref="PartRecord"/>).</summary>
-    internal const string PartRecordPrefix = "part.";
+    internal const string PartRecordPrefix = "export.part.";
 
     private readonly ExportBatch _batch;
     private readonly bool _ownsEncoder;

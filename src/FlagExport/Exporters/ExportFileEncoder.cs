@@ -123,6 +123,7 @@ public sealed class ExportFileEncoder : IDisposable
     public async ValueTask<BatchEncoding> BeginAsync(ExportBatch batch, DateTimeOffset flushTime, string? exporterSettings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+
         // Until a part's range is recorded nothing can have been written, so the current options may still decide.
         if (batch.GetRecorded(BatchEncoding.SettingsRecord) is { } recorded && batch.HasRecordStartingWith(BatchEncoding.PartRecordPrefix))
         {
