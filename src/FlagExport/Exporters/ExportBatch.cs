@@ -16,6 +16,9 @@ namespace FlagExport;
 /// <see cref="GetRecorded"/> and writes under the same name, so that output already written by an attempt whose
 /// outcome was lost is recognised instead of written twice. With the durable buffer the record is on disk when
 /// <see cref="RecordAsync"/> returns.</para>
+/// <para>A name says where, not what: an exporter that writes a batch as several files or objects also needs each
+/// one's events to be the same on every attempt, whatever its options are by then. <see cref="ExportFileEncoder.BeginAsync"/>
+/// keeps that in the same records (the batch's encoding options and each part's event range).</para>
 /// </remarks>
 public sealed class ExportBatch
 {
