@@ -13,20 +13,21 @@ namespace FlagExport.BucketFolderExporter;
 /// name), <see cref="PartitionTemplate"/> (partitions by event time), <see cref="NoReplaceFile"/> (the folder write)
 /// and <see cref="ExportBatch"/>'s records (the same keys on a retry).</para>
 /// <para>No file is replaced: a taken name gets <c>-1</c>, <c>-2</c>… (<see cref="ExportFileEncoder.WithSuffix"/>).
-/// Each partition's key and content hash are recorded before the file appears, so a retry of the batch (its outcome
-/// lost, or the process restarted with the durable buffer) finds the file it already wrote instead of writing it again.</para>
+/// Each part's key and content hash are recorded before the file appears, and <see cref="ExportFileEncoder.BeginAsync"/>
+/// records the batch's encoding, path template and part ranges, so a retry of the batch (its outcome lost, or the
+/// process restarted with the durable buffer, even with other options) finds the files it already wrote and writes
+/// exactly the rest.</para>
 /// <para>With <see cref="ExportFileOptions.MaxBatchBytes"/>, each partition is written as consecutive files of at most
 /// that size (<see cref="ExportFileEncoder.EncodePartsAsync"/>), the later ones under the next free suffixes.</para>
 /// </remarks>
 public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
 {
-    private const string FileNameRecord = "bucket-folder.file";
     private const string KeyRecordPrefix = "bucket-folder.key:";
     private const string HashRecordPrefix = "bucket-folder.sha256:";
-    private const string SuffixRecordPrefix = "bucket-folder.suffix:";
 
     private readonly ExportFileEncoder _encoder;
     private readonly PartitionTemplate _path;
+    private readonly string _pathText;
     private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates an exporter, checking every option.</summary>
@@ -37,6 +38,7 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
     public BucketFolderExporter(BucketFolderExporterOptions options, EventType eventType = EventType.Feature, TimeProvider? timeProvider = null)
     {
         (_encoder, _path) = Check(options, eventType);
+        _pathText = options.Path;
         EventType = eventType;
         RootDirectory = System.IO.Path.GetFullPath(options.RootDirectory);
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -81,17 +83,13 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
             return;
         }
 
-        // One flush time for every partition of the batch, kept for its retries.
-        string? fileName = batch.GetRecorded(FileNameRecord);
-        if (fileName is null)
+        // Every attempt writes the batch as its first one did: one flush time, the path template it partitioned by
+        // (kept as the exporter's settings) and the format, options and part ranges the toolkit records.
+        using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), _pathText, cancellationToken).ConfigureAwait(false);
+        PartitionTemplate path = encoding.ExporterSettings == _pathText ? _path : PartitionTemplate.Parse(encoding.ExporterSettings, nameof(BucketFolderExporterOptions.Path));
+        foreach ((string prefix, IReadOnlyList<ExportableEvent> events) in path.Partition(batch.Events))
         {
-            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
-            await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach ((string prefix, IReadOnlyList<ExportableEvent> events) in _path.Partition(batch.Events))
-        {
-            await WritePartitionAsync(batch, prefix, fileName, events, cancellationToken).ConfigureAwait(false);
+            await WritePartitionAsync(batch, encoding, prefix, events, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -102,57 +100,56 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
     /// <summary>Returns the encoder's pooled buffers.</summary>
     public void Dispose() => _encoder.Dispose();
 
-    private async Task WritePartitionAsync(ExportBatch batch, string prefix, string fileName, IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    private async Task WritePartitionAsync(ExportBatch batch, BatchEncoding encoding, string prefix, IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
-        // One part without MaxBatchBytes; with it, consecutive parts each at most that size, always the same for a batch.
+        // The recorded parts, each with exactly its recorded events (those already on disk skipped), then new ones.
         int firstSuffix = 0;
-        await foreach (EncodedPart part in _encoder.EncodePartsAsync(events, compress: null, cancellationToken).ConfigureAwait(false))
+        await foreach (EncodedPart part in encoding.EncodePartsAsync(prefix, events, compress: null, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
         {
             using (part)
             {
-                firstSuffix = await WritePartAsync(batch, prefix, fileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
+                firstSuffix = await WritePartAsync(batch, prefix, encoding.FileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
             }
         }
+
+        // An earlier attempt made the part's file visible: it is under the recorded key with the recorded hash.
+        async ValueTask<bool> IsWrittenAsync(int index, CancellationToken token)
+        {
+            string record = Record(index, prefix);
+            if (batch.GetRecorded(KeyRecordPrefix + record) is not { } key || batch.GetRecorded(HashRecordPrefix + record) is not { } hash)
+            {
+                return false;
+            }
+
+            string file = System.IO.Path.Combine(RootDirectory, key);
+            if (!File.Exists(file))
+            {
+                return false;
+            }
+
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, token).ConfigureAwait(false)) == hash;
+        }
     }
+
+    private static string Record(int index, string prefix) => string.Create(CultureInfo.InvariantCulture, $"{index}:{prefix}");
 
     /// <returns>The suffix the part's file was given.</returns>
     private async Task<int> WritePartAsync(ExportBatch batch, string prefix, string fileName, EncodedPart part, int firstSuffix, CancellationToken cancellationToken)
     {
-        string record = string.Create(CultureInfo.InvariantCulture, $"{part.Index}:{prefix}");
+        string record = Record(part.Index, prefix);
         PooledBufferWriter content = part.Content;
-        string hash = Convert.ToHexStringLower(SHA256.HashData(content.WrittenSpan));
-        if (batch.GetRecorded(KeyRecordPrefix + record) is { } recordedKey && await IsOwnFileAsync(recordedKey, hash, cancellationToken).ConfigureAwait(false))
-        {
-            return int.Parse(batch.GetRecorded(SuffixRecordPrefix + record)!, CultureInfo.InvariantCulture); // an earlier attempt wrote it
-        }
-
         string folder = System.IO.Path.Combine(RootDirectory, prefix);
         Directory.CreateDirectory(folder);
 
         // On disk before it gets its name, under a name no other file has: a crash never leaves a torn file under a
         // final name, and a file already there (another writer's, or an earlier run's) is never replaced.
-        await batch.RecordAsync(HashRecordPrefix + record, hash, cancellationToken).ConfigureAwait(false);
+        await batch.RecordAsync(HashRecordPrefix + record, Convert.ToHexStringLower(SHA256.HashData(content.WrittenSpan)), cancellationToken).ConfigureAwait(false);
         (string path, int suffix) = await NoReplaceFile.WriteNewAsync(
             folder, fileName, firstSuffix, content.WrittenMemory,
-            async (name, taken, token) =>
-            {
-                await batch.RecordAsync(SuffixRecordPrefix + record, taken.ToString(CultureInfo.InvariantCulture), token).ConfigureAwait(false);
-                await batch.RecordAsync(KeyRecordPrefix + record, prefix + name, token).ConfigureAwait(false);
-            },
+            (name, _, token) => batch.RecordAsync(KeyRecordPrefix + record, prefix + name, token),
             cancellationToken).ConfigureAwait(false);
         batch.ReportWritten(path, part.Events.Count, content.WrittenCount);
         return suffix;
-
-        async Task<bool> IsOwnFileAsync(string key, string expectedHash, CancellationToken token)
-        {
-            string path = System.IO.Path.Combine(RootDirectory, key);
-            if (batch.GetRecorded(HashRecordPrefix + record) != expectedHash || !File.Exists(path))
-            {
-                return false;
-            }
-
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
-            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, token).ConfigureAwait(false)) == expectedHash;
-        }
     }
 }

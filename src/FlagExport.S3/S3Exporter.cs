@@ -30,6 +30,10 @@ namespace FlagExport.S3;
 /// <para>With <see cref="ExportFileOptions.MaxBatchBytes"/> a partition is written as several objects, one per part of at
 /// most that many bytes after compression: the first under the key of a one-object partition, each later one under
 /// the next free <c>-N</c> suffix, each recorded before its upload like any key.</para>
+/// <para>The batch's first attempt records its format and encoding options, file name, <c>Compression</c> and
+/// <c>S3Path</c>, and each part's events (<see cref="ExportFileEncoder.BeginAsync"/>): every retry partitions, encodes
+/// and cuts the batch exactly so, whatever the options are by then, so a part already uploaded is found under its key
+/// and no event is written twice or left out. Changed options apply from the next batch.</para>
 /// <para>Calls to <see cref="ExportAsync"/> are serialised; the pipeline makes one at a time anyway.</para>
 /// </remarks>
 public sealed class S3Exporter : IEncodingExporter, IDisposable
@@ -51,9 +55,6 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
 
     // Used only under _gate: the batch whose last export failed, and the parts of partitions it wrote.
     private (string BatchId, HashSet<(string Prefix, int Part)> Parts)? _partial;
-
-    /// <summary>The batch record holding the file name rendered on the first attempt (one flush time for every partition).</summary>
-    internal const string FileNameRecord = "s3.file";
 
     /// <summary>The batch record prefix holding, per partition, the suffix of the key chosen before its (first part's) upload.</summary>
     internal const string SuffixRecordPrefix = "s3.suffix:";
@@ -199,28 +200,26 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeRequested) != 0, this);
 
             // A retry of the batch that failed last time skips the parts it wrote; after a restart that memory is gone,
-            // and the recorded keys plus the write id find them instead (at the cost of one request each). Parts are
-            // encoded again either way: where a part starts depends on the parts before it.
+            // and the recorded keys plus the write id find them instead (at the cost of one request each). Every attempt
+            // partitions, encodes, compresses and cuts the batch as its first one recorded, whatever the options are now.
             HashSet<(string, int)> written = _partial is { } partial && partial.BatchId == batch.Id ? partial.Parts : [];
             _partial = null;
             try
             {
-                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in _settings.Path.Partition(batch.Events))
+                S3BatchLayout current = S3BatchLayout.Of(_settings);
+                using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), current.Format(), cancellationToken).ConfigureAwait(false);
+                S3BatchLayout layout = S3BatchLayout.Parse(encoding.ExporterSettings, current, batch.Id);
+                Func<PooledBufferWriter, PooledBufferWriter>? compress = layout.Compression == _settings.Compression ? _compress : Compressor(layout.Compression);
+                var content = new ObjectContent(encoding.Encoder.ContentType, layout.Compression);
+                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in layout.Path.Partition(batch.Events))
                 {
-                    if (_encoder.MaxBatchBytes is null && written.Contains((prefix, 0)))
-                    {
-                        continue; // its one object is written: not worth encoding again
-                    }
-
-                    await foreach (EncodedPart part in _encoder.EncodePartsAsync(partition, _compress, cancellationToken).ConfigureAwait(false))
+                    await foreach (EncodedPart part in encoding.EncodePartsAsync(
+                        prefix, partition, compress, (index, _) => ValueTask.FromResult(written.Contains((prefix, index))), cancellationToken).ConfigureAwait(false))
                     {
                         using (part)
                         {
-                            if (!written.Contains((prefix, part.Index)))
-                            {
-                                await WriteObjectAsync(prefix, part, batch, cancellationToken).ConfigureAwait(false);
-                                _ = written.Add((prefix, part.Index));
-                            }
+                            await WriteObjectAsync(prefix, encoding.FileName, content, part, batch, cancellationToken).ConfigureAwait(false);
+                            _ = written.Add((prefix, part.Index));
                         }
                     }
                 }
@@ -327,22 +326,16 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
         }
     }
 
-    private async Task WriteObjectAsync(string prefix, EncodedPart part, ExportBatch batch, CancellationToken cancellationToken)
+    private async Task WriteObjectAsync(string prefix, string fileName, ObjectContent content, EncodedPart part, ExportBatch batch, CancellationToken cancellationToken)
     {
         ReadOnlyMemory<byte> body = part.Content.WrittenMemory;
         int eventCount = part.Events.Count;
 
         // The key is chosen and recorded before the upload: an attempt after a crash uploads under the same key,
         // where If-None-Match and the write id (the batch's identity) recognise the object if it is already there.
-        string? fileName = batch.GetRecorded(FileNameRecord);
-        if (fileName is null)
-        {
-            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
-            await batch.RecordAsync(FileNameRecord, fileName, cancellationToken).ConfigureAwait(false);
-        }
-
+        string extension = content.Compression.FileExtension();
         string suffixRecord = SuffixRecord(prefix, part.Index);
-        string baseKey = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), 0);
+        string baseKey = ObjectKeys.Compose(prefix, fileName, extension, 0);
         int suffix;
         if (batch.GetRecorded(suffixRecord) is { } recorded)
         {
@@ -361,8 +354,8 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
 
         while (true)
         {
-            string key = ObjectKeys.Compose(prefix, fileName, _settings.Compression.FileExtension(), suffix);
-            (UploadOutcome outcome, int parts) = await UploadAsync(key, body, eventCount, batch.Id, cancellationToken).ConfigureAwait(false);
+            string key = ObjectKeys.Compose(prefix, fileName, extension, suffix);
+            (UploadOutcome outcome, int parts) = await UploadAsync(key, body, eventCount, batch.Id, content, cancellationToken).ConfigureAwait(false);
             if (outcome == UploadOutcome.Written)
             {
                 _logger.ObjectWritten(_settings.Bucket, key, eventCount, body.Length, parts);
@@ -393,11 +386,11 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
     }
 
     private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
-        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, CancellationToken cancellationToken)
+        string key, ReadOnlyMemory<byte> body, int eventCount, string writeId, ObjectContent content, CancellationToken cancellationToken)
     {
         try
         {
-            return await _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, cancellationToken).ConfigureAwait(false);
+            return await _writer.UploadAsync(key, body, writeId, _settings.ConditionalWrites, content, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {

@@ -198,6 +198,48 @@ public sealed class BucketFolderExporterTests : IDisposable
             .Select(path => Path.GetRelativePath(_root, path).Replace(Path.DirectorySeparatorChar, '/'))
             .Order(StringComparer.Ordinal)];
 
+    [Fact]
+    public async Task ExportAsync_RetryWithOtherPathFormatAndMaxBatchBytesAfterAFailedPartition_WritesEachEventOnce()
+    {
+        FeatureEvent[] events = ManyEventsOverTwoHours(2000);
+        string blocked = Path.Combine(_root, "events/year=2025/month=11/day=30/hour=23");
+        Directory.CreateDirectory(Path.GetDirectoryName(blocked)!);
+        await File.WriteAllTextAsync(blocked, "a file where the second hour's folder goes", TestContext.Current.CancellationToken);
+        var batch = new ExportBatch(events);
+        var clock = new FakeTimeProvider(FlushTime);
+        using (var before = new BucketFolderExporter(new() { RootDirectory = _root, Path = HivePath, MaxBatchBytes = 8 * 1024 }, timeProvider: clock))
+        {
+            _ = await Assert.ThrowsAnyAsync<IOException>(() => before.ExportAsync(batch, TestContext.Current.CancellationToken));
+        }
+
+        int writtenBefore = FilesUnderRoot().Length;
+        File.Delete(blocked);
+        clock.Advance(TimeSpan.FromMinutes(5));
+        using (var after = new BucketFolderExporter(new() { RootDirectory = _root, Path = "all/", Format = "CSV", MaxBatchBytes = 32 * 1024 }, timeProvider: clock))
+        {
+            await after.ExportAsync(batch, TestContext.Current.CancellationToken);
+        }
+
+        string[] files = FilesUnderRoot();
+        Assert.True(writtenBefore >= 3 && files.Length > writtenBefore, $"{writtenBefore} files before the failure, {files.Length} after");
+        Assert.All(files, f => Assert.Matches(@"^events/year=2025/month=11/day=30/hour=2[23]/", f)); // the first attempt's path
+        List<string> userKeys = [.. files.SelectMany(f => UserKeys(Path.Combine(_root, f)))];
+        Assert.Equal(events.Select(e => e.UserKey).Order(StringComparer.Ordinal), userKeys.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The user keys of a JSON lines file (or a CSV file, whose user key field starts with <c>user-</c>).</summary>
+    private static IEnumerable<string> UserKeys(string file) =>
+        File.ReadAllLines(file).Where(line => line.Length > 0).Select(line =>
+        {
+            if (file.EndsWith(".csv", StringComparison.Ordinal))
+            {
+                return line.Split(';').Single(field => field.StartsWith("user-", StringComparison.Ordinal));
+            }
+
+            using var json = System.Text.Json.JsonDocument.Parse(line);
+            return json.RootElement.GetProperty("userKey").GetString()!;
+        });
+
     /// <summary><paramref name="count"/> events with distinct users over two hours.</summary>
     private static FeatureEvent[] ManyEventsOverTwoHours(int count)
     {

@@ -30,9 +30,11 @@ internal sealed class S3ExportSettings
     /// <summary>The key prefix of each event: <c>S3Path</c> rendered from its creation hour.</summary>
     public required PartitionTemplate Path { get; init; }
 
-    public required PayloadCompression Compression { get; init; }
+    /// <summary>The <c>S3Path</c> template's text, recorded with each batch.</summary>
+    public required string PathText { get; init; }
 
-    public required string ContentType { get; init; }
+    /// <summary>The compression of new batches; a batch's retries keep the one it started with (<see cref="S3BatchLayout"/>).</summary>
+    public required PayloadCompression Compression { get; init; }
 
     public S3StorageClass? StorageClass { get; init; }
 
@@ -121,8 +123,8 @@ internal sealed class S3ExportSettings
         {
             Bucket = bucket,
             Path = path,
+            PathText = options.S3Path ?? "",
             Compression = compression,
-            ContentType = encoder.ContentType,
             StorageClass = ParseStorageClass(options.StorageClass),
             ServerSideEncryption = ParseServerSideEncryption(options.ServerSideEncryption, options.SseKmsKeyId),
             SseKmsKeyId = string.IsNullOrWhiteSpace(options.SseKmsKeyId) ? null : options.SseKmsKeyId.Trim(),

@@ -50,10 +50,11 @@ internal sealed class S3ObjectWriter
     /// <param name="body">The object's bytes, array-backed (a pooled buffer).</param>
     /// <param name="writeId">Stored as user metadata <see cref="WriteIdMetadataKey"/>.</param>
     /// <param name="conditional">Send <c>If-None-Match: *</c>.</param>
+    /// <param name="content">The object's content type and compression: those its batch recorded, not necessarily the options'.</param>
     /// <param name="cancellationToken">Cancels the upload (a multipart upload is then aborted).</param>
     /// <returns>The outcome and the number of parts sent (1 for a PutObject).</returns>
     public async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
-        string key, ReadOnlyMemory<byte> body, string writeId, bool conditional, CancellationToken cancellationToken)
+        string key, ReadOnlyMemory<byte> body, string writeId, bool conditional, ObjectContent content, CancellationToken cancellationToken)
     {
         if (!MemoryMarshal.TryGetArray(body, out ArraySegment<byte> segment))
         {
@@ -63,8 +64,8 @@ internal sealed class S3ObjectWriter
         try
         {
             return body.Length <= _settings.MultipartThreshold
-                ? (await PutAsync(key, segment, writeId, conditional, cancellationToken).ConfigureAwait(false), 1)
-                : await MultipartAsync(key, segment, writeId, conditional, cancellationToken).ConfigureAwait(false);
+                ? (await PutAsync(key, segment, writeId, conditional, content, cancellationToken).ConfigureAwait(false), 1)
+                : await MultipartAsync(key, segment, writeId, conditional, content, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception exception) when (conditional && S3FailureReason.IsKeyTaken(exception))
         {
@@ -97,7 +98,8 @@ internal sealed class S3ObjectWriter
         }
     }
 
-    private async Task<UploadOutcome> PutAsync(string key, ArraySegment<byte> body, string writeId, bool conditional, CancellationToken cancellationToken)
+    private async Task<UploadOutcome> PutAsync(
+        string key, ArraySegment<byte> body, string writeId, bool conditional, ObjectContent content, CancellationToken cancellationToken)
     {
         var request = new PutObjectRequest
         {
@@ -105,7 +107,7 @@ internal sealed class S3ObjectWriter
             Key = key,
             InputStream = new MemoryStream(body.Array!, body.Offset, body.Count, writable: false, publiclyVisible: true),
             AutoCloseStream = true,
-            ContentType = _settings.ContentType,
+            ContentType = content.ContentType,
             StorageClass = _settings.StorageClass,
             ServerSideEncryptionMethod = _settings.ServerSideEncryption,
             ServerSideEncryptionKeyManagementServiceKeyId = _settings.SseKmsKeyId,
@@ -114,7 +116,7 @@ internal sealed class S3ObjectWriter
             UseChunkEncoding = false, // see NotChunked
         };
         request.Headers.ContentLength = body.Count;
-        request.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
+        request.Headers.ContentEncoding = content.Compression.ContentEncoding();
         request.Metadata[WriteIdMetadataKey] = writeId;
         PutObjectResponse response = await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
         CheckEncryption(key, response.ServerSideEncryptionMethod);
@@ -122,7 +124,7 @@ internal sealed class S3ObjectWriter
     }
 
     private async Task<(UploadOutcome Outcome, int Parts)> MultipartAsync(
-        string key, ArraySegment<byte> body, string writeId, bool conditional, CancellationToken cancellationToken)
+        string key, ArraySegment<byte> body, string writeId, bool conditional, ObjectContent content, CancellationToken cancellationToken)
     {
         // Amazon S3 honours If-None-Match on CompleteMultipartUpload, but radosgw 16 ignores it there (it completes over
         // an existing object), so look first: that catches every name taken before the upload
@@ -136,13 +138,13 @@ internal sealed class S3ObjectWriter
         {
             BucketName = _settings.Bucket,
             Key = key,
-            ContentType = _settings.ContentType,
+            ContentType = content.ContentType,
             StorageClass = _settings.StorageClass,
             ServerSideEncryptionMethod = _settings.ServerSideEncryption,
             ServerSideEncryptionKeyManagementServiceKeyId = _settings.SseKmsKeyId,
             TagSet = _settings.Tags,
         };
-        initiate.Headers.ContentEncoding = _settings.Compression.ContentEncoding();
+        initiate.Headers.ContentEncoding = content.Compression.ContentEncoding();
         initiate.Metadata[WriteIdMetadataKey] = writeId;
         InitiateMultipartUploadResponse initiated = await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
         string uploadId = initiated.UploadId;

@@ -33,6 +33,12 @@ internal sealed class BatchState
     /// <summary>The exporter's records; lock it to read or write.</summary>
     public Dictionary<string, string> Recorded { get; }
 
+    /// <summary>Counts the changes of <see cref="Recorded"/>; read and written under its lock.</summary>
+    public long Version { get; set; }
+
+    /// <summary>The <see cref="Version"/> last known on disk: a record is on disk only once it is at least its version.</summary>
+    public long PersistedVersion { get; set; }
+
     /// <summary>Writes this state to disk; null in memory mode.</summary>
     public Func<BatchState, CancellationToken, ValueTask>? Persist { get; set; }
 

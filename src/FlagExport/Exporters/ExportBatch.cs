@@ -16,6 +16,9 @@ namespace FlagExport;
 /// <see cref="GetRecorded"/> and writes under the same name, so that output already written by an attempt whose
 /// outcome was lost is recognised instead of written twice. With the durable buffer the record is on disk when
 /// <see cref="RecordAsync"/> returns.</para>
+/// <para>A name says where, not what: an exporter that writes a batch as several files or objects also needs each
+/// one's events to be the same on every attempt, whatever its options are by then. <see cref="ExportFileEncoder.BeginAsync"/>
+/// keeps that in the same records (the batch's encoding options and each part's event range).</para>
 /// </remarks>
 public sealed class ExportBatch
 {
@@ -68,6 +71,23 @@ public sealed class ExportBatch
         }
     }
 
+    /// <summary>Whether an earlier attempt stored a value under a name that starts with <paramref name="prefix"/>.</summary>
+    internal bool HasRecordStartingWith(string prefix)
+    {
+        lock (_state.Recorded)
+        {
+            foreach (string name in _state.Recorded.Keys)
+            {
+                if (name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>
     /// Stores <paramref name="value"/> under <paramref name="name"/> for the later attempts of this batch; with the
     /// durable buffer it is on disk when the returned task completes. Throws when it cannot be stored: do not write
@@ -80,17 +100,35 @@ public sealed class ExportBatch
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
+        long version;
         lock (_state.Recorded)
         {
-            if (_state.Recorded.TryGetValue(name, out string? existing) && existing == value)
+            bool same = _state.Recorded.TryGetValue(name, out string? existing) && existing == value;
+            if (same && _state.PersistedVersion == _state.Version)
             {
                 return ValueTask.CompletedTask;
             }
 
-            _state.Recorded[name] = value;
+            if (!same)
+            {
+                _state.Recorded[name] = value;
+                _state.Version++;
+            }
+
+            version = _state.Version;
         }
 
-        return _state.Persist is { } persist ? persist(_state, cancellationToken) : ValueTask.CompletedTask;
+        // A value already there but not yet on disk (its write failed) is written again: it may name what is written next.
+        return _state.Persist is { } persist ? PersistAsync(persist, version, cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    private async ValueTask PersistAsync(Func<BatchState, CancellationToken, ValueTask> persist, long version, CancellationToken cancellationToken)
+    {
+        await persist(_state, cancellationToken).ConfigureAwait(false);
+        lock (_state.Recorded)
+        {
+            _state.PersistedVersion = Math.Max(_state.PersistedVersion, version);
+        }
     }
 
     /// <summary>

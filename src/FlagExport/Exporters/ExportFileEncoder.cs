@@ -34,13 +34,17 @@ public sealed class ExportFileEncoder : IDisposable
     private readonly string _hostname;
     private int _lastBatchBytes = 64 * 1024; // a hint only: concurrent exports may race on it harmlessly
 
-    private ExportFileEncoder(IBatchEncoder encoder, FilenameTemplate filename, string hostname, int? maxBatchBytes)
+    private ExportFileEncoder(IBatchEncoder encoder, FilenameTemplate filename, string hostname, int? maxBatchBytes, EncodingSettings settings)
     {
         _encoder = encoder;
         _filename = filename;
         _hostname = hostname;
         MaxBatchBytes = maxBatchBytes;
+        Settings = settings;
     }
+
+    /// <summary>What decides the bytes and the cut of a batch, as a batch records it (<see cref="BeginAsync"/>).</summary>
+    internal EncodingSettings Settings { get; }
 
     /// <summary>The most bytes in one part (<see cref="ExportFileOptions.MaxBatchBytes"/>), or null for one part per batch.</summary>
     public int? MaxBatchBytes { get; }
@@ -90,7 +94,61 @@ public sealed class ExportFileEncoder : IDisposable
             _ => JsonLinesEncoder.Instance,
         };
 
-        return new ExportFileEncoder(encoder, filename, Environment.MachineName, options.MaxBatchBytes);
+        var settings = new EncodingSettings(
+            options.Format, options.CsvTemplate, options.ParquetCompressionCodec, rowGroupSize, options.MaxBatchBytes, eventType);
+        return new ExportFileEncoder(encoder, filename, Environment.MachineName, options.MaxBatchBytes, settings);
+    }
+
+    /// <summary>
+    /// Starts an attempt to write <paramref name="batch"/>: on its first attempt records this encoder's settings, the
+    /// file name rendered for <paramref name="flushTime"/> and <paramref name="exporterSettings"/>; on a later attempt
+    /// (in this process, after a restart with the durable buffer, or a dead letter's replay) returns what the first one
+    /// recorded, whatever the options are now, once any part of the batch has been recorded (before that, nothing can
+    /// have been written and the attempt starts afresh). The caller writes the batch through the returned encoding and
+    /// disposes it.
+    /// </summary>
+    /// <remarks>
+    /// A part whose write had an unknown outcome (its answer lost, the process killed) can only be recognised by writing
+    /// the same events under the same name again, so every attempt of a batch encodes and cuts it as the first one did;
+    /// new options apply from the next batch on. See <see cref="BatchEncoding"/>.
+    /// </remarks>
+    /// <param name="batch">The batch about to be written.</param>
+    /// <param name="flushTime">The time for <c>{{ .Timestamp}}</c> if this is the batch's first attempt.</param>
+    /// <param name="exporterSettings">
+    /// What else the exporter needs to write the batch alike on every attempt (for example its compression and path
+    /// template), in a form it can read back from <see cref="BatchEncoding.ExporterSettings"/>; null for none.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the wait for the record to reach the disk.</param>
+    /// <exception cref="ExportEncodingException">The batch's record cannot be read back: it goes to the dead letters.</exception>
+    public async ValueTask<BatchEncoding> BeginAsync(ExportBatch batch, DateTimeOffset flushTime, string? exporterSettings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+
+        // Until a part's range is recorded nothing can have been written, so the current options may still decide.
+        if (batch.GetRecorded(BatchEncoding.SettingsRecord) is { } recorded && batch.HasRecordStartingWith(BatchEncoding.PartRecordPrefix))
+        {
+            (EncodingSettings settings, string firstName, string? firstExporterSettings) = BatchEncoding.Parse(recorded, batch.Id);
+            if (settings == Settings)
+            {
+                return new BatchEncoding(batch, this, ownsEncoder: false, firstName, firstExporterSettings);
+            }
+
+            ExportFileEncoder encoder;
+            try
+            {
+                encoder = Create(settings.ToOptions(), settings.EventType);
+            }
+            catch (ArgumentException exception)
+            {
+                throw new ExportEncodingException($"Batch {batch.Id} recorded encoding options that are not accepted: {exception.Message}", exception);
+            }
+
+            return new BatchEncoding(batch, encoder, ownsEncoder: true, firstName, firstExporterSettings);
+        }
+
+        string fileName = RenderFilename(flushTime);
+        await batch.RecordAsync(BatchEncoding.SettingsRecord, BatchEncoding.Format(Settings, fileName, exporterSettings), cancellationToken).ConfigureAwait(false);
+        return new BatchEncoding(batch, this, ownsEncoder: false, fileName, exporterSettings);
     }
 
     /// <summary>
@@ -133,7 +191,9 @@ public sealed class ExportFileEncoder : IDisposable
     /// <para>The sizes are those of the real encodings: a part's event count is guessed from the bytes per event seen so
     /// far and corrected proportionally, encoding again, until the size is within bounds (or all the rest fits), in a
     /// bounded number of attempts after which the largest encoding within the limit is kept. The cut depends only on
-    /// the events and the options, so encoding the same events again gives the same parts.</para>
+    /// the events and the options, so encoding the same events again gives the same parts. An exporter that may retry a
+    /// batch writes through <see cref="BeginAsync"/> instead, which records each part's events before it is written and
+    /// keeps the batch's first options for its retries.</para>
     /// <para>One event whose encoding alone is larger than <see cref="MaxBatchBytes"/> is a part of its own, above the
     /// limit: an event is never split or dropped.</para>
     /// <para>Parts are encoded as they are enumerated: a caller that writes each part before asking for the next holds
@@ -152,7 +212,7 @@ public sealed class ExportFileEncoder : IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        if (MaxBatchBytes is not int max || events.Count == 0)
+        if (MaxBatchBytes is null || events.Count == 0)
         {
             yield return new EncodedPart(0, events, await EncodeCompressedAsync(events, compress, cancellationToken).ConfigureAwait(false));
             yield break;
@@ -161,7 +221,7 @@ public sealed class ExportFileEncoder : IDisposable
         double bytesPerEvent = 0; // of the last part; none before the first
         for (int start = 0, index = 0; start < events.Count; index++)
         {
-            (PooledBufferWriter content, int count) = await EncodeNextPartAsync(events, start, max, bytesPerEvent, compress, cancellationToken).ConfigureAwait(false);
+            (PooledBufferWriter content, int count) = await EncodeNextPartAsync(events, start, bytesPerEvent, compress, cancellationToken).ConfigureAwait(false);
             bytesPerEvent = (double)content.WrittenCount / count;
             yield return new EncodedPart(index, EventSlice.Of(events, start, count), content);
             start += count;
@@ -169,18 +229,24 @@ public sealed class ExportFileEncoder : IDisposable
     }
 
     /// <summary>
-    /// The next part from <paramref name="start"/>: the most events whose encoding is at most <paramref name="max"/>
-    /// bytes, found within 90–100% of it or as close below as <see cref="MaxPartAttempts"/> encodes get.
+    /// The next part from <paramref name="start"/>: all the rest without <see cref="MaxBatchBytes"/>; with it the most
+    /// events whose encoding is at most that many bytes, found within 90–100% of it or as close below as
+    /// <see cref="MaxPartAttempts"/> encodes get.
     /// </summary>
     /// <remarks>
     /// Invariant: every count up to <c>fits</c> was seen within the limit, every count from <c>tooBig</c> above it, and
     /// each guess lies strictly between, so the search ends even when sizes are not proportional to counts.
     /// </remarks>
-    private async ValueTask<(PooledBufferWriter Content, int Count)> EncodeNextPartAsync(
-        IReadOnlyList<ExportableEvent> events, int start, int max, double bytesPerEvent,
+    internal async ValueTask<(PooledBufferWriter Content, int Count)> EncodeNextPartAsync(
+        IReadOnlyList<ExportableEvent> events, int start, double bytesPerEvent,
         Func<PooledBufferWriter, PooledBufferWriter>? compress, CancellationToken cancellationToken)
     {
         int remaining = events.Count - start;
+        if (MaxBatchBytes is not int max || remaining == 0)
+        {
+            return (await EncodeCompressedAsync(EventSlice.Of(events, start, remaining), compress, cancellationToken).ConfigureAwait(false), remaining);
+        }
+
         int guess = bytesPerEvent > 0
             ? (int)Math.Clamp(PartTarget * max / bytesPerEvent, 1, remaining)
             : Math.Min(remaining, ProbeEvents);
@@ -233,7 +299,7 @@ public sealed class ExportFileEncoder : IDisposable
     }
 
     /// <summary><see cref="EncodeAsync"/>, then <paramref name="compress"/> when given.</summary>
-    private async ValueTask<PooledBufferWriter> EncodeCompressedAsync(
+    internal async ValueTask<PooledBufferWriter> EncodeCompressedAsync(
         IReadOnlyList<ExportableEvent> events, Func<PooledBufferWriter, PooledBufferWriter>? compress, CancellationToken cancellationToken)
     {
         PooledBufferWriter encoded = await EncodeAsync(events, cancellationToken).ConfigureAwait(false);

@@ -75,8 +75,9 @@ public abstract class ExportFileOptions
     /// <remarks>
     /// Measured on the bytes written: the Parquet file, or the JSON lines or CSV after the S3 exporter's
     /// <c>Compression</c>. The batch is cut first by <c>MaxEventInMemory</c> and <c>FlushInterval</c>; raise them to get
-    /// objects near this size. The cut depends only on the events and the options, so a retry writes the same parts
-    /// under the same names. One event larger than the limit is written alone, in a file of its own above the limit.
+    /// objects near this size. Each part's events are recorded with the batch before the part is written, and a retry
+    /// writes the same parts under the same names with the options the batch started with, even after this option
+    /// changed. One event larger than the limit is written alone, in a file of its own above the limit.
     /// </remarks>
     public int? MaxBatchBytes { get; set; }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using FlagExport.Buffers;
 using FlagExport.Formats;
 
@@ -18,7 +17,8 @@ namespace FlagExport;
 /// Each name and the content's fingerprint (XxHash128) are recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the file
 /// appears, so a retry of a batch whose file is already there (its attempt's outcome lost, or the process killed after
 /// the rename) counts it as written instead of writing a second file; a file of another writer under that name is not
-/// taken for it.
+/// taken for it. Every attempt writes the batch with the format, options, file name and part ranges its first attempt
+/// recorded (<see cref="ExportFileEncoder.BeginAsync"/>), so options changed with a batch in flight apply from the next batch.
 /// </remarks>
 public sealed class FileExporter : IEncodingExporter, IDisposable
 {
@@ -61,10 +61,10 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     /// <summary>The absolute path of the folder the files are written to.</summary>
     public string OutputDirectory { get; }
 
-    /// <summary>The batch record holding the name rendered on the first attempt.</summary>
-    internal const string BaseNameRecord = "file.base";
-
-    /// <summary>The batch record holding the name the file was given (the base name or one with a suffix).</summary>
+    /// <summary>
+    /// The batch record holding the absolute path the file was given (the base name or one with a suffix), so that a
+    /// part written before <see cref="FileExporterOptions.OutputDir"/> changed is still found there.
+    /// </summary>
     internal const string FileNameRecord = "file.name";
 
     /// <summary>The batch record holding the XxHash128 of the content written under <see cref="FileNameRecord"/>.</summary>
@@ -74,41 +74,26 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     /// </remarks>
     internal const string FileHashRecord = "file.xxh128";
 
-    /// <summary>The SHA-256 record of batches that earlier versions wrote, still honoured for their retries.</summary>
-    internal const string FileSha256Record = "file.sha256";
-
     /// <inheritdoc/>
     public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (_encoder.MaxBatchBytes is null && await IsOwnPartAsync(batch, 0, cancellationToken).ConfigureAwait(false))
-        {
-            return; // an earlier attempt of this batch made its one file visible: not worth encoding again
-        }
 
-        string? fileName = batch.GetRecorded(BaseNameRecord);
-        if (fileName is null)
-        {
-            fileName = _encoder.RenderFilename(_timeProvider.GetUtcNow());
-            await batch.RecordAsync(BaseNameRecord, fileName, cancellationToken).ConfigureAwait(false);
-        }
-
-        // Every part is encoded again on a retry (its events depend on the parts before it), and one already visible
-        // is recognised by its recorded name and fingerprint instead of being written twice.
+        // The batch is encoded, named and cut as its first attempt recorded, whatever the options are now: a part already
+        // visible is recognised by its recorded path and fingerprint (and not encoded again), and every other part is
+        // written with exactly its recorded events.
+        using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), exporterSettings: null, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(OutputDirectory);
         int firstSuffix = 0;
-        await foreach (EncodedPart part in _encoder.EncodePartsAsync(batch.Events, compress: null, cancellationToken).ConfigureAwait(false))
+        await foreach (EncodedPart part in encoding.EncodePartsAsync("", batch.Events, compress: null, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
         {
             using (part)
             {
-                if (await IsOwnPartAsync(batch, part.Index, cancellationToken).ConfigureAwait(false))
-                {
-                    continue;
-                }
-
-                firstSuffix = await WritePartAsync(batch, fileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
+                firstSuffix = await WritePartAsync(batch, encoding.FileName, part, firstSuffix, cancellationToken).ConfigureAwait(false) + 1;
             }
         }
+
+        async ValueTask<bool> IsWrittenAsync(int index, CancellationToken token) => await IsOwnPartAsync(batch, index, token).ConfigureAwait(false);
     }
 
     /// <summary>Writes one part under the first free name from <paramref name="firstSuffix"/> on and returns the suffix taken.</summary>
@@ -122,7 +107,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
             async (name, _, token) =>
             {
                 await batch.RecordAsync(hashRecord, hash, token).ConfigureAwait(false); // first: a recorded name always has its hash
-                await batch.RecordAsync(nameRecord, name, token).ConfigureAwait(false);
+                await batch.RecordAsync(nameRecord, Path.Combine(OutputDirectory, name), token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         batch.ReportWritten(path, part.Events.Count, buffer.WrittenCount);
@@ -139,29 +124,21 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     {
         (string nameRecord, string hashRecord) = RecordNames(index);
         return batch.GetRecorded(nameRecord) is { } written
-            && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, hashRecord, index == 0, cancellationToken).ConfigureAwait(false);
+            && await IsOwnFileAsync(Path.Combine(OutputDirectory, written), batch, hashRecord, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Whether <paramref name="path"/> is the file an earlier attempt of the batch wrote: it exists and has the content's
     /// recorded fingerprint. Another writer may have taken the name between the record and the rename; its file is not ours.
     /// </summary>
-    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, string hashRecord, bool mayHaveSha256, CancellationToken cancellationToken)
+    private static async Task<bool> IsOwnFileAsync(string path, ExportBatch batch, string hashRecord, CancellationToken cancellationToken)
     {
-        string? fingerprint = batch.GetRecorded(hashRecord);
-        string? sha256 = fingerprint is null && mayHaveSha256 ? batch.GetRecorded(FileSha256Record) : null;
-        if ((fingerprint is null && sha256 is null) || !File.Exists(path))
+        if (batch.GetRecorded(hashRecord) is not { } fingerprint || !File.Exists(path))
         {
             return false;
         }
 
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        if (sha256 is not null)
-        {
-            byte[] actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-            return string.Equals(Convert.ToHexStringLower(actual), sha256, StringComparison.Ordinal);
-        }
-
         var hash = new XxHash128();
         await hash.AppendAsync(stream, cancellationToken).ConfigureAwait(false);
         return string.Equals(Convert.ToHexStringLower(hash.GetCurrentHash()), fingerprint, StringComparison.Ordinal);

@@ -28,8 +28,8 @@ public sealed class FileExporterPartsTests : IDisposable
         Assert.All(sizes, s => Assert.True(s <= Max, $"{s} bytes"));
         Assert.All(sizes.SkipLast(1), s => Assert.True(s * 10 >= Max * 9L, $"{s} bytes"));
         Assert.Equal(await WholeBatchBytesAsync("JSON", events), names.SelectMany(n => File.ReadAllBytes(Path.Combine(_folder.Path, n))).ToArray());
-        Assert.Equal("batch-1617970800.json", batch.GetRecorded(FileExporter.FileNameRecord));
-        Assert.Equal("batch-1617970800-1.json", batch.GetRecorded("file.part1.name"));
+        Assert.Equal(Path.Combine(_folder.Path, "batch-1617970800.json"), batch.GetRecorded(FileExporter.FileNameRecord));
+        Assert.Equal(Path.Combine(_folder.Path, "batch-1617970800-1.json"), batch.GetRecorded("file.part1.name"));
     }
 
     [Fact]
