@@ -33,7 +33,10 @@ public sealed class LargeMetaProcessTests : IDisposable
     [InlineData(false)]
     public async Task LargeSharedMeta_LogGrowsByTheRequest_FilesCutByBytes_EveryEventOnce_MemoryBounded_SigtermExitsZero(bool durable)
     {
+        // The request expands to 400 MB of output, past the default maxRequestExpandedBytes (128 MiB): allowed here, to
+        // show that the pipeline itself keeps such a request bounded whatever the operator lets in.
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), (durable ? "bufferDirectory: ./buffer\n" : "") + """
+            maxRequestExpandedBytes: 1073741824
             deadLetterDirectory: ./dead-letter
             exporters:
               - kind: file
