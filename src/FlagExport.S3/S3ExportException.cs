@@ -26,6 +26,15 @@ public sealed class S3ExportException : Exception, IExportFailure
     {
     }
 
+    /// <summary>A failure that no retry can heal, named by the exporter itself rather than by an S3 error code.</summary>
+    internal S3ExportException(string message, string bucket, string? key, bool permanent)
+        : base(message)
+    {
+        Bucket = bucket;
+        Key = key;
+        _permanent = permanent;
+    }
+
     internal S3ExportException(string message, string bucket, string? key, S3FailureReason reason, Exception innerException)
         : base(message, innerException)
     {
@@ -34,6 +43,8 @@ public sealed class S3ExportException : Exception, IExportFailure
         ErrorCode = reason.ErrorCode;
         StatusCode = reason.StatusCode;
     }
+
+    private readonly bool _permanent;
 
     /// <summary>The bucket of the failed request.</summary>
     public string? Bucket { get; }
@@ -49,9 +60,10 @@ public sealed class S3ExportException : Exception, IExportFailure
 
     /// <summary>
     /// Whether retrying cannot help until something is fixed: the bucket does not exist, access is denied, the credentials
-    /// or the KMS key are wrong. Network errors, timeouts, 5xx and throttling are transient.
+    /// or the KMS key are wrong, every free key for an object's name is taken. Network errors, timeouts, 5xx and throttling
+    /// are transient.
     /// </summary>
-    public bool IsPermanent => ErrorCode is "NoSuchBucket" or "AccessDenied" or "InvalidAccessKeyId" or "SignatureDoesNotMatch"
+    public bool IsPermanent => _permanent || ErrorCode is "NoSuchBucket" or "AccessDenied" or "InvalidAccessKeyId" or "SignatureDoesNotMatch"
         or "KMS.NotFoundException" or "InvalidStorageClass" or "InvalidBucketName" or "AllAccessDisabled" or "AccountProblem";
 
     /// <inheritdoc/>

@@ -382,7 +382,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
         int suffix = Reservations.Reserve(_settings.Bucket, baseKey, after);
         return suffix <= MaxSuffix
             ? suffix
-            : throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.");
+            : throw new S3ExportException($"Could not find a free key for '{baseKey}' in bucket '{_settings.Bucket}' after {MaxSuffix} attempts.", _settings.Bucket, baseKey, permanent: true);
     }
 
     private async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(

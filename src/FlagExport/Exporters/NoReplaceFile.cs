@@ -97,7 +97,7 @@ public static class NoReplaceFile
                 }
             }
 
-            throw new IOException($"Could not find a free name for '{fileName}' in '{directory}' after {MaxSuffix} attempts.");
+            throw new NoFreeNameException($"Could not find a free name for '{fileName}' in '{directory}' after {MaxSuffix} attempts.");
         }
         finally
         {

@@ -170,6 +170,31 @@ public sealed class DeadLetterTests : IDisposable
         Assert.Empty(DeadLetters.List(Letters));
     }
 
+    [Fact]
+    public async Task FileExporter_EveryNameTaken_SetsTheBatchAsideAtOnce_InsteadOfRetryingForADay()
+    {
+        // A constant file name in a folder that already holds it and all its suffixes: no name can ever be free for it.
+        string output = Path.Combine(_folder.Path, "out");
+        Directory.CreateDirectory(output);
+        for (int suffix = 0; suffix <= ExportFileEncoder.MaxSuffix; suffix++)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(output, ExportFileEncoder.WithSuffix("events.json", suffix)), [], TestContext.Current.CancellationToken);
+        }
+
+        using var files = new FileExporter(new FileExporterOptions { OutputDir = output, Filename = "events.{{ .Format}}" }, timeProvider: _time);
+        await using (var pipeline = new DataExporter(files, Options(), _time, name: "files"))
+        {
+            _ = pipeline.Add(TestEvents.Feature(1));
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        }
+
+        string letter = Assert.Single(DeadLetters.List(Letters));
+        using JsonDocument manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(letter, "manifest.json"), TestContext.Current.CancellationToken));
+        Assert.Contains("Could not find a free name for 'events.json'", manifest.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.True(manifest.RootElement.GetProperty("permanent").GetBoolean());
+        Assert.Equal(ExportFileEncoder.MaxSuffix + 1, Directory.GetFiles(output).Length); // nothing overwritten, nothing added
+    }
+
     private async Task ReplayWithAsync(IExporter exporter)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
