@@ -40,23 +40,8 @@ public sealed class CollectorFullBufferTests : IDisposable
             int next = 0;
 
             // 1 MiB holds some thousands of these events: a bound of 100,000 only stops a buffer that never fills.
-            HttpResponseMessage? full = null;
-            while (full is null && next < 100_000)
-            {
-                string[] keys = DurableCollector.Keys("full", next, RequestSize);
-                next += RequestSize;
-                HttpResponseMessage response = await DurableCollector.PostAsync(client, address, keys, TestContext.Current.CancellationToken);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    acknowledged.AddRange(keys);
-                    response.Dispose();
-                }
-                else
-                {
-                    refused.AddRange(keys);
-                    full = response;
-                }
-            }
+            (HttpResponseMessage? full, next) = await DurableCollector.PostUntilRefusedAsync(
+                client, address, "full", next, RequestSize, limit: 100_000, acknowledged, refused, TestContext.Current.CancellationToken);
 
             Assert.NotNull(full);
             using (full)

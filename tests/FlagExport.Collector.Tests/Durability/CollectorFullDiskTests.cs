@@ -38,23 +38,8 @@ public sealed class CollectorFullDiskTests : IDisposable
             string address = await collector.WaitUntilListeningAsync();
 
             // 2 MiB free hold some thousands of these events: the bound only stops a disk that never fills.
-            HttpResponseMessage? full = null;
-            while (full is null && next < 200_000)
-            {
-                string[] keys = DurableCollector.Keys("disk", next, RequestSize);
-                next += RequestSize;
-                HttpResponseMessage response = await DurableCollector.PostAsync(_client, address, keys, Token);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    acknowledged.AddRange(keys);
-                    response.Dispose();
-                }
-                else
-                {
-                    refused.AddRange(keys);
-                    full = response;
-                }
-            }
+            (HttpResponseMessage? full, next) = await DurableCollector.PostUntilRefusedAsync(
+                _client, address, "disk", next, RequestSize, limit: 200_000, acknowledged, refused, Token);
 
             Assert.NotNull(full);
             using (full)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Amazon.S3;
@@ -71,6 +72,33 @@ internal static class DurableCollector
             address + "/v1/data/collector", new StringContent(body.ToString(), Encoding.UTF8, "application/json"), cancellationToken);
         await response.Content.LoadIntoBufferAsync(cancellationToken);
         return response;
+    }
+
+    /// <summary>
+    /// Posts requests of <paramref name="size"/> new user keys (tagged <paramref name="tag"/>, numbered from
+    /// <paramref name="next"/>) until one is refused or <paramref name="limit"/> keys were sent; the keys of each answered
+    /// request go to <paramref name="acknowledged"/> or <paramref name="refused"/>.
+    /// </summary>
+    /// <returns>The refusal (the caller disposes it), or null when every request was acknowledged; and the next key number.</returns>
+    public static async Task<(HttpResponseMessage? Refusal, int Next)> PostUntilRefusedAsync(
+        HttpClient client, string address, string tag, int next, int size, int limit, List<string> acknowledged, List<string> refused, CancellationToken cancellationToken)
+    {
+        while (next < limit)
+        {
+            string[] keys = Keys(tag, next, size);
+            next += size;
+            HttpResponseMessage response = await PostAsync(client, address, keys, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                refused.AddRange(keys);
+                return (response, next);
+            }
+
+            acknowledged.AddRange(keys);
+            response.Dispose();
+        }
+
+        return (null, next);
     }
 
     /// <summary>How many objects are under <paramref name="prefix"/> (listed, not read).</summary>
