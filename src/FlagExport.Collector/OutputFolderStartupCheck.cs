@@ -4,7 +4,8 @@ using Microsoft.Extensions.Hosting;
 namespace FlagExport.Collector;
 
 /// <summary>
-/// Stops start-up when a file exporter's <c>outputDir</c> cannot be created or written, listing every such folder.
+/// Stops start-up when a file exporter's <c>outputDir</c> or an exporter's <c>deadLetterDirectory</c> cannot be created
+/// or written, listing every such folder: a batch that can be neither written nor set aside would be retried for good.
 /// Registered before the exporters, so it runs before any pipeline starts; it reads the options the exporters are built
 /// from, so a folder overridden under <c>FlagExport:Exporters:&lt;name&gt;</c> is the one checked.
 /// </summary>
@@ -19,13 +20,24 @@ internal sealed class OutputFolderStartupCheck(CollectorSettings settings, IServ
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Checks the folder of every file exporter; one line per folder that cannot be used.</summary>
+    /// <summary>Checks the output folder of every file exporter and every dead-letter folder (each once); one line per folder that cannot be used.</summary>
     internal static List<string> Problems(CollectorSettings settings, IServiceProvider services)
     {
         var problems = new List<string>();
         foreach (FileExporterSpec exporter in settings.Exporters.OfType<FileExporterSpec>())
         {
             if (OutputFolderCheck.Problem(exporter.Path, exporter.Options(services).OutputDir) is { } problem)
+            {
+                problems.Add(problem);
+            }
+        }
+
+        var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ExporterSpec exporter in settings.Exporters)
+        {
+            string deadLetters = exporter.Pipeline(services).DeadLetterDirectory;
+            if (checkedFolders.Add(Path.GetFullPath(deadLetters))
+                && OutputFolderCheck.Problem(exporter.Path, deadLetters, "deadLetterDirectory") is { } problem)
             {
                 problems.Add(problem);
             }

@@ -83,7 +83,7 @@ internal static class CollectBodyReader
             }
             catch (JsonException exception)
             {
-                syntaxError = $"The request body is not valid JSON: {exception.Message}";
+                syntaxError = Describe(exception);
             }
         }
         finally
@@ -222,4 +222,13 @@ internal static class CollectBodyReader
         filled = needed;
         return replaced.Length;
     }
+
+    /// <summary>
+    /// The 400 message for a body the reader refused: a nesting deeper than the collector keeps (the durable buffer's
+    /// record format and the encoders recurse that deep at most) is named as that limit, not as invalid JSON.
+    /// </summary>
+    private static string Describe(JsonException exception) =>
+        exception.Message.Contains("maximum configured depth", StringComparison.Ordinal)
+            ? $"The request body nests JSON deeper than {CollectRequestParser.MaxDepth} levels (counting the body, the events array and the event), the most the collector accepts in an event's value, metadata or context; nothing was accepted."
+            : $"The request body is not valid JSON: {exception.Message}";
 }

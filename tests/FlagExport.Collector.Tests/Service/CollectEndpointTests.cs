@@ -125,7 +125,7 @@ public sealed class CollectEndpointTests
         { """{"meta": {"n": 1e999}, "events": []}""", "application/json", HttpStatusCode.BadRequest, "\"meta\" property 'n': number 1e999 is out of range." },
         { """[{"kind": "feature"}]""", "application/json", HttpStatusCode.BadRequest, "must be a JSON object with an \"events\" array; got an array." },
         { "", "application/json", HttpStatusCode.BadRequest, "The request body is empty" },
-        { new string('[', 100) + new string(']', 100), "application/json", HttpStatusCode.BadRequest, "The request body is not valid JSON:" },
+        { new string('[', 100) + new string(']', 100), "application/json", HttpStatusCode.BadRequest, "The request body nests JSON deeper than 64 levels" },
         { GoodRequest, "text/plain", HttpStatusCode.UnsupportedMediaType, "Content-Type: application/json; got 'text/plain'." },
         { GoodRequest, "application/x-www-form-urlencoded", HttpStatusCode.UnsupportedMediaType, "Content-Type: application/json" },
         { GoodRequest, null, HttpStatusCode.UnsupportedMediaType, "got none." },

@@ -66,7 +66,9 @@ internal sealed class ReferenceCollectRequest
         }
         catch (JsonException exception)
         {
-            error = $"The request body is not valid JSON: {exception.Message}";
+            error = exception.Message.Contains("maximum configured depth", StringComparison.Ordinal)
+                ? $"The request body nests JSON deeper than {MaxDepth} levels (counting the body, the events array and the event), the most the collector accepts in an event's value, metadata or context; nothing was accepted."
+                : $"The request body is not valid JSON: {exception.Message}";
             return false;
         }
 
