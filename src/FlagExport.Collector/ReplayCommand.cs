@@ -5,9 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FlagExport.Collector;
 
 /// <summary>
-/// <c>replay-dead-letters [--config file.yaml] [--exporter NAME]</c>: writes the dead letters of <c>deadLetterDirectory</c>
-/// again, each through the exporter that set it aside (or through NAME), with the same configuration as the collector,
-/// then exits. Run it once the
+/// <c>replay-dead-letters [--config file.yaml] [--exporter NAME]</c>: writes the dead letters of the top-level
+/// <c>deadLetterDirectory</c> and of each exporter's own again, each through the exporter that set it aside (or through
+/// NAME), with the same configuration as the collector, then exits, naming every folder it read. Run it once the
 /// cause is fixed; it listens on no port and leaves the durable buffer alone, so it can run beside the collector.
 /// </summary>
 internal static class ReplayCommand
@@ -32,11 +32,9 @@ internal static class ReplayCommand
             CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
             ExporterPipelines pipelines = app.Services.GetRequiredService<ExporterPipelines>();
 
-            // Each exporter's DeadLetterDirectory (the top-level deadLetterDirectory unless an entry sets its own); a
-            // folder shared by several exporters is replayed once, each letter through the exporter that set it aside.
-            string[] directories = [.. settings.Exporters
-                .Select(e => Path.GetFullPath(e.Pipeline(app.Services).DeadLetterDirectory))
-                .Distinct(StringComparer.Ordinal)];
+            // The top-level deadLetterDirectory and each exporter's own; a folder shared by several exporters is
+            // replayed once, each letter through the exporter that set it aside (or through the one given).
+            IReadOnlyList<string> directories = DeadLetterDirectories.All(app.Services, settings);
             string current = directories[0];
             try
             {

@@ -43,7 +43,7 @@ internal static class DropBacklogCommand
                     return ExitCodes.StartFailed;
                 }
 
-                string deadLetters = Path.GetFullPath(app.Configuration["deadLetterDirectory"] ?? DataExporterOptions.DefaultDeadLetterDirectory);
+                string deadLetters = DeadLetterDirectories.TopLevel(app.Configuration);
                 long events = await DurableBufferBacklog.DropAsync(buffer, exporterName, deadLetters, cancellationToken).ConfigureAwait(false);
                 await output.WriteLineAsync(
                     $"Set aside {events} events of exporter '{exporterName}' as dead letters in '{deadLetters}' and removed its cursor; write them with 'replay-dead-letters --exporter <name>'.").ConfigureAwait(false);

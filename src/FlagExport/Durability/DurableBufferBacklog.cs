@@ -59,13 +59,20 @@ public static class DurableBufferBacklog
             var writer = new DeadLetterWriter(deadLetterDirectory);
             string scope = BatchState.ScopeOf(exporterName);
             long dropped = 0;
+
+            // No logger: an undecodable record refuses the drop (the cursor stays after the last letter written)
+            // rather than leave an event out of its letter in silence.
+            using var reader = new DurableEventReader(store.Log, cursor.InFlight?.FirstPosition ?? cursor.Committed, cursor.EventType, exporterName, logger: null);
             while (cursor.InFlight is not null || cursor.Committed < end)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long first = cursor.Committed;
                 BatchState state = cursor.InFlight
                     ?? new BatchState(BatchState.FormatId(store.BufferId, scope, first, Math.Min(end, first + LetterPositions)), first, Math.Min(end, first + LetterPositions));
-                List<ExportableEvent> events = Read(store.Log, cursor.EventType, state.FirstPosition, state.EndPosition);
+                // The reader starts at the first record of the letter's segment: a letter that starts inside a request
+                // still gets the request's shared metadata record, which lies before it.
+                var events = new List<ExportableEvent>();
+                reader.ReadRange(state.FirstPosition, state.EndPosition, events);
                 if (events.Count > 0)
                 {
                     DateTimeOffset now = TimeProvider.System.GetUtcNow();
@@ -80,27 +87,5 @@ public static class DurableBufferBacklog
             cursor.Delete();
             return dropped;
         }
-    }
-
-    /// <summary>The events of <paramref name="eventType"/> (any, when null) at positions <c>[first, end)</c>.</summary>
-    private static List<ExportableEvent> Read(SegmentLog log, EventType? eventType, long first, long end)
-    {
-        byte? tag = eventType switch
-        {
-            EventType.Tracking => EventRecordCodec.TrackingTag,
-            EventType.Feature => EventRecordCodec.FeatureTag,
-            _ => null,
-        };
-        var events = new List<ExportableEvent>();
-        using SegmentLogReader reader = log.OpenReader(first);
-        while (reader.NextPosition < end && reader.TryRead(out long position, out byte recordTag, out ReadOnlySpan<byte> payload) && position < end)
-        {
-            if (tag is null || recordTag == tag)
-            {
-                events.Add(EventRecordCodec.Read(recordTag, payload));
-            }
-        }
-
-        return events;
     }
 }

@@ -4,19 +4,19 @@ namespace FlagExport.Durability;
 
 /// <summary>
 /// Reads one pipeline's events back from the durable buffer, range by range, in position order: the events of its
-/// <see cref="EventType"/>, decoded; the other type's records are passed over.
+/// <see cref="EventType"/> (of both types when none is given), decoded; the other type's records are passed over.
 /// </summary>
 /// <remarks>
 /// <para>Feature events that refer to shared metadata get the metadata record before them in their segment, decoded
 /// once: every event of a group holds the same <see cref="FlagObject"/>, as it did when it was appended. To have that
 /// record at hand wherever a range starts, a reader always starts at the first record of a segment.</para>
-/// <para>Used by one pipeline worker; not thread-safe.</para>
+/// <para>Used by one pipeline worker, or by <see cref="DurableBufferBacklog"/>; not thread-safe.</para>
 /// </remarks>
 internal sealed class DurableEventReader : IDisposable
 {
     private readonly SegmentLog _log;
-    private readonly byte _tag;
-    private readonly ILogger _logger;
+    private readonly byte? _tag;
+    private readonly ILogger? _logger;
     private readonly string _exporterName;
     private SegmentLogReader _reader;
 
@@ -31,10 +31,23 @@ internal sealed class DurableEventReader : IDisposable
     private ExportableEvent? _held;
     private long _heldPosition = -1;
 
-    public DurableEventReader(SegmentLog log, long position, EventType eventType, string exporterName, ILogger logger)
+    /// <param name="log">The log to read.</param>
+    /// <param name="position">Where the first range will start.</param>
+    /// <param name="eventType">The type of events to read; null reads both.</param>
+    /// <param name="exporterName">Names the reader in log lines.</param>
+    /// <param name="logger">
+    /// Where an undecodable record is reported before it is skipped; without one it is thrown instead
+    /// (<see cref="InvalidDataException"/>), since skipping it with no one told would lose an event in silence.
+    /// </param>
+    public DurableEventReader(SegmentLog log, long position, EventType? eventType, string exporterName, ILogger? logger)
     {
         _log = log;
-        _tag = eventType == EventType.Tracking ? EventRecordCodec.TrackingTag : EventRecordCodec.FeatureTag;
+        _tag = eventType switch
+        {
+            EventType.Tracking => EventRecordCodec.TrackingTag,
+            EventType.Feature => EventRecordCodec.FeatureTag,
+            _ => null,
+        };
         _exporterName = exporterName;
         _logger = logger;
         _reader = OpenAt(position);
@@ -81,7 +94,7 @@ internal sealed class DurableEventReader : IDisposable
                 continue;
             }
 
-            if (position < first || tag != _tag)
+            if (position < first || (_tag is { } only && tag != only))
             {
                 continue; // read only to find the metadata records before the range, or the other type's
             }
@@ -99,7 +112,7 @@ internal sealed class DurableEventReader : IDisposable
             {
                 e = EventRecordCodec.Read(tag, payload, SharedMetadata());
             }
-            catch (InvalidDataException exception)
+            catch (InvalidDataException exception) when (_logger is not null)
             {
                 // The checksum matched, so the bytes are what was written: a codec bug, not disk damage. Skip it, loudly.
                 _logger.UndecodableRecord(exception, _exporterName, position);
@@ -131,9 +144,9 @@ internal sealed class DurableEventReader : IDisposable
 
     private void KeepMetadata(ReadOnlySpan<byte> payload)
     {
-        if (_tag != EventRecordCodec.FeatureTag)
+        if (_tag == EventRecordCodec.TrackingTag)
         {
-            return;
+            return; // only feature events refer to shared metadata
         }
 
         if (_metadataPayload.Length < payload.Length)

@@ -44,6 +44,40 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Contains("exporter 'exporter-7', which is not registered", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("a", "b")] // a dropped backlog (buffer drop-backlog writes to the top-level folder) replayed into b
+    [InlineData("b", null)] // a letter of b from before b had its own folder
+    public async Task ReplayDeadLetters_LettersInTheTopLevelFolder_ExporterWithItsOwnFolder_ReplaysThemOnce_NamingBothFolders(string setAsideBy, string? into)
+    {
+        await SetAsideAsync(setAsideBy, ["u1", "u2", "u3"]);
+        string own = System.IO.Path.Combine(_folder.Path, "dead-letter-b");
+        string config = System.IO.Path.Combine(_folder.Path, "collector.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            deadLetterDirectory: {Letters}
+            exporter:
+              kind: file
+              name: b
+              outputDir: {Output}
+              deadLetterDirectory: {own}
+            """, TestContext.Current.CancellationToken);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int exit = await ReplayCommand.RunAsync(["--config", config], output, error, into, TestContext.Current.CancellationToken);
+
+        Assert.True(exit == 0, error.ToString());
+        Assert.Empty(DeadLetters.List(Letters));
+        string file = Assert.Single(Directory.GetFiles(Output));
+        string[] lines = await File.ReadAllLinesAsync(file, TestContext.Current.CancellationToken);
+        Assert.Equal(["u1", "u2", "u3"], lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("userKey").GetString()));
+        Assert.Contains($"Replayed 1 dead letters (3 events) from '{Letters}'", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Replayed 0 dead letters (0 events) from '{own}'", output.ToString(), StringComparison.Ordinal);
+
+        // Run again: nothing is left to write, and nothing is written twice.
+        Assert.Equal(0, await ReplayCommand.RunAsync(["--config", config], TextWriter.Null, TextWriter.Null, into, TestContext.Current.CancellationToken));
+        _ = Assert.Single(Directory.GetFiles(Output));
+    }
+
     private string WriteConfig()
     {
         string path = System.IO.Path.Combine(_folder.Path, "collector.yaml");

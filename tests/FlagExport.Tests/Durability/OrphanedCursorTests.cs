@@ -59,6 +59,38 @@ public sealed class OrphanedCursorTests : IDisposable
     }
 
     [Fact]
+    public async Task DropAsync_EventsSharingTheirRequestsMetadata_SetsEachAsideOnceWithItsMetadata_AlsoInALetterStartingInsideARequest()
+    {
+        // Five requests of 2,500 events, each with its own meta: the log holds a metadata record before each request's
+        // events, and the second letter (positions 10,000 on) starts inside the fourth request, after its metadata record.
+        const int requests = 5, perRequest = 2_500;
+        FlagObject[] metas = [.. Enumerable.Range(0, requests).Select(r => FlagObject.Create([new("request", FlagValue.FromInteger(r))]))];
+        await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, 1L << 30))
+        {
+            _ = store.OpenCursor("b", EventType.Feature);
+            store.AllCursorsOpened();
+            for (int r = 0; r < requests; r++)
+            {
+                Assert.True(store.TryAppend([.. Enumerable.Range(r * perRequest, perRequest).Select(i => (ExportableEvent)SharedMetadataTests.Event(i, metas[r]))], out long end));
+                await store.WaitForDurableAsync(end, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Single(Segments); // so the second letter starts mid-segment, its metadata record before it
+            Assert.True(store.DurablePosition > DurableBufferBacklog.LetterPositions + perRequest, "the test needs a second letter");
+            store.Release();
+        }
+
+        long dropped = await DurableBufferBacklog.DropAsync(BufferDirectory, "b", DeadLetterDirectory, TestContext.Current.CancellationToken);
+
+        Assert.Equal(requests * perRequest, dropped);
+        Assert.Equal(2, Directory.GetFiles(DeadLetterDirectory, "events.fxev", SearchOption.AllDirectories).Length);
+        var replayed = new RecordingSink();
+        Assert.Equal(requests * perRequest, await DeadLetters.ReplayAsync(DeadLetterDirectory, replayed, TestContext.Current.CancellationToken));
+        Assert.Equal(Enumerable.Range(0, requests * perRequest).Select(i => (long)i), replayed.Events.Select(e => e.CreationDate).Order());
+        Assert.All(replayed.Events, e => Assert.Equal(metas[e.CreationDate / perRequest], ((FeatureEvent)e).MetadataObject));
+    }
+
+    [Fact]
     public async Task WithoutABacklog_IsRemoved_WithAnInformationLine()
     {
         await FillAsync(commitB: true);
