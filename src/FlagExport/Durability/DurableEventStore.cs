@@ -242,6 +242,9 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 throw new ExporterTypeChangedException(Directory, exporterName, previous.EventType!.Value, backlog);
             }
 
+            // Saved before any event of the new type is acknowledged: unsaved, the next start would again see the old
+            // type and start over at the end it finds then, skipping the events acknowledged since.
+            cursor.Save();
             _logger.CursorReset(exporterName, cursor.FilePath);
         }
 
