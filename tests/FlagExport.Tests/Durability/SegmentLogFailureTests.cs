@@ -283,10 +283,31 @@ public sealed class SegmentLogFailureTests
             .ToList();
         DurableRequestTooLargeException refused = Assert.Throws<DurableRequestTooLargeException>(() => store.TryAppend(events, out _));
         Assert.Equal(1024 * 1024, refused.MaxBytes);
-        Assert.Contains("MaxBufferBytes = 1048576", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(store.MaxAppendBytes, refused.Limit);
+        Assert.Contains($"at most {store.MaxAppendBytes} bytes, MaxBufferBytes (1048576) less the segment being written", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, store.Log.EndPosition);
         Assert.True(store.TryAppend([.. events.Take(10)], out long end));
         await store.WaitForDurableAsync(end, Token);
+    }
+
+    [Fact]
+    public async Task A_store_request_that_fits_only_without_the_segment_being_written_is_refused_as_too_large()
+    {
+        // The segment being written is never released, so once it holds anything a request above MaxBufferBytes less
+        // that segment could never fit: a 503 would make the client retry it for ever.
+        using var dir = new TempDirectory();
+        await using DurableEventStore store = DurableEventStore.Open(dir.Path, maxBytes: 1024 * 1024);
+        Assert.True(store.TryAppend([new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "first" }], out long first));
+        await store.WaitForDurableAsync(first, Token);
+        var events = Enumerable.Range(0, 2300)
+            .Select(i => (ExportableEvent)new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = $"user-{i}-{new string('x', 400)}" })
+            .ToList();
+
+        DurableRequestTooLargeException refused = Assert.Throws<DurableRequestTooLargeException>(() => store.TryAppend(events, out _));
+
+        Assert.Equal(1024 * 1024 - DurableEventStore.SegmentBytesFor(1024 * 1024) - (2 * SegmentFormat.HeaderSize), refused.Limit);
+        Assert.InRange(refused.Bytes, refused.Limit + 1, store.MaxBytes - (2 * SegmentFormat.HeaderSize)); // below the old bound
+        Assert.Equal(first, store.Log.EndPosition);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
