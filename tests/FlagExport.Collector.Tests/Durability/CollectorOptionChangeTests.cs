@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.Tests.Exporters;
+using Tmpfs = FlagExport.Tests.Exporters.Tmpfs;
 
 namespace FlagExport.Collector.Tests.Durability;
 
