@@ -31,36 +31,44 @@ internal static class ExporterNames
 
     /// <summary>
     /// What the exporter of <paramref name="section"/> writes to: <c>file:&lt;outputDir, full path&gt;</c> or
-    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c>, from the entry's keys as written (library defaults where absent).
+    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c>, from the entry's keys as written (library defaults where absent). For
+    /// an exporter of tracking events the kind is followed by <c>+tracking</c> (<c>file+tracking:...</c>): a feature and
+    /// a tracking exporter may write to one folder (their file names differ), and feature exporters keep the names
+    /// derived before the event type counted.
     /// </summary>
     public static string Destination(string kind, IConfigurationSection? section)
     {
+        // Parsed as the options binder parses DataExporterOptions.EventType.
+        string typed = Enum.TryParse(section?["eventType"], ignoreCase: true, out EventType type) && type == EventType.Tracking
+            ? kind + "+tracking"
+            : kind;
         if (kind == "s3")
         {
             string prefix = (section?["path"] ?? "").Trim('/');
-            return $"s3:{section?["bucket"] ?? ""}/{prefix}";
+            return $"{typed}:{section?["bucket"] ?? ""}/{prefix}";
         }
 
         string directory = section?[nameof(FileExporterOptions.OutputDir)] ?? FileExporterOptions.DefaultOutputDir;
         try
         {
-            return "file:" + Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+            return typed + ":" + Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         }
         catch (ArgumentException)
         {
-            return "file:" + directory; // not a path (empty, a NUL): the options validator names the key; any name will do until then
+            return typed + ":" + directory; // not a path (empty, a NUL): the options validator names the key; any name will do until then
         }
     }
 
     /// <summary>
     /// The name of an exporter writing to <paramref name="destination"/> (see <see cref="Destination"/>): its kind and the
     /// end of its destination made readable, then 8 hexadecimal digits of its SHA-256, such as
-    /// <c>file-var-flags-exports-1a2b3c4d</c>. Equal destinations give equal names, distinct ones distinct names.
+    /// <c>file-var-flags-exports-1a2b3c4d</c> (<c>file-tracking-var-flags-exports-5e6f7a8b</c> for tracking events). Equal
+    /// destinations give equal names, distinct ones distinct names.
     /// </summary>
     public static string Derive(string destination)
     {
         int colon = destination.IndexOf(':', StringComparison.Ordinal);
-        string kind = destination[..colon];
+        string kind = destination[..colon].Replace('+', '-'); // file+tracking: '+' is not a name character
         var slug = new StringBuilder();
         bool dash = false;
         foreach (char c in destination[(colon + 1)..])

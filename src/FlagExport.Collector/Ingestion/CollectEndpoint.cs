@@ -174,7 +174,7 @@ internal sealed class CollectEndpoint(
             // Waiting would not help: only smaller requests, or a larger buffer, can be kept.
             metrics.Record(0, request.Rejected.Count, 0);
             await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
-                $"The events take {exception.Bytes} bytes in the durable buffer, more than it can ever hold (maxBufferBytes = {exception.MaxBytes}); nothing was accepted, send them in smaller requests.").ConfigureAwait(false);
+                $"The events take {exception.Bytes} bytes in the durable buffer, more than one request can ever take there: at most {exception.Limit} bytes (maxBufferBytes = {exception.MaxBytes}, less the segment being written); nothing was accepted, send them in smaller requests.").ConfigureAwait(false);
             return null;
         }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException)

@@ -57,6 +57,13 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>The most bytes the buffer holds; appends beyond it are refused.</summary>
     public long MaxBytes { get; }
 
+    /// <summary>
+    /// The most bytes one <see cref="TryAppend"/> call can take: <see cref="MaxBytes"/> less the segment being written
+    /// (never released, up to <see cref="SegmentBytesFor"/>) and two segment headers. A larger call could not fit even
+    /// once every exporter is past everything, so it is refused as too large rather than as full.
+    /// </summary>
+    public long MaxAppendBytes => MaxBytes - SegmentBytesFor(MaxBytes) - (2 * SegmentFormat.HeaderSize);
+
     /// <summary>This buffer's random id: the prefix of every batch identity cut from it.</summary>
     public string BufferId { get; }
 
@@ -122,7 +129,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// (<see cref="SegmentLog.TryAppendBatch(ReadOnlySpan{byte}, ReadOnlySpan{int}, ReadOnlySpan{byte}, ReadOnlySpan{int}, out long)"/>).
     /// </remarks>
     /// <returns><see langword="false"/> when the buffer lacks room for all of them now (nothing is appended).</returns>
-    /// <exception cref="DurableRequestTooLargeException">The events take more bytes than the whole buffer holds.</exception>
+    /// <exception cref="DurableRequestTooLargeException">The events take more than <see cref="MaxAppendBytes"/>.</exception>
     public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
     {
         int count = events.Count;
@@ -135,11 +142,11 @@ internal sealed class DurableEventStore : IAsyncDisposable
         {
             int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags);
             long bytes = scratch.WrittenCount + ((long)records * RecordOverhead);
-            if (bytes > MaxBytes - (2 * SegmentFormat.HeaderSize))
+            if (bytes > MaxAppendBytes)
             {
-                // Even an empty buffer (a segment header, and one more for a roll) could not take them: a 503 would
-                // make the client send them again for ever.
-                throw new DurableRequestTooLargeException(Directory, MaxBytes, bytes);
+                // Even a buffer holding only the segment being written could not take them: a 503 would make the
+                // client send them again for ever.
+                throw new DurableRequestTooLargeException(Directory, MaxBytes, MaxAppendBytes, bytes);
             }
 
             lock (_appendGate)
@@ -242,6 +249,9 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 throw new ExporterTypeChangedException(Directory, exporterName, previous.EventType!.Value, backlog);
             }
 
+            // Saved before any event of the new type is acknowledged: unsaved, the next start would again see the old
+            // type and start over at the end it finds then, skipping the events acknowledged since.
+            cursor.Save();
             _logger.CursorReset(exporterName, cursor.FilePath);
         }
 

@@ -55,7 +55,10 @@ internal sealed class ExporterCursor
     /// </summary>
     public bool WasReset => Replaced is not null;
 
-    /// <summary>The cursor as saved for the other event type, when this one starts over; its file is unchanged until the next save.</summary>
+    /// <summary>
+    /// The cursor as saved for the other event type, when this one starts over; its file is unchanged until the next save
+    /// (<see cref="DurableEventStore.OpenCursor"/> saves the new one once it has checked that the old one owes nothing).
+    /// </summary>
     public ExporterCursor? Replaced { get; private init; }
 
     /// <summary>The file's path.</summary>
@@ -98,7 +101,7 @@ internal sealed class ExporterCursor
         }
         catch (Exception exception) when (exception is JsonException or FormatException or OverflowException or InvalidOperationException or KeyNotFoundException)
         {
-            throw new InvalidDataException($"The durable buffer's cursor file '{path}' is damaged ({exception.Message}); move it aside to start that exporter from the oldest buffered event.", exception);
+            throw new InvalidDataException($"The durable buffer's cursor file '{path}' is damaged ({exception.Message}). Moving it aside makes that exporter start with the events acknowledged from then on: the events it still owed would not be exported, and 'flagexport-collector buffer drop-backlog NAME' cannot set them aside without the cursor.", exception);
         }
     }
 

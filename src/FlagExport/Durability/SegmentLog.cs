@@ -14,6 +14,7 @@
 // set aside, and recovery depends on separate commit files (none readable = empty log). Its persistent named
 // iterators are not needed: consumers keep their own positions. Details: docs/durable-buffer-format.md.
 using System.Buffers;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -43,7 +44,11 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly SafeFileHandle _directoryLock;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _flushSignal = new(0, 1);
+
+    // Wakes the flusher. At most one wake-up is kept and a second write is simply refused, so an appender can signal at
+    // any moment without throwing: it signals after its records have positions, when refusing it could no longer undo them.
+    private readonly Channel<bool> _wakeFlusher = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
     private readonly Task _flusher;
 
     // Guarded by _lock.
@@ -55,7 +60,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private long _plannedSegmentBytes;   // size the segment receiving the next record will have once pending bytes are written
     private long _plannedSegmentRecords; // records it will hold then
     private long _sizeBytes;
-    private bool _flushRequested;        // _flushSignal is released and the flusher has not taken the pending bytes yet
+    private bool _flushRequested;        // the flusher was woken and has not taken the pending bytes yet (saves a wake-up per append)
     private bool _closed;
 
     // Flusher only (and the constructor / DisposeAsync before and after it runs).
@@ -330,14 +335,25 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         return signal;
     }
 
-    /// <summary>Wakes the flusher when <see cref="MarkFlushRequested"/> said so; call outside the lock.</summary>
+    /// <summary>
+    /// Wakes the flusher when <see cref="MarkFlushRequested"/> said so; call outside the lock. Never throws: the records
+    /// of the call already have positions and will be written. The flusher may have taken them already (it also runs on
+    /// its own, see <see cref="FlushLoopAsync"/>); the wake-up then only causes a round with nothing, or less, to write.
+    /// </summary>
     private void SignalFlusher(bool signal)
     {
+        BeforeFlusherSignal?.Invoke();
         if (signal)
         {
-            _flushSignal.Release(); // at most once per flusher round, so the semaphore's count never exceeds 1
+            _ = _wakeFlusher.Writer.TryWrite(true); // false: a wake-up is already pending, which is all that is needed
         }
     }
+
+    /// <summary>
+    /// Test seam: runs in each append between the end of its locked section and its wake-up of the flusher, the window in
+    /// which the flusher may take the records on its own.
+    /// </summary>
+    internal Action? BeforeFlusherSignal { get; set; }
 
     /// <summary>
     /// Completes when the records of one append call, which end at <paramref name="endPosition"/>, are durable. Throws
@@ -406,18 +422,13 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// <summary>Writes what is pending, waits for its fsync and closes the files. Records appended after this are refused.</summary>
     public async ValueTask DisposeAsync()
     {
-        bool signal;
         lock (_lock)
         {
-            signal = !_closed && !_flushRequested;
             _closed = true;
             _flushRequested = true;
         }
 
-        if (signal)
-        {
-            _flushSignal.Release();
-        }
+        _ = _wakeFlusher.Writer.TryWrite(true); // false: already woken; a second disposal finds the flusher finished
 
         await _flusher.ConfigureAwait(false);
         if (_disposed)
@@ -508,20 +519,24 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             // so that the log reports itself healthy again without waiting for a client (readiness may keep them away).
             if (_appendError is null || Volatile.Read(ref _closed))
             {
-                await _flushSignal.WaitAsync().ConfigureAwait(false);
+                _ = await _wakeFlusher.Reader.WaitToReadAsync().ConfigureAwait(false);
             }
             else
             {
                 using var retry = new CancellationTokenSource(_options.RetryDelay, _timeProvider);
                 try
                 {
-                    await _flushSignal.WaitAsync(retry.Token).ConfigureAwait(false);
+                    _ = await _wakeFlusher.Reader.WaitToReadAsync(retry.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     // Nothing appended for RetryDelay: the round below is the probe.
                 }
             }
+
+            // Taken before the swap below: a wake-up written after this point is for records this round may not take,
+            // and stays for the next round (which may then find nothing to write: harmless).
+            _ = _wakeFlusher.Reader.TryRead(out _);
 
             if (_options.CommitDelay > TimeSpan.Zero && !Volatile.Read(ref _closed))
             {

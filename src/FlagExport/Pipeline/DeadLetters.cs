@@ -48,7 +48,8 @@ public static class DeadLetters
     /// <param name="cancellationToken">Stops between letters, and cancels the write in progress.</param>
     /// <returns>How many events were written.</returns>
     /// <exception cref="InvalidDataException">A letter is damaged; the message names it. Letters before it were replayed.</exception>
-    /// <exception cref="InvalidOperationException">A letter names an exporter that is not registered; letters before it were replayed.</exception>
+    /// <exception cref="InvalidOperationException">A letter names an exporter that is not registered, or an interrupted replay
+    /// of it went through another exporter; letters before it were replayed.</exception>
     /// <remarks>
     /// The first letter that fails to write stops the replay with that exporter's exception; it and the rest are kept.
     /// A letter without <c>events.fxev</c> (an event the buffer's encoding refuses, see its manifest) is left in place.
@@ -62,7 +63,8 @@ public static class DeadLetters
     /// longer registered reach another. The names the original exporter recorded are left out then (they name its
     /// outputs, not the target's); the batch keeps its identity, so a replay interrupted after the write finds it again.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><paramref name="into"/> is not registered, or takes the other event type than a letter holds.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="into"/> is not registered, takes the other event type than a
+    /// letter holds, or a letter's interrupted replay went through another exporter (it may be written there already).</exception>
     internal static async Task<long> ReplayThroughAsync(string directory, IFlagEventSink sink, string? into, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -76,23 +78,20 @@ public static class DeadLetters
             }
 
             string target = into ?? await ReadExporterAsync(letter, cancellationToken).ConfigureAwait(false);
-            (string exporter, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, target, cancellationToken).ConfigureAwait(false);
+            (string exporter, string? replayedThrough, BatchState state, List<ExportableEvent> events) = await ReadAsync(letter, target, cancellationToken).ConfigureAwait(false);
+            string replayRecord = Path.Combine(letter, ReplayFile);
+            if (replayedThrough is not null && !string.Equals(replayedThrough, target, StringComparison.Ordinal))
+            {
+                // That replay may have written the events before it was interrupted: another target would write them twice.
+                throw new InvalidOperationException(
+                    $"The dead letter '{letter}' was being replayed through exporter '{replayedThrough}' when that replay was interrupted, so its events may already be written there; it is not written again through exporter '{target}'. Replay it through '{replayedThrough}', or delete '{replayRecord}' once you know '{replayedThrough}' does not hold them.");
+            }
 
             // Names chosen during the replay are on disk before the exporter writes under them, as in the cursor: a replay
             // that dies after the upload, before the letter is deleted, finds its object the next time.
-            string replayRecord = Path.Combine(letter, ReplayFile);
             state.Persist = (batch, _) =>
             {
-                using var content = new PooledBufferWriter(1024);
-                using (var json = new Utf8JsonWriter(content))
-                {
-                    json.WriteStartObject();
-                    json.WriteString("exporter", target);
-                    batch.WriteRecorded(json, "recorded");
-                    json.WriteEndObject();
-                }
-
-                DurableFile.Replace(replayRecord, content.WrittenSpan);
+                WriteReplayRecord(replayRecord, target, batch);
                 return ValueTask.CompletedTask;
             };
 
@@ -105,6 +104,13 @@ public static class DeadLetters
                 if (events.Count > 0 && events[0].EventType != pipeline.EventType)
                 {
                     throw new InvalidOperationException($"The dead letter '{letter}' holds {events[0].EventType.ToString().ToLowerInvariant()} events; exporter '{target}' takes {pipeline.EventType.ToString().ToLowerInvariant()} events.");
+                }
+
+                if (replayedThrough is null)
+                {
+                    // The target is on disk before its first attempt, even for an exporter that records no name: a replay
+                    // through another target after this one is interrupted is refused (see above).
+                    WriteReplayRecord(replayRecord, target, state);
                 }
 
                 await pipeline.ExportDirectlyAsync(new ExportBatch(events, state, state.Attempts + 1), cancellationToken).ConfigureAwait(false);
@@ -126,6 +132,21 @@ public static class DeadLetters
         return replayed;
     }
 
+    /// <summary>Saves which exporter replays the letter and the names it recorded so far.</summary>
+    private static void WriteReplayRecord(string path, string target, BatchState batch)
+    {
+        using var content = new PooledBufferWriter(1024);
+        using (var json = new Utf8JsonWriter(content))
+        {
+            json.WriteStartObject();
+            json.WriteString("exporter", target);
+            batch.WriteRecorded(json, "recorded");
+            json.WriteEndObject();
+        }
+
+        DurableFile.Replace(path, content.WrittenSpan);
+    }
+
     /// <summary>The exporter named in a letter's manifest.</summary>
     private static async Task<string> ReadExporterAsync(string letter, CancellationToken cancellationToken)
     {
@@ -141,10 +162,11 @@ public static class DeadLetters
     }
 
     /// <summary>
-    /// Reads a letter: the exporter that set it aside, the batch's identity, its events, and the names recorded for
-    /// <paramref name="target"/>: the manifest's when the target set it aside, plus those a replay through the target recorded.
+    /// Reads a letter: the exporter that set it aside, the exporter an earlier replay went through (null when none), the
+    /// batch's identity, its events, and the names recorded for <paramref name="target"/>: the manifest's when the target
+    /// set it aside, plus those a replay through the target recorded.
     /// </summary>
-    private static async Task<(string Exporter, BatchState State, List<ExportableEvent> Events)> ReadAsync(string letter, string target, CancellationToken cancellationToken)
+    private static async Task<(string Exporter, string? ReplayedThrough, BatchState State, List<ExportableEvent> Events)> ReadAsync(string letter, string target, CancellationToken cancellationToken)
     {
         try
         {
@@ -161,8 +183,10 @@ public static class DeadLetters
                 : null;
 
             // A record without "exporter" was made through the exporter that set the letter aside.
-            if (replay is not null
-                && string.Equals(replay.RootElement.TryGetProperty("exporter", out JsonElement by) ? by.GetString() : exporter, target, StringComparison.Ordinal))
+            string? replayedThrough = replay is null
+                ? null
+                : replay.RootElement.TryGetProperty("exporter", out JsonElement by) ? by.GetString() ?? exporter : exporter;
+            if (replay is not null && string.Equals(replayedThrough, target, StringComparison.Ordinal))
             {
                 foreach ((string name, string value) in BatchState.ReadRecorded(replay.RootElement.GetProperty("recorded")))
                 {
@@ -175,7 +199,7 @@ public static class DeadLetters
             {
                 Attempts = root.GetProperty("attempts").GetInt32(),
             };
-            return (exporter, state, events);
+            return (exporter, replayedThrough, state, events);
         }
         catch (Exception exception) when (exception is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

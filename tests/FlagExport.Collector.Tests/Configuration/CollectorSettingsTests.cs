@@ -78,6 +78,29 @@ public sealed class CollectorSettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task Yaml_AFeatureAndATrackingExporterToOneFolder_WithoutNames_Start()
+    {
+        string folder = _directory.Combine("shared");
+        await using WebApplication app = Build($$"""
+            exporters:
+              - kind: file
+                outputDir: {{folder}}
+              - kind: file
+                outputDir: {{folder}}
+                eventType: tracking
+            """);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
+
+        // The feature exporter keeps the name derived from its folder alone, so its buffer cursor and dead letters stay its own.
+        Assert.Equal(ExporterNames.Derive("file:" + folder), settings.Exporters[0].Name);
+        Assert.Equal(ExporterNames.Derive("file+tracking:" + folder), settings.Exporters[1].Name);
+        Assert.StartsWith("file-tracking-", settings.Exporters[1].Name, StringComparison.Ordinal);
+        Assert.Equal(EventType.Tracking, Pipeline(app, settings.Exporters[1].Name).EventType);
+        await app.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Yaml_S3Exporter_TakesTheRelayProxyKeysAndTheS3SettingsInCamelCase()
     {
         await using WebApplication app = Build("""
@@ -300,6 +323,8 @@ public sealed class CollectorSettingsTests : IDisposable
           "exporters[1].name: 'Events' is already the name of exporters[0]; each exporter needs its own name." },
         { "exporters:\n  - kind: file\n    outputDir: ./same\n  - kind: file\n    outputDir: ./same/\n    format: csv\n",
           "exporters[1]: writes to the same destination as exporters[0] (file:" },
+        { "exporters:\n  - kind: file\n    outputDir: ./same\n    eventType: tracking\n  - kind: file\n    outputDir: ./same/\n    eventType: Tracking\n",
+          "exporters[1]: writes to the same destination as exporters[0] (file+tracking:" },
         { "exporters:\n  - kind: s3\n    bucket: b\n    path: p/\n  - kind: s3\n    bucket: b\n    path: /p\n    format: csv\n",
           "exporters[1]: writes to the same destination as exporters[0] (s3:b/p); give each of them a distinct 'name'." },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },

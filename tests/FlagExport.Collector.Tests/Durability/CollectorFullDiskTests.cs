@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
+using FlagExport.Durability;
 
 namespace FlagExport.Collector.Tests.Durability;
 
@@ -156,7 +157,12 @@ public sealed class CollectorFullDiskTests : IDisposable
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Token));
-        Assert.Contains("maxBufferBytes = 1048576", error.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        string message = error.RootElement.GetProperty("message").GetString() ?? "";
+        Assert.Contains("maxBufferBytes = 1048576", message, StringComparison.Ordinal);
+
+        // The real limit: the segment being written (an eighth of the buffer here) is never released.
+        long limit = (1024 * 1024) - DurableEventStore.SegmentBytesFor(1024 * 1024) - (2 * SegmentFormat.HeaderSize);
+        Assert.Contains($"at most {limit} bytes", message, StringComparison.Ordinal);
     }
 
     /// <summary>The readiness answer's <c>durableBuffer.appendError</c>.</summary>

@@ -59,6 +59,47 @@ public sealed class ExporterCursorChangeTests : IDisposable
     }
 
     [Fact]
+    public async Task OtherEventType_OwingNothing_SavesTheNewCursor_SoACrashBeforeItsFirstBatchSkipsNothing()
+    {
+        long end = await FillAsync(commit: true);
+
+        await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes))
+        {
+            ExporterCursor tracking = store.OpenCursor("s3", EventType.Tracking);
+            store.AllCursorsOpened();
+            Assert.Equal(end, tracking.Committed);
+            Assert.True(store.TryAppend([.. Enumerable.Range(0, 10).Select(i => (ExportableEvent)TestEvents.Tracking(i))], out long appended));
+            await store.WaitForDurableAsync(appended, TestContext.Current.CancellationToken);
+
+            // A crash before the first batch: nothing is committed.
+        }
+
+        await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes))
+        {
+            ExporterCursor reopened = store.OpenCursor("s3", EventType.Tracking);
+            store.AllCursorsOpened();
+
+            // The acknowledged tracking events are still owed, not skipped by a second "start over".
+            Assert.Equal((end, false), (reopened.Committed, reopened.WasReset));
+        }
+    }
+
+    [Fact]
+    public async Task DamagedCursor_TheMessageSaysWhatMovingItAsideCosts()
+    {
+        await FillAsync(commit: true);
+        string file = Path.Combine(BufferDirectory, "cursors", ExporterCursor.FileNameOf("s3"));
+        await File.WriteAllTextAsync(file, "{ not json", TestContext.Current.CancellationToken);
+
+        var damaged = Assert.Throws<InvalidDataException>(() => ExporterCursor.Read(file));
+
+        Assert.Contains("start with the events acknowledged from then on", damaged.Message, StringComparison.Ordinal);
+        Assert.Contains("the events it still owed would not be exported", damaged.Message, StringComparison.Ordinal);
+        Assert.Contains("'flagexport-collector buffer drop-backlog NAME' cannot set them aside without the cursor", damaged.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("oldest buffered event", damaged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NewExporter_StartsAtTheEndOfTheLog_NotAtTheOldestEventKept()
     {
         long end = await FillAsync(commit: true);

@@ -160,6 +160,50 @@ public sealed class SegmentLogFailureTests
     }
 
     [Fact]
+    public async Task An_append_whose_records_a_probe_took_before_its_wake_up_neither_throws_nor_makes_the_next_append_throw()
+    {
+        using var dir = new TempDirectory();
+        var time = new FakeTimeProvider();
+        TimeSpan retry = TimeSpan.FromSeconds(2);
+        using var disk = new GatedDisk();
+        await using SegmentLog log = SegmentLog.Open(dir.Path, new SegmentLogOptions { FlushToDisk = disk.Flush, RetryDelay = retry }, timeProvider: time);
+        disk.FailNext = true;
+        Assert.True(log.TryAppend(1, [1], out long failed));
+        await Assert.ThrowsAsync<RecordsDiscardedException>(async () => await log.WaitForDurableAsync(failed + 1, Token));
+        Assert.NotNull(log.AppendError); // the flusher now also wakes every RetryDelay on its own
+
+        // Appender A is held after its locked section, before it wakes the flusher. Meanwhile the probe round takes A's
+        // record and stays busy in an fsync, so A's wake-up is not consumed before appender B, which finds the flusher
+        // no longer requested, wakes it too.
+        // The clock is advanced from another thread: the probe round may run on the thread that fires its timer.
+        bool probeTookIt = false;
+        Task advancing = Task.CompletedTask;
+        log.BeforeFlusherSignal = () =>
+        {
+            log.BeforeFlusherSignal = null;
+            disk.BlockNext = true;
+            advancing = Task.Run(() =>
+            {
+                while (!disk.Blocked.IsSet && !Token.IsCancellationRequested)
+                {
+                    time.Advance(retry);
+                }
+            });
+            probeTookIt = disk.Blocked.Wait(TimeSpan.FromSeconds(20));
+        };
+        Exception? a = Record.Exception(() => Assert.True(log.TryAppend(1, [2], out _)));
+        Exception? b = Record.Exception(() => Assert.True(log.TryAppend(1, [3], out _)));
+        disk.Release.Set();
+        await advancing;
+
+        Assert.True(probeTookIt, "The probe round did not start within 20 s.");
+        Assert.Null(a);
+        Assert.Null(b);
+        await log.WaitForDurableAsync(failed + 3, Token);
+        Assert.Equal([(byte)2, (byte)3], ReadAll(log).Select(r => r.Payload[0]));
+    }
+
+    [Fact]
     public async Task A_probe_whose_new_segment_could_not_be_written_leaves_no_file_behind_and_the_next_probe_succeeds()
     {
         using var dir = new TempDirectory();
@@ -239,10 +283,31 @@ public sealed class SegmentLogFailureTests
             .ToList();
         DurableRequestTooLargeException refused = Assert.Throws<DurableRequestTooLargeException>(() => store.TryAppend(events, out _));
         Assert.Equal(1024 * 1024, refused.MaxBytes);
-        Assert.Contains("MaxBufferBytes = 1048576", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(store.MaxAppendBytes, refused.Limit);
+        Assert.Contains($"at most {store.MaxAppendBytes} bytes, MaxBufferBytes (1048576) less the segment being written", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, store.Log.EndPosition);
         Assert.True(store.TryAppend([.. events.Take(10)], out long end));
         await store.WaitForDurableAsync(end, Token);
+    }
+
+    [Fact]
+    public async Task A_store_request_that_fits_only_without_the_segment_being_written_is_refused_as_too_large()
+    {
+        // The segment being written is never released, so once it holds anything a request above MaxBufferBytes less
+        // that segment could never fit: a 503 would make the client retry it for ever.
+        using var dir = new TempDirectory();
+        await using DurableEventStore store = DurableEventStore.Open(dir.Path, maxBytes: 1024 * 1024);
+        Assert.True(store.TryAppend([new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "first" }], out long first));
+        await store.WaitForDurableAsync(first, Token);
+        var events = Enumerable.Range(0, 2300)
+            .Select(i => (ExportableEvent)new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = $"user-{i}-{new string('x', 400)}" })
+            .ToList();
+
+        DurableRequestTooLargeException refused = Assert.Throws<DurableRequestTooLargeException>(() => store.TryAppend(events, out _));
+
+        Assert.Equal(1024 * 1024 - DurableEventStore.SegmentBytesFor(1024 * 1024) - (2 * SegmentFormat.HeaderSize), refused.Limit);
+        Assert.InRange(refused.Bytes, refused.Limit + 1, store.MaxBytes - (2 * SegmentFormat.HeaderSize)); // below the old bound
+        Assert.Equal(first, store.Log.EndPosition);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
@@ -263,6 +328,41 @@ public sealed class SegmentLogFailureTests
     }
 
     /// <summary>An fsync that fails on demand, as a full or broken disk does.</summary>
+    /// <summary>An fsync that fails once, or blocks once until <see cref="Release"/> (setting <see cref="Blocked"/>).</summary>
+    private sealed class GatedDisk : IDisposable
+    {
+        public volatile bool FailNext;
+        public volatile bool BlockNext;
+
+        public ManualResetEventSlim Blocked { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public void Dispose()
+        {
+            Blocked.Dispose();
+            Release.Dispose(); // after the log: declared before it, so its flusher is done
+        }
+
+        public void Flush(SafeFileHandle file)
+        {
+            if (FailNext)
+            {
+                FailNext = false;
+                throw new IOException("Input/output error");
+            }
+
+            if (BlockNext)
+            {
+                BlockNext = false;
+                Blocked.Set();
+                _ = Release.Wait(TimeSpan.FromSeconds(20));
+            }
+
+            RandomAccess.FlushToDisk(file);
+        }
+    }
+
     private sealed class FailingDisk
     {
         private readonly Lock _lock = new();

@@ -195,6 +195,39 @@ public sealed class DeadLetterTests : IDisposable
         Assert.Equal(ExportFileEncoder.MaxSuffix + 1, Directory.GetFiles(output).Length); // nothing overwritten, nothing added
     }
 
+    [Fact]
+    public async Task ReplayThrough_AnotherTargetThanAnInterruptedReplay_IsRefusedNamingTheEarlierTarget()
+    {
+        var broken = new ScriptedExporter(new FailureThatCannotHeal("access denied"));
+        await using (var pipeline = new DataExporter(broken, Options(), _time, name: "files"))
+        {
+            _ = pipeline.Add(TestEvents.Feature(1));
+            _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
+        }
+
+        // The replay through "first" writes the events, then its outcome is lost (the process dies before the letter is deleted).
+        var first = new InMemoryExporter();
+        var second = new InMemoryExporter();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddFlagExport()
+            .AddExporter("first", _ => new WritesThenFails(first))
+            .AddExporter("second", _ => second);
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var sink = (ExporterPipelines)host.Services.GetRequiredService<IFlagEventSink>();
+        _ = await Assert.ThrowsAsync<IOException>(() => DeadLetters.ReplayThroughAsync(Letters, sink, "first", TestContext.Current.CancellationToken));
+        Assert.Equal(1, first.EventCount);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => DeadLetters.ReplayThroughAsync(Letters, sink, "second", TestContext.Current.CancellationToken));
+        Assert.Contains("was being replayed through exporter 'first'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("not written again through exporter 'second'", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, second.EventCount);
+        _ = Assert.Single(DeadLetters.List(Letters)); // kept for a replay through 'first'
+
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+
     private async Task ReplayWithAsync(IExporter exporter)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
