@@ -40,6 +40,9 @@ internal static partial class DurabilityLog
 
         /// <summary>Cutting a failed group off the disk failed; retried before the next group is written.</summary>
         internal const int RepairFailed = 110;
+
+        /// <summary>At start the buffer already held more than its capacity (lowered since): appends are refused until enough is exported.</summary>
+        internal const int BufferOverCapacity = 111;
     }
 
     [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
@@ -69,6 +72,10 @@ internal static partial class DurabilityLog
     [LoggerMessage(EventId = Ids.RepairFailed, EventName = "RepairFailed", Level = LogLevel.Error,
         Message = "The segment log in '{Directory}' could not cut a failed write off the disk; every write waits until it can")]
     internal static partial void RepairFailed(this ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(EventId = Ids.BufferOverCapacity, EventName = "BufferOverCapacity", Level = LogLevel.Warning,
+        Message = "The durable buffer in '{Directory}' already holds {SizeBytes} bytes, more than maxBufferBytes = {MaxBytes}: new events are refused (503) until enough of the buffered ones are exported and their segments deleted")]
+    internal static partial void BufferOverCapacity(this ILogger logger, string directory, long sizeBytes, long maxBytes);
 
     [LoggerMessage(EventId = Ids.EventNotBuffered, EventName = "EventNotBuffered", Level = LogLevel.Error,
         Message = "An event could not be written to the durable buffer and was dropped (counted)")]

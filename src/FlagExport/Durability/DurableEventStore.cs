@@ -107,6 +107,11 @@ internal sealed class DurableEventStore : IAsyncDisposable
         // The store enforces the capacity atomically per call; the log's own bound only backs it up.
         var log = SegmentLog.Open(
             Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue, SegmentBytes = SegmentBytesFor(maxBytes) }, logger);
+        if (log.SizeBytes > maxBytes)
+        {
+            logger.BufferOverCapacity(root, log.SizeBytes, maxBytes);
+        }
+
         return new DurableEventStore(root, maxBytes, bufferId, log, logger);
     }
 

@@ -146,16 +146,26 @@ internal sealed partial class SegmentLog
         }
 
         long next = Math.Max(keptEnd, floor);
-        if (kept.Count > 0 && next == keptEnd)
+        if (kept.Count > 0 && next == keptEnd && kept[^1].Records == 0)
         {
-            // Keep appending to the last segment.
+            // Keep appending to the last segment, which holds no record yet.
             SegmentScan last = kept[^1];
             segments[^1] = new Segment(last.Path, last.First, last.GoodLength, keptEnd, isSealed: false);
             activeFile = File.OpenHandle(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-            activeRecords = last.Records;
+            activeRecords = 0;
         }
         else
         {
+            // A last segment with records stays sealed and appends start a new one: only sealed segments are released,
+            // and its size limit was chosen for the capacity it was written under, which may exceed the capacity now;
+            // left open, it would stay counted against the buffer for good once every consumer is past it.
+            // fsynced first, as every segment before the last must be: a crash once the next one exists finds it whole.
+            if (kept.Count > 0)
+            {
+                using SafeFileHandle last = File.OpenHandle(kept[^1].Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+                RandomAccess.FlushToDisk(last);
+            }
+
             activeFile = CreateSegmentFile(directory, next, RandomAccess.FlushToDisk, out string path);
             segments.Add(new Segment(path, next, SegmentFormat.HeaderSize, next, isSealed: false));
             activeRecords = 0;

@@ -19,6 +19,46 @@ public sealed class SegmentLogRecoveryTests
     }
 
     [Fact]
+    public async Task A_last_segment_with_records_is_sealed_at_open_and_a_crash_after_that_or_while_starting_the_next_loses_nothing()
+    {
+        using var dir = new TempDirectory();
+        List<TestRecord> written = await WriteAsync(dir.Path, SmallSegments(segmentBytes: 1 << 20), [3, 0, 17, 8, 25]);
+        string first = Assert.Single(SegmentFiles(dir.Path));
+        long firstLength = new FileInfo(first).Length;
+
+        // Open and crash at once: the segment with records is left whole and appends would start the next one.
+        await using (SegmentLog log = SegmentLog.Open(dir.Path, SmallSegments(segmentBytes: 1 << 20)))
+        {
+            AssertSame(written, ReadAll(log));
+        }
+
+        string[] files = SegmentFiles(dir.Path);
+        Assert.Equal(2, files.Length);
+        Assert.Equal(firstLength, new FileInfo(first).Length);
+        Assert.EndsWith("00000000000000000005.seg", files[1], StringComparison.Ordinal);
+
+        // A crash while creating the next segment: its torn header is deleted, and it is started again at the same position.
+        await File.WriteAllBytesAsync(files[1], new byte[5], Token);
+        await using (SegmentLog log = SegmentLog.Open(dir.Path, SmallSegments(segmentBytes: 1 << 20)))
+        {
+            AssertSame(written, ReadAll(log));
+            Assert.Equal(files, SegmentFiles(dir.Path));
+
+            // The empty segment is reused, not followed by another; positions go on and none is reused.
+            written.AddRange(Append(log, [4, 9]));
+            await log.FlushAsync(Token);
+        }
+
+        await using (SegmentLog log = SegmentLog.Open(dir.Path, SmallSegments(segmentBytes: 1 << 20)))
+        {
+            AssertSame(written, ReadAll(log));
+            Assert.Equal(7, log.EndPosition);
+            log.ReleaseBefore(5);
+            Assert.Equal(5, log.StartPosition); // the first segment is sealed, so released once every consumer is past it
+        }
+    }
+
+    [Fact]
     public async Task A_torn_last_record_is_cut_at_every_byte_offset()
     {
         using var dir = new TempDirectory();
@@ -30,6 +70,11 @@ public sealed class SegmentLogRecoveryTests
         for (long cut = last.Start; cut < last.End; cut++)
         {
             await File.WriteAllBytesAsync(segment, intact.AsMemory(0, (int)cut).ToArray(), Token);
+            foreach (string started in SegmentFiles(dir.Path).Where(f => f != segment))
+            {
+                File.Delete(started); // the segment the previous open started: the crash under test leaves the torn one last
+            }
+
             var logger = new FakeLogger();
             await using (SegmentLog log = SegmentLog.Open(dir.Path, SmallSegments(segmentBytes: 1 << 20), logger))
             {
