@@ -2,11 +2,18 @@ namespace FlagExport.Durability;
 
 /// <summary>
 /// One append call holds more bytes than the durable buffer can ever take at once: it can never be kept, however long
-/// the caller waits.
+/// the caller waits (permanent: the library's intake sets such an event aside as a dead letter).
 /// </summary>
 internal sealed class DurableRequestTooLargeException(string directory, long maxBytes, long limit, long bytes)
-    : InvalidOperationException($"The events take {bytes} bytes in the durable buffer '{directory}', more than one append can ever take: at most {limit} bytes, MaxBufferBytes ({maxBytes}) less the segment being written, which stays on disk; send them in smaller requests or raise MaxBufferBytes.")
+    : InvalidOperationException($"The events take {bytes} bytes in the durable buffer '{directory}', more than one append can ever take: at most {limit} bytes, MaxBufferBytes ({maxBytes}) less the segment being written, which stays on disk; send them in smaller requests or raise MaxBufferBytes."),
+    IExportFailure
 {
+    /// <inheritdoc/>
+    public bool IsPermanent => true;
+
+    /// <inheritdoc/>
+    public string Reason => Message;
+
     /// <summary>The capacity of the buffer.</summary>
     public long MaxBytes { get; } = maxBytes;
 
