@@ -142,7 +142,7 @@ public sealed class CollectorFullDiskTests : IDisposable
         collector.Signal("TERM");
         Assert.Equal(0, await collector.WaitForExitAsync());
         Assert.Equal(after.Order(StringComparer.Ordinal), ExportedKeys().Order(StringComparer.Ordinal));
-        Assert.False(Directory.Exists(_directory.Combine("dead-letter")));
+        DurableCollector.AssertNoDeadLetters(_directory);
     }
 
     [Fact]
