@@ -6,8 +6,9 @@ namespace FlagExport;
 
 /// <summary>
 /// Readiness of the export pipelines: reports, with the registration's failure status, every exporter that has failed
-/// without a success for <see cref="FlagExportHealthCheckOptions.FailingAfter"/>, whose buffer is nearly full, or that
-/// wrote dead letters since the start, and a durable buffer that cannot write to its disk; healthy otherwise. <see cref="HealthCheckResult.Data"/> holds an
+/// without a success for <see cref="FlagExportHealthCheckOptions.FailingAfter"/>, whose buffer is nearly full, that
+/// wrote dead letters since the start or cannot write one now, and a durable buffer that cannot write to its disk;
+/// healthy otherwise. <see cref="HealthCheckResult.Data"/> holds an
 /// <see cref="ExporterHealth"/> per exporter (and a <see cref="DurableBufferHealth"/> with the durable buffer).
 /// </summary>
 /// <remarks>
@@ -55,6 +56,12 @@ internal sealed class FlagExportHealthCheck(ExporterPipelines pipelines, FlagExp
             {
                 reasons.Add(string.Create(CultureInfo.InvariantCulture,
                     $"the durable buffer is {Percent(store!.SizeBytes, store.MaxBytes)}% full ({store.SizeBytes} of {store.MaxBytes} bytes in {store.Directory}) with {pipeline.BufferedCount} events of this exporter; new events are refused once it is full"));
+            }
+
+            if (pipeline.DeadLetterError is { } deadLetterError)
+            {
+                reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"a batch it cannot write could not be set aside either: the dead-letter folder {pipeline.DeadLetterDirectory} cannot be written ({deadLetterError}); the batch stays and is retried, and later events wait behind it"));
             }
 
             long deadLetters = pipeline.DeadLetterBatchCount;

@@ -333,10 +333,12 @@ public sealed partial class DataExporter
         catch (Exception exception)
 #pragma warning restore CA1031
         {
+            _deadLetterError = exception.Message;
             _logger.DeadLetterFailed(exception, Name, _deadLetters.Directory);
             return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)
         }
 
+        _deadLetterError = null;
         long before = Volatile.Read(ref _retired);
         _batch.Clear();
         _batchState = null;

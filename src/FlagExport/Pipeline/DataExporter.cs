@@ -78,6 +78,7 @@ public sealed partial class DataExporter : IAsyncDisposable
     private long _attempts;    // export calls started
     private long _deadLetteredEvents;
     private long _deadLetterBatches;
+    private volatile string? _deadLetterError; // why the last dead letter could not be written; null once one is
     private DateTimeOffset? _lastSuccessTimestamp;
     private long _failingSinceUtcTicks; // 0 while the last export succeeded; ticks, so that readiness reads it whole
 
@@ -221,6 +222,12 @@ public sealed partial class DataExporter : IAsyncDisposable
 
     /// <summary>How many batches were set aside as dead letters.</summary>
     internal long DeadLetterBatchCount => Interlocked.Read(ref _deadLetterBatches);
+
+    /// <summary>
+    /// Why the last attempt to set a batch aside failed (the dead-letter folder cannot be written), or null: the batch
+    /// then stays and is retried, and later batches wait behind it.
+    /// </summary>
+    internal string? DeadLetterError => _deadLetterError;
 
     /// <summary>The folder dead letters go to.</summary>
     internal string DeadLetterDirectory => _deadLetters.Directory;

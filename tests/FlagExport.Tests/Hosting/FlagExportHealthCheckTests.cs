@@ -177,6 +177,33 @@ public sealed class FlagExportHealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_DeadLetterThatCannotBeWritten_IsUnhealthyAtOnce_NamingTheFolderAndTheError()
+    {
+        // A file where the folder should be: the letter cannot be written, so the batch stays in the pipeline.
+        string blocked = Path.Combine(_folder.Path, "not-a-folder");
+        await File.WriteAllTextAsync(blocked, "", TestContext.Current.CancellationToken);
+        string letters = Path.Combine(blocked, "dead-letter");
+        using IHost host = Build(export => export.AddExporter("bucket", _ => new PermanentlyFailingExporter(), o =>
+        {
+            Hourly(o);
+            o.DeadLetterDirectory = letters;
+        }));
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+        _ = sink.Add(TestEvents.Feature(1));
+        _ = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.FlushAsync(TestContext.Current.CancellationToken));
+        DataExporter pipeline = host.Services.GetRequiredService<ExporterPipelines>().Pipelines[0];
+        await TestEvents.WaitUntilAsync(() => pipeline.DeadLetterError is not null, "the letter fails");
+
+        HealthReportEntry entry = await CheckAsync(host);
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.StartsWith($"bucket: a batch it cannot write could not be set aside either: the dead-letter folder {letters} cannot be written (", entry.Description, StringComparison.Ordinal);
+        Assert.Equal(1, pipeline.BufferedCount);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Check_WithAFailureStatus_ReportsIt_ForTheCheckAndTheExporter()
     {
         using IHost host = Build(
