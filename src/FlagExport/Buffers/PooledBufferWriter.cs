@@ -36,6 +36,14 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>Forgets what was written and keeps the array for the next batch.</summary>
     public void Clear() => _written = 0;
 
+    /// <summary>Forgets what was written after the first <paramref name="writtenCount"/> bytes.</summary>
+    internal void Truncate(int writtenCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(writtenCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(writtenCount, _written);
+        _written = writtenCount;
+    }
+
     /// <inheritdoc/>
     public void Advance(int count)
     {

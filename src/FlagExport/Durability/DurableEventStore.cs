@@ -145,8 +145,14 @@ internal sealed class DurableEventStore : IAsyncDisposable
         using var scratch = new PooledBufferWriter(Math.Max(count * 256, 256));
         try
         {
-            int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags);
+            int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags, out long metadataBytes);
+
+            // The log copies a metadata record into each later segment its events reach. A shared record is at most a
+            // quarter of a segment (EncodeRecords), so every segment the call reaches past the first holds at least
+            // three quarters of a segment of other bytes: that bounds the copies, which are counted like the rest.
             long bytes = scratch.WrittenCount + ((long)records * RecordOverhead);
+            long segmentBytes = SegmentBytesFor(MaxBytes);
+            bytes += metadataBytes * (1 + (bytes / (segmentBytes - (segmentBytes / 4))));
             if (bytes > MaxAppendBytes)
             {
                 // Even a buffer holding only the segment being written could not take them: a 503 would make the
@@ -156,7 +162,6 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
             lock (_appendGate)
             {
-                // A metadata record repeated at the start of a segment is not counted: at most one per segment.
                 if (_log.SizeBytes + bytes > MaxBytes)
                 {
                     end = -1;
@@ -180,28 +185,43 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
     /// <summary>
     /// Encodes the records of <paramref name="events"/> into <paramref name="scratch"/>: an event's metadata goes into a
-    /// metadata record of its own when the next event shares the object, and the events that share it refer to it.
+    /// metadata record of its own when the next event shares the object and it takes at most a quarter of a segment, and
+    /// the events that share it refer to it; <paramref name="metadataBytes"/> is what those records take.
     /// </summary>
     /// <returns>The number of records; an event the codec refuses takes none and is counted as unencodable.</returns>
-    private int EncodeRecords(IReadOnlyList<ExportableEvent> events, PooledBufferWriter scratch, int[] lengths, int[] metadataRecords, byte[] tags)
+    private int EncodeRecords(IReadOnlyList<ExportableEvent> events, PooledBufferWriter scratch, int[] lengths, int[] metadataRecords, byte[] tags, out long metadataBytes)
     {
         int records = 0;
         FlagObject? shared = null;
+        FlagObject? inline = null; // too large to share: each event keeps its own copy, counted as such
         int sharedRecord = -1;
+        long maxShared = SegmentBytesFor(MaxBytes) / 4;
+        metadataBytes = 0;
         for (int i = 0; i < events.Count; i++)
         {
             ExportableEvent e = events[i];
             FlagObject? metadata = (e as FeatureEvent)?.MetadataObject;
-            if (metadata is { Count: > 0 } && !ReferenceEquals(metadata, shared)
+            if (metadata is { Count: > 0 } && !ReferenceEquals(metadata, shared) && !ReferenceEquals(metadata, inline)
                 && i + 1 < events.Count && events[i + 1] is FeatureEvent next && ReferenceEquals(next.MetadataObject, metadata))
             {
                 int before = scratch.WrittenCount;
                 try
                 {
                     EventRecordCodec.WriteMetadata(metadata, scratch);
-                    (shared, sharedRecord) = (metadata, records);
-                    (tags[records], lengths[records], metadataRecords[records]) = (EventRecordCodec.MetadataTag, scratch.WrittenCount - before, -1);
-                    records++;
+                    int length = scratch.WrittenCount - before;
+                    if (length > maxShared)
+                    {
+                        // Shared, it would be copied into nearly every segment its events reach (one event each).
+                        scratch.Truncate(before);
+                        inline = metadata;
+                    }
+                    else
+                    {
+                        (shared, sharedRecord) = (metadata, records);
+                        (tags[records], lengths[records], metadataRecords[records]) = (EventRecordCodec.MetadataTag, length, -1);
+                        metadataBytes += length + RecordOverhead;
+                        records++;
+                    }
                 }
                 catch (ArgumentException)
                 {

@@ -240,8 +240,8 @@ internal sealed partial class SegmentLog : IAsyncDisposable
             bool signal;
             lock (_lock)
             {
-                // Upper bound of the bytes the batch adds: a roll before each record at most (a copy of a referred record
-                // is written only instead of such a roll's header room, at most one per segment).
+                // Upper bound of the bytes the batch adds: a roll before each record at most. Copies of referred records
+                // are not in it: the caller bounds them (the durable store counts them in its own capacity check).
                 long added = total + ((long)count * (SegmentFormat.RecordHeaderSize + SegmentFormat.HeaderSize));
                 if (_closed || _sizeBytes + added > _options.MaxBytes)
                 {
