@@ -61,7 +61,7 @@ internal static class OrphanedCursors
         using SegmentLogReader reader = log.OpenReader(cursor.Committed);
         while (reader.NextPosition < end && reader.TryRead(out long position, out byte recordTag, out _) && position < end)
         {
-            if (tag is null || recordTag == tag)
+            if (tag is null ? recordTag != EventRecordCodec.MetadataTag : recordTag == tag)
             {
                 count++;
             }
