@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
-using Tmpfs = FlagExport.Tests.Exporters.Tmpfs;
 
 namespace FlagExport.Collector.Tests.Durability;
 
@@ -21,50 +20,41 @@ public sealed class CollectorOptionChangeTests : IDisposable
     [Fact]
     public async Task CleanStopOnAFullDisk_RestartWithOtherMaxBatchBytesAndFormat_WritesEveryAcknowledgedEventOnce()
     {
-        Tmpfs.RequireRoot();
         string output = _directory.Combine("exports");
-        Directory.CreateDirectory(output);
-        await Tmpfs.MountAsync(output, "256k");
-        try
+        using Tmpfs disk = Tmpfs.MountOrSkip(output, 256 * 1024);
+        string[] acknowledged = DurableCollector.Keys("user", 0, Events);
+        await WriteConfigAsync(maxBatchBytes: 16 * 1024, format: "json");
+        using (CollectorProcess first = DurableCollector.Start(_directory))
         {
-            string[] acknowledged = DurableCollector.Keys("user", 0, Events);
-            await WriteConfigAsync(maxBatchBytes: 16 * 1024, format: "json");
-            using (CollectorProcess first = DurableCollector.Start(_directory))
+            string address = await first.WaitUntilListeningAsync();
+            using var client = new HttpClient();
+            foreach (string[] request in acknowledged.Chunk(500))
             {
-                string address = await first.WaitUntilListeningAsync();
-                using var client = new HttpClient();
-                foreach (string[] request in acknowledged.Chunk(500))
-                {
-                    using HttpResponseMessage response = await DurableCollector.PostAsync(client, address, request, TestContext.Current.CancellationToken);
-                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                }
-
-                await first.WaitForOutputAsync("disk was full"); // the attempt that filled the disk, some parts written
-                first.Signal("TERM");
-                Assert.Equal(0, await first.WaitForExitAsync()); // the rest is kept in the buffer
+                using HttpResponseMessage response = await DurableCollector.PostAsync(client, address, request, TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             }
 
-            int writtenBefore = Directory.GetFiles(output).Length;
-            Assert.True(writtenBefore >= 5, $"{writtenBefore} parts written before the disk was full");
-
-            await Tmpfs.ResizeAsync(output, "64m");
-            await WriteConfigAsync(maxBatchBytes: 32 * 1024, format: "csv");
-            using (CollectorProcess second = DurableCollector.Start(_directory))
-            {
-                _ = await second.WaitUntilListeningAsync();
-                await DurableCollector.WaitUntilAsync(() => Task.FromResult(UserKeys(output).Count >= Events), $"{Events} events in {output}");
-                second.Signal("TERM");
-                Assert.Equal(0, await second.WaitForExitAsync());
-            }
-
-            List<string> written = UserKeys(output);
-            Assert.Equal(Events, written.Count);
-            Assert.Equal(acknowledged.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
+            await first.WaitForOutputAsync("disk was full"); // the attempt that filled the disk, some parts written
+            first.Signal("TERM");
+            Assert.Equal(0, await first.WaitForExitAsync()); // the rest is kept in the buffer
         }
-        finally
+
+        int writtenBefore = Directory.GetFiles(output).Length;
+        Assert.True(writtenBefore >= 5, $"{writtenBefore} parts written before the disk was full");
+
+        disk.Resize(64 * 1024 * 1024);
+        await WriteConfigAsync(maxBatchBytes: 32 * 1024, format: "csv");
+        using (CollectorProcess second = DurableCollector.Start(_directory))
         {
-            await Tmpfs.UnmountAsync(output);
+            _ = await second.WaitUntilListeningAsync();
+            await DurableCollector.WaitUntilAsync(() => Task.FromResult(UserKeys(output).Count >= Events), $"{Events} events in {output}");
+            second.Signal("TERM");
+            Assert.Equal(0, await second.WaitForExitAsync());
         }
+
+        List<string> written = UserKeys(output);
+        Assert.Equal(Events, written.Count);
+        Assert.Equal(acknowledged.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
     }
 
     private Task WriteConfigAsync(int maxBatchBytes, string format) => File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""

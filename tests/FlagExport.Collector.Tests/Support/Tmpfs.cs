@@ -35,6 +35,9 @@ public sealed class Tmpfs : IDisposable
         return file;
     }
 
+    /// <summary>Changes the size of the tmpfs to <paramref name="bytes"/>, keeping its files: the operator freed room.</summary>
+    public void Resize(long bytes) => Run("mount", "-o", string.Create(CultureInfo.InvariantCulture, $"remount,size={bytes}"), Path);
+
     public void Dispose() => Run("umount", "-l", Path);
 
     private static void Run(string program, params string[] args)
