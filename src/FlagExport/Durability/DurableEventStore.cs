@@ -28,6 +28,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
     private readonly SegmentLog _log;
     private readonly ILogger _logger;
+    private readonly long _segmentBytes; // where the log rolls its segments: SegmentBytesFor(MaxBytes)
     private readonly Lock _appendGate = new();
     private readonly Lock _cursorGate = new();
     private readonly List<ExporterCursor> _cursors = [];
@@ -42,6 +43,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
     {
         Directory = directory;
         MaxBytes = maxBytes;
+        _segmentBytes = SegmentBytesFor(maxBytes);
         BufferId = bufferId;
         _log = log;
         _logger = logger;
@@ -62,7 +64,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// (never released, up to <see cref="SegmentBytesFor"/>) and two segment headers. A larger call could not fit even
     /// once every exporter is past everything, so it is refused as too large rather than as full.
     /// </summary>
-    public long MaxAppendBytes => MaxBytes - SegmentBytesFor(MaxBytes) - (2 * SegmentFormat.HeaderSize);
+    public long MaxAppendBytes => MaxBytes - _segmentBytes - (2 * SegmentFormat.HeaderSize);
 
     /// <summary>This buffer's random id: the prefix of every batch identity cut from it.</summary>
     public string BufferId { get; }
@@ -151,8 +153,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
             // quarter of a segment (EncodeRecords), so every segment the call reaches past the first holds at least
             // three quarters of a segment of other bytes: that bounds the copies, which are counted like the rest.
             long bytes = scratch.WrittenCount + ((long)records * RecordOverhead);
-            long segmentBytes = SegmentBytesFor(MaxBytes);
-            bytes += metadataBytes * (1 + (bytes / (segmentBytes - (segmentBytes / 4))));
+            bytes += metadataBytes * (1 + (bytes / (_segmentBytes - (_segmentBytes / 4))));
             if (bytes > MaxAppendBytes)
             {
                 // Even a buffer holding only the segment being written could not take them: a 503 would make the
@@ -195,7 +196,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
         FlagObject? shared = null;
         FlagObject? inline = null; // too large to share: each event keeps its own copy, counted as such
         int sharedRecord = -1;
-        long maxShared = SegmentBytesFor(MaxBytes) / 4;
+        long maxShared = _segmentBytes / 4;
         metadataBytes = 0;
         for (int i = 0; i < events.Count; i++)
         {
