@@ -47,7 +47,13 @@ internal static class CollectorApp
         // YARP logs each forwarded request (relayProxyUrl) at Information too.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning")],
+            InitialData =
+            [
+                new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning"),
+
+                // Durable by default: bufferDirectory (or FlagExport:BufferDirectory) "" or none, from any source, is memory mode.
+                new($"{FlagExportBuilder.SectionName}:{nameof(DurableBufferOptions.BufferDirectory)}", BufferFolder.DefaultDirectory),
+            ],
         });
         List<string> unknownKeys = AddYamlFile(builder.Configuration);
 
@@ -334,6 +340,16 @@ internal static class CollectorApp
         }
 
         logger.Listening(addresses is { Count: > 0 } ? string.Join(", ", addresses) : "(in-process test server)");
+        BufferFolder buffer = BufferFolder.Of(app.Services);
+        if (buffer.FullPath is { } folder)
+        {
+            logger.DurableBuffer(folder, buffer.MaxBytes);
+        }
+        else
+        {
+            logger.MemoryBuffer();
+        }
+
         foreach (ExporterSpec exporter in settings.Exporters)
         {
             logger.ExporterConfigured(exporter.Describe(app.Services));
@@ -343,6 +359,5 @@ internal static class CollectorApp
         {
             logger.ApiKeysRequired(settings.ApiKeys.Count);
         }
-
     }
 }

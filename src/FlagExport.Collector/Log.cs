@@ -49,4 +49,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 12, EventName = "DeadLettersWritten", Level = LogLevel.Warning,
         Message = "{Batches} batches ({Events} events) were set aside as dead letters during this run ({Exporters}); they are kept on disk, replay them with DeadLetters.ReplayAsync once the cause is fixed")]
     public static partial void DeadLettersWritten(this ILogger logger, long batches, long events, string exporters);
+
+    [LoggerMessage(EventId = 13, EventName = "DurableBuffer", Level = LogLevel.Information,
+        Message = "Durable buffer in {Directory} (maxBufferBytes {MaxBufferBytes}): a 200 means the events are on disk")]
+    public static partial void DurableBuffer(this ILogger logger, string directory, long maxBufferBytes);
+
+    [LoggerMessage(EventId = 14, EventName = "MemoryBuffer", Level = LogLevel.Information,
+        Message = "Events are held in memory (bufferDirectory is empty or none): a crash loses those not yet written")]
+    public static partial void MemoryBuffer(this ILogger logger);
 }

@@ -4,10 +4,11 @@ using Microsoft.Extensions.Hosting;
 namespace FlagExport.Collector;
 
 /// <summary>
-/// Stops start-up when a file exporter's <c>outputDir</c> or an exporter's <c>deadLetterDirectory</c> cannot be created
-/// or written, listing every such folder: a batch that can be neither written nor set aside would be retried for good.
-/// Registered before the exporters, so it runs before any pipeline starts; it reads the options the exporters are built
-/// from, so a folder overridden under <c>FlagExport:Exporters:&lt;name&gt;</c> is the one checked.
+/// Stops start-up when the buffer folder (<c>bufferDirectory</c>), a file exporter's <c>outputDir</c> or an exporter's
+/// <c>deadLetterDirectory</c> cannot be created or written, listing every such folder: a batch that can be neither written
+/// nor set aside would be retried for good, and events that cannot reach the buffer cannot be acknowledged. Registered
+/// before the exporters, so it runs before any pipeline starts or the buffer is opened; it reads the options the
+/// exporters are built from, so a folder overridden under <c>FlagExport:</c> is the one checked.
 /// </summary>
 internal sealed class OutputFolderStartupCheck(CollectorSettings settings, IServiceProvider services) : IHostedService
 {
@@ -15,6 +16,11 @@ internal sealed class OutputFolderStartupCheck(CollectorSettings settings, IServ
     public Task StartAsync(CancellationToken cancellationToken)
     {
         List<string> problems = Problems(settings, services);
+        if (BufferFolder.Of(services).Problem(create: true) is { } buffer)
+        {
+            problems.Insert(0, buffer);
+        }
+
         return problems.Count > 0 ? throw new CollectorConfigurationException(problems) : Task.CompletedTask;
     }
 

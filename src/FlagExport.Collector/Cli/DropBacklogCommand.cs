@@ -37,9 +37,9 @@ internal static class DropBacklogCommand
                     return ExitCodes.StartFailed;
                 }
 
-                if (app.Services.GetRequiredService<IOptions<DurableBufferOptions>>().Value.BufferDirectory is not { } buffer)
+                if (BufferFolder.Of(app.Services).FullPath is not { } buffer)
                 {
-                    await error.WriteLineAsync("bufferDirectory: is not set; only a durable buffer keeps a backlog.").ConfigureAwait(false);
+                    await error.WriteLineAsync("bufferDirectory: is empty or none (memory mode); only a durable buffer keeps a backlog.").ConfigureAwait(false);
                     return ExitCodes.StartFailed;
                 }
 

@@ -20,6 +20,8 @@ internal static class StartFailure
             new CollectorConfigurationException([.. aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)]).Message,
         // The durable buffer holds events of an exporter no longer configured: the message says which and what to do.
         FlagExport.Durability.OrphanedExporterException or FlagExport.Durability.ExporterTypeChangedException => $"Cannot start the collector: {exception.Message}",
+        // Another collector runs with the same bufferDirectory; the message names the folder.
+        FlagExport.Durability.DurableBufferLockedException => $"Cannot start the collector: bufferDirectory: {exception.Message}",
         // verifyBucketOnStart: a missing bucket, wrong credentials or an unreachable endpoint; an address already in use.
         S3ExportException or IOException => $"Cannot start the collector: {exception.Message}",
         _ => null,

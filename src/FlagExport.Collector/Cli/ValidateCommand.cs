@@ -10,12 +10,15 @@ namespace FlagExport.Collector.Cli;
 /// <summary>
 /// <c>validate --config file.yaml [--check-connectivity]</c>: reads and checks the configuration with the code start-up
 /// runs (<see cref="CollectorApp.Build"/>, which runs the options validation the host runs when it starts), so the messages are
-/// the same and every problem is listed at once. It listens on no port, starts no pipeline and opens no durable buffer.
+/// the same and every problem is listed at once. It listens on no port, starts no pipeline and opens no durable buffer;
+/// it checks that the buffer folder could be created and written (<see cref="BufferFolder.Problem"/>), leaving nothing
+/// behind, and reports the folder (or memory mode) after the exporters.
 /// </summary>
 /// <remarks>
 /// <c>--check-connectivity</c> adds what needs the outside world: a HeadBucket for each S3 exporter (the exporter's own
 /// <see cref="S3Exporter.VerifyBucketAsync"/>) and, for each file exporter, that <c>outputDir</c> can be created and
-/// written (<see cref="OutputFolderCheck"/>, as at start-up). Without it nothing is created and no request is made.
+/// written (<see cref="OutputFolderCheck"/>, as at start-up), and creates the buffer folder as start-up does. Without it
+/// nothing is created and no request is made.
 /// </remarks>
 internal static class ValidateCommand
 {
@@ -35,6 +38,12 @@ internal static class ValidateCommand
             {
                 CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
                 var problems = new List<string>();
+                BufferFolder buffer = BufferFolder.Of(app.Services);
+                if (buffer.Problem(create: checkConnectivity) is { } bufferProblem)
+                {
+                    problems.Add(bufferProblem);
+                }
+
                 if (checkConnectivity)
                 {
                     problems.AddRange(OutputFolderStartupCheck.Problems(settings, app.Services));
@@ -63,6 +72,8 @@ internal static class ValidateCommand
                 {
                     await output.WriteLineAsync("  " + exporter.Describe(app.Services)).ConfigureAwait(false);
                 }
+
+                await output.WriteLineAsync("  " + buffer.Describe()).ConfigureAwait(false);
 
                 return ExitCodes.Success;
             }

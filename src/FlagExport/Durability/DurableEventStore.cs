@@ -89,6 +89,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
     /// <summary>Opens (or creates) the buffer in <paramref name="directory"/>, recovering what a crash left.</summary>
     /// <exception cref="IOException">The folder cannot be used.</exception>
+    /// <exception cref="DurableBufferLockedException">Another log, in this process or another, holds the folder.</exception>
     public static DurableEventStore Open(string directory, long maxBytes, ILogger? logger = null)
     {
         logger ??= NullLogger.Instance;
@@ -107,8 +108,18 @@ internal sealed class DurableEventStore : IAsyncDisposable
         }
 
         // The store enforces the capacity atomically per call; the log's own bound only backs it up.
-        var log = SegmentLog.Open(
-            Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue, SegmentBytes = SegmentBytesFor(maxBytes) }, logger);
+        SegmentLog log;
+        try
+        {
+            log = SegmentLog.Open(
+                Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue, SegmentBytes = SegmentBytesFor(maxBytes) }, logger);
+        }
+        catch (DurableBufferLockedException exception)
+        {
+            // Named by the folder the user configured, not its log subfolder.
+            throw new DurableBufferLockedException(root, exception.InnerException ?? exception);
+        }
+
         if (log.SizeBytes > maxBytes)
         {
             logger.BufferOverCapacity(root, log.SizeBytes, maxBytes);

@@ -35,7 +35,7 @@ internal sealed partial class SegmentLog
         }
         catch (IOException exception)
         {
-            throw new IOException($"The segment log in '{directory}' is open in another log or process.", exception);
+            throw new DurableBufferLockedException(directory, exception);
         }
 
         SafeFileHandle? activeFile = null;
