@@ -137,7 +137,7 @@ EOF
     s3) printf '  kind: s3\n  bucket: %s\n  path: %s/\n  serviceUrl: %s\n  forcePathStyle: true\n  region: %s\n' \
           "$S3_BUCKET" "$1" "$S3_ENDPOINT" "$AWS_REGION" ;;
   esac
-  [[ $3 != durable ]] || echo "bufferDirectory: $work/$1/buffer"
+  if [[ $3 == durable ]]; then echo "bufferDirectory: $work/$1/buffer"; else echo 'bufferDirectory: ""'; fi
 }
 
 start_server() { # name port command...
