@@ -35,8 +35,9 @@ internal static class CollectorApp
     /// <param name="args">The command line.</param>
     /// <param name="configure">Adds configuration before the settings are read.</param>
     /// <param name="durableBuffer">
-    /// Whether to open the durable buffer when <c>bufferDirectory</c> is set; off for the replay command, which runs beside
-    /// a collector that holds the buffer and writes dead letters through the exporters directly.
+    /// Whether to open the durable buffer (<c>bufferDirectory</c>, <c>./buffer</c> unless empty or <c>none</c>); off for
+    /// the replay command, which runs beside a collector that holds the buffer and writes dead letters through the
+    /// exporters directly.
     /// </param>
     /// <exception cref="CollectorConfigurationException">The configuration is invalid.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool durableBuffer = true)

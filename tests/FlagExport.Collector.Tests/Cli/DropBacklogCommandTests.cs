@@ -39,12 +39,12 @@ public sealed class DropBacklogCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task WithoutABuffer_IsRefused()
+    public async Task InMemoryMode_IsRefused()
     {
-        (int exit, string error) = await RunAsync("exporters:\n  - kind: file\n    name: kept\n", "gone");
+        (int exit, string error) = await RunAsync("bufferDirectory: \"\"\nexporters:\n  - kind: file\n    name: kept\n", "gone");
 
         Assert.Equal(ExitCodes.StartFailed, exit);
-        Assert.Contains("bufferDirectory: is not set", error, StringComparison.Ordinal);
+        Assert.Contains("bufferDirectory: is empty or none (memory mode); only a durable buffer keeps a backlog.", error, StringComparison.Ordinal);
     }
 
     private async Task<(int Exit, string Error)> RunAsync(string yaml, string name)

@@ -82,6 +82,7 @@ public sealed class CollectorSettingsTests : IDisposable
     {
         string folder = _directory.Combine("shared");
         await using WebApplication app = Build($$"""
+            bufferDirectory: ""
             exporters:
               - kind: file
                 outputDir: {{folder}}
@@ -416,6 +417,7 @@ public sealed class CollectorSettingsTests : IDisposable
     {
         string output = _directory.Combine("out");
         string path = WriteYaml($$$"""
+            bufferDirectory: ""
             exporters:
               - kind: file
                 outputDir: {{{output}}}

@@ -25,6 +25,7 @@ public sealed class ListeningCollector : IAsyncDisposable
         var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["urls"] = "http://127.0.0.1:0",
+            ["bufferDirectory"] = "", // memory mode: the default ./buffer would be the test process's, shared by every test
             ["exporters:0:kind"] = "file",
             ["exporters:0:outputDir"] = FeatureDir,
             ["exporters:0:flushInterval"] = "3600000",

@@ -32,6 +32,7 @@ public sealed class NpmProviderBackPressureTests : IDisposable
         string exports = _directory.Combine("exports");
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
             relayProxyUrl: {upstream.Url}
+            bufferDirectory: ""  # memory mode: the back-pressure of maxBufferedEvents
             exporters:
               - kind: file
                 outputDir: ./exports

@@ -29,7 +29,7 @@ public sealed class CollectorProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task MainCommand_WithoutConfiguration_ListensOn1031_AndSigtermFlushesTheExportsFile()
+    public async Task MainCommand_WithoutConfiguration_ListensOn1031_BuffersDurably_AndSigtermFlushesTheExportsFile()
     {
         using CollectorProcess collector = CollectorProcess.StartMainCommand(_directory.Path);
         string address = await collector.WaitUntilListeningAsync();
@@ -44,6 +44,10 @@ public sealed class CollectorProcessTests : IDisposable
 
         Assert.Equal(0, await collector.WaitForExitAsync());
         Assert.Contains($"Exporting with {ExporterNames.Derive("file:" + _directory.Combine("exports"))} (default exporter): file, JSON, feature events, to {_directory.Combine("exports")}", collector.Output, StringComparison.Ordinal);
+
+        // Durable by default: the 200 above meant the events were in ./buffer of the folder it ran in.
+        Assert.Contains($"Durable buffer in {_directory.Combine("buffer")} (maxBufferBytes 10737418240): a 200 means the events are on disk", collector.Output, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(_directory.Combine("buffer")), "No ./buffer in the working folder.");
         string file = Assert.Single(Directory.GetFiles(_directory.Combine("exports")));
         Assert.Matches(@"^flag-variation-.+-\d{10}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$", Path.GetFileName(file));
         Assert.Equal(

@@ -43,6 +43,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     public async Task OtherStopSignals_StopCleanly_EveryEventWritten_ExitsZero(string signal)
     {
         using CollectorProcess collector = await StartAsync("""
+            bufferDirectory: ""
             exporters:
               - kind: file
                 outputDir: ./exports
@@ -57,7 +58,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     [Fact]
     public async Task Sigterm_EventsTheExporterCannotWrite_ExitsThree_AndLogsHowManyWereLost()
     {
-        using CollectorProcess collector = await StartAsync(UnwritableExporter);
+        using CollectorProcess collector = await StartAsync("bufferDirectory: \"\"\n" + UnwritableExporter);
 
         collector.Signal("TERM");
 
@@ -80,6 +81,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     public async Task Sigterm_EveryEventWritten_ExitsZero()
     {
         using CollectorProcess collector = await StartAsync("""
+            bufferDirectory: ""
             exporters:
               - kind: file
                 outputDir: ./exports
@@ -95,6 +97,7 @@ public sealed class ExitCodeProcessTests : IDisposable
     public async Task Sigterm_AfterDeadLetters_ExitsZero_AndLogsWhereTheyAre()
     {
         using CollectorProcess collector = await StartAsync("""
+            bufferDirectory: ""
             deadLetterDirectory: ./dead-letter
             maxRetryDuration: 1
             exporters:

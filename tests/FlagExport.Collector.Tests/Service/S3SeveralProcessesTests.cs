@@ -48,10 +48,15 @@ public sealed class S3SeveralProcessesTests : IDisposable
             for (int i = 0; i < Processes; i++)
             {
                 // Debug for the S3 exporter: its "already exists; trying the next free name" line is the trace of a 412.
+                // Each its own durable buffer, as several instances on one host need (a buffer belongs to one process).
                 collectors.Add(CollectorProcess.Start(
                     _directory.Path,
                     ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
-                    new Dictionary<string, string> { ["Logging__LogLevel__FlagExport.S3"] = "Debug" }));
+                    new Dictionary<string, string>
+                    {
+                        ["Logging__LogLevel__FlagExport.S3"] = "Debug",
+                        ["bufferDirectory"] = "buffer-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    }));
             }
 
             string[] addresses = await Task.WhenAll(collectors.Select(c => c.WaitUntilListeningAsync()));

@@ -13,7 +13,8 @@ namespace FlagExport.Collector.Tests.Support;
 /// <summary>
 /// The collector as <see cref="CollectorApp.Build"/> builds it for the real executable, on an in-process test server,
 /// with a feature exporter writing JSON lines to <c>features/</c> and a tracking exporter writing to <c>tracking/</c>
-/// of a temporary folder. Flush intervals are an hour, so files appear only on <see cref="FlushAsync"/> or stop.
+/// of a temporary folder, in memory mode unless the settings give <c>bufferDirectory</c>. Flush intervals are an hour,
+/// so files appear only on <see cref="FlushAsync"/> or stop.
 /// </summary>
 public sealed class TestCollector : IAsyncDisposable
 {
@@ -22,8 +23,11 @@ public sealed class TestCollector : IAsyncDisposable
 
     private TestCollector(IDictionary<string, string?> settings, string[] args, bool fileExporters)
     {
-        var all = !fileExporters ? new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) : new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        // Memory mode unless a test names a buffer folder: in-process collectors share the test process's working
+        // folder, where the default ./buffer would be one folder (and one lock) for every test.
+        var all = !fileExporters ? new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["bufferDirectory"] = "" } : new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
+            ["bufferDirectory"] = "",
             ["exporters:0:kind"] = "file",
             ["exporters:0:name"] = "exporter-0",
             ["exporters:0:outputDir"] = FeatureDir,

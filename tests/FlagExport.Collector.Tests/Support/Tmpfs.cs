@@ -38,6 +38,9 @@ public sealed class Tmpfs : IDisposable
     /// <summary>Changes the size of the tmpfs to <paramref name="bytes"/>, keeping its files: the operator freed room.</summary>
     public void Resize(long bytes) => Run("mount", "-o", string.Create(CultureInfo.InvariantCulture, $"remount,size={bytes}"), Path);
 
+    /// <summary>Remounts the tmpfs read-only: writes fail with EROFS, for root too (which file modes do not stop).</summary>
+    public void MakeReadOnly() => Run("mount", "-o", "remount,ro", Path);
+
     public void Dispose() => Run("umount", "-l", Path);
 
     private static void Run(string program, params string[] args)
