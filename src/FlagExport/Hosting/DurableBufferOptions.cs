@@ -1,8 +1,9 @@
 namespace FlagExport;
 
 /// <summary>
-/// The durable buffer (opt-in): a write-ahead log on local disk shared by every exporter pipeline of the process, so
-/// that events survive a crash, an OOM kill or a redeploy during an outage of the destination.
+/// The durable buffer (opt-in in the library; the collector's default): a write-ahead log on local disk shared by every
+/// exporter pipeline of the process, so that events survive a crash, an OOM kill or a redeploy during an outage of the
+/// destination.
 /// </summary>
 /// <remarks>
 /// Bound from the configuration section <c>FlagExport</c> (<c>FlagExport:BufferDirectory</c>,
