@@ -212,7 +212,8 @@ public sealed class SegmentLogTests
     {
         using var dir = new TempDirectory();
         await using SegmentLog log = SegmentLog.Open(dir.Path, new SegmentLogOptions());
-        Assert.Throws<IOException>(() => SegmentLog.Open(dir.Path, new SegmentLogOptions()));
+        DurableBufferLockedException refused = Assert.Throws<DurableBufferLockedException>(() => SegmentLog.Open(dir.Path, new SegmentLogOptions()));
+        Assert.Equal(dir.Path, refused.Directory);
     }
 
     [Fact]
