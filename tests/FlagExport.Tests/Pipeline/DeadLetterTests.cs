@@ -106,7 +106,7 @@ public sealed class DeadLetterTests : IDisposable
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
 
-        long replayed = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+        long replayed = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(5, replayed);
         Assert.Equal([0L, 1, 2, 3, 4], fixedExporter.Ids);
@@ -134,7 +134,7 @@ public sealed class DeadLetterTests : IDisposable
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
 
-        _ = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+        _ = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Empty(files.Batches);
         Assert.Equal([originalId], s3.Ids);
@@ -214,11 +214,10 @@ public sealed class DeadLetterTests : IDisposable
             .AddExporter("second", _ => second);
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
-        var sink = (ExporterPipelines)host.Services.GetRequiredService<IFlagEventSink>();
-        _ = await Assert.ThrowsAsync<IOException>(() => DeadLetters.ReplayThroughAsync(Letters, sink, "first", TestContext.Current.CancellationToken));
+        _ = await Assert.ThrowsAsync<IOException>(() => DeadLetters.ReplayAsync(Letters, host.Services, "first", TestContext.Current.CancellationToken));
         Assert.Equal(1, first.EventCount);
 
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => DeadLetters.ReplayThroughAsync(Letters, sink, "second", TestContext.Current.CancellationToken));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => DeadLetters.ReplayAsync(Letters, host.Services, "second", TestContext.Current.CancellationToken));
         Assert.Contains("was being replayed through exporter 'first'", refused.Message, StringComparison.Ordinal);
         Assert.Contains("not written again through exporter 'second'", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, second.EventCount);
@@ -236,7 +235,7 @@ public sealed class DeadLetterTests : IDisposable
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            _ = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+            _ = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
         }
         catch (IOException)
         {
