@@ -171,8 +171,8 @@ public sealed class DurableBufferTests : IDisposable
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         _ = builder.Services.AddFlagExport()
             .UseDurableBuffer(BufferDirectory, maxBufferBytes: DurableBufferOptions.MinMaxBufferBytes) // small segments: 128 KiB
-            .AddExporter("up", _ => up, o => o.MaxEventInMemory = 500)
-            .AddExporter("down", _ => down, o => o.MaxEventInMemory = 500);
+            .AddExporter("up", _ => up, o => (o.MaxEventInMemory, o.MaxBufferedEvents) = (500, 6_000)) // all may wait for the disk at once
+            .AddExporter("down", _ => down, o => (o.MaxEventInMemory, o.MaxBufferedEvents) = (500, 6_000));
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();

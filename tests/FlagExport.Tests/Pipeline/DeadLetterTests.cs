@@ -115,8 +115,10 @@ public sealed class DeadLetterTests : IDisposable
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
-    [Fact]
-    public async Task ReplayAsync_TheLetterGoesOnlyToTheExporterThatSetItAside_UnderItsOriginalIdentity()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReplayAsync_TheLetterGoesOnlyToTheExporterThatSetItAside_UnderItsOriginalIdentity(bool durable)
     {
         var broken = new ScriptedExporter(new FailureThatCannotHeal("access denied"));
         string originalId;
@@ -130,14 +132,22 @@ public sealed class DeadLetterTests : IDisposable
         var files = new InMemoryExporter();
         var s3 = new IdCapturingExporter();
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
-        _ = builder.Services.AddFlagExport().AddExporter("files", _ => files).AddExporter("s3", _ => s3);
+        FlagExportBuilder export = builder.Services.AddFlagExport().AddExporter("files", _ => files).AddExporter("s3", _ => s3);
+        string buffer = Path.Combine(_folder.Path, "buffer");
+        if (durable)
+        {
+            _ = export.UseDurableBuffer(buffer);
+        }
+
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
 
         _ = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
+        await host.Services.GetRequiredService<IFlagEventSink>().FlushAsync(TestContext.Current.CancellationToken);
 
-        Assert.Empty(files.Batches);
+        Assert.Empty(files.Batches); // nor appended to the durable buffer, which every exporter of the type reads
         Assert.Equal([originalId], s3.Ids);
+        Assert.Equal(0, host.Services.GetRequiredService<ExporterPipelines>().DurableBuffer?.DurablePosition ?? 0);
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
