@@ -42,7 +42,6 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         _timeProvider = timeProvider;
         ILogger? logger = loggerFactory?.CreateLogger<DataExporter>();
         var created = new List<DataExporter>();
-        var pipelineOptionsOf = new List<DataExporterOptions>();
         try
         {
             if (durableOptions.Enabled)
@@ -55,7 +54,6 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 IExporter exporter = registration.Factory(services)
                     ?? throw new InvalidOperationException($"The factory of exporter '{registration.Name}' returned null.");
                 DataExporterOptions pipelineOptions = options.Get(registration.Name);
-                pipelineOptionsOf.Add(pipelineOptions);
                 DurableSource? durable = null;
                 if (_store is not null)
                 {
@@ -76,9 +74,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             {
                 // Added events wait for the disk in a queue per type, bounded as the operator bounded that type's
                 // exporters; a type no exporter takes has none, and its events are refused, as without a buffer.
+                DataExporterOptions[] all = [.. registrations.Select(r => options.Get(r.Name))];
                 _appender = new DurableAppender(_store,
-                    MaxBufferedOf(EventType.Feature), MaxBufferedOf(EventType.Tracking),
-                    pipelineOptionsOf.Select(o => o.ShutdownTimeout).DefaultIfEmpty(DataExporterOptions.DefaultShutdownTimeout).Max(),
+                    MaxBufferedOf(all, EventType.Feature), MaxBufferedOf(all, EventType.Tracking),
+                    all.Select(o => o.ShutdownTimeout).DefaultIfEmpty(DataExporterOptions.DefaultShutdownTimeout).Max(),
                     timeProvider, loggerFactory?.CreateLogger<DurableAppender>(), meterFactory);
             }
         }
@@ -98,8 +97,8 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         _all = [.. created];
         _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
-        long? MaxBufferedOf(EventType eventType) =>
-            pipelineOptionsOf.Where(o => o.EventType == eventType).Select(o => (long?)o.EffectiveMaxBufferedEvents).Max();
+        static long? MaxBufferedOf(DataExporterOptions[] all, EventType eventType) =>
+            all.Where(o => o.EventType == eventType).Select(o => (long?)o.EffectiveMaxBufferedEvents).Max();
     }
 
     /// <summary>The export pipelines, in registration order.</summary>
