@@ -152,6 +152,53 @@ public sealed class DurableAppenderTests : IDisposable
     });
 
     [Fact]
+    public async Task TryAdd_ManyProducersAgainstABoundedQueue_EveryAcceptedEventIsAppendedOnce_EveryOtherCounted()
+    {
+        const int Producers = 4, PerProducer = 50_000;
+        await using DurableEventStore store = DurableEventStore.Open(BufferDirectory, 1L << 30);
+        _ = store.OpenCursor("x", EventType.Feature);
+        store.AllCursorsOpened();
+        await using DurableAppender appender = Create(store, featureBound: 2_000);
+        var accepted = new bool[Producers * PerProducer];
+
+        await Task.WhenAll(Enumerable.Range(0, Producers).Select(p => Task.Run(async () =>
+        {
+            for (int i = 0; i < PerProducer; i++)
+            {
+                int n = (p * PerProducer) + i;
+                accepted[n] = appender.TryAdd(Event(n, 10), EventType.Feature);
+                if (i % 5_000 == 0)
+                {
+                    await Task.Yield(); // let the loop park and be woken again now and then
+                }
+            }
+        }, TestContext.Current.CancellationToken)));
+        await appender.FlushAsync(TestContext.Current.CancellationToken);
+
+        List<string> appended = ReadKeys(store, 0);
+        Assert.Equal(accepted.Select((a, n) => (a, n)).Where(x => x.a).Select(x => $"user-{x.n}").Order(StringComparer.Ordinal), appended.Order(StringComparer.Ordinal));
+        Assert.Equal(accepted.Count(a => !a), appender.DroppedBufferFullCount);
+        Assert.Equal(appended.Count, appender.AppendedCount);
+    }
+
+    [Fact]
+    public async Task TryAdd_ToAnIdleAppender_WakesItWithoutAFlush_EveryTime()
+    {
+        await using DurableEventStore store = Open(out _);
+        await using DurableAppender appender = Create(store);
+
+        // Each event arrives once the loop has appended the one before and may be parked: a lost wake-up leaves it in memory.
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.True(appender.TryAdd(Event(i, 10), EventType.Feature));
+            int expected = i + 1;
+            await TestEvents.WaitUntilAsync(() => store.DurablePosition == expected, $"event {i} reaches the disk without a flush");
+        }
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"user-{i}"), ReadKeys(store, 0));
+    }
+
+    [Fact]
     public async Task TryAdd_OneEventLargerThanAnyAppend_IsDroppedAndCounted_TheNextOneIsAppended()
     {
         await using DurableEventStore store = Open(out _);
