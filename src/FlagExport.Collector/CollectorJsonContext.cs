@@ -36,7 +36,12 @@ internal sealed record ReadinessExporter(
     long DeadLetteredCount);
 
 /// <summary>The durable buffer in <see cref="ReadinessResponse"/>.</summary>
-internal sealed record ReadinessDurableBuffer(long SizeBytes, long MaxBytes, string? AppendError);
+/// <param name="SizeBytes">The bytes it holds on disk.</param>
+/// <param name="MaxBytes">The most it holds (<c>maxBufferBytes</c>).</param>
+/// <param name="AppendError">Why its disk refuses writes now; omitted while writes succeed.</param>
+/// <param name="LastAppendFailure">Why the last request was refused by the buffer (full, too large, disk error); omitted
+/// when none was or one was accepted since.</param>
+internal sealed record ReadinessDurableBuffer(long SizeBytes, long MaxBytes, string? AppendError, string? LastAppendFailure);
 
 /// <summary>The answer to <c>GET /info</c>.</summary>
 internal sealed record InfoResponse(string Name, string Version, string FlagExportVersion, DateTimeOffset StartedAt, IReadOnlyList<InfoExporter> Exporters);

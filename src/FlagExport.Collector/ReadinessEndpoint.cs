@@ -44,7 +44,7 @@ internal static class ReadinessEndpoint
                 }
                 else if (value is DurableBufferHealth buffer)
                 {
-                    durableBuffer = new ReadinessDurableBuffer(buffer.SizeBytes, buffer.MaxBytes, buffer.AppendError);
+                    durableBuffer = new ReadinessDurableBuffer(buffer.SizeBytes, buffer.MaxBytes, buffer.AppendError, buffer.LastAppendFailure);
                 }
             }
         }

@@ -42,7 +42,7 @@ internal static class ReplayCommand
                 {
                     current = directory;
                     int letters = DeadLetters.List(directory).Count;
-                    long events = await DeadLetters.ReplayThroughAsync(directory, pipelines, into, cancellationToken).ConfigureAwait(false);
+                    long events = await DeadLetters.ReplayAsync(directory, app.Services, into, cancellationToken).ConfigureAwait(false);
                     await output.WriteLineAsync($"Replayed {letters} dead letters ({events} events) from '{directory}'.").ConfigureAwait(false);
                 }
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Security.Cryptography;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Security;
-using FlagExport.Durability;
 using FlagExport.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -21,7 +20,7 @@ namespace FlagExport.Collector.Ingestion;
 internal sealed class CollectEndpoint(
     CollectorSettings settings,
     ApiKeyValidator apiKeys,
-    ExporterPipelines pipelines,
+    IEventIntake intake,
     CollectorMetrics metrics,
     ILogger<CollectEndpoint> logger)
 {
@@ -129,7 +128,7 @@ internal sealed class CollectEndpoint(
             return;
         }
 
-        CollectResponse? response = pipelines.DurableBuffer is null ? await ApplyAsync(context, parsed).ConfigureAwait(false) : await ApplyDurablyAsync(context, parsed).ConfigureAwait(false);
+        CollectResponse? response = await ApplyAsync(context, parsed).ConfigureAwait(false);
         if (response is not null)
         {
             await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
@@ -156,80 +155,38 @@ internal sealed class CollectEndpoint(
         return claimedSignature is not null;
     }
 
-    /// <summary>
-    /// With the durable buffer: appends the request's events and answers only once they are on disk (concurrent requests
-    /// share one fsync). A full buffer appends nothing and answers 503 with Retry-After, so the client keeps the events
-    /// and sends them again: nothing is dropped and nothing doubled.
-    /// </summary>
-    /// <returns>The answer, or null when a refusal was written.</returns>
-    private async Task<CollectResponse?> ApplyDurablyAsync(HttpContext context, CollectRequest request)
-    {
-        int appended;
-        try
-        {
-            appended = await pipelines.TryAppendDurableAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (DurableRequestTooLargeException exception)
-        {
-            // Waiting would not help: only smaller requests, or a larger buffer, can be kept.
-            metrics.Record(0, request.Rejected.Count, 0);
-            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
-                $"The events take {exception.Bytes} bytes in the durable buffer, more than one request can ever take there: at most {exception.Limit} bytes (maxBufferBytes = {exception.MaxBytes}, less the segment being written); nothing was accepted, send them in smaller requests.").ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
-        {
-            // The disk refused the write (the log cut it back: nothing of it is kept, the next request tries the disk
-            // again); or disposed while stopping. Either way nothing was acknowledged.
-            logger.DurableBufferFailed(exception);
-            context.Response.Headers.RetryAfter = RetryAfterSeconds;
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable,
-                $"The durable buffer could not write the events to disk ({exception.Message}); nothing was acknowledged, send them again later.").ConfigureAwait(false);
-            return null;
-        }
-
-        if (appended < 0)
-        {
-            metrics.Record(0, request.Rejected.Count, 0);
-            context.Response.Headers.RetryAfter = RetryAfterSeconds;
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable,
-                $"The durable buffer is full (maxBufferBytes = {pipelines.DurableBuffer!.MaxBytes}); nothing was accepted, send the events again later.").ConfigureAwait(false);
-            return null;
-        }
-
-        return Report(request, ingested: appended, droppedTracking: request.Events.Count - appended);
-    }
-
     /// <summary>The seconds a client refused with 503 is told to wait before sending again.</summary>
     private const string RetryAfterSeconds = "5";
 
     /// <summary>
-    /// Without the durable buffer: adds the request's events to the pipelines all or nothing. When a pipeline that takes
-    /// them has no room, nothing is kept and the answer is 503 with Retry-After, so the client keeps the events and sends
-    /// them again; a request larger than a pipeline's whole buffer is refused with 413, which a retry cannot cure.
+    /// Keeps the request's events all or nothing, in memory or on disk (the intake answers once they are kept as the mode
+    /// promises). When they cannot be kept now (no room, the disk refused the write, stopping), nothing is kept and the
+    /// answer is 503 with Retry-After, so the client keeps the events and sends them again: nothing is dropped and nothing
+    /// doubled; a request that can never be kept is refused with 413, which a retry cannot cure.
     /// </summary>
     /// <returns>The answer, or null when a refusal was written.</returns>
     private async Task<CollectResponse?> ApplyAsync(HttpContext context, CollectRequest request)
     {
-        EventAdmissionResult result = pipelines.TryAddAll(request.Events);
-        if (result.IsAdded)
+        EventIntakeResult result = await intake.AcceptAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
+        if (result.Outcome == EventIntakeOutcome.Accepted)
         {
-            return Report(request, ingested: result.Added, droppedTracking: result.NotExported);
+            return Report(request, ingested: result.Accepted, droppedTracking: result.NotExported);
         }
 
         metrics.Record(0, request.Rejected.Count, 0);
-        DataExporter pipeline = result.RefusedBy!;
-        if (result.Outcome == ReserveOutcome.NeverFits)
+        if (result.Outcome == EventIntakeOutcome.TooLarge)
         {
-            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge,
-                $"The request holds {result.RefusedCount} {pipeline.EventType.ToString().ToLowerInvariant()} events, more than exporter '{pipeline.Name}' ever buffers (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send them in smaller requests.").ConfigureAwait(false);
+            await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, result.Refusal!).ConfigureAwait(false);
             return null;
         }
 
+        if (result.Failure is { } failure)
+        {
+            logger.DurableBufferFailed(failure);
+        }
+
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
-        await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, result.Outcome == ReserveOutcome.Stopped
-            ? "The collector is stopping; nothing was accepted, send the events again later."
-            : $"The buffer of exporter '{pipeline.Name}' has no room for {result.RefusedCount} more events (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send the events again later.").ConfigureAwait(false);
+        await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, result.Refusal!).ConfigureAwait(false);
         return null;
     }
 

@@ -11,12 +11,15 @@ public sealed class DurableBufferHealth
     /// <summary>The key of this entry in <see cref="HealthReportEntry.Data"/> (the other keys are exporter names).</summary>
     public const string Key = "(durable buffer)";
 
-    internal DurableBufferHealth(string directory, long sizeBytes, long maxBytes, string? appendError)
+    internal DurableBufferHealth(string directory, long sizeBytes, long maxBytes, string? appendError, long queuedCount, long droppedCount, string? lastAppendFailure)
     {
         Directory = directory;
         SizeBytes = sizeBytes;
         MaxBytes = maxBytes;
         AppendError = appendError;
+        QueuedCount = queuedCount;
+        DroppedCount = droppedCount;
+        LastAppendFailure = lastAppendFailure;
     }
 
     /// <summary>The buffer's folder.</summary>
@@ -33,4 +36,21 @@ public sealed class DurableBufferHealth
     /// it is set, appends are refused; it clears at the first write that succeeds again.
     /// </summary>
     public string? AppendError { get; }
+
+    /// <summary>Events added with <see cref="IFlagEventSink.Add"/> that wait in memory to be appended to the buffer.</summary>
+    public long QueuedCount { get; }
+
+    /// <summary>
+    /// Events added with <see cref="IFlagEventSink.Add"/> since the start that never reached the buffer: their queue was
+    /// full (it holds the largest <see cref="DataExporterOptions.MaxBufferedEvents"/> of their type's exporters), one was
+    /// larger than the buffer can ever take, or the application stopped before they were appended.
+    /// </summary>
+    public long DroppedCount { get; }
+
+    /// <summary>
+    /// Why the last append to the buffer was refused (the buffer was full, the events could never fit, the disk failed),
+    /// or null when none was, or an append succeeded since. Nothing of a refused append is kept: a request is refused
+    /// whole, and added events wait and are tried again.
+    /// </summary>
+    public string? LastAppendFailure { get; }
 }

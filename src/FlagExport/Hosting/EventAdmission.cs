@@ -12,7 +12,7 @@ namespace FlagExport;
 /// <para>Unlike <c>Add</c>, a full buffer refuses the whole group and counts no drop: the caller (a collector request)
 /// answers so that its client sends the events again.</para>
 /// </remarks>
-internal sealed class EventAdmission
+internal sealed class EventAdmission : IEventIntake
 {
     /// <summary>Up to this many target pipelines, the reservations are kept on the stack.</summary>
     private const int StackTargets = 16;
@@ -25,6 +25,28 @@ internal sealed class EventAdmission
     {
         _targets = [.. feature, .. tracking];
         _featureTargets = feature.Length;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Never waits: the events are in memory once added.</remarks>
+    public ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    {
+        EventAdmissionResult result = TryAddAll(events);
+        if (result.IsAdded)
+        {
+            return ValueTask.FromResult(EventIntakeResult.Kept(result.Added, result.NotExported));
+        }
+
+        DataExporter pipeline = result.RefusedBy!;
+        return ValueTask.FromResult(result.Outcome switch
+        {
+            ReserveOutcome.NeverFits => EventIntakeResult.Refused(EventIntakeOutcome.TooLarge,
+                $"The request holds {result.RefusedCount} {pipeline.EventType.ToString().ToLowerInvariant()} events, more than exporter '{pipeline.Name}' ever buffers (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send them in smaller requests."),
+            ReserveOutcome.Stopped => EventIntakeResult.Refused(EventIntakeOutcome.Full,
+                "The collector is stopping; nothing was accepted, send the events again later."),
+            _ => EventIntakeResult.Refused(EventIntakeOutcome.Full,
+                $"The buffer of exporter '{pipeline.Name}' has no room for {result.RefusedCount} more events (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send the events again later."),
+        });
     }
 
     /// <summary>Adds every event of <paramref name="events"/> that a pipeline takes, or none of them.</summary>

@@ -10,27 +10,20 @@ namespace FlagExport;
 /// <see cref="IFlagEventSink"/> that fans events out to the pipelines of their type.
 /// </summary>
 /// <remarks>
-/// <para>With the durable buffer on, events go to the buffer instead: <see cref="Add"/> into a small in-memory intake
-/// pipeline per event type whose exporter appends to the buffer's log; <see cref="TryAppendDurableAsync"/> straight into
-/// the log (the collector, which answers only once its events are on disk). Every export pipeline reads the log from
-/// its own cursor.</para>
+/// <para>With the durable buffer on, events go to the buffer instead, through its one appender
+/// (<see cref="DurableAppender"/>): <see cref="Add"/> queues them for its background loop; the collector's requests go
+/// through <see cref="Intake"/>, which answers once they are on disk. Every export pipeline reads the log from its own
+/// cursor.</para>
 /// <para>Implements <see cref="IDisposable"/> as well, so that a container disposed synchronously still drains the
 /// pipelines (blocking up to their shutdown deadlines) instead of throwing for an async-only singleton.</para>
 /// </remarks>
 internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDisposable
 {
-    /// <summary>The intake's batch: how many added events one append to the log takes at most.</summary>
-    private const int IntakeBatch = 4096;
-
-    /// <summary>The intake's bound on events waiting in memory for the disk.</summary>
-    private const int IntakeMaxBuffered = 1_000_000;
-
     private readonly DataExporter[] _all;
     private readonly DataExporter[] _feature;
     private readonly DataExporter[] _tracking;
     private readonly DurableEventStore? _store;
-    private readonly DataExporter? _featureIntake;
-    private readonly DataExporter? _trackingIntake;
+    private readonly DurableAppender? _appender;
     private readonly EventAdmission? _admission;
     private readonly TimeProvider _timeProvider;
 
@@ -79,15 +72,20 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             _tracking = [.. created.Where(p => p.EventType == EventType.Tracking)];
             if (_store is not null)
             {
-                // An intake only for a type some exporter takes: the other type's events are refused, as without a buffer.
-                _featureIntake = _feature.Length > 0 ? CreateIntake(EventType.Feature) : null;
-                _trackingIntake = _tracking.Length > 0 ? CreateIntake(EventType.Tracking) : null;
+                // Added events wait for the disk in a queue per type, bounded as the operator bounded that type's
+                // exporters; a type no exporter takes has none, and its events are refused, as without a buffer.
+                DataExporterOptions[] all = [.. registrations.Select(r => options.Get(r.Name))];
+                _appender = new DurableAppender(_store,
+                    MaxBufferedOf(all, EventType.Feature), MaxBufferedOf(all, EventType.Tracking),
+                    all.Select(o => o.ShutdownTimeout).DefaultIfEmpty(DataExporterOptions.DefaultShutdownTimeout).Max(),
+                    timeProvider, loggerFactory?.CreateLogger<DurableAppender>(), meterFactory);
             }
         }
         catch
         {
             // Do not leave workers of the pipelines already started running.
-            foreach (DataExporter pipeline in created.Concat(Intakes()))
+            _appender?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            foreach (DataExporter pipeline in created)
             {
                 pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
@@ -99,27 +97,8 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         _all = [.. created];
         _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
-        DataExporter CreateIntake(EventType eventType) => new(
-            new DurableAppender(_store),
-            new DataExporterOptions
-            {
-                EventType = eventType,
-                FlushInterval = FlagExportBuilder.DurableIntakeInterval,
-                MaxEventInMemory = IntakeBatch,
-
-                // The intake encodes records, where metadata shared by its events counts once: the largest bound keeps
-                // such events in few appends, so their metadata is stored in few records.
-                MaxBatchEncodedBytes = DataExporterOptionsValidator.MaxBatchEncodedBytesLimit,
-                MaxBufferedEvents = IntakeMaxBuffered,
-                MaxRetryDuration = TimeSpan.FromDays(49), // the log only refuses when full: keep trying, never set aside
-            },
-            optionsName: null,
-            name: $"durable-buffer.{eventType.ToString().ToLowerInvariant()}",
-            timeProvider,
-            logger,
-            meterFactory,
-            jitterSample: null,
-            traced: false);
+        static long? MaxBufferedOf(DataExporterOptions[] all, EventType eventType) =>
+            all.Where(o => o.EventType == eventType).Select(o => (long?)o.EffectiveMaxBufferedEvents).Max();
     }
 
     /// <summary>The export pipelines, in registration order.</summary>
@@ -127,6 +106,15 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
 
     /// <summary>The durable buffer, or null when events are held in memory.</summary>
     internal DurableEventStore? DurableBuffer => _store;
+
+    /// <summary>The durable buffer's appender, or null when events are held in memory.</summary>
+    internal DurableAppender? Appender => _appender;
+
+    /// <summary>
+    /// The collector's way in, whichever mode: each request's events kept all or nothing, in the pipelines' memory
+    /// (<see cref="EventAdmission"/>) or on disk (<see cref="DurableAppender"/>).
+    /// </summary>
+    internal IEventIntake Intake => (IEventIntake?)_appender ?? _admission!;
 
     /// <inheritdoc/>
     public bool Track(string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context = null, IReadOnlyDictionary<string, FlagValue>? details = null) =>
@@ -137,10 +125,9 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     {
         ArgumentNullException.ThrowIfNull(exportableEvent);
         EventType eventType = exportableEvent.EventType; // read once: the pipelines are told, not asked again
-        if (_store is not null)
+        if (_appender is not null)
         {
-            DataExporter? intake = eventType == EventType.Feature ? _featureIntake : _trackingIntake;
-            return intake?.AddOfType(exportableEvent, eventType) ?? false;
+            return _appender.TryAdd(exportableEvent, eventType);
         }
 
         DataExporter[] targets = eventType == EventType.Feature ? _feature : _tracking;
@@ -153,54 +140,14 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         return accepted;
     }
 
-    /// <summary>
-    /// Without the durable buffer: adds every event that an exporter takes to every pipeline of its type, or none of them
-    /// when one of those pipelines has no room (see <see cref="EventAdmission"/>).
-    /// </summary>
-    internal EventAdmissionResult TryAddAll(IReadOnlyList<ExportableEvent> events) =>
-        (_admission ?? throw new InvalidOperationException("The durable buffer is on: append the events with TryAppendDurableAsync.")).TryAddAll(events);
-
-    /// <summary>
-    /// Durable buffer only: appends the events that an exporter takes (their type has a pipeline) and completes once they
-    /// are on disk. Appends all of them or none.
-    /// </summary>
-    /// <returns>How many were appended, or -1 when the buffer is full (none appended).</returns>
-    internal async ValueTask<int> TryAppendDurableAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
-    {
-        DurableEventStore store = _store ?? throw new InvalidOperationException("The durable buffer is off.");
-        List<ExportableEvent>? taken = null;
-        for (int i = 0; i < events.Count; i++)
-        {
-            bool exported = (events[i].EventType == EventType.Feature ? _feature : _tracking).Length > 0;
-            if (!exported && taken is null)
-            {
-                taken = [.. events.Take(i)];
-            }
-            else if (exported)
-            {
-                taken?.Add(events[i]);
-            }
-        }
-
-        IReadOnlyList<ExportableEvent> appended = taken ?? events;
-        if (!store.TryAppend(appended, out long end))
-        {
-            return -1;
-        }
-
-        await store.WaitForDurableAsync(end, cancellationToken).ConfigureAwait(false);
-        return appended.Count;
-    }
-
     /// <inheritdoc/>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (_store is not null)
+        if (_appender is not null)
         {
             // Added events reach the log first; the export pipelines' targets then include them.
-            await Task.WhenAll(Intakes().Select(p => p.FlushAsync(cancellationToken))).ConfigureAwait(false);
-            await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
-            AdvanceToDurable(_store);
+            await _appender.FlushAsync(cancellationToken).ConfigureAwait(false);
+            AdvanceToDurable(_appender.Store);
         }
 
         await Task.WhenAll(_all.Select(p => p.FlushAsync(cancellationToken))).ConfigureAwait(false);
@@ -209,10 +156,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     /// <summary>Stops every pipeline, each writing what is left within its own deadline or until <paramref name="cancellationToken"/>.</summary>
     internal async Task ShutdownAsync(CancellationToken cancellationToken)
     {
-        if (_store is not null)
+        if (_appender is not null)
         {
-            await Task.WhenAll(Intakes().Select(p => p.ShutdownAsync(cancellationToken))).ConfigureAwait(false);
-            AdvanceToDurable(_store);
+            await _appender.ShutdownAsync(cancellationToken).ConfigureAwait(false);
+            AdvanceToDurable(_appender.Store);
         }
 
         await Task.WhenAll(_all.Select(p => p.ShutdownAsync(cancellationToken))).ConfigureAwait(false);
@@ -224,14 +171,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        foreach (DataExporter intake in Intakes())
+        if (_appender is not null)
         {
-            await intake.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_store is not null)
-        {
-            AdvanceToDurable(_store);
+            await _appender.DisposeAsync().ConfigureAwait(false);
+            AdvanceToDurable(_appender.Store);
         }
 
         foreach (DataExporter pipeline in _all)
@@ -247,26 +190,13 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
 
     /// <summary>
     /// Tells every export pipeline where the buffer's durable end is now, without waiting for the store's notifier: the
-    /// intakes' last appends are then part of the flush or the shutdown drain that follows.
+    /// appender's last appends are then part of the flush or the shutdown drain that follows.
     /// </summary>
     private void AdvanceToDurable(DurableEventStore store)
     {
         foreach (DataExporter pipeline in _all)
         {
             pipeline.OnDurableAdvanced(store.DurablePosition);
-        }
-    }
-
-    private IEnumerable<DataExporter> Intakes()
-    {
-        if (_featureIntake is not null)
-        {
-            yield return _featureIntake;
-        }
-
-        if (_trackingIntake is not null)
-        {
-            yield return _trackingIntake;
         }
     }
 }

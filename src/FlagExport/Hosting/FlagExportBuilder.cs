@@ -48,8 +48,10 @@ public sealed class FlagExportBuilder
     /// <param name="maxBufferBytes">The most bytes held on disk. The default value is 10 GiB.</param>
     /// <returns>This builder.</returns>
     /// <remarks>
-    /// <see cref="IFlagEventSink.Add"/> still never blocks: a background writer moves added events to the disk within
-    /// about <see cref="DurableIntakeInterval"/> and one fsync; <see cref="IFlagEventSink.FlushAsync"/> waits for it.
+    /// <see cref="IFlagEventSink.Add"/> still never blocks: added events wait in memory (at most the largest
+    /// <see cref="DataExporterOptions.MaxBufferedEvents"/> of the exporters of their type; more are dropped and counted)
+    /// while a background writer appends them to the disk, as soon as the previous append is on disk;
+    /// <see cref="IFlagEventSink.FlushAsync"/> waits until those added before it are on disk.
     /// </remarks>
     public FlagExportBuilder UseDurableBuffer(string bufferDirectory, long? maxBufferBytes = null)
     {
@@ -64,9 +66,6 @@ public sealed class FlagExportBuilder
         });
         return this;
     }
-
-    /// <summary>How long an event added with the durable buffer on may wait in memory before it is written to disk.</summary>
-    public static TimeSpan DurableIntakeInterval { get; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// Registers a named export pipeline: its own buffer, worker and <see cref="DataExporterOptions"/> (the named options

@@ -101,7 +101,17 @@ internal sealed class FlagExportHealthCheck(ExporterPipelines pipelines, FlagExp
                 failing.Add($"{DurableBufferHealth.Key}: the durable buffer in {store.Directory} cannot write to its disk ({appendError}); new events are refused until a write succeeds");
             }
 
-            data[DurableBufferHealth.Key] = new DurableBufferHealth(store.Directory, store.SizeBytes, store.MaxBytes, appendError);
+            // Added events wait in memory for the disk; once their queue is full, new ones are dropped.
+            DurableAppender appender = pipelines.Appender!;
+            long queued = appender.QueuedCount;
+            long bound = appender.QueueBound;
+            if (bound > 0 && queued >= options.BufferFullRatio * bound)
+            {
+                failing.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{DurableBufferHealth.Key}: {queued} added events wait in memory for the durable buffer in {store.Directory} ({Percent(queued, bound)}% of the {bound} it holds){(appender.LastFailure is { } refusal ? $", which refused them: {refusal}" : "")}; new events are dropped once it is full"));
+            }
+
+            data[DurableBufferHealth.Key] = new DurableBufferHealth(store.Directory, store.SizeBytes, store.MaxBytes, appendError, queued, appender.DroppedCount, appender.LastFailure);
         }
 
         return failing.Count == 0

@@ -56,6 +56,7 @@ public static class FlagExportServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IFlagEventSink>(static sp => sp.GetRequiredService<ExporterPipelines>());
+        services.TryAddSingleton<IEventIntake>(static sp => sp.GetRequiredService<ExporterPipelines>().Intake);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlagExportHostedService>());
         return new FlagExportBuilder(services);
     }

@@ -8,8 +8,9 @@ public interface IFlagEventSink
 {
     /// <summary>
     /// Buffers <paramref name="exportableEvent"/> in every pipeline of its event type. Never blocks, never does I/O and
-    /// never throws because a buffer is full. With the durable buffer on, the event is written to disk by a background
-    /// writer within about <see cref="FlagExportBuilder.DurableIntakeInterval"/> and one fsync.
+    /// never throws because a buffer is full. With the durable buffer on, the event waits in memory (bounded by the largest
+    /// <see cref="DataExporterOptions.MaxBufferedEvents"/> of its type's pipelines) until a background writer has appended
+    /// it to the disk, with the events added meanwhile, in one fsync; <see cref="FlushAsync"/> waits for that.
     /// </summary>
     /// <param name="exportableEvent">The event; it must not be changed afterwards.</param>
     /// <returns>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FlagExport.Durability;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FlagExport;
 
@@ -10,8 +11,8 @@ namespace FlagExport;
 /// <remarks>
 /// Each dead letter is a sub-folder named by the batch id, holding <c>manifest.json</c> (exporter, error, event count,
 /// times, intended names), <c>events.jsonl</c> (the events as JSON lines) and <c>events.fxev</c> (the exact events).
-/// Once the cause is fixed, <see cref="ReplayAsync"/> hands the events back to the pipelines and deletes each letter
-/// once they are written.
+/// Once the cause is fixed, <see cref="ReplayAsync"/> writes the events through the registered exporters again and
+/// deletes each letter once they are written.
 /// </remarks>
 public static class DeadLetters
 {
@@ -39,35 +40,46 @@ public static class DeadLetters
 
     /// <summary>
     /// Writes the events of every dead letter in <paramref name="directory"/> again, each through the exporter that set it
-    /// aside (named in its manifest), under the batch's original identity and recorded names, and deletes each letter once
-    /// it is written. An object an earlier attempt wrote is found, not written twice.
+    /// aside (named in its manifest), or through <paramref name="exporter"/> when given, under the batch's original
+    /// identity, and deletes each letter once it is written. An object an earlier attempt wrote is found, not written twice.
     /// </summary>
     /// <param name="directory">The dead-letter folder.</param>
-    /// <param name="sink">The application's <see cref="IFlagEventSink"/> (its exporters write the letters); another sink
-    /// receives the events with <see cref="IFlagEventSink.Add"/> and a flush.</param>
+    /// <param name="services">The application's services, where <c>AddFlagExport</c> registered the exporters: the
+    /// letters are written by those exporters' pipelines (started if they were not yet).</param>
+    /// <param name="exporter">
+    /// When set, the registered exporter every letter is written through instead of the one named in its manifest: how
+    /// the letters of an exporter that is no longer registered reach another. The names the original exporter recorded
+    /// are left out then (they name its outputs, not the target's); the batch keeps its identity, so a replay interrupted
+    /// after the write finds it again.
+    /// </param>
     /// <param name="cancellationToken">Stops between letters, and cancels the write in progress.</param>
     /// <returns>How many events were written.</returns>
     /// <exception cref="InvalidDataException">A letter is damaged; the message names it. Letters before it were replayed.</exception>
-    /// <exception cref="InvalidOperationException">A letter names an exporter that is not registered, or an interrupted replay
-    /// of it went through another exporter; letters before it were replayed.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddFlagExport</c> was not called on <paramref name="services"/>; or a
+    /// letter names an exporter that is not registered, holds the other event type than <paramref name="exporter"/> takes,
+    /// or an interrupted replay of it went through another exporter (it may be written there already); letters before it
+    /// were replayed.</exception>
     /// <remarks>
     /// The first letter that fails to write stops the replay with that exporter's exception; it and the rest are kept.
     /// A letter without <c>events.fxev</c> (an event the buffer's encoding refuses, see its manifest) is left in place.
+    /// The letters go to the exporter directly, not through <see cref="IFlagEventSink"/>: with the durable buffer on they
+    /// are not appended to it again, and no other exporter of their type receives them.
     /// </remarks>
-    public static Task<long> ReplayAsync(string directory, IFlagEventSink sink, CancellationToken cancellationToken = default) =>
-        ReplayThroughAsync(directory, sink, into: null, cancellationToken);
+    public static Task<long> ReplayAsync(string directory, IServiceProvider services, string? exporter = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(services);
+        ExporterPipelines pipelines = services.GetService<ExporterPipelines>()
+            ?? throw new InvalidOperationException("No FlagExport exporters are registered in these services: call AddFlagExport and register the exporters, then replay with the application's services.");
+        return ReplayThroughAsync(directory, pipelines, exporter, cancellationToken);
+    }
 
     /// <summary>
-    /// <see cref="ReplayAsync(string, IFlagEventSink, CancellationToken)"/>, but with <paramref name="into"/> set every letter
-    /// goes through that pipeline instead of the one named in its manifest: how the letters of an exporter that is no
-    /// longer registered reach another. The names the original exporter recorded are left out then (they name its
-    /// outputs, not the target's); the batch keeps its identity, so a replay interrupted after the write finds it again.
+    /// <see cref="ReplayAsync(string, IServiceProvider, string?, CancellationToken)"/> with the pipelines at hand.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><paramref name="into"/> is not registered, takes the other event type than a
-    /// letter holds, or a letter's interrupted replay went through another exporter (it may be written there already).</exception>
-    internal static async Task<long> ReplayThroughAsync(string directory, IFlagEventSink sink, string? into, CancellationToken cancellationToken)
+    internal static async Task<long> ReplayThroughAsync(string directory, ExporterPipelines pipelines, string? into, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(pipelines);
         long replayed = 0;
         foreach (string letter in List(directory))
         {
@@ -95,35 +107,23 @@ public static class DeadLetters
                 return ValueTask.CompletedTask;
             };
 
-            if (sink is ExporterPipelines pipelines)
+            DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, target, StringComparison.Ordinal))
+                ?? throw new InvalidOperationException(into is null
+                    ? $"The dead letter '{letter}' was set aside by exporter '{exporter}', which is not registered; configure it, replay into another exporter, or move the letter away."
+                    : $"Exporter '{into}' is not registered; the exporters are: {string.Join(", ", pipelines.Pipelines.Select(p => p.Name))}.");
+            if (events.Count > 0 && events[0].EventType != pipeline.EventType)
             {
-                DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, target, StringComparison.Ordinal))
-                    ?? throw new InvalidOperationException(into is null
-                        ? $"The dead letter '{letter}' was set aside by exporter '{exporter}', which is not registered; configure it, replay into another exporter, or move the letter away."
-                        : $"Exporter '{into}' is not registered; the exporters are: {string.Join(", ", pipelines.Pipelines.Select(p => p.Name))}.");
-                if (events.Count > 0 && events[0].EventType != pipeline.EventType)
-                {
-                    throw new InvalidOperationException($"The dead letter '{letter}' holds {events[0].EventType.ToString().ToLowerInvariant()} events; exporter '{target}' takes {pipeline.EventType.ToString().ToLowerInvariant()} events.");
-                }
-
-                if (replayedThrough is null)
-                {
-                    // The target is on disk before its first attempt, even for an exporter that records no name: a replay
-                    // through another target after this one is interrupted is refused (see above).
-                    WriteReplayRecord(replayRecord, target, state);
-                }
-
-                await pipeline.ExportDirectlyAsync(new ExportBatch(events, state, state.Attempts + 1), cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException($"The dead letter '{letter}' holds {events[0].EventType.ToString().ToLowerInvariant()} events; exporter '{target}' takes {pipeline.EventType.ToString().ToLowerInvariant()} events.");
             }
-            else
+
+            if (replayedThrough is null)
             {
-                foreach (ExportableEvent exportable in events)
-                {
-                    _ = sink.Add(exportable);
-                }
-
-                await sink.FlushAsync(cancellationToken).ConfigureAwait(false);
+                // The target is on disk before its first attempt, even for an exporter that records no name: a replay
+                // through another target after this one is interrupted is refused (see above).
+                WriteReplayRecord(replayRecord, target, state);
             }
+
+            await pipeline.ExportDirectlyAsync(new ExportBatch(events, state, state.Attempts + 1), cancellationToken).ConfigureAwait(false);
 
             Directory.Delete(letter, recursive: true);
             replayed += events.Count;

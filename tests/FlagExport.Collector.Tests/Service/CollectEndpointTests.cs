@@ -281,10 +281,19 @@ public sealed class CollectEndpointTests
         Assert.Equal(GoodLine, TestCollector.ReadAll(collector.FeatureDir));
     }
 
-    [Fact]
-    public async Task TrackingEvents_WithoutATrackingExporter_AreReportedAsDropped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TrackingEvents_WithoutATrackingExporter_AreReportedAsDropped_InEitherMode(bool durable)
     {
-        await using TestCollector collector = await TestCollector.StartAsync(new Dictionary<string, string?> { ["exporters:1:eventType"] = "feature" });
+        using var buffer = new TempDirectory();
+        var settings = new Dictionary<string, string?> { ["exporters:1:eventType"] = "feature" };
+        if (durable)
+        {
+            settings["bufferDirectory"] = buffer.Path;
+        }
+
+        await using TestCollector collector = await TestCollector.StartAsync(settings);
 
         HttpResponseMessage response = await collector.PostAsync(ProviderPayload);
 

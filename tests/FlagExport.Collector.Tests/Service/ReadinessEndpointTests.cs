@@ -51,6 +51,29 @@ public sealed class ReadinessEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task Ready_DurableBufferRefusedARequest_NamesWhyAsTheLastAppendFailure_UntilOneIsAccepted()
+    {
+        await using TestCollector collector = await TestCollector.StartAsync(new Dictionary<string, string?>
+        {
+            ["bufferDirectory"] = _directory.Combine("buffer"),
+            ["maxBufferBytes"] = "1048576",
+        });
+        string huge = new('v', 1_500_000); // more than one request can ever take in a 1 MiB buffer
+        HttpResponseMessage refused = await collector.PostAsync($$"""{"events":[{"kind":"feature","userKey":"u","creationDate":1700000000,"key":"flag","variation":"on","value":"{{huge}}"}]}""");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+
+        using (JsonDocument ready = JsonDocument.Parse(await collector.Client.GetStringAsync("/health/ready", TestContext.Current.CancellationToken)))
+        {
+            Assert.Equal("Healthy", ready.RootElement.GetProperty("status").GetString()); // a request too large is the client's to split
+            Assert.Contains("more than one append can ever take", ready.RootElement.GetProperty("durableBuffer").GetProperty("lastAppendFailure").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await collector.PostAsync("""{"events":[{"kind":"feature","userKey":"u","creationDate":1700000000,"key":"flag","variation":"on","value":true}]}""")).StatusCode);
+        using JsonDocument after = JsonDocument.Parse(await collector.Client.GetStringAsync("/health/ready", TestContext.Current.CancellationToken));
+        Assert.False(after.RootElement.GetProperty("durableBuffer").TryGetProperty("lastAppendFailure", out _));
+    }
+
+    [Fact]
     public async Task Ready_BufferNearlyFull_Is503_NamingTheExporterAndWhy_AndHealthIsUnchanged()
     {
         Dictionary<string, string?> settings = BrokenFeatureExporter();

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using FlagExport.Durability;
 using FlagExport.Tests.Exporters;
 using FlagExport.Tests.Pipeline.Fakes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -171,8 +173,8 @@ public sealed class DurableBufferTests : IDisposable
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         _ = builder.Services.AddFlagExport()
             .UseDurableBuffer(BufferDirectory, maxBufferBytes: DurableBufferOptions.MinMaxBufferBytes) // small segments: 128 KiB
-            .AddExporter("up", _ => up, o => o.MaxEventInMemory = 500)
-            .AddExporter("down", _ => down, o => o.MaxEventInMemory = 500);
+            .AddExporter("up", _ => up, o => (o.MaxEventInMemory, o.MaxBufferedEvents) = (500, 6_000)) // all may wait for the disk at once
+            .AddExporter("down", _ => down, o => (o.MaxEventInMemory, o.MaxBufferedEvents) = (500, 6_000));
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
@@ -238,6 +240,31 @@ public sealed class DurableBufferTests : IDisposable
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal("FlagExport:MaxBufferBytes must be at least 1048576 (1 MiB); got '1000'.", error.Message);
+    }
+
+    [Fact]
+    public async Task Add_WhileTheBufferIsFull_AtMostTheExportersMaxBufferedEventsWaitInMemory_TheRestIsDroppedAndCounted()
+    {
+        const int Adds = 40_000; // some 6 MB in the log's form: several times the 1 MiB buffer
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddMetrics().AddFlagExport()
+            .UseDurableBuffer(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes)
+            .AddExporter("down", _ => new AlwaysFailingExporter(), o => (o.FlushInterval, o.MaxEventInMemory, o.MaxBufferedEvents) = (TimeSpan.FromHours(1), 10, 20));
+        using IHost host = builder.Build();
+        using var dropped = new MetricCollector<long>(host.Services.GetRequiredService<IMeterFactory>(), "FlagExport", "flagexport.durable.events.dropped");
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+        string key = new('k', 100);
+
+        int accepted = Enumerable.Range(0, Adds).Count(i => sink.Add(new FeatureEvent { CreationDate = i, Key = key, UserKey = "u" }));
+        dropped.RecordObservableInstruments();
+
+        // The exporter never writes, so the buffer fills and what is added after waits in memory: 20 events at most.
+        Assert.True(accepted < Adds / 2, $"{accepted} of {Adds} accepted");
+        Assert.Equal(Adds - accepted, dropped.GetMeasurementSnapshot().Where(m => Equals(m.Tags["flagexport.drop_reason"], "buffer_full")).Max(m => m.Value));
+        using var giveUp = new CancellationTokenSource();
+        await giveUp.CancelAsync();
+        await host.StopAsync(giveUp.Token);
     }
 
     private IHost Build(Action<FlagExportBuilder> configure)

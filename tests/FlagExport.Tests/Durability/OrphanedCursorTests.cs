@@ -1,6 +1,7 @@
 using FlagExport.Durability;
 using FlagExport.Tests.Exporters;
 using FlagExport.Tests.Pipeline.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 
@@ -46,9 +47,9 @@ public sealed class OrphanedCursorTests : IDisposable
         long dropped = await DurableBufferBacklog.DropAsync(BufferDirectory, "b", DeadLetterDirectory, TestContext.Current.CancellationToken);
 
         Assert.Equal(Events, dropped);
-        var replayed = new RecordingSink();
-        Assert.Equal(Events, await DeadLetters.ReplayAsync(DeadLetterDirectory, replayed, TestContext.Current.CancellationToken));
-        Assert.Equal(Enumerable.Range(0, Events).Select(i => (long)i), replayed.Events.Select(e => e.CreationDate).Order());
+        var replayed = new InMemoryExporter();
+        Assert.Equal(Events, await ReplayIntoAsync(replayed));
+        Assert.Equal(Enumerable.Range(0, Events).Select(i => (long)i), replayed.Ids.Order());
         await using (DurableEventStore store = DurableEventStore.Open(BufferDirectory, MaxBytes))
         {
             _ = store.OpenCursor("a", EventType.Feature);
@@ -84,10 +85,10 @@ public sealed class OrphanedCursorTests : IDisposable
 
         Assert.Equal(requests * perRequest, dropped);
         Assert.Equal(2, Directory.GetFiles(DeadLetterDirectory, "events.fxev", SearchOption.AllDirectories).Length);
-        var replayed = new RecordingSink();
-        Assert.Equal(requests * perRequest, await DeadLetters.ReplayAsync(DeadLetterDirectory, replayed, TestContext.Current.CancellationToken));
-        Assert.Equal(Enumerable.Range(0, requests * perRequest).Select(i => (long)i), replayed.Events.Select(e => e.CreationDate).Order());
-        Assert.All(replayed.Events, e => Assert.Equal(metas[e.CreationDate / perRequest], ((FeatureEvent)e).MetadataObject));
+        var replayed = new InMemoryExporter();
+        Assert.Equal(requests * perRequest, await ReplayIntoAsync(replayed));
+        Assert.Equal(Enumerable.Range(0, requests * perRequest).Select(i => (long)i), replayed.Ids.Order());
+        Assert.All(replayed.Batches.SelectMany(b => b), e => Assert.Equal(metas[e.CreationDate / perRequest], ((FeatureEvent)e).MetadataObject));
     }
 
     [Fact]
@@ -133,19 +134,12 @@ public sealed class OrphanedCursorTests : IDisposable
         store.Release();
     }
 
-    /// <summary>A sink that keeps what it is given.</summary>
-    private sealed class RecordingSink : IFlagEventSink
+    /// <summary>Replays the letters through an exporter registered under b's name, the one that set them aside.</summary>
+    private async Task<long> ReplayIntoAsync(InMemoryExporter exporter)
     {
-        public List<ExportableEvent> Events { get; } = [];
-
-        public bool Add(ExportableEvent exportableEvent)
-        {
-            Events.Add(exportableEvent);
-            return true;
-        }
-
-        public bool Track(string key, string targetingKey, IReadOnlyDictionary<string, FlagValue>? context = null, IReadOnlyDictionary<string, FlagValue>? details = null) => false;
-
-        public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+        var services = new ServiceCollection();
+        _ = services.AddFlagExport().AddExporter("b", _ => exporter);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        return await DeadLetters.ReplayAsync(DeadLetterDirectory, provider, cancellationToken: TestContext.Current.CancellationToken);
     }
 }

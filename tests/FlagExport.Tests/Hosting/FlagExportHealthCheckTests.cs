@@ -124,7 +124,7 @@ public sealed class FlagExportHealthCheckTests : IDisposable
         while (pipelines.DurableBuffer!.SizeBytes < 0.9 * DurableBufferOptions.MinMaxBufferBytes)
         {
             FeatureEvent[] events = [.. Enumerable.Range(appended, 10).Select(i => new FeatureEvent { CreationDate = i, Key = key, UserKey = "u" })];
-            Assert.True(await pipelines.TryAppendDurableAsync(events, TestContext.Current.CancellationToken) > 0, "The buffer filled up before 90%.");
+            Assert.True((await pipelines.Intake.AcceptAsync(events, TestContext.Current.CancellationToken)).Accepted > 0, "The buffer filled up before 90%.");
             appended += events.Length;
         }
 
@@ -260,19 +260,59 @@ public sealed class FlagExportHealthCheckTests : IDisposable
         await host.StartAsync(TestContext.Current.CancellationToken);
         ExporterPipelines pipelines = host.Services.GetRequiredService<ExporterPipelines>();
         FeatureEvent[] events = [new FeatureEvent { CreationDate = 1, Key = "flag", UserKey = "u" }];
-        Assert.Equal(1, await pipelines.TryAppendDurableAsync(events, TestContext.Current.CancellationToken));
+        Assert.Equal(1, (await pipelines.Intake.AcceptAsync(events, TestContext.Current.CancellationToken)).Accepted);
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
 
         // The folder deleted under the running buffer: the next write is refused instead of going to an unlinked file.
         Directory.Delete(bufferDirectory, recursive: true);
-        _ = await Assert.ThrowsAsync<RecordsDiscardedException>(async () => await pipelines.TryAppendDurableAsync(events, TestContext.Current.CancellationToken));
+        EventIntakeResult refused = await pipelines.Intake.AcceptAsync(events, TestContext.Current.CancellationToken);
+        Assert.Equal(EventIntakeOutcome.Failed, refused.Outcome);
+        _ = Assert.IsType<RecordsDiscardedException>(refused.Failure);
         HealthReportEntry entry = await CheckAsync(host);
 
         Assert.Equal(HealthStatus.Unhealthy, entry.Status);
         var buffer = Assert.IsType<DurableBufferHealth>(entry.Data[DurableBufferHealth.Key]);
         Assert.Contains("no longer exists", buffer.AppendError, StringComparison.Ordinal);
+        Assert.Contains("no longer exists", buffer.LastAppendFailure, StringComparison.Ordinal); // the request it refused
         Assert.StartsWith($"{DurableBufferHealth.Key}: the durable buffer in {buffer.Directory} cannot write to its disk (", entry.Description, StringComparison.Ordinal);
         Assert.Contains("new events are refused until a write succeeds", entry.Description, StringComparison.Ordinal);
+
+        using var giveUp = new CancellationTokenSource();
+        await giveUp.CancelAsync();
+        await host.StopAsync(giveUp.Token);
+    }
+
+    [Fact]
+    public async Task Check_AddedEventsWaitingForAFullDurableBuffer_IsUnhealthy_WithTheDropsAndTheRefusal()
+    {
+        string bufferDirectory = Path.Combine(_folder.Path, "buffer");
+        using IHost host = Build(export => export
+            .UseDurableBuffer(bufferDirectory, DurableBufferOptions.MinMaxBufferBytes)
+            .AddExporter("down", _ => new AlwaysFailingExporter(), o => { Hourly(o); o.MaxEventInMemory = 10; o.MaxBufferedEvents = 20; }));
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        ExporterPipelines pipelines = host.Services.GetRequiredService<ExporterPipelines>();
+        string key = new('k', 1000);
+        for (int i = 0; ; i += 10)
+        {
+            FeatureEvent[] events = [.. Enumerable.Range(i, 10).Select(n => new FeatureEvent { CreationDate = n, Key = key, UserKey = "u" })];
+            if ((await pipelines.Intake.AcceptAsync(events, TestContext.Current.CancellationToken)).Outcome == EventIntakeOutcome.Full)
+            {
+                break;
+            }
+        }
+
+        // The added events' queue holds the exporter's maxBufferedEvents (20) while the buffer refuses them; more are dropped.
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+        int accepted = Enumerable.Range(0, 25).Count(i => sink.Add(new FeatureEvent { CreationDate = i, Key = key, UserKey = "added" }));
+        await TestEvents.WaitUntilAsync(() => pipelines.Appender!.QueuedCount == 20 && pipelines.Appender.LastFailure is not null, "the appender is refused");
+        HealthReportEntry entry = await CheckAsync(host);
+
+        Assert.Equal(20, accepted);
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        var buffer = Assert.IsType<DurableBufferHealth>(entry.Data[DurableBufferHealth.Key]);
+        Assert.Equal((20, 5), (buffer.QueuedCount, buffer.DroppedCount));
+        Assert.Contains($"the buffer is full (MaxBufferBytes = {DurableBufferOptions.MinMaxBufferBytes})", buffer.LastAppendFailure, StringComparison.Ordinal);
+        Assert.Contains($"{DurableBufferHealth.Key}: 20 added events wait in memory for the durable buffer in {buffer.Directory} (100% of the 20 it holds), which refused them: the buffer is full", entry.Description, StringComparison.Ordinal);
 
         using var giveUp = new CancellationTokenSource();
         await giveUp.CancelAsync();

@@ -66,7 +66,7 @@ public sealed class BatchCostTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 4000).Select(i => (long)i), exporter.Ids);
         Assert.All(exporter.Encoded, bytes => Assert.InRange(bytes, 1, 256L * 1024 * 1024)); // the default MaxBatchEncodedBytes
 
-        // Once per intake batch of the library's path (each cut by the same bound), not once per event (2.2 GB).
+        // Once per append of the library's path (a few thousand events each), not once per event (2.2 GB).
         Assert.InRange(logBytes, 560_000, 40_000_000);
         Assert.Equal(0, store.UnencodableCount);
     }

@@ -106,7 +106,7 @@ public sealed class DeadLetterTests : IDisposable
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
 
-        long replayed = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+        long replayed = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(5, replayed);
         Assert.Equal([0L, 1, 2, 3, 4], fixedExporter.Ids);
@@ -115,8 +115,10 @@ public sealed class DeadLetterTests : IDisposable
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
-    [Fact]
-    public async Task ReplayAsync_TheLetterGoesOnlyToTheExporterThatSetItAside_UnderItsOriginalIdentity()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReplayAsync_TheLetterGoesOnlyToTheExporterThatSetItAside_UnderItsOriginalIdentity(bool durable)
     {
         var broken = new ScriptedExporter(new FailureThatCannotHeal("access denied"));
         string originalId;
@@ -130,14 +132,22 @@ public sealed class DeadLetterTests : IDisposable
         var files = new InMemoryExporter();
         var s3 = new IdCapturingExporter();
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
-        _ = builder.Services.AddFlagExport().AddExporter("files", _ => files).AddExporter("s3", _ => s3);
+        FlagExportBuilder export = builder.Services.AddFlagExport().AddExporter("files", _ => files).AddExporter("s3", _ => s3);
+        string buffer = Path.Combine(_folder.Path, "buffer");
+        if (durable)
+        {
+            _ = export.UseDurableBuffer(buffer);
+        }
+
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
 
-        _ = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+        _ = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
+        await host.Services.GetRequiredService<IFlagEventSink>().FlushAsync(TestContext.Current.CancellationToken);
 
-        Assert.Empty(files.Batches);
+        Assert.Empty(files.Batches); // nor appended to the durable buffer, which every exporter of the type reads
         Assert.Equal([originalId], s3.Ids);
+        Assert.Equal(0, host.Services.GetRequiredService<ExporterPipelines>().DurableBuffer?.DurablePosition ?? 0);
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
@@ -214,11 +224,10 @@ public sealed class DeadLetterTests : IDisposable
             .AddExporter("second", _ => second);
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
-        var sink = (ExporterPipelines)host.Services.GetRequiredService<IFlagEventSink>();
-        _ = await Assert.ThrowsAsync<IOException>(() => DeadLetters.ReplayThroughAsync(Letters, sink, "first", TestContext.Current.CancellationToken));
+        _ = await Assert.ThrowsAsync<IOException>(() => DeadLetters.ReplayAsync(Letters, host.Services, "first", TestContext.Current.CancellationToken));
         Assert.Equal(1, first.EventCount);
 
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => DeadLetters.ReplayThroughAsync(Letters, sink, "second", TestContext.Current.CancellationToken));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => DeadLetters.ReplayAsync(Letters, host.Services, "second", TestContext.Current.CancellationToken));
         Assert.Contains("was being replayed through exporter 'first'", refused.Message, StringComparison.Ordinal);
         Assert.Contains("not written again through exporter 'second'", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, second.EventCount);
@@ -236,7 +245,7 @@ public sealed class DeadLetterTests : IDisposable
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            _ = await DeadLetters.ReplayAsync(Letters, host.Services.GetRequiredService<IFlagEventSink>(), TestContext.Current.CancellationToken);
+            _ = await DeadLetters.ReplayAsync(Letters, host.Services, cancellationToken: TestContext.Current.CancellationToken);
         }
         catch (IOException)
         {
