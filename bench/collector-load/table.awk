@@ -22,7 +22,7 @@ function add_conns(c) { if (!(c in conn_seen)) { conn_seen[c] = 1; conn_list[++n
   # CPU per event: the cost to the server itself, much less sensitive than events/s to the share of the cores it got.
   cpu_ev[key] = eps > 0 ? $10 * 1e4 / eps : 0
   rss_of[key] = $17
-  sum[g] += eps; cpu_sum[g] += cpu_ev[key]; n[g]++
+  sum[g] += eps; cpu_sum[g] += cpu_ev[key]; n[g]++; req_sum[g] += $3; refused_sum[g] += $7
   if (!(g in lo) || eps < lo[g]) lo[g] = eps
   if (!(g in hi) || eps > hi[g]) hi[g] = eps
   if ($17 != "" && $17 != "-" && (!(g in rss_hi) || $17 + 0 > rss_hi[g])) rss_hi[g] = $17 + 0
@@ -50,16 +50,18 @@ END {
       50 * (hi[g] - lo[g]) / mean(g), cpu_mean(g), (g in rss_hi ? rss_hi[g] : "-")
   }
 
-  # Both modes side by side, one line per connection count: the table the README carries.
+  # Both modes side by side, one line per connection count: the table the README carries. Refused requests (non-2xx,
+  # a 503 when the buffer has no room) are not counted as accepted events; their share says how much load was turned away.
   if ((" " configs " ") ~ / memory / && (" " configs " ") ~ / durable /) {
-    printf "\n| connections | floor: bare-json events/s | memory events/s | durable events/s | durable / memory | memory / floor | CPU µs/event memory | CPU µs/event durable | durable / memory CPU | peak RSS MiB memory | peak RSS MiB durable |\n"
-    printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    printf "\n| connections | floor: bare-json events/s | memory events/s | durable events/s | durable / memory | memory / floor | CPU µs/event memory | CPU µs/event durable | durable / memory CPU | peak RSS MiB memory | peak RSS MiB durable | requests refused memory / durable |\n"
+    printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     for (j = 1; j <= nconn; j++) {
       m = "memory" SUBSEP conn_list[j]; d = "durable" SUBSEP conn_list[j]; b = "bare-json" SUBSEP conn_list[j]
       if (!(m in n) || !(d in n)) continue
-      printf "| %s | %s | %s | %s | %.2f× | %s | %.2f | %.2f | %.2f× | %s | %s |\n", conn_list[j], (b in n ? si(mean(b)) : "-"),
+      printf "| %s | %s | %s | %s | %.2f× | %s | %.2f | %.2f | %.2f× | %s | %s | %.1f%% / %.1f%% |\n", conn_list[j], (b in n ? si(mean(b)) : "-"),
         si(mean(m)), si(mean(d)), mean(d) / mean(m), (b in n ? sprintf("%.2f×", mean(m) / mean(b)) : "-"),
-        cpu_mean(m), cpu_mean(d), (cpu_mean(m) > 0 ? cpu_mean(d) / cpu_mean(m) : 0), rss_hi[m], rss_hi[d]
+        cpu_mean(m), cpu_mean(d), (cpu_mean(m) > 0 ? cpu_mean(d) / cpu_mean(m) : 0), rss_hi[m], rss_hi[d],
+        100 * refused_sum[m] / req_sum[m], 100 * refused_sum[d] / req_sum[d]
     }
   }
 
