@@ -1,4 +1,5 @@
 // Run one benchmark: dotnet run -c Release --project bench/FlagExport.Benchmarks -- --filter '*Json*'
+// The parse alone in a loop, for perf: -- ingestion-loop N [meta] (IngestionLoop).
 // The whole table: bench/run.sh (or `-- report [--out FILE]`), which writes bench/results/latest.md.
 // Each class compares FlagExport's code with a straightforward baseline in the same run (Ratio column).
 using BenchmarkDotNet.Running;
@@ -12,6 +13,11 @@ if (args is ["report", ..])
 if (args is ["parquet-rowgroup-memory", ..])
 {
     return await FlagExport.Benchmarks.ParquetRowGroupMemory.RunAsync(args[1..]);
+}
+
+if (args is ["ingestion-loop", ..])
+{
+    return FlagExport.Benchmarks.IngestionLoop.Run(args[1..]);
 }
 
 if (args is ["parquet-columns"])

@@ -8,7 +8,9 @@
 #   bare-json  BareKestrel --mode json: the same plus one Utf8JsonReader pass over every token: the floor for ingestion
 #   bare-write BareKestrel --mode json-write: bare-json plus the bodies written as a folder exporter writes batches (one
 #              new file per 100,000 events, one write, flushed): the floor for ingestion that writes what it receives
-#   folder     the collector, one file exporter writing JSON lines to a folder, default pipeline options, no buffer
+#   folder     the collector, one file exporter writing JSON lines to a folder, default pipeline options, memory mode
+#              (bufferDirectory: "" written out, whatever the collector's default is)
+#   memory     the same as folder, under the name the durable preset compares
 #   s3         the same exporter kind writing JSON lines to the local S3 server (tests/s3-server, radosgw on 127.0.0.1)
 #   durable    folder plus bufferDirectory: a 200 means the events are written and fsynced
 #
@@ -16,13 +18,23 @@
 #   ingestion (default)  CONFIGS="bare-read bare-json bare-write folder s3", 4 connections; targets folder/bare-json >= 0.5
 #                        and s3/folder >= 0.8; folder/bare-write shown. About 6 min on 2 shared cores with the defaults (build, S3 server
 #                        start, 3 rounds x 4 runs of ~25 s each).
-#   durable              CONFIGS="bare-read folder durable", 32 connections; target durable/folder >= 0.8. About 4 min.
-#   env: CONFIGS, ROUNDS=3, DURATION=15 (measured seconds), WARMUP=5, THREADS=2, CONNECTIONS, EVENTS=100 (per request),
+#   durable              CONFIGS="bare-json memory durable", CONNECTIONS="4 64" (each configuration at each count, in
+#                        every round: round 1 = bare-json@4 memory@4 durable@4 bare-json@64 memory@64 durable@64, ...);
+#                        targets, per connection count: durable >= 0.8x memory (events/s), memory >= 0.5x bare-json,
+#                        CPU per event durable <= 1.25x memory, peak RSS <= 512 MiB for memory and durable. Writes both
+#                        modes side by side and each target met / not met to bench/results/collector-durable.md.
+#                        About 8 min with the defaults (3 rounds x 6 runs of ~25 s).
+#   env: CONFIGS, ROUNDS=3, DURATION=15 (measured seconds), WARMUP=5, THREADS=2, CONNECTIONS (one count or a list,
+#        "4 64"), EVENTS=100 (per request),
 #        RESULTS (markdown file, default bench/results/collector-<preset>.md; RESULTS= writes none), KEEP=1 keeps the
 #        work dir, TIME_LIMIT=1200: no run starts after that many seconds (counted from the start), so the command
 #        ends within TIME_LIMIT plus one run (~30 s; at most ~4 min, as every step of a run has its own timeout), unless
 #        the steps before the runs take longer (they have timeouts too: builds 15 min, S3 server start 10 min).
 #        S3_STATE_DIR=/tmp/collector-load-s3 S3_PORT=7600 S3_MON_PORT=3410: the S3 server this command starts and stops.
+#        Put TMPDIR on a disk-backed folder for durable (fsync is free on tmpfs).
+# Figures per run: events/s accepted (2xx requests x EVENTS, less the collector's dropped count), server CPU per event
+# (utime+stime of the server process from /proc/PID/stat over the measured window / events accepted), peak RSS
+# (VmHWM from /proc/PID/status, warm-up included).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,12 +46,16 @@ case $preset in
     # numerator/denominator:target; a ratio without a target is shown, not judged.
     ratios="folder/bare-json:0.5 s3/folder:0.8 folder/bare-write bare-write/bare-json bare-json/bare-read" ;;
   durable)
-    configs=${CONFIGS:-bare-read folder durable} connections=${CONNECTIONS:-32}
-    ratios="durable/folder:0.8 folder/bare-read durable/bare-read" ;;
+    configs=${CONFIGS:-bare-json memory durable} connections=${CONNECTIONS:-4 64}
+    # Kinds: a/b:x events/s ratio >= x; cpu:a/b:x CPU per event ratio <= x; rss:a:x peak RSS MiB <= x (every run).
+    ratios="durable/memory:0.8 memory/bare-json:0.5 cpu:durable/memory:1.25 rss:memory:512 rss:durable:512" ;;
   *) echo "usage: $0 [ingestion|durable]" >&2; exit 2 ;;
 esac
+for c in $connections; do
+  [[ $c =~ ^[1-9][0-9]*$ ]] || { echo "CONNECTIONS must be counts; got '$c'" >&2; exit 2; }
+done
 for config in $configs; do
-  [[ $config =~ ^(bare-read|bare-json|bare-write|folder|s3|durable)$ ]] || { echo "unknown configuration '$config'" >&2; exit 2; }
+  [[ $config =~ ^(bare-read|bare-json|bare-write|folder|memory|s3|durable)$ ]] || { echo "unknown configuration '$config'" >&2; exit 2; }
 done
 rounds=${ROUNDS:-3} duration=${DURATION:-15} warmup=${WARMUP:-5}
 threads=${THREADS:-2} events=${EVENTS:-100} time_limit=${TIME_LIMIT:-1200}
@@ -133,10 +149,11 @@ exporter:
   maxEventInMemory: 100000
 EOF
   case $3 in
-    folder | durable) printf '  kind: file\n  outputDir: %s\n' "$work/$1/exports" ;;
+    folder | memory | durable) printf '  kind: file\n  outputDir: %s\n' "$work/$1/exports" ;;
     s3) printf '  kind: s3\n  bucket: %s\n  path: %s/\n  serviceUrl: %s\n  forcePathStyle: true\n  region: %s\n' \
           "$S3_BUCKET" "$1" "$S3_ENDPOINT" "$AWS_REGION" ;;
   esac
+  # Memory mode is asked for by name, so the comparison stays the same whichever mode the collector defaults to.
   if [[ $3 == durable ]]; then echo "bufferDirectory: $work/$1/buffer"; else echo 'bufferDirectory: ""'; fi
 }
 
@@ -165,15 +182,15 @@ dropped_events() {
 # Megabytes the run's exporter wrote (after the collector's final export on SIGTERM): a check that the events went out.
 written_mb() { # config name
   case $1 in
-    folder | durable | bare-write) du -sm "$work/$2/exports" | cut -f1 ;;
+    folder | memory | durable | bare-write) du -sm "$work/$2/exports" | cut -f1 ;;
     s3) timeout 60 radosgw-admin -c "$S3_STATE_DIR/ceph.conf" bucket stats --bucket="$S3_BUCKET" 2>/dev/null \
           | awk -F'[:,]' '/"size": / {n += $2} END {printf "%.0f", n / 1048576}' ;;
     *) echo - ;;
   esac
 }
 
-run_one() { # config round
-  local config=$1 round=$2 name="$1-$2" port
+run_one() { # config round connections
+  local config=$1 round=$2 connections=$3 name="$1-$2-c$3" port
   port=$(free_port)
   mkdir -p "$work/$name"
   case $config in
@@ -226,18 +243,19 @@ run_one() { # config round
   fi
 
   # One tab-separated line:
-  # config round requests seconds p50 p99 non2xx socket_errors dropped server_cpu% host_cpu% fsyncs written_mb store_cpu% load warmup_dropped peak_rss_mb
+  # config round requests seconds p50 p99 non2xx socket_errors dropped server_cpu% host_cpu% fsyncs written_mb store_cpu%
+  # load warmup_dropped peak_rss_mb connections
   local result hz
   result=$(grep '^RESULT' "$work/$name/wrk.txt") || { cat "$work/$name/wrk.txt" >&2; return 1; }
   hz=$(getconf CLK_TCK)
-  awk -v c="$config" -v r="$round" -v d="$dropped" -v f="$fsyncs" -v mb="$mb" -v hz="$hz" -v load="$load" -v wd="$dropped0" -v rss="$rss" \
+  awk -v c="$config" -v r="$round" -v d="$dropped" -v f="$fsyncs" -v mb="$mb" -v hz="$hz" -v load="$load" -v wd="$dropped0" -v rss="$rss" -v conns="$connections" \
     -v cpu=$((cpu1 - cpu0)) -v store="$store" -v hb=$((host1[0] - host0[0])) -v ht=$((host1[1] - host0[1])) '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
       s = v["duration_us"] / 1e6
-      printf "%s\t%s\t%d\t%.3f\t%d\t%d\t%d\t%d\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\n", c, r, v["requests"], s, v["p50_us"], v["p99_us"],
+      printf "%s\t%s\t%d\t%.3f\t%d\t%d\t%d\t%d\t%s\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c, r, v["requests"], s, v["p50_us"], v["p99_us"],
         v["non2xx"], v["socket_errors"], d, 100 * cpu / hz / s, 200 * hb / ht, f, mb,
-        (store == "-" ? "-" : sprintf("%.0f", 100 * store / hz / s)), load, wd, rss
+        (store == "-" ? "-" : sprintf("%.0f", 100 * store / hz / s)), load, wd, rss, conns
     }' <<<"$result" | tee -a "$work/results.tsv"
 }
 
@@ -245,16 +263,18 @@ run_one() { # config round
 machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "machine: $machine, load $load_start" >&2
-echo "body: $events feature events, $(wc -c <"$body") bytes; wrk -t$threads -c$connections -d${duration}s, warm-up ${warmup}s; $rounds rounds of: $configs" >&2
-echo -e "config\tround\trequests\tseconds\tp50_us\tp99_us\tnon2xx\tsocket_err\tdropped\tsrv_cpu%\thost_cpu%\tfsyncs\twritten_mb\tstore_cpu%\tload\twarmup_dropped" >&2
+echo "body: $events feature events, $(wc -c <"$body") bytes; wrk -t$threads -c(${connections// /, }) -d${duration}s, warm-up ${warmup}s; $rounds rounds of: $configs" >&2
+echo -e "config\tround\trequests\tseconds\tp50_us\tp99_us\tnon2xx\tsocket_err\tdropped\tsrv_cpu%\thost_cpu%\tfsyncs\twritten_mb\tstore_cpu%\tload\twarmup_dropped\tpeak_rss_mb\tconnections" >&2
 done_rounds=0
 for ((round = 1; round <= rounds; round++)); do
-  for config in $configs; do
-    if ((SECONDS > time_limit)); then
-      echo "time limit (${time_limit}s) reached in round $round; the tables cover the runs done" >&2
-      break 2
-    fi
-    run_one "$config" "$round" >&2
+  for c in $connections; do
+    for config in $configs; do
+      if ((SECONDS > time_limit)); then
+        echo "time limit (${time_limit}s) reached in round $round; the tables cover the runs done" >&2
+        break 3
+      fi
+      run_one "$config" "$round" "$c" >&2
+    done
   done
   done_rounds=$round
 done
@@ -273,7 +293,7 @@ if [[ -n $results_md ]]; then
     echo "Written by \`bench/collector-load/run.sh $preset\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit" \
       "\`$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')."
     echo "Machine: $machine; load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "Load: wrk -t$threads -c$connections on 127.0.0.1, ${duration} s measured after a ${warmup} s warm-up, in a fresh" \
+    echo "Load: wrk -t$threads -c(${connections// /, }) on 127.0.0.1, ${duration} s measured after a ${warmup} s warm-up, in a fresh" \
       "process per run; $done_rounds interleaved rounds of: $configs. Body: $events feature events, $(wc -c <"$body") bytes."
     echo
     echo "$table"

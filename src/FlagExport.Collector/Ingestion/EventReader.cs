@@ -55,8 +55,9 @@ internal static class EventReader
                 break;
             }
 
-            bool exactKind = JsonText.TextEquals(ref reader, "kind"u8);
             EventField field = EventFields.Find(ref reader);
+            // Only a name that matches "kind" ignoring case can be exactly "kind".
+            bool exactKind = field == EventField.Kind && JsonText.TextEquals(ref reader, "kind"u8);
             if (!reader.Read())
             {
                 return JsonReadStatus.NeedMoreData;

@@ -35,16 +35,22 @@ internal sealed class Utf8StringCache
     /// <remarks>Invalid UTF-8 is replaced with U+FFFD, as <see cref="Encoding.UTF8"/> decodes it.</remarks>
     public string GetString(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.Length > MaxLength || !Ascii.IsValid(utf8))
+        if (utf8.Length > MaxLength)
         {
             return Encoding.UTF8.GetString(utf8);
         }
 
         ref string? slot = ref _slots[(int)XxHash3.HashToUInt64(utf8, Seed) & (_slots.Length - 1)];
         string? cached = Volatile.Read(ref slot);
+        // Ascii.Equals is false for any non-ASCII byte, so a hit needs no separate ASCII check; a miss does.
         if (cached is not null && cached.Length == utf8.Length && Ascii.Equals(utf8, cached))
         {
             return cached;
+        }
+
+        if (!Ascii.IsValid(utf8))
+        {
+            return Encoding.UTF8.GetString(utf8);
         }
 
         string created = Encoding.ASCII.GetString(utf8);
