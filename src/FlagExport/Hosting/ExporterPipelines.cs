@@ -25,9 +25,12 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     /// <summary>The intake's bound on events waiting in memory for the disk.</summary>
     private const int IntakeMaxBuffered = 1_000_000;
 
-    private readonly DataExporter[] _all;
-    private readonly DataExporter[] _feature;
+    private readonly ExportWorker[] _all;
+    private readonly DataExporter[] _feature;   // memory mode: the pipelines Add and TryAddAll write to
     private readonly DataExporter[] _tracking;
+    private readonly bool _featureExported;     // whether some exporter takes feature events
+    private readonly bool _trackingExported;
+    private readonly DurableBatchSource[] _durableSources = [];
     private readonly DurableEventStore? _store;
     private readonly DataExporter? _featureIntake;
     private readonly DataExporter? _trackingIntake;
@@ -48,7 +51,9 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     {
         _timeProvider = timeProvider;
         ILogger? logger = loggerFactory?.CreateLogger<DataExporter>();
-        var created = new List<DataExporter>();
+        var created = new List<ExportWorker>();
+        var inMemory = new List<DataExporter>();
+        var durableSources = new List<DurableBatchSource>();
         try
         {
             if (durableOptions.Enabled)
@@ -61,33 +66,38 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 IExporter exporter = registration.Factory(services)
                     ?? throw new InvalidOperationException($"The factory of exporter '{registration.Name}' returned null.");
                 DataExporterOptions pipelineOptions = options.Get(registration.Name);
-                DurableSource? durable = null;
-                if (_store is not null)
+                if (_store is null)
                 {
-                    ExporterCursor cursor = _store.OpenCursor(registration.Name, pipelineOptions.EventType);
-                    durable = new DurableSource(_store, cursor,
-                        new DurableEventReader(_store.Log, cursor.Committed, pipelineOptions.EventType, registration.Name, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+                    var pipeline = new DataExporter(exporter, pipelineOptions, registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null);
+                    inMemory.Add(pipeline);
+                    created.Add(pipeline.Worker);
                 }
-
-                var pipeline = new DataExporter(exporter, pipelineOptions, registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null, durable);
-                created.Add(pipeline);
-                _store?.OnDurable(pipeline.OnDurableAdvanced);
+                else
+                {
+                    // Reads the log from its own cursor: nothing is added to it, so it has no DataExporter façade.
+                    DurableBatchSource source = CreateDurableSource(_store, registration.Name, pipelineOptions, logger, out WorkerSignal signal);
+                    created.Add(new ExportWorker(exporter, pipelineOptions, registration.Name, source, signal, timeProvider, logger, meterFactory, jitterSample: null));
+                    durableSources.Add(source);
+                    _store.OnDurable(source.OnDurableAdvanced);
+                }
             }
 
             _store?.AllCursorsOpened();
-            _feature = [.. created.Where(p => p.EventType == EventType.Feature)];
-            _tracking = [.. created.Where(p => p.EventType == EventType.Tracking)];
+            _feature = [.. inMemory.Where(p => p.EventType == EventType.Feature)];
+            _tracking = [.. inMemory.Where(p => p.EventType == EventType.Tracking)];
+            _featureExported = created.Any(p => p.EventType == EventType.Feature);
+            _trackingExported = created.Any(p => p.EventType == EventType.Tracking);
             if (_store is not null)
             {
                 // An intake only for a type some exporter takes: the other type's events are refused, as without a buffer.
-                _featureIntake = _feature.Length > 0 ? CreateIntake(EventType.Feature) : null;
-                _trackingIntake = _tracking.Length > 0 ? CreateIntake(EventType.Tracking) : null;
+                _featureIntake = _featureExported ? CreateIntake(EventType.Feature) : null;
+                _trackingIntake = _trackingExported ? CreateIntake(EventType.Tracking) : null;
             }
         }
         catch
         {
             // Do not leave workers of the pipelines already started running.
-            foreach (DataExporter pipeline in created.Concat(Intakes()))
+            foreach (IAsyncDisposable pipeline in created.Concat<IAsyncDisposable>(Intakes()))
             {
                 pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
@@ -97,6 +107,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         }
 
         _all = [.. created];
+        _durableSources = [.. durableSources];
         _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
         DataExporter CreateIntake(EventType eventType) => new(
@@ -122,8 +133,8 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             traced: false);
     }
 
-    /// <summary>The export pipelines, in registration order.</summary>
-    internal IReadOnlyList<DataExporter> Pipelines => _all;
+    /// <summary>The export pipelines' workers, in registration order.</summary>
+    internal IReadOnlyList<ExportWorker> Pipelines => _all;
 
     /// <summary>The durable buffer, or null when events are held in memory.</summary>
     internal DurableEventStore? DurableBuffer => _store;
@@ -171,7 +182,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         List<ExportableEvent>? taken = null;
         for (int i = 0; i < events.Count; i++)
         {
-            bool exported = (events[i].EventType == EventType.Feature ? _feature : _tracking).Length > 0;
+            bool exported = events[i].EventType == EventType.Feature ? _featureExported : _trackingExported;
             if (!exported && taken is null)
             {
                 taken = [.. events.Take(i)];
@@ -234,7 +245,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             AdvanceToDurable(_store);
         }
 
-        foreach (DataExporter pipeline in _all)
+        foreach (ExportWorker pipeline in _all)
         {
             await pipeline.DisposeAsync().ConfigureAwait(false);
         }
@@ -251,10 +262,21 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     /// </summary>
     private void AdvanceToDurable(DurableEventStore store)
     {
-        foreach (DataExporter pipeline in _all)
+        foreach (DurableBatchSource source in _durableSources)
         {
-            pipeline.OnDurableAdvanced(store.DurablePosition);
+            source.OnDurableAdvanced(store.DurablePosition);
         }
+    }
+
+    /// <summary>The source of an export pipeline reading the log from the cursor of exporter <paramref name="name"/>.</summary>
+    private static DurableBatchSource CreateDurableSource(DurableEventStore store, string name, DataExporterOptions options, ILogger? logger, out WorkerSignal signal)
+    {
+        DataExporterOptionsValidator.ThrowIfInvalid(name, options);
+        ILogger log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        ExporterCursor cursor = store.OpenCursor(name, options.EventType);
+        var durable = new DurableSource(store, cursor, new DurableEventReader(store.Log, cursor.Committed, options.EventType, name, log));
+        signal = new WorkerSignal();
+        return new DurableBatchSource(name, options, durable, signal, log);
     }
 
     private IEnumerable<DataExporter> Intakes()
