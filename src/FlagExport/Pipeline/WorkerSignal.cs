@@ -5,7 +5,7 @@ namespace FlagExport;
 /// (<see cref="WakeReasons"/>).
 /// </summary>
 /// <remarks>
-/// A <see cref="Set"/> before the wait is remembered, so no wake-up is lost; several sets before one wait count once,
+/// A wake-up before the wait is remembered, so no wake-up is lost; several sets before one wait count once,
 /// and their reasons add up until the worker takes them (<see cref="TakeReasons"/>).
 /// The lock is taken only when a producer actually signals (once per threshold crossing, timer tick, flush request or
 /// shutdown), never on every added event. Continuations run asynchronously so a producer never runs the worker inline.
@@ -31,7 +31,7 @@ internal sealed class WorkerSignal
     internal void Forget(int reason) => _ = Interlocked.And(ref _reasons, ~reason);
 
     /// <summary>Wakes the waiter, or lets the next <see cref="WaitAsync"/> return at once.</summary>
-    internal void Set()
+    private void Set()
     {
         TaskCompletionSource? waiter;
         lock (_gate)
@@ -51,7 +51,7 @@ internal sealed class WorkerSignal
 
     /// <summary>
     /// Whether the waiter is parked in <see cref="WaitAsync"/> with no set pending: it stays there until the next
-    /// <see cref="Set"/>, which clears this at once. For tests.
+    /// <see cref="Wake"/>, which clears this at once. For tests.
     /// </summary>
     internal bool HasWaiter
     {
