@@ -30,7 +30,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     private readonly DataExporter[] _tracking;
     private readonly bool _featureExported;     // whether some exporter takes feature events
     private readonly bool _trackingExported;
-    private readonly DurableBatchSource[] _durableSources = [];
+    private readonly DurableBatchSource[] _durableSources;  // durable mode: told where the log's durable end is
     private readonly DurableEventStore? _store;
     private readonly DataExporter? _featureIntake;
     private readonly DataExporter? _trackingIntake;
