@@ -67,14 +67,14 @@ internal sealed class ShutdownOutcome
         _concluded = true;
 
         // NotWrittenCount excludes events kept in the durable buffer: the next start exports them.
-        DataExporter[] lost = [.. _pipelines.Pipelines.Where(p => p.NotWrittenCount > 0)];
+        ExportWorker[] lost = [.. _pipelines.Pipelines.Where(p => p.NotWrittenCount > 0)];
         if (lost.Length > 0)
         {
             ExitCode = ExitCodes.EventsLost;
             logger.EventsLost(lost.Sum(p => p.NotWrittenCount), string.Join(", ", lost.Select(p => $"{p.Name}: {p.NotWrittenCount}")), ExitCode);
         }
 
-        DataExporter[] deadLettered = [.. _pipelines.Pipelines.Where(p => p.DeadLetterBatchCount > 0)];
+        ExportWorker[] deadLettered = [.. _pipelines.Pipelines.Where(p => p.DeadLetterBatchCount > 0)];
         if (deadLettered.Length > 0)
         {
             logger.DeadLettersWritten(

@@ -19,9 +19,10 @@ namespace FlagExport;
 /// </remarks>
 internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDisposable
 {
-    private readonly DataExporter[] _all;
-    private readonly DataExporter[] _feature;
+    private readonly ExportWorker[] _all;
+    private readonly DataExporter[] _feature;   // memory mode: the pipelines Add and the admission write to
     private readonly DataExporter[] _tracking;
+    private readonly DurableBatchSource[] _durableSources;  // durable mode: told where the log's durable end is
     private readonly DurableEventStore? _store;
     private readonly DurableAppender? _appender;
     private readonly EventAdmission? _admission;
@@ -41,7 +42,9 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     {
         _timeProvider = timeProvider;
         ILogger? logger = loggerFactory?.CreateLogger<DataExporter>();
-        var created = new List<DataExporter>();
+        var created = new List<ExportWorker>();
+        var inMemory = new List<DataExporter>();
+        var durableSources = new List<DurableBatchSource>();
         try
         {
             if (durableOptions.Enabled)
@@ -54,22 +57,25 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 IExporter exporter = registration.Factory(services)
                     ?? throw new InvalidOperationException($"The factory of exporter '{registration.Name}' returned null.");
                 DataExporterOptions pipelineOptions = options.Get(registration.Name);
-                DurableSource? durable = null;
-                if (_store is not null)
+                if (_store is null)
                 {
-                    ExporterCursor cursor = _store.OpenCursor(registration.Name, pipelineOptions.EventType);
-                    durable = new DurableSource(_store, cursor,
-                        new DurableEventReader(_store.Log, cursor.Committed, pipelineOptions.EventType, registration.Name, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+                    var pipeline = new DataExporter(exporter, pipelineOptions, registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null);
+                    inMemory.Add(pipeline);
+                    created.Add(pipeline.Worker);
                 }
-
-                var pipeline = new DataExporter(exporter, pipelineOptions, registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null, durable);
-                created.Add(pipeline);
-                _store?.OnDurable(pipeline.OnDurableAdvanced);
+                else
+                {
+                    // Reads the log from its own cursor: nothing is added to it, so it has no DataExporter façade.
+                    DurableBatchSource source = CreateDurableSource(_store, registration.Name, pipelineOptions, logger, out WorkerSignal signal);
+                    created.Add(new ExportWorker(exporter, pipelineOptions, registration.Name, source, signal, timeProvider, logger, meterFactory, jitterSample: null));
+                    durableSources.Add(source);
+                    _store.OnDurable(source.OnDurableAdvanced);
+                }
             }
 
             _store?.AllCursorsOpened();
-            _feature = [.. created.Where(p => p.EventType == EventType.Feature)];
-            _tracking = [.. created.Where(p => p.EventType == EventType.Tracking)];
+            _feature = [.. inMemory.Where(p => p.EventType == EventType.Feature)];
+            _tracking = [.. inMemory.Where(p => p.EventType == EventType.Tracking)];
             if (_store is not null)
             {
                 // Added events wait for the disk in a queue per type, bounded as the operator bounded that type's
@@ -85,7 +91,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         {
             // Do not leave workers of the pipelines already started running.
             _appender?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            foreach (DataExporter pipeline in created)
+            foreach (ExportWorker pipeline in created)
             {
                 pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
@@ -95,14 +101,15 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         }
 
         _all = [.. created];
+        _durableSources = [.. durableSources];
         _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
         static long? MaxBufferedOf(DataExporterOptions[] all, EventType eventType) =>
             all.Where(o => o.EventType == eventType).Select(o => (long?)o.EffectiveMaxBufferedEvents).Max();
     }
 
-    /// <summary>The export pipelines, in registration order.</summary>
-    internal IReadOnlyList<DataExporter> Pipelines => _all;
+    /// <summary>The export pipelines' workers, in registration order.</summary>
+    internal IReadOnlyList<ExportWorker> Pipelines => _all;
 
     /// <summary>The durable buffer, or null when events are held in memory.</summary>
     internal DurableEventStore? DurableBuffer => _store;
@@ -177,7 +184,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             AdvanceToDurable(_appender.Store);
         }
 
-        foreach (DataExporter pipeline in _all)
+        foreach (ExportWorker pipeline in _all)
         {
             await pipeline.DisposeAsync().ConfigureAwait(false);
         }
@@ -194,9 +201,20 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     /// </summary>
     private void AdvanceToDurable(DurableEventStore store)
     {
-        foreach (DataExporter pipeline in _all)
+        foreach (DurableBatchSource source in _durableSources)
         {
-            pipeline.OnDurableAdvanced(store.DurablePosition);
+            source.OnDurableAdvanced(store.DurablePosition);
         }
+    }
+
+    /// <summary>The source of an export pipeline reading the log from the cursor of exporter <paramref name="name"/>.</summary>
+    private static DurableBatchSource CreateDurableSource(DurableEventStore store, string name, DataExporterOptions options, ILogger? logger, out WorkerSignal signal)
+    {
+        DataExporterOptionsValidator.ThrowIfInvalid(name, options);
+        ILogger log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        ExporterCursor cursor = store.OpenCursor(name, options.EventType);
+        var durable = new DurableSource(store, cursor, new DurableEventReader(store.Log, cursor.Committed, options.EventType, name, log));
+        signal = new WorkerSignal();
+        return new DurableBatchSource(name, options, durable, signal, log);
     }
 }

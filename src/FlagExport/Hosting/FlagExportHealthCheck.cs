@@ -36,7 +36,7 @@ internal sealed class FlagExportHealthCheck(ExporterPipelines pipelines, FlagExp
 
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
         var failing = new List<string>();
-        foreach (DataExporter pipeline in pipelines.Pipelines)
+        foreach (ExportWorker pipeline in pipelines.Pipelines)
         {
             var reasons = new List<string>();
             DateTimeOffset? failingSince = pipeline.FailingSince;

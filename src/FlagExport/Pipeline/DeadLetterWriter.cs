@@ -82,7 +82,7 @@ internal sealed class DeadLetterWriter(string directory, long maxObjectBytes = D
                 json.WriteString("setAside", now.ToString("O", CultureInfo.InvariantCulture));
                 json.WriteString("error", error.Message);
                 json.WriteString("errorType", error.GetType().FullName);
-                json.WriteBoolean("permanent", DataExporter.PermanentFailureOf(error) is not null);
+                json.WriteBoolean("permanent", ExportFailures.PermanentFailureOf(error) is not null);
                 if (objectError is not null)
                 {
                     json.WriteString("objectError", objectError);

@@ -107,7 +107,7 @@ public static class DeadLetters
                 return ValueTask.CompletedTask;
             };
 
-            DataExporter pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, target, StringComparison.Ordinal))
+            ExportWorker pipeline = pipelines.Pipelines.FirstOrDefault(p => string.Equals(p.Name, target, StringComparison.Ordinal))
                 ?? throw new InvalidOperationException(into is null
                     ? $"The dead letter '{letter}' was set aside by exporter '{exporter}', which is not registered; configure it, replay into another exporter, or move the letter away."
                     : $"Exporter '{into}' is not registered; the exporters are: {string.Join(", ", pipelines.Pipelines.Select(p => p.Name))}.");

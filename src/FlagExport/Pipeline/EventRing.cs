@@ -29,7 +29,7 @@ internal sealed class EventRing
     private const int OffsetMask = SegmentSize - 1;
 
     /// <summary>
-    /// Stored in place of an event for a reserved number given back (see <see cref="DataExporter.Release"/>): the consumer
+    /// Stored in place of an event for a reserved number given back (see <see cref="RingBatchSource.Release"/>): the consumer
     /// takes it like an event, then skips it. Never handed to an exporter, so its kind does not matter.
     /// </summary>
     internal static readonly ExportableEvent Hole = new FeatureEvent();

@@ -9,7 +9,7 @@ namespace FlagExport;
 /// </summary>
 /// <remarks>
 /// Counts that change on the caller's thread (events added, events dropped because the buffer was full, events
-/// buffered) are observable instruments read from the pipeline's own counters, so <see cref="DataExporter.Add(ExportableEvent)"/> never
+/// buffered) are observable instruments read from the pipeline's own counters, so adding an event never
 /// touches a metric. The rest is recorded by the worker, once per batch.
 /// </remarks>
 internal sealed class PipelineMetrics : IDisposable

@@ -1,6 +1,6 @@
 namespace FlagExport;
 
-/// <summary>What <see cref="DataExporter.TryReserve"/> did.</summary>
+/// <summary>What <see cref="RingBatchSource.TryReserve"/> did.</summary>
 internal enum ReserveOutcome
 {
     /// <summary>The numbers are reserved.</summary>

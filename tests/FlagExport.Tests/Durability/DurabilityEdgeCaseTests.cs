@@ -42,9 +42,11 @@ public sealed class DurabilityEdgeCaseTests : IDisposable
 
         var exporter = new InMemoryExporter();
         var durable = new DurableSource(store, cursor, new DurableEventReader(store.Log, cursor.Committed, EventType.Feature, "t", NullLogger.Instance));
-        await using var pipeline = new DataExporter(exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory },
-            optionsName: null, name: "t", timeProvider: null, logger: null, meterFactory: null, jitterSample: null, durable);
-        pipeline.OnDurableAdvanced(store.DurablePosition);
+        var options = new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = DeadLetterDirectory };
+        var signal = new WorkerSignal();
+        var source = new DurableBatchSource("t", options, durable, signal, NullLogger.Instance);
+        await using var pipeline = new ExportWorker(exporter, options, "t", source, signal, timeProvider: null, logger: null, meterFactory: null, jitterSample: null);
+        source.OnDurableAdvanced(store.DurablePosition);
 
         _ = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.FlushAsync(TestContext.Current.CancellationToken));
 

@@ -192,7 +192,7 @@ public sealed class FlagExportHealthCheckTests : IDisposable
         IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
         _ = sink.Add(TestEvents.Feature(1));
         _ = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.FlushAsync(TestContext.Current.CancellationToken));
-        DataExporter pipeline = host.Services.GetRequiredService<ExporterPipelines>().Pipelines[0];
+        ExportWorker pipeline = host.Services.GetRequiredService<ExporterPipelines>().Pipelines[0];
         await TestEvents.WaitUntilAsync(() => pipeline.DeadLetterError is not null, "the letter fails");
 
         HealthReportEntry entry = await CheckAsync(host);
@@ -325,7 +325,7 @@ public sealed class FlagExportHealthCheckTests : IDisposable
     private static async Task FlushIntoADeadLetterAsync(IHost host)
     {
         _ = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Services.GetRequiredService<IFlagEventSink>().FlushAsync(TestContext.Current.CancellationToken));
-        DataExporter pipeline = host.Services.GetRequiredService<ExporterPipelines>().Pipelines[0];
+        ExportWorker pipeline = host.Services.GetRequiredService<ExporterPipelines>().Pipelines[0];
         await TestEvents.WaitUntilAsync(() => pipeline.DeadLetterBatchCount == 1, "the batch is set aside");
     }
 

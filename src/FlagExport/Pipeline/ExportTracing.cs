@@ -2,26 +2,26 @@ using System.Diagnostics;
 
 namespace FlagExport;
 
-/// <content>
-/// Traces: an activity on <see cref="ExportActivities.Source"/> for each export attempt and, with the durable buffer,
-/// one for the replay of what the buffer held when the pipeline started. Only the worker touches these fields.
-/// </content>
+/// <summary>
+/// The traces of one pipeline: an activity on <see cref="ExportActivities.Source"/> for each export attempt and one for
+/// the replay of what its source held when the pipeline started (the durable log's backlog). Only the worker calls it.
+/// </summary>
 /// <remarks>
 /// <para>An attempt's activity is ended before the flush callers waiting for its batch are completed, and a replay's
 /// after the last attempt it covers: whoever awaited a flush finds them stopped.</para>
-/// <para>The worker starts without the creator's ExecutionContext (see <c>WithoutExecutionContext</c>), so no activity of
-/// the code that created the pipeline or called <see cref="FlushAsync"/> becomes a parent; an attempt without a replay
-/// is the root of its own trace.</para>
+/// <para>The worker starts without the creator's ExecutionContext, so no activity of the code that created the pipeline
+/// or called a flush becomes a parent; an attempt without a replay is the root of its own trace.</para>
 /// </remarks>
-public sealed partial class DataExporter
+internal sealed class ExportTracing
 {
+    private readonly string _name;
     private readonly bool _traced;
     private readonly string _exportDisplayName;
 
     // The replay: positions below _replayEnd were in the buffer at the start. 0 when there was nothing to replay or once done.
+    private readonly long _replayRecords;
+    private readonly DateTimeOffset _replayStartedUtc;
     private long _replayEnd;
-    private long _replayRecords;
-    private DateTimeOffset _replayStartedUtc;
     private bool _replayStartTried;
     private Activity? _replay;
     private long _replayEvents;
@@ -32,8 +32,27 @@ public sealed partial class DataExporter
     private Activity? _exportActivity;
     private ExportBatch? _tracedBatch;
 
+    /// <summary>Creates the tracing of the pipeline <paramref name="name"/>.</summary>
+    /// <param name="name">The exporter's name, in display names and tags.</param>
+    /// <param name="traced">False for a pipeline whose exports are not exports (appends to the durable log): nothing is traced.</param>
+    /// <param name="start">The first position the pipeline exports.</param>
+    /// <param name="end">The source's end at the start: positions in between were held before the start, and their export is traced as one replay.</param>
+    internal ExportTracing(string name, bool traced, long start, long end)
+    {
+        _name = name;
+        _traced = traced;
+        _exportDisplayName = $"export {name}";
+        if (end > start)
+        {
+            // Its start is on the wall clock, as every activity's time is, not on the pipeline's TimeProvider.
+            _replayEnd = end;
+            _replayRecords = end - start;
+            _replayStartedUtc = DateTimeOffset.UtcNow;
+        }
+    }
+
     /// <summary>Starts the activity of an attempt at <paramref name="batch"/>, or does nothing when no listener samples it.</summary>
-    private void StartExportActivity(ExportBatch batch, int count)
+    internal void StartAttempt(ExportBatch batch, int count)
     {
         if (!_traced || count == 0)
         {
@@ -62,7 +81,7 @@ public sealed partial class DataExporter
         activity.DisplayName = _exportDisplayName;
         if (activity.IsAllDataRequested)
         {
-            _ = activity.SetTag(ExportActivities.ExporterTag, Name)
+            _ = activity.SetTag(ExportActivities.ExporterTag, _name)
                 .SetTag(ExportActivities.BatchIdTag, batch.Id)
                 .SetTag(ExportActivities.AttemptTag, batch.Attempt)
                 .SetTag(ExportActivities.EventsTag, count);
@@ -77,7 +96,7 @@ public sealed partial class DataExporter
     /// <param name="failure">Why the attempt failed, or null.</param>
     /// <param name="timedOut">Whether <see cref="DataExporterOptions.ExportTimeout"/> cancelled it.</param>
     /// <param name="deadLetter">Where the batch was set aside, or null.</param>
-    private void EndExportActivity(string outcome, Exception? failure, bool timedOut, string? deadLetter)
+    internal void EndAttempt(string outcome, Exception? failure, bool timedOut, string? deadLetter)
     {
         Activity? activity = _exportActivity;
         ExportBatch? batch = _tracedBatch;
@@ -122,7 +141,7 @@ public sealed partial class DataExporter
 
         if (failure is not null)
         {
-            _ = activity.SetStatus(ActivityStatusCode.Error, activity.IsAllDataRequested ? ReasonOf(failure) : null);
+            _ = activity.SetStatus(ActivityStatusCode.Error, activity.IsAllDataRequested ? ExportFailures.ReasonOf(failure) : null);
         }
 
         activity.Stop();
@@ -151,17 +170,17 @@ public sealed partial class DataExporter
 
         // Not the ambient activity of the worker: its attempts name it as parent explicitly, nothing else belongs to it.
         Activity.Current = null;
-        replay.DisplayName = $"replay {Name}";
+        replay.DisplayName = $"replay {_name}";
         if (replay.IsAllDataRequested)
         {
-            _ = replay.SetTag(ExportActivities.ExporterTag, Name).SetTag(ExportActivities.ReplayRecordsTag, _replayRecords);
+            _ = replay.SetTag(ExportActivities.ExporterTag, _name).SetTag(ExportActivities.ReplayRecordsTag, _replayRecords);
         }
 
         _replay = replay;
     }
 
     /// <summary>Counts a batch that left the pipeline (written or set aside) and ends the replay once it reached its end.</summary>
-    private void OnReplayProgress(int count, long end, bool deadLettered)
+    internal void OnReplayProgress(int count, long end, bool deadLettered)
     {
         if (_replayEnd == 0)
         {
@@ -188,7 +207,7 @@ public sealed partial class DataExporter
     }
 
     /// <summary>Ends the replay, if one is pending, with its outcome.</summary>
-    private void EndReplay(string outcome, Exception? failure)
+    internal void EndReplay(string outcome, Exception? failure)
     {
         Activity? replay = _replay;
         _replay = null;
