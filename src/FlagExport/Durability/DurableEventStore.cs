@@ -101,9 +101,11 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <param name="directory">The buffer's folder.</param>
     /// <param name="maxBytes">The most bytes it holds.</param>
     /// <param name="logger">Where recovery and failures are reported.</param>
-    /// <param name="recentRecords">The most records kept in memory for readers that have caught up (tests lower it).</param>
+    /// <param name="recentRecords">The most records kept in memory for readers that have caught up (tests change it).</param>
+    /// <param name="recentBytes">The most payload bytes of those records; null: a segment's size, at most 32 MiB (tests change it).</param>
     /// <exception cref="IOException">The folder cannot be used.</exception>
-    public static DurableEventStore Open(string directory, long maxBytes, ILogger? logger = null, int recentRecords = DefaultRecentRecords)
+    public static DurableEventStore Open(
+        string directory, long maxBytes, ILogger? logger = null, int recentRecords = DefaultRecentRecords, long? recentBytes = null)
     {
         logger ??= NullLogger.Instance;
         string root = Path.GetFullPath(directory);
@@ -127,7 +129,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
             new SegmentLogOptions
             {
                 MaxBytes = long.MaxValue, SegmentBytes = segmentBytes,
-                RecentRecordCount = recentRecords, RecentRecordBytes = Math.Min(segmentBytes, MaxRecentBytes),
+                RecentRecordCount = recentRecords, RecentRecordBytes = recentBytes ?? Math.Min(segmentBytes, MaxRecentBytes),
             },
             logger);
         if (log.SizeBytes > maxBytes)
