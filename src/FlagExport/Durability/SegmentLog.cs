@@ -257,8 +257,17 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         int count = lengths.Length;
         int[]? offsets = refersTo.IsEmpty ? null : ArrayPool<int>.Shared.Rent(count);
         long[]? latest = refersTo.IsEmpty ? null : ArrayPool<long>.Shared.Rent(count); // each record's latest copy
+        uint[] checksums = ArrayPool<uint>.Shared.Rent(count);
         try
         {
+            // Outside the lock, as TryAppend does: appenders checksum their records in parallel.
+            int at = 0;
+            for (int i = 0; i < count; i++)
+            {
+                checksums[i] = SegmentFormat.RecordChecksum(tags[i], payloads.Slice(at, lengths[i]));
+                at += lengths[i];
+            }
+
             bool signal;
             lock (_lock)
             {
@@ -280,11 +289,11 @@ internal sealed partial class SegmentLog : IAsyncDisposable
                     {
                         ReadOnlySpan<byte> copy = payloads.Slice(offsets![referred], lengths[referred]);
                         latest[referred] = AppendLocked(
-                            tags[referred], copy, SegmentFormat.RecordChecksum(tags[referred], copy), keepInSegment: false, items.IsEmpty ? null : items[referred]);
+                            tags[referred], copy, checksums[referred], keepInSegment: false, items.IsEmpty ? null : items[referred]);
                     }
 
                     long position = AppendLocked(
-                        tags[i], payload, SegmentFormat.RecordChecksum(tags[i], payload), keepInSegment: referred >= 0, items.IsEmpty ? null : items[i]);
+                        tags[i], payload, checksums[i], keepInSegment: referred >= 0, items.IsEmpty ? null : items[i]);
                     if (offsets is not null)
                     {
                         offsets[i] = offset;
@@ -303,6 +312,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
         finally
         {
+            ArrayPool<uint>.Shared.Return(checksums);
             if (offsets is not null)
             {
                 ArrayPool<int>.Shared.Return(offsets);
