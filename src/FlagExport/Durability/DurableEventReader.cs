@@ -10,6 +10,10 @@ namespace FlagExport.Durability;
 /// <para>Feature events that refer to shared metadata get the metadata record before them in their segment, decoded
 /// once: every event of a group holds the same <see cref="FlagObject"/>, as it did when it was appended. To have that
 /// record at hand wherever a range starts, a reader always starts at the first record of a segment.</para>
+/// <para>Positions the log still holds in memory (<see cref="SegmentLog.Recent"/>: a reader that has caught up with the
+/// writer) are taken from there: the very objects appended, shared with every other reader, none decoded. The log is
+/// read for the rest (backlog, recovery, what memory dropped). Both give the same events, so a range is cut at the same
+/// place either way (the byte budget depends only on the events' fields, which the codec keeps exactly).</para>
 /// <para>Used by one pipeline worker, or by <see cref="DurableBufferBacklog"/>; not thread-safe.</para>
 /// </remarks>
 internal sealed class DurableEventReader : IDisposable
@@ -18,7 +22,11 @@ internal sealed class DurableEventReader : IDisposable
     private readonly byte? _tag;
     private readonly ILogger? _logger;
     private readonly string _exporterName;
+    private readonly RecentRecords.Registration _registration;
+    private readonly object?[] _chunk = new object?[ChunkSize];
     private SegmentLogReader _reader;
+    private long _decoded;
+    private long _fromMemory;
 
     // The latest metadata record read: its payload (copied, since the reader's span is reused), where it is, and its
     // object once an event needed it.
@@ -30,6 +38,9 @@ internal sealed class DurableEventReader : IDisposable
     // An event read past the byte budget of the last range: the first of the next one.
     private ExportableEvent? _held;
     private long _heldPosition = -1;
+
+    // Entries copied out of memory at once: short enough that an appender waiting for the lock barely notices.
+    private const int ChunkSize = 256;
 
     /// <param name="log">The log to read.</param>
     /// <param name="position">Where the first range will start.</param>
@@ -51,7 +62,14 @@ internal sealed class DurableEventReader : IDisposable
         _exporterName = exporterName;
         _logger = logger;
         _reader = OpenAt(position);
+        _registration = log.Recent.Register(position);
     }
+
+    /// <summary>Event records decoded from the log so far.</summary>
+    internal long RecordsDecoded => _decoded;
+
+    /// <summary>Events taken from memory so far.</summary>
+    internal long EventsFromMemory => _fromMemory;
 
     /// <summary>Adds every event of this pipeline's type at positions <c>[first, end)</c> to <paramref name="into"/>.</summary>
     public void ReadRange(long first, long end, List<ExportableEvent> into) => _ = ReadRange(first, end, into, long.MaxValue, static _ => 0);
@@ -79,14 +97,59 @@ internal sealed class DurableEventReader : IDisposable
             _held = null;
         }
 
+        var range = new Range(maxBytes, sizeOf, into, bytes);
+        while (first < end && range.Stop < 0)
+        {
+            int copied = _log.Recent.Copy(first, end, _chunk);
+            first = copied > 0 ? TakeFromMemory(first, copied, ref range) : ReadLog(first, Math.Min(end, Math.Max(_log.Recent.Start, first + 1)), ref range);
+        }
+
+        long stop = range.Stop < 0 ? end : range.Stop;
+        _registration.MovedTo(stop);
+        return stop;
+    }
+
+    /// <summary>Takes the events of the <paramref name="count"/> entries copied into <see cref="_chunk"/> from <paramref name="first"/> on.</summary>
+    /// <returns>The position after the last entry taken.</returns>
+    private long TakeFromMemory(long first, int count, ref Range range)
+    {
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                // Metadata records (their objects are already held by the events that share them) and discarded positions.
+                if (_chunk[i] is not ExportableEvent e || (_tag is { } only && EventRecordCodec.TagOf(e) != only))
+                {
+                    continue;
+                }
+
+                _fromMemory++;
+                if (!range.TryAdd(e, first + i, this))
+                {
+                    return range.Stop;
+                }
+            }
+
+            return first + count;
+        }
+        finally
+        {
+            Array.Clear(_chunk, 0, count); // the chunk must not keep events alive once memory drops them
+        }
+    }
+
+    /// <summary>Reads the log at positions <c>[first, stop)</c> (all of them durable).</summary>
+    /// <returns><paramref name="stop"/>, or the position of the event that did not fit.</returns>
+    private long ReadLog(long first, long stop, ref Range range)
+    {
         if (_reader.NextPosition != first)
         {
-            // Only after a failed batch was dropped from memory (dead letter) or on recovery: start over at the range.
+            // After a failed batch was dropped from memory (dead letter), on recovery, or where memory dropped records.
             _reader.Dispose();
             _reader = OpenAt(first);
         }
 
-        while (_reader.NextPosition < end && _reader.TryRead(out long position, out byte tag, out ReadOnlySpan<byte> payload))
+        while (_reader.NextPosition < stop && _reader.TryRead(out long position, out byte tag, out ReadOnlySpan<byte> payload))
         {
             if (tag == EventRecordCodec.MetadataTag)
             {
@@ -99,17 +162,18 @@ internal sealed class DurableEventReader : IDisposable
                 continue; // read only to find the metadata records before the range, or the other type's
             }
 
-            if (position >= end)
+            if (position >= stop)
             {
-                // A gap (quarantined segment) jumped past the range: this record belongs to the next range.
+                // A gap (quarantined segment) jumped past the part asked for: this record belongs to what follows.
                 _reader.Dispose();
-                _reader = OpenAt(end);
-                return end;
+                _reader = OpenAt(stop);
+                return stop;
             }
 
             ExportableEvent e;
             try
             {
+                _decoded++;
                 e = EventRecordCodec.Read(tag, payload, SharedMetadata());
             }
             catch (InvalidDataException exception) when (_logger is not null)
@@ -119,21 +183,42 @@ internal sealed class DurableEventReader : IDisposable
                 continue;
             }
 
+            if (!range.TryAdd(e, position, this))
+            {
+                return position;
+            }
+        }
+
+        return stop;
+    }
+
+    public void Dispose()
+    {
+        _registration.Dispose();
+        _reader.Dispose();
+    }
+
+    /// <summary>The range being read: its budget, what it took, and where it stopped (-1 while it goes on).</summary>
+    private struct Range(long maxBytes, Func<ExportableEvent, long> sizeOf, List<ExportableEvent> into, long bytes)
+    {
+        public long Stop = -1;
+
+        /// <summary>Adds <paramref name="e"/>, or holds it for the next range and stops this one when it does not fit.</summary>
+        public bool TryAdd(ExportableEvent e, long position, DurableEventReader reader)
+        {
             long size = sizeOf(e);
             if (into.Count > 0 && bytes + size > maxBytes)
             {
-                (_held, _heldPosition) = (e, position);
-                return position;
+                (reader._held, reader._heldPosition) = (e, position);
+                Stop = position;
+                return false;
             }
 
             into.Add(e);
             bytes += size;
+            return true;
         }
-
-        return end;
     }
-
-    public void Dispose() => _reader.Dispose();
 
     /// <summary>A reader at the first record of the segment holding <paramref name="position"/>, for the metadata records before it.</summary>
     private SegmentLogReader OpenAt(long position)

@@ -26,6 +26,16 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <summary>The smallest segment <see cref="SegmentBytesFor"/> chooses: below it, file creation and fsyncs would dominate.</summary>
     private const long MinSegmentBytes = 64 * 1024;
 
+    /// <summary>
+    /// The most records the log keeps in memory for readers that have caught up (<see cref="SegmentLog.Recent"/>): a
+    /// little over two batches of the default size (100,000 events), so that a reader that cuts a full batch while the
+    /// next one arrives still finds both in memory.
+    /// </summary>
+    internal const int DefaultRecentRecords = 256 * 1024;
+
+    /// <summary>The most payload bytes those records take (also at most a segment); their objects take a few times more.</summary>
+    private const long MaxRecentBytes = 32L * 1024 * 1024;
+
     private readonly SegmentLog _log;
     private readonly ILogger _logger;
     private readonly long _segmentBytes; // where the log rolls its segments: SegmentBytesFor(MaxBytes)
@@ -88,9 +98,15 @@ internal sealed class DurableEventStore : IAsyncDisposable
     public long SizeBytes => _log.SizeBytes;
 
     /// <summary>Opens (or creates) the buffer in <paramref name="directory"/>, recovering what a crash left.</summary>
+    /// <param name="directory">The buffer's folder.</param>
+    /// <param name="maxBytes">The most bytes it holds.</param>
+    /// <param name="logger">Where recovery and failures are reported.</param>
+    /// <param name="recentRecords">The most records kept in memory for readers that have caught up (tests change it).</param>
+    /// <param name="recentBytes">The most payload bytes of those records; null: a segment's size, at most 32 MiB (tests change it).</param>
     /// <exception cref="IOException">The folder cannot be used.</exception>
     /// <exception cref="DurableBufferLockedException">Another log, in this process or another, holds the folder.</exception>
-    public static DurableEventStore Open(string directory, long maxBytes, ILogger? logger = null)
+    public static DurableEventStore Open(
+        string directory, long maxBytes, ILogger? logger = null, int recentRecords = DefaultRecentRecords, long? recentBytes = null)
     {
         logger ??= NullLogger.Instance;
         string root = Path.GetFullPath(directory);
@@ -108,11 +124,18 @@ internal sealed class DurableEventStore : IAsyncDisposable
         }
 
         // The store enforces the capacity atomically per call; the log's own bound only backs it up.
+        long segmentBytes = SegmentBytesFor(maxBytes);
         SegmentLog log;
         try
         {
             log = SegmentLog.Open(
-                Path.Combine(root, "log"), new SegmentLogOptions { MaxBytes = long.MaxValue, SegmentBytes = SegmentBytesFor(maxBytes) }, logger);
+                Path.Combine(root, "log"),
+                new SegmentLogOptions
+                {
+                    MaxBytes = long.MaxValue, SegmentBytes = segmentBytes,
+                    RecentRecordCount = recentRecords, RecentRecordBytes = recentBytes ?? Math.Min(segmentBytes, MaxRecentBytes),
+                },
+                logger);
         }
         catch (DurableBufferLockedException exception)
         {
@@ -155,10 +178,11 @@ internal sealed class DurableEventStore : IAsyncDisposable
         int[] lengths = ArrayPool<int>.Shared.Rent(maxRecords);
         int[] metadataRecords = ArrayPool<int>.Shared.Rent(maxRecords); // for a record that shares metadata, its metadata record; else -1
         byte[] tags = ArrayPool<byte>.Shared.Rent(maxRecords);
+        object?[] items = ArrayPool<object?>.Shared.Rent(maxRecords); // what each record was encoded from, for readers that caught up
         using var scratch = new PooledBufferWriter(Math.Max(count * 256, 256));
         try
         {
-            int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags, out long metadataBytes);
+            int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags, items, out long metadataBytes);
 
             // The log copies a metadata record into each later segment its events reach. A shared record is at most a
             // quarter of a segment (EncodeRecords), so every segment the call reaches past the first holds at least
@@ -182,7 +206,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
                 // The log's own bound is unlimited (see Open): only disposal refuses here.
                 bool appended = _log.TryAppendBatch(
-                    tags.AsSpan(0, records), lengths.AsSpan(0, records), scratch.WrittenSpan, metadataRecords.AsSpan(0, records), out end);
+                    tags.AsSpan(0, records), lengths.AsSpan(0, records), scratch.WrittenSpan, metadataRecords.AsSpan(0, records), items.AsSpan(0, records), out end);
                 ObjectDisposedException.ThrowIf(!appended, this);
                 return true;
             }
@@ -192,6 +216,8 @@ internal sealed class DurableEventStore : IAsyncDisposable
             ArrayPool<int>.Shared.Return(lengths);
             ArrayPool<int>.Shared.Return(metadataRecords);
             ArrayPool<byte>.Shared.Return(tags);
+            items.AsSpan(0, maxRecords).Clear(); // the pool must not keep the events alive
+            ArrayPool<object?>.Shared.Return(items);
         }
     }
 
@@ -201,7 +227,8 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// the events that share it refer to it; <paramref name="metadataBytes"/> is what those records take.
     /// </summary>
     /// <returns>The number of records; an event the codec refuses takes none and is counted as unencodable.</returns>
-    private int EncodeRecords(IReadOnlyList<ExportableEvent> events, PooledBufferWriter scratch, int[] lengths, int[] metadataRecords, byte[] tags, out long metadataBytes)
+    private int EncodeRecords(
+        IReadOnlyList<ExportableEvent> events, PooledBufferWriter scratch, int[] lengths, int[] metadataRecords, byte[] tags, object?[] items, out long metadataBytes)
     {
         int records = 0;
         FlagObject? shared = null;
@@ -230,7 +257,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
                     else
                     {
                         (shared, sharedRecord) = (metadata, records);
-                        (tags[records], lengths[records], metadataRecords[records]) = (EventRecordCodec.MetadataTag, length, -1);
+                        (tags[records], lengths[records], metadataRecords[records], items[records]) = (EventRecordCodec.MetadataTag, length, -1, metadata);
                         metadataBytes += length + RecordOverhead;
                         records++;
                     }
@@ -249,6 +276,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
             {
                 EventRecordCodec.Write(e, scratch, sharesMetadata);
                 lengths[records] = scratch.WrittenCount - start;
+                items[records] = e;
             }
             catch (ArgumentException exception)
             {

@@ -109,6 +109,12 @@ internal sealed partial class SegmentLog
                     _discarded.Add((start, end));
                     Volatile.Write(ref _discardedCount, _discarded.Count);
                 }
+
+                // Before any later group is published: no reader ever sees these positions durable while still held.
+                using (_recent.BeginAdd())
+                {
+                    _recent.ForgetLocked(start, end);
+                }
             }
 
             if (_pendingRolls.Count == 0 || _pendingRolls[0].Offset != 0)

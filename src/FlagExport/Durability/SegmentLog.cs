@@ -44,6 +44,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly SafeFileHandle _directoryLock;
     private readonly Lock _lock = new();
+    private readonly RecentRecords _recent; // entries added under _lock, with their positions
 
     // Wakes the flusher. At most one wake-up is kept and a second write is simply refused, so an appender can signal at
     // any moment without throwing: it signals after its records have positions, when refusing it could no longer undo them.
@@ -98,6 +99,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         _resolvedPosition = _endPosition;
         _plannedSegmentBytes = _activeLength;
         _plannedSegmentRecords = activeRecords;
+        _recent = new RecentRecords(_endPosition, options.RecentRecordCount, options.RecentRecordBytes);
         foreach (Segment segment in segments)
         {
             _sizeBytes += segment.DurableLength;
@@ -151,6 +153,12 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// </summary>
     public Exception? AppendError => _appendError;
 
+    /// <summary>
+    /// The latest records as the objects they were appended from (<see cref="TryAppendBatch(ReadOnlySpan{byte}, ReadOnlySpan{int}, ReadOnlySpan{byte}, ReadOnlySpan{int}, ReadOnlySpan{object}, out long)"/>),
+    /// for readers that have caught up; empty after a restart.
+    /// </summary>
+    internal RecentRecords Recent => _recent;
+
     /// <summary>fsyncs of segment files and of the directory so far; group commit keeps it far below the appends.</summary>
     internal long FsyncCount => Interlocked.Read(ref _fsyncCount);
 
@@ -183,7 +191,11 @@ internal sealed partial class SegmentLog : IAsyncDisposable
                 return false;
             }
 
-            position = AppendLocked(tag, payload, checksum, keepInSegment);
+            using (_recent.BeginAdd())
+            {
+                position = AppendLocked(tag, payload, checksum, keepInSegment, item: null);
+            }
+
             signal = MarkFlushRequested();
         }
 
@@ -208,12 +220,22 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// one. When it would go into a later segment than the latest copy (it opens one, or any record did since), the record
     /// it refers to is written again first, and the referring record goes into that copy's segment.
     /// </summary>
-    public bool TryAppendBatch(ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, ReadOnlySpan<int> refersTo, out long end)
+    public bool TryAppendBatch(ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, ReadOnlySpan<int> refersTo, out long end) =>
+        TryAppendBatch(tags, lengths, payloads, refersTo, items: default, out end);
+
+    /// <summary>
+    /// <see cref="TryAppendBatch(ReadOnlySpan{byte}, ReadOnlySpan{int}, ReadOnlySpan{byte}, ReadOnlySpan{int}, out long)"/>,
+    /// where record <c>i</c> was encoded from <paramref name="items"/>[i] (a copy of a referred record from the referred
+    /// record's item): <see cref="Recent"/> keeps them for readers that have caught up. Empty: none is kept.
+    /// </summary>
+    public bool TryAppendBatch(
+        ReadOnlySpan<byte> tags, ReadOnlySpan<int> lengths, ReadOnlySpan<byte> payloads, ReadOnlySpan<int> refersTo, ReadOnlySpan<object?> items, out long end)
     {
         end = -1;
-        if (tags.Length != lengths.Length || (!refersTo.IsEmpty && refersTo.Length != lengths.Length))
+        if (tags.Length != lengths.Length || (!refersTo.IsEmpty && refersTo.Length != lengths.Length) || (!items.IsEmpty && items.Length != lengths.Length))
         {
-            throw new ArgumentException($"{nameof(tags)} has {tags.Length} entries, {nameof(lengths)} {lengths.Length} and {nameof(refersTo)} {refersTo.Length}.", nameof(lengths));
+            throw new ArgumentException(
+                $"{nameof(tags)} has {tags.Length} entries, {nameof(lengths)} {lengths.Length}, {nameof(refersTo)} {refersTo.Length} and {nameof(items)} {items.Length}.", nameof(lengths));
         }
 
         long total = 0;
@@ -235,8 +257,17 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         int count = lengths.Length;
         int[]? offsets = refersTo.IsEmpty ? null : ArrayPool<int>.Shared.Rent(count);
         long[]? latest = refersTo.IsEmpty ? null : ArrayPool<long>.Shared.Rent(count); // each record's latest copy
+        uint[] checksums = ArrayPool<uint>.Shared.Rent(count);
         try
         {
+            // Outside the lock, as TryAppend does: appenders checksum their records in parallel.
+            int at = 0;
+            for (int i = 0; i < count; i++)
+            {
+                checksums[i] = SegmentFormat.RecordChecksum(tags[i], payloads.Slice(at, lengths[i]));
+                at += lengths[i];
+            }
+
             bool signal;
             lock (_lock)
             {
@@ -249,6 +280,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
                 }
 
                 int offset = 0;
+                using Lock.Scope recent = _recent.BeginAdd();
                 for (int i = 0; i < count; i++)
                 {
                     ReadOnlySpan<byte> payload = payloads.Slice(offset, lengths[i]);
@@ -256,10 +288,12 @@ internal sealed partial class SegmentLog : IAsyncDisposable
                     if (referred >= 0 && SegmentStartLocked(payload.Length) > latest![referred])
                     {
                         ReadOnlySpan<byte> copy = payloads.Slice(offsets![referred], lengths[referred]);
-                        latest[referred] = AppendLocked(tags[referred], copy, SegmentFormat.RecordChecksum(tags[referred], copy), keepInSegment: false);
+                        latest[referred] = AppendLocked(
+                            tags[referred], copy, checksums[referred], keepInSegment: false, items.IsEmpty ? null : items[referred]);
                     }
 
-                    long position = AppendLocked(tags[i], payload, SegmentFormat.RecordChecksum(tags[i], payload), keepInSegment: referred >= 0);
+                    long position = AppendLocked(
+                        tags[i], payload, checksums[i], keepInSegment: referred >= 0, items.IsEmpty ? null : items[i]);
                     if (offsets is not null)
                     {
                         offsets[i] = offset;
@@ -278,6 +312,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         }
         finally
         {
+            ArrayPool<uint>.Shared.Return(checksums);
             if (offsets is not null)
             {
                 ArrayPool<int>.Shared.Return(offsets);
@@ -301,9 +336,10 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     /// <summary>
     /// Copies one record into the pending buffer; call under <see cref="_lock"/> after the capacity check. Rolls to a new
     /// segment before a record would take the segment past <see cref="SegmentLogOptions.SegmentBytes"/> (an empty segment
-    /// takes any record, so a record larger than that lives alone), unless <paramref name="keepInSegment"/>.
+    /// takes any record, so a record larger than that lives alone), unless <paramref name="keepInSegment"/>. Adds
+    /// <paramref name="item"/> to <see cref="Recent"/>, whose <see cref="RecentRecords.BeginAdd"/> scope the caller holds.
     /// </summary>
-    private long AppendLocked(byte tag, ReadOnlySpan<byte> payload, uint checksum, bool keepInSegment)
+    private long AppendLocked(byte tag, ReadOnlySpan<byte> payload, uint checksum, bool keepInSegment, object? item)
     {
         int recordBytes = SegmentFormat.RecordHeaderSize + payload.Length;
         bool roll = !keepInSegment && WouldRoll(payload.Length);
@@ -324,6 +360,7 @@ internal sealed partial class SegmentLog : IAsyncDisposable
         _plannedSegmentBytes += recordBytes;
         _plannedSegmentRecords++;
         _sizeBytes += recordBytes;
+        _recent.AddLocked(_endPosition, item, payload.Length);
         return _endPosition++;
     }
 

@@ -23,6 +23,15 @@ internal sealed class SegmentLogOptions
     /// </summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The most records <see cref="SegmentLog.Recent"/> keeps in memory for readers that have caught up; 0 keeps none.
+    /// The durable store sets it (docs/durability.md, "Reading from memory").
+    /// </summary>
+    public int RecentRecordCount { get; init; }
+
+    /// <summary>The most payload bytes of the records <see cref="SegmentLog.Recent"/> keeps.</summary>
+    public long RecentRecordBytes { get; init; }
+
     /// <summary>fsyncs an appended segment file; tests replace it to simulate a failing disk.</summary>
     internal Action<SafeFileHandle> FlushToDisk { get; init; } = RandomAccess.FlushToDisk;
 
