@@ -83,7 +83,7 @@ internal sealed class DurableAddQueue
                 _ = Interlocked.Increment(ref _dropped);
                 if (Volatile.Read(ref _dropEpisode) == 0 && Interlocked.Exchange(ref _dropEpisode, 1) == 0)
                 {
-                    _signal.Set(); // the consumer logs one warning per episode
+                    _signal.Wake(WakeReasons.BufferFull); // the consumer logs one warning per episode
                 }
 
                 return false;
@@ -102,7 +102,7 @@ internal sealed class DurableAddQueue
         long wakeAt = Volatile.Read(ref _wakeAt);
         if (state >= wakeAt && Interlocked.CompareExchange(ref _wakeAt, WakeDisarmed, wakeAt) == wakeAt)
         {
-            _signal.Set();
+            _signal.Wake(WakeReasons.Size);
         }
 
         return true;

@@ -180,7 +180,7 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
             }
 
             ObjectDisposedException.ThrowIf(_loop.IsCompleted, this);
-            _signal.Set();
+            _signal.Wake(WakeReasons.Flush);
             await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -198,7 +198,7 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
                 queue.Close();
             }
 
-            _signal.Set();
+            _signal.Wake(WakeReasons.Shutdown);
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -253,6 +253,7 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
                 if (_queues.All(q => q.ArmWakeUp()))
                 {
                     await _signal.WaitAsync().WaitAsync(_stopping.Token).ConfigureAwait(false);
+                    _ = _signal.TakeReasons(); // the loop looks at the queues and the flush target itself: the reason adds nothing
                 }
             }
         }
