@@ -111,18 +111,6 @@ internal sealed class DurableEventStore : IAsyncDisposable
         logger ??= NullLogger.Instance;
         string root = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(root);
-        string idFile = Path.Combine(root, "buffer-id");
-        string bufferId;
-        if (File.Exists(idFile))
-        {
-            bufferId = File.ReadAllText(idFile).Trim();
-        }
-        else
-        {
-            bufferId = Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..16];
-            DurableFile.Replace(idFile, System.Text.Encoding.ASCII.GetBytes(bufferId));
-        }
-
         // The store enforces the capacity atomically per call; the log's own bound only backs it up.
         long segmentBytes = SegmentBytesFor(maxBytes);
         SegmentLog log;
@@ -143,12 +131,37 @@ internal sealed class DurableEventStore : IAsyncDisposable
             throw new DurableBufferLockedException(root, exception.InnerException ?? exception);
         }
 
+        // Read or created only under the log's lock: two processes starting on a new folder at once would otherwise
+        // both write an id, and batches of the first would be named by an id the folder no longer holds.
+        string bufferId;
+        try
+        {
+            bufferId = ReadOrCreateBufferId(Path.Combine(root, "buffer-id"));
+        }
+        catch
+        {
+            log.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
         if (log.SizeBytes > maxBytes)
         {
             logger.BufferOverCapacity(root, log.SizeBytes, maxBytes);
         }
 
         return new DurableEventStore(root, maxBytes, bufferId, log, logger);
+    }
+
+    private static string ReadOrCreateBufferId(string idFile)
+    {
+        if (File.Exists(idFile))
+        {
+            return File.ReadAllText(idFile).Trim();
+        }
+
+        string bufferId = Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture)[..16];
+        DurableFile.Replace(idFile, System.Text.Encoding.ASCII.GetBytes(bufferId));
+        return bufferId;
     }
 
     /// <summary>

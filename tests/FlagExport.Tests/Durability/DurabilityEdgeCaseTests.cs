@@ -18,6 +18,22 @@ public sealed class DurabilityEdgeCaseTests : IDisposable
 
     private string DeadLetterDirectory => Path.Combine(_folder.Path, "dead-letter");
 
+    /// <summary>
+    /// A second store refused by the folder's lock leaves the buffer id alone: the id is read or created only under the
+    /// lock, so two processes starting on one folder never leave the first with an id the folder no longer holds.
+    /// </summary>
+    [Fact]
+    public async Task SecondStore_RefusedByTheLock_DoesNotTouchTheBufferId()
+    {
+        await using DurableEventStore first = DurableEventStore.Open(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes);
+        string idFile = Path.Combine(BufferDirectory, "buffer-id");
+        File.Delete(idFile); // as if the first process had not written it yet when the second one starts
+
+        _ = Assert.Throws<DurableBufferLockedException>(() => DurableEventStore.Open(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes));
+
+        Assert.False(File.Exists(idFile), "the refused store wrote a buffer id");
+    }
+
     /// <summary>A record that fails to read part-way through a cut leaves nothing taken: the worker lives, and once the read works the whole range is exported.</summary>
     [Fact]
     public async Task DurableRead_FailsMidRange_WorkerSurvivesAndExportsOnceTheReadWorks()
