@@ -65,13 +65,21 @@ internal sealed class EventAdmission : IEventIntake
     public string? NoRoomRefusal()
     {
         int fullFeature = FirstFull(0, _featureTargets);
-        int fullTracking = FirstFull(_featureTargets, _targets.Length);
-        bool featureRefused = _featureTargets == 0 || fullFeature >= 0;
-        bool trackingRefused = _targets.Length == _featureTargets || fullTracking >= 0;
-        int full = fullFeature >= 0 ? fullFeature : fullTracking;
-        if (!featureRefused || !trackingRefused || full < 0)
+        if (_featureTargets > 0 && fullFeature < 0)
         {
             return null;
+        }
+
+        int fullTracking = FirstFull(_featureTargets, _targets.Length);
+        if (_targets.Length > _featureTargets && fullTracking < 0)
+        {
+            return null;
+        }
+
+        int full = fullFeature >= 0 ? fullFeature : fullTracking;
+        if (full < 0)
+        {
+            return null; // no pipeline at all: nothing is kept, and nothing is refused for lack of room
         }
 
         return _targets[full].Probe(1) == ReserveOutcome.Stopped ? StoppingRefusal : _noRoom[full];
