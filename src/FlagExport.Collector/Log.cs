@@ -57,4 +57,17 @@ internal static partial class Log
     [LoggerMessage(EventId = 14, EventName = "MemoryBuffer", Level = LogLevel.Information,
         Message = "Events are held in memory (bufferDirectory is empty or none): a crash loses those not yet written")]
     public static partial void MemoryBuffer(this ILogger logger);
+
+    // Refusals for lack of room (503) come in episodes under overload: one line at its start, one at its end.
+    [LoggerMessage(EventId = 15, EventName = "RefusingForLackOfRoom", Level = LogLevel.Warning,
+        Message = "Refusing requests with 503 until there is room (further refusals are logged at Debug): {Reason}")]
+    public static partial void RefusingForLackOfRoom(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 16, EventName = "RefusedForLackOfRoom", Level = LogLevel.Debug,
+        Message = "Refused a request with 503, {Refused} in this episode: {Reason}")]
+    public static partial void RefusedForLackOfRoom(this ILogger logger, long refused, string reason);
+
+    [LoggerMessage(EventId = 17, EventName = "AcceptingAgain", Level = LogLevel.Information,
+        Message = "Accepting requests again; {Refused} were refused with 503 for lack of room meanwhile")]
+    public static partial void AcceptingAgain(this ILogger logger, long refused);
 }

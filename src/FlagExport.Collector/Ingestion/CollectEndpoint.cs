@@ -14,6 +14,9 @@ namespace FlagExport.Collector.Ingestion;
 /// </summary>
 /// <remarks>
 /// Nothing reaches the exporters before the whole body has been read and checked, so a refused request changes nothing.
+/// When no exporter has room for even one event, the request is refused with 503 before its body is read or parsed
+/// (<see cref="IEventIntake.NoRoomRefusal"/>): under overload, refusing costs next to nothing, and the CPU goes to the
+/// export that makes room; Kestrel reads and discards the unread body so the connection stays usable.
 /// The body is parsed as it arrives (<see cref="CollectBodyReader"/>) up to the configured limit, whatever the
 /// Content-Length says; for a compressed body the limit counts the decompressed bytes.
 /// </remarks>
@@ -32,6 +35,7 @@ internal sealed class CollectEndpoint(
     /// <summary>Shared by all requests: the flag keys, variations and metadata names that recur across events.</summary>
     private readonly Utf8StringCache _strings = new();
     private int _noTrackingExporterLogged;
+    private readonly NoRoomEpisode _noRoom = new(logger);
 
     /// <summary>Handles one request.</summary>
     public async Task HandleAsync(HttpContext context)
@@ -110,6 +114,13 @@ internal sealed class CollectEndpoint(
             return;
         }
 
+        // Answered as AcceptAsync would answer a full buffer, without the parse it would waste.
+        if (intake.NoRoomRefusal() is { } noRoom)
+        {
+            await RefuseForLackOfRoomAsync(context, noRoom).ConfigureAwait(false);
+            return;
+        }
+
         // Kestrel's own limit (30 MB by default) is raised to ours by routing, from the endpoint's RequestSizeLimit
         // metadata; ours is enforced while reading.
         CollectBody body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), context.RequestAborted).ConfigureAwait(false);
@@ -170,6 +181,7 @@ internal sealed class CollectEndpoint(
         EventIntakeResult result = await intake.AcceptAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
         if (result.Outcome == EventIntakeOutcome.Accepted)
         {
+            _noRoom.Accepted();
             return Report(request, ingested: result.Accepted, droppedTracking: result.NotExported);
         }
 
@@ -177,6 +189,12 @@ internal sealed class CollectEndpoint(
         if (result.Outcome == EventIntakeOutcome.TooLarge)
         {
             await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, result.Refusal!).ConfigureAwait(false);
+            return null;
+        }
+
+        if (result.Outcome == EventIntakeOutcome.Full)
+        {
+            await RefuseForLackOfRoomAsync(context, result.Refusal!).ConfigureAwait(false);
             return null;
         }
 
@@ -188,6 +206,15 @@ internal sealed class CollectEndpoint(
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
         await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, result.Refusal!).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>503 with Retry-After, logged once per episode (<see cref="NoRoomEpisode"/>) rather than per request.</summary>
+    private async Task RefuseForLackOfRoomAsync(HttpContext context, string message)
+    {
+        _noRoom.Refused(message);
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        await context.Response.WriteAsJsonAsync(new ErrorResponse(message), CollectorJsonContext.Answers.ErrorResponse).ConfigureAwait(false);
     }
 
     private CollectResponse Report(CollectRequest request, int ingested, int droppedTracking)

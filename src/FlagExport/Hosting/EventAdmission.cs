@@ -20,11 +20,18 @@ internal sealed class EventAdmission : IEventIntake
     private readonly DataExporter[] _targets; // the feature pipelines, then the tracking pipelines
     private readonly int _featureTargets;
 
+    /// <summary>The answer to a request when target <c>k</c> has no room for a single event: built once, not per refusal.</summary>
+    private readonly string[] _noRoom;
+
+    private const string StoppingRefusal = "The collector is stopping; nothing was accepted, send the events again later.";
+
     /// <summary>Creates the admission for the pipelines of each event type.</summary>
     internal EventAdmission(DataExporter[] feature, DataExporter[] tracking)
     {
         _targets = [.. feature, .. tracking];
         _featureTargets = feature.Length;
+        _noRoom = [.. _targets.Select(static pipeline =>
+            $"The buffer of exporter '{pipeline.Name}' has no room for more events (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send the events again later.")];
     }
 
     /// <inheritdoc/>
@@ -42,11 +49,54 @@ internal sealed class EventAdmission : IEventIntake
         {
             ReserveOutcome.NeverFits => EventIntakeResult.Refused(EventIntakeOutcome.TooLarge,
                 $"The request holds {result.RefusedCount} {pipeline.EventType.ToString().ToLowerInvariant()} events, more than exporter '{pipeline.Name}' ever buffers (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send them in smaller requests."),
-            ReserveOutcome.Stopped => EventIntakeResult.Refused(EventIntakeOutcome.Full,
-                "The collector is stopping; nothing was accepted, send the events again later."),
+            ReserveOutcome.Stopped => EventIntakeResult.Refused(EventIntakeOutcome.Full, StoppingRefusal),
             _ => EventIntakeResult.Refused(EventIntakeOutcome.Full,
                 $"The buffer of exporter '{pipeline.Name}' has no room for {result.RefusedCount} more events (maxBufferedEvents = {pipeline.MaxBuffered}); nothing was accepted, send the events again later."),
         });
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Refuses only when every event type that has pipelines has one without room for a single event (as
+    /// <see cref="DataExporter.Probe"/> says, reserving nothing): then any request with an event a pipeline takes would be refused
+    /// whole. A request whose events no pipeline takes (or that has none, or is malformed) gets the same 503 meanwhile,
+    /// which its retry cures; a request of a type whose pipelines all have room is never refused here.
+    /// </remarks>
+    public string? NoRoomRefusal()
+    {
+        int fullFeature = FirstFull(0, _featureTargets);
+        if (_featureTargets > 0 && fullFeature < 0)
+        {
+            return null;
+        }
+
+        int fullTracking = FirstFull(_featureTargets, _targets.Length);
+        if (_targets.Length > _featureTargets && fullTracking < 0)
+        {
+            return null;
+        }
+
+        int full = fullFeature >= 0 ? fullFeature : fullTracking;
+        if (full < 0)
+        {
+            return null; // no pipeline at all: nothing is kept, and nothing is refused for lack of room
+        }
+
+        return _targets[full].Probe(1) == ReserveOutcome.Stopped ? StoppingRefusal : _noRoom[full];
+    }
+
+    /// <summary>The first target in [<paramref name="from"/>, <paramref name="to"/>) with no room for one event, or -1.</summary>
+    private int FirstFull(int from, int to)
+    {
+        for (int k = from; k < to; k++)
+        {
+            if (_targets[k].Probe(1) != ReserveOutcome.Reserved)
+            {
+                return k;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Adds every event of <paramref name="events"/> that a pipeline takes, or none of them.</summary>

@@ -11,4 +11,13 @@ internal interface IEventIntake
     /// <param name="events">The events of one request.</param>
     /// <param name="cancellationToken">Stops waiting for the disk (the request was aborted): then nothing is acknowledged.</param>
     ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asked before a request's body is read, reserving nothing: the refusal (<see cref="EventIntakeOutcome.Full"/>) that
+    /// <see cref="AcceptAsync"/> would give now to any request with an event an exporter takes, or null when a request
+    /// may be kept. Lets a refusal skip the parse; a request that gets null is still refused by <see cref="AcceptAsync"/>
+    /// when it does not fit.
+    /// </summary>
+    /// <remarks>Cheap (reads counters only) and allocates nothing. The default never refuses early.</remarks>
+    string? NoRoomRefusal() => null;
 }

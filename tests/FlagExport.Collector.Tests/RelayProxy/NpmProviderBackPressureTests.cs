@@ -54,7 +54,7 @@ public sealed class NpmProviderBackPressureTests : IDisposable
         using Process node = StartProvider(nodeModules, address);
         Task<string> output = node.StandardOutput.ReadToEndAsync(Cancellation);
         Task<string> error = node.StandardError.ReadToEndAsync(Cancellation);
-        await WaitUntilAsync(() => collector.Output.Contains("Refused a request with 503", StringComparison.Ordinal) || node.HasExited, TimeSpan.FromSeconds(60));
+        await WaitUntilAsync(() => collector.Output.Contains("Refusing requests with 503", StringComparison.Ordinal) || node.HasExited, TimeSpan.FromSeconds(60));
         File.Delete(exports); // the exporter writes again at its next retry; the provider's next sends then fit
         await WaitUntilAsync(() => CountLines(exports) >= Users || node.HasExited, TimeSpan.FromSeconds(60));
         await node.StandardInput.WriteLineAsync("close");
@@ -79,7 +79,7 @@ public sealed class NpmProviderBackPressureTests : IDisposable
         string[] expected = [.. Enumerable.Range(0, Users).Select(i => $"user-{i}")];
         Assert.True(userKeys.Length == Users, $"{userKeys.Length} events written for {Users} users; {Users - userKeys.Distinct().Count()} users missing");
         Assert.Equal(expected.Order(StringComparer.Ordinal), userKeys.Order(StringComparer.Ordinal));
-        Assert.Contains("Refused a request with 503", collector.Output, StringComparison.Ordinal); // the buffer did fill
+        Assert.Contains("Refusing requests with 503", collector.Output, StringComparison.Ordinal); // the buffer did fill
         using JsonDocument summary = JsonDocument.Parse((await output).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
         Assert.True(summary.RootElement.GetProperty("failedSends").GetInt32() > 0, report);
     }

@@ -206,6 +206,41 @@ public sealed class EventAdmissionTests
         Assert.Equal(0, roomy.DroppedCount);
     }
 
+    [Fact]
+    public async Task NoRoomRefusal_OnlyWhenEveryTypeWithPipelinesHasOneWithoutRoomForOneEvent()
+    {
+        var held = new HeldExporter();
+        await using DataExporter feature = Create(held, 5, maxBatch: 5);
+        await using DataExporter tracking = Create(new InMemoryExporter(), 5, EventType.Tracking);
+        var both = new EventAdmission([feature], [tracking]);
+        var featureOnly = new EventAdmission([feature], []);
+        Assert.Null(featureOnly.NoRoomRefusal());
+
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(feature.Add(TestEvents.Feature(i)));
+        }
+
+        // Tracking events would still be kept: a request must be parsed to know whether it holds any.
+        Assert.Null(both.NoRoomRefusal());
+        Assert.Equal(
+            "The buffer of exporter 'test-Feature-5' has no room for more events (maxBufferedEvents = 5); nothing was accepted, send the events again later.",
+            featureOnly.NoRoomRefusal());
+        Assert.Equal(5L, feature.Sequence); // asking reserved nothing
+        held.Open();
+        await feature.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Null(featureOnly.NoRoomRefusal());
+    }
+
+    [Fact]
+    public async Task NoRoomRefusal_AfterShutdown_SaysTheCollectorIsStopping()
+    {
+        DataExporter a = Create(new InMemoryExporter(), 10);
+        await a.DisposeAsync();
+
+        Assert.Equal("The collector is stopping; nothing was accepted, send the events again later.", new EventAdmission([a], []).NoRoomRefusal());
+    }
+
     private DataExporter Create(IExporter exporter, int maxBuffered, EventType eventType = EventType.Feature, int maxBatch = 10) =>
         new(exporter, new DataExporterOptions
         {
