@@ -75,7 +75,6 @@ internal sealed class ExportWorker : IAsyncDisposable
     /// <param name="logger">Receives failures and unwritten events; none when null.</param>
     /// <param name="meterFactory">Creates the <c>FlagExport</c> meter; an own meter when null.</param>
     /// <param name="jitterSample">Samples the backoff's jitter (tests); random when null.</param>
-    /// <param name="traced">False when the exports are not exports (appends to the durable log): nothing is traced.</param>
     /// <exception cref="ArgumentException">The exporter was built for the other event type.</exception>
     internal ExportWorker(
         IExporter exporter,
@@ -86,8 +85,7 @@ internal sealed class ExportWorker : IAsyncDisposable
         TimeProvider? timeProvider,
         ILogger? logger,
         IMeterFactory? meterFactory,
-        Func<double>? jitterSample,
-        bool traced = true)
+        Func<double>? jitterSample)
     {
         if (exporter is ITypedExporter typed && typed.EventType != options.EventType)
         {
@@ -116,7 +114,7 @@ internal sealed class ExportWorker : IAsyncDisposable
         _dequeued = source.Retired;
         _batch = new List<ExportableEvent>(Math.Min(_maxBatch, 16_384));
         _flushWaiters = new FlushWaiters(name, source, () => Volatile.Read(ref _attempts));
-        _tracing = new ExportTracing(name, traced, source.Retired, source.Sequence);
+        _tracing = new ExportTracing(name, source.Retired, source.Sequence);
         _metrics = new PipelineMetrics(name, meterFactory, () => source.AcceptedCount, () => source.DroppedCount, () => NotWrittenCount, () => source.RefusedAfterStopCount, () => BufferedCount);
 
         TimeSpan interval = options.FlushInterval;
