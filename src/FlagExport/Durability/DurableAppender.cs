@@ -106,14 +106,15 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
 
     /// <summary>
     /// Library: queues <paramref name="exportableEvent"/> of <paramref name="eventType"/> for the buffer. Never blocks and
-    /// allocates nothing; false (counted) when no exporter takes the type, its queue is full or the appender stopped.
+    /// allocates nothing; false when no exporter takes the type (not counted: no queue), and false and counted when its
+    /// queue is full or the appender stopped.
     /// </summary>
     internal bool TryAdd(ExportableEvent exportableEvent, EventType eventType) =>
         (eventType == EventType.Feature ? _feature : _tracking)?.TryAdd(exportableEvent) ?? false;
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Events of a type no exporter takes are left out (and counted as such). A full buffer, a request larger than one
+    /// Events of a type no exporter takes are left out (their count is in the result). A full buffer, a request larger than one
     /// append can take or a failed group commit keeps nothing.
     /// </remarks>
     public async ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
