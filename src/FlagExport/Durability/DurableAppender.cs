@@ -330,6 +330,13 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
 
             if (!kept)
             {
+                // Events dropped while this append waits for the log are warned about now, not once the log takes it:
+                // a full or failing disk can last.
+                for (int q = 0; q < _queues.Length; q++)
+                {
+                    NoteDrops(q);
+                }
+
                 await Task.Delay(delay, _timeProvider, _stopping.Token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
                 continue;
