@@ -55,7 +55,7 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
     /// <param name="featureBound">The most added feature events waiting at once; null when no exporter takes them.</param>
     /// <param name="trackingBound">The same for tracking events.</param>
     /// <param name="shutdownTimeout">How long <see cref="ShutdownAsync"/> waits for the waiting events to reach the disk.</param>
-    /// <param name="timeProvider">The clock of the retry back-off.</param>
+    /// <param name="timeProvider">The clock of the retry back-off and of the shutdown timeout.</param>
     /// <param name="logger">The log, or null.</param>
     /// <param name="meterFactory">Creates the <c>FlagExport</c> meter, or null.</param>
     internal DurableAppender(DurableEventStore store, long? featureBound, long? trackingBound, TimeSpan shutdownTimeout, TimeProvider timeProvider, ILogger? logger, IMeterFactory? meterFactory)
@@ -202,8 +202,9 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
             _signal.Wake(WakeReasons.Shutdown);
         }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_shutdownTimeout);
+        // On the appender's clock, as the pipelines' deadlines are.
+        using var timeout = new CancellationTokenSource(_shutdownTimeout, _timeProvider);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
