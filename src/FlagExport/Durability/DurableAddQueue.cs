@@ -5,8 +5,8 @@ namespace FlagExport.Durability;
 /// for <see cref="DurableAppender"/> to append them: many producers, one consumer (the appender's loop), bounded.
 /// </summary>
 /// <remarks>
-/// <para>A producer reserves a number with one CAS on <c>_state</c> (which also carries the closed bit), within
-/// <see cref="Bound"/> of what the consumer has retired, and stores the event in the <see cref="EventRing"/> under that
+/// <para>A producer reserves a number with one CAS on <c>_state</c> (which also carries the closed bit:
+/// <see cref="BoundedReservation"/>), within <see cref="Bound"/> of what the consumer has retired, and stores the event in the <see cref="EventRing"/> under that
 /// number: no lock and no allocation per event. A full queue refuses the event and counts it.</para>
 /// <para>The consumer parks only after arming the wake-up number (the next one a producer will reserve) and checking
 /// again that nothing arrived: the producer of that number, having reserved with a full fence, reads the armed value and
@@ -14,12 +14,11 @@ namespace FlagExport.Durability;
 /// </remarks>
 internal sealed class DurableAddQueue
 {
-    private const long ClosedBit = long.MinValue;
     private const long WakeDisarmed = long.MaxValue;
 
     private readonly EventRing _ring;
     private readonly WorkerSignal _signal;
-    private long _state;      // reserved numbers, | ClosedBit once closed
+    private long _state;      // reserved numbers, and the closed bit (BoundedReservation)
     private long _wakeAt = WakeDisarmed;
     private long _taken;      // consumer only
     private long _retired;    // written by the consumer: events appended durably or given up
@@ -48,7 +47,7 @@ internal sealed class DurableAddQueue
     internal long Bound { get; }
 
     /// <summary>The numbers reserved so far: every event accepted.</summary>
-    internal long Reserved => Volatile.Read(ref _state) & ~ClosedBit;
+    internal long Reserved => BoundedReservation.Reserved(Volatile.Read(ref _state));
 
     /// <summary>The events appended durably or given up so far.</summary>
     internal long Retired => Volatile.Read(ref _retired);
@@ -68,34 +67,22 @@ internal sealed class DurableAddQueue
     /// <summary>Queues <paramref name="exportableEvent"/>, or counts it dropped when the queue is full or closed. Never blocks.</summary>
     internal bool TryAdd(ExportableEvent exportableEvent)
     {
-        long state = Volatile.Read(ref _state);
-        while (true)
+        ReserveOutcome outcome = BoundedReservation.TryReserve(ref _state, ref _retired, Bound, 1, out long state);
+        if (outcome == ReserveOutcome.Stopped)
         {
-            if (state < 0)
+            _ = Interlocked.Increment(ref _refusedClosed);
+            return false;
+        }
+
+        if (outcome != ReserveOutcome.Reserved)
+        {
+            _ = Interlocked.Increment(ref _dropped);
+            if (Volatile.Read(ref _dropEpisode) == 0 && Interlocked.Exchange(ref _dropEpisode, 1) == 0)
             {
-                _ = Interlocked.Increment(ref _refusedClosed);
-                return false;
+                _signal.Wake(WakeReasons.BufferFull); // the consumer logs one warning per episode
             }
 
-            // A stale _retired only makes the bound stricter for a moment; it never lets the queue exceed it.
-            if (state - Volatile.Read(ref _retired) >= Bound)
-            {
-                _ = Interlocked.Increment(ref _dropped);
-                if (Volatile.Read(ref _dropEpisode) == 0 && Interlocked.Exchange(ref _dropEpisode, 1) == 0)
-                {
-                    _signal.Wake(WakeReasons.BufferFull); // the consumer logs one warning per episode
-                }
-
-                return false;
-            }
-
-            long seen = Interlocked.CompareExchange(ref _state, state + 1, state);
-            if (seen == state)
-            {
-                break;
-            }
-
-            state = seen;
+            return false;
         }
 
         _ring.Write(state, exportableEvent);
@@ -153,18 +140,5 @@ internal sealed class DurableAddQueue
     internal bool TakeDropEpisode() => Interlocked.Exchange(ref _dropEpisode, 0) == 1;
 
     /// <summary>Refuses every later event; those accepted before stay to be appended.</summary>
-    internal void Close()
-    {
-        long state = Volatile.Read(ref _state);
-        while (state >= 0)
-        {
-            long seen = Interlocked.CompareExchange(ref _state, state | ClosedBit, state);
-            if (seen == state)
-            {
-                return;
-            }
-
-            state = seen;
-        }
-    }
+    internal void Close() => BoundedReservation.Close(ref _state);
 }

@@ -55,7 +55,7 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
     /// <param name="featureBound">The most added feature events waiting at once; null when no exporter takes them.</param>
     /// <param name="trackingBound">The same for tracking events.</param>
     /// <param name="shutdownTimeout">How long <see cref="ShutdownAsync"/> waits for the waiting events to reach the disk.</param>
-    /// <param name="timeProvider">The clock of the retry back-off.</param>
+    /// <param name="timeProvider">The clock of the retry back-off and of the shutdown timeout.</param>
     /// <param name="logger">The log, or null.</param>
     /// <param name="meterFactory">Creates the <c>FlagExport</c> meter, or null.</param>
     internal DurableAppender(DurableEventStore store, long? featureBound, long? trackingBound, TimeSpan shutdownTimeout, TimeProvider timeProvider, ILogger? logger, IMeterFactory? meterFactory)
@@ -106,14 +106,15 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
 
     /// <summary>
     /// Library: queues <paramref name="exportableEvent"/> of <paramref name="eventType"/> for the buffer. Never blocks and
-    /// allocates nothing; false (counted) when no exporter takes the type, its queue is full or the appender stopped.
+    /// allocates nothing; false when no exporter takes the type (not counted: no queue), and false and counted when its
+    /// queue is full or the appender stopped.
     /// </summary>
     internal bool TryAdd(ExportableEvent exportableEvent, EventType eventType) =>
         (eventType == EventType.Feature ? _feature : _tracking)?.TryAdd(exportableEvent) ?? false;
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Events of a type no exporter takes are left out (and counted as such). A full buffer, a request larger than one
+    /// Events of a type no exporter takes are left out (their count is in the result). A full buffer, a request larger than one
     /// append can take or a failed group commit keeps nothing.
     /// </remarks>
     public async ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
@@ -201,8 +202,9 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
             _signal.Wake(WakeReasons.Shutdown);
         }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_shutdownTimeout);
+        // On the appender's clock, as the pipelines' deadlines are.
+        using var timeout = new CancellationTokenSource(_shutdownTimeout, _timeProvider);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
@@ -329,6 +331,13 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
 
             if (!kept)
             {
+                // Events dropped while this append waits for the log are warned about now, not once the log takes it:
+                // a full or failing disk can last.
+                for (int q = 0; q < _queues.Length; q++)
+                {
+                    NoteDrops(q);
+                }
+
                 await Task.Delay(delay, _timeProvider, _stopping.Token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
                 continue;

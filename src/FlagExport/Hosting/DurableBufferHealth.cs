@@ -43,7 +43,8 @@ public sealed class DurableBufferHealth
     /// <summary>
     /// Events added with <see cref="IFlagEventSink.Add"/> since the start that never reached the buffer: their queue was
     /// full (it holds the largest <see cref="DataExporterOptions.MaxBufferedEvents"/> of their type's exporters), one was
-    /// larger than the buffer can ever take, or the application stopped before they were appended.
+    /// larger than the buffer can ever take, the application stopped before they were appended, or it was stopping when
+    /// they were added.
     /// </summary>
     public long DroppedCount { get; }
 

@@ -51,7 +51,6 @@ public sealed class DataExporter : IAsyncDisposable
     }
 
     /// <summary>Creates a pipeline whose options are the named options <paramref name="optionsName"/> (for error messages).</summary>
-    /// <remarks><paramref name="traced"/> is false for the durable buffer's intakes: their appends to the log are not exports.</remarks>
     internal DataExporter(
         IExporter exporter,
         DataExporterOptions options,
@@ -60,8 +59,7 @@ public sealed class DataExporter : IAsyncDisposable
         TimeProvider? timeProvider,
         ILogger? logger,
         IMeterFactory? meterFactory,
-        Func<double>? jitterSample,
-        bool traced = true)
+        Func<double>? jitterSample)
     {
         ArgumentNullException.ThrowIfNull(exporter);
         ArgumentNullException.ThrowIfNull(options);
@@ -72,7 +70,7 @@ public sealed class DataExporter : IAsyncDisposable
         var signal = new WorkerSignal();
         _eventType = options.EventType;
         _buffer = new RingBatchSource(pipelineName, options, signal, logger);
-        _worker = new ExportWorker(exporter, options, pipelineName, _buffer, signal, timeProvider, logger, meterFactory, jitterSample, traced);
+        _worker = new ExportWorker(exporter, options, pipelineName, _buffer, signal, timeProvider, logger, meterFactory, jitterSample);
     }
 
     /// <summary>The worker exporting this pipeline's events.</summary>

@@ -1,8 +1,8 @@
 namespace FlagExport;
 
 /// <summary>
-/// Options of one export pipeline (<see cref="DataExporter"/>): when it flushes, how much it buffers, and how long it
-/// waits for an export and for the final flush.
+/// Options of one export pipeline (a <see cref="DataExporter"/>, or a registered exporter's pipeline reading the durable
+/// buffer): when it flushes, how much it buffers, and how long it waits for an export and for the final flush.
 /// </summary>
 /// <remarks>
 /// With the hosting extensions these options are bound from the configuration section
@@ -56,7 +56,8 @@ public sealed class DataExporterOptions
     /// <summary>
     /// The hard bound on events held in memory, including a batch that failed and waits for its retry.
     /// When the buffer holds this many events, new events are dropped (the buffered ones are kept), counted, and one
-    /// warning is logged until the buffer has room again.
+    /// warning is logged until the buffer has room again. With the durable buffer on, the largest bound among the exporters
+    /// of a type bounds the events of that type added and waiting in memory for the disk.
     /// </summary>
     /// <value>
     /// The default value is <see langword="null"/>, which means 3 × <see cref="MaxEventInMemory"/> (300,000 events,
@@ -68,7 +69,9 @@ public sealed class DataExporterOptions
 
     /// <summary>
     /// How long disposal or host shutdown may spend writing the events still buffered (retrying failed exports with
-    /// backoff meanwhile). Events not written by then are logged as an error and counted as dropped.
+    /// backoff meanwhile). Events not written by then are logged as an error and counted as dropped; with the durable
+    /// buffer on they stay in the buffer for the next start, and the largest timeout among the exporters bounds how long
+    /// added events still waiting in memory are appended to the buffer.
     /// </summary>
     /// <value>The default value is 30 seconds. Must be greater than zero and at most 49 days.</value>
     public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;

@@ -15,7 +15,6 @@ namespace FlagExport;
 internal sealed class ExportTracing
 {
     private readonly string _name;
-    private readonly bool _traced;
     private readonly string _exportDisplayName;
 
     // The replay: positions below _replayEnd were in the buffer at the start. 0 when there was nothing to replay or once done.
@@ -34,13 +33,11 @@ internal sealed class ExportTracing
 
     /// <summary>Creates the tracing of the pipeline <paramref name="name"/>.</summary>
     /// <param name="name">The exporter's name, in display names and tags.</param>
-    /// <param name="traced">False for a pipeline whose exports are not exports (appends to the durable log): nothing is traced.</param>
     /// <param name="start">The first position the pipeline exports.</param>
     /// <param name="end">The source's end at the start: positions in between were held before the start, and their export is traced as one replay.</param>
-    internal ExportTracing(string name, bool traced, long start, long end)
+    internal ExportTracing(string name, long start, long end)
     {
         _name = name;
-        _traced = traced;
         _exportDisplayName = $"export {name}";
         if (end > start)
         {
@@ -54,7 +51,7 @@ internal sealed class ExportTracing
     /// <summary>Starts the activity of an attempt at <paramref name="batch"/>, or does nothing when no listener samples it.</summary>
     internal void StartAttempt(ExportBatch batch, int count)
     {
-        if (!_traced || count == 0)
+        if (count == 0)
         {
             return;
         }

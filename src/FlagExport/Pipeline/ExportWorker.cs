@@ -41,8 +41,8 @@ internal sealed class ExportWorker : IAsyncDisposable
     private readonly ITimer _retryTimer;
     private readonly Task _worker;
 
-    // Cancelled at the shutdown deadline (or when the caller of ShutdownAsync gives up): every export token is linked to it.
-    private readonly CancellationTokenSource _deadline = new();
+    // Reached at the shutdown deadline (or when the caller of ShutdownAsync gives up): every export token is linked to it.
+    private readonly ShutdownDeadline _deadline = new();
 
     // Used only by the worker.
     private List<ExportableEvent> _batch;  // the batch in flight or waiting for its retry; reused unless an export was abandoned
@@ -62,8 +62,6 @@ internal sealed class ExportWorker : IAsyncDisposable
     // Shutdown and disposal, first call wins.
     private int _shutdownStarted;
     private int _disposed;
-    private ITimer? _deadlineTimer;
-    private CancellationTokenRegistration _callerRegistration;
 
     /// <summary>Creates the worker of <paramref name="exporter"/> reading <paramref name="source"/>, and starts it.</summary>
     /// <param name="exporter">Writes the batches. Not disposed by the worker.</param>
@@ -75,7 +73,6 @@ internal sealed class ExportWorker : IAsyncDisposable
     /// <param name="logger">Receives failures and unwritten events; none when null.</param>
     /// <param name="meterFactory">Creates the <c>FlagExport</c> meter; an own meter when null.</param>
     /// <param name="jitterSample">Samples the backoff's jitter (tests); random when null.</param>
-    /// <param name="traced">False when the exports are not exports (appends to the durable log): nothing is traced.</param>
     /// <exception cref="ArgumentException">The exporter was built for the other event type.</exception>
     internal ExportWorker(
         IExporter exporter,
@@ -86,8 +83,7 @@ internal sealed class ExportWorker : IAsyncDisposable
         TimeProvider? timeProvider,
         ILogger? logger,
         IMeterFactory? meterFactory,
-        Func<double>? jitterSample,
-        bool traced = true)
+        Func<double>? jitterSample)
     {
         if (exporter is ITypedExporter typed && typed.EventType != options.EventType)
         {
@@ -116,7 +112,7 @@ internal sealed class ExportWorker : IAsyncDisposable
         _dequeued = source.Retired;
         _batch = new List<ExportableEvent>(Math.Min(_maxBatch, 16_384));
         _flushWaiters = new FlushWaiters(name, source, () => Volatile.Read(ref _attempts));
-        _tracing = new ExportTracing(name, traced, source.Retired, source.Sequence);
+        _tracing = new ExportTracing(name, source.Retired, source.Sequence);
         _metrics = new PipelineMetrics(name, meterFactory, () => source.AcceptedCount, () => source.DroppedCount, () => NotWrittenCount, () => source.RefusedAfterStopCount, () => BufferedCount);
 
         TimeSpan interval = options.FlushInterval;
@@ -221,14 +217,7 @@ internal sealed class ExportWorker : IAsyncDisposable
             _source.Close();
             _intervalTimer.Dispose();
 
-            _deadlineTimer = WithoutExecutionContext(() =>
-                _timeProvider.CreateTimer(static s => ((ExportWorker)s!).CancelDeadline(), this, _shutdownTimeout, Timeout.InfiniteTimeSpan));
-
-            if (cancellationToken.CanBeCanceled)
-            {
-                _callerRegistration = cancellationToken.UnsafeRegister(static s => ((ExportWorker)s!).CancelDeadline(), this);
-            }
-
+            _deadline.Start(_timeProvider, _shutdownTimeout, cancellationToken);
             _signal.Wake(WakeReasons.Shutdown);
         }
 
@@ -241,9 +230,7 @@ internal sealed class ExportWorker : IAsyncDisposable
         await ShutdownAsync(CancellationToken.None).ConfigureAwait(false);
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await _callerRegistration.DisposeAsync().ConfigureAwait(false);
-            _deadlineTimer?.Dispose();
-            _deadline.Dispose();
+            await _deadline.DisposeAsync().ConfigureAwait(false);
             _metrics.Dispose();
         }
     }
@@ -252,7 +239,7 @@ internal sealed class ExportWorker : IAsyncDisposable
     /// Runs <paramref name="create"/> with the caller's ExecutionContext suppressed: timers and the worker must not capture
     /// it (its AsyncLocals, the current Activity) and keep it alive for the pipeline's lifetime.
     /// </summary>
-    private static T WithoutExecutionContext<T>(Func<T> create)
+    internal static T WithoutExecutionContext<T>(Func<T> create)
     {
         if (ExecutionContext.IsFlowSuppressed())
         {
@@ -261,18 +248,6 @@ internal sealed class ExportWorker : IAsyncDisposable
 
         using AsyncFlowControl flow = ExecutionContext.SuppressFlow();
         return create();
-    }
-
-    private void CancelDeadline()
-    {
-        try
-        {
-            _deadline.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposal finished first: nothing is left to cancel.
-        }
     }
 
     private async Task RunAsync()
@@ -463,7 +438,7 @@ internal sealed class ExportWorker : IAsyncDisposable
             return true;
         }
 
-        OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsCancellationRequested, count, duration, attempt);
+        OnBatchFailed(failure, timedOut: timeout.IsCancellationRequested && !_deadline.IsReached, count, duration, attempt);
         return false;
     }
 
@@ -599,7 +574,7 @@ internal sealed class ExportWorker : IAsyncDisposable
     private async Task DrainAsync()
     {
         long target = _source.Sequence; // final for memory: the source is closed, so nothing more is accepted
-        while (_source.Retired < target && !_deadline.IsCancellationRequested)
+        while (_source.Retired < target && !_deadline.IsReached)
         {
             if (await ExportUntilAsync(target).ConfigureAwait(false))
             {

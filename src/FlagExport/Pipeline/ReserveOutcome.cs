@@ -1,6 +1,6 @@
 namespace FlagExport;
 
-/// <summary>What <see cref="RingBatchSource.TryReserve"/> did.</summary>
+/// <summary>What a reservation of positions did (<see cref="BoundedReservation.TryReserve"/>, <see cref="RingBatchSource.TryReserve"/>).</summary>
 internal enum ReserveOutcome
 {
     /// <summary>The numbers are reserved.</summary>

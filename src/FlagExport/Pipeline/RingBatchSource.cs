@@ -8,17 +8,14 @@ namespace FlagExport;
 /// in an <see cref="EventRing"/>; the worker takes them out in position order.
 /// </summary>
 /// <remarks>
-/// <para><see cref="_state"/> counts the positions ever reserved; its sign bit (<see cref="ClosedBit"/>) is set once the
-/// source stops accepting events. The one CAS enforces <see cref="DataExporterOptions.MaxBufferedEvents"/> exactly and
+/// <para><see cref="_state"/> counts the positions ever reserved; its sign bit is set once the source stops accepting
+/// events (<see cref="BoundedReservation"/>). The one CAS enforces <see cref="DataExporterOptions.MaxBufferedEvents"/> exactly and
 /// sees the closed bit, so no event is accepted after the drain's target is taken.</para>
 /// <para>A full buffer drops the event and counts it; the first drop of an episode wakes the worker to log one warning,
 /// and the episode ends once a retirement leaves room again.</para>
 /// </remarks>
 internal sealed class RingBatchSource : IBatchSource
 {
-    /// <summary>The sign bit of <see cref="_state"/>: set once the source stops accepting events.</summary>
-    private const long ClosedBit = long.MinValue;
-
     private readonly string _name;
     private readonly string _idScope;
     private readonly string _idPrefix = BatchState.NewInstancePrefix();
@@ -51,7 +48,7 @@ internal sealed class RingBatchSource : IBatchSource
     }
 
     /// <inheritdoc/>
-    public long Sequence => Volatile.Read(ref _state) & ~ClosedBit;
+    public long Sequence => BoundedReservation.Reserved(Volatile.Read(ref _state));
 
     /// <inheritdoc/>
     public long Retired => Volatile.Read(ref _retired);
@@ -81,29 +78,19 @@ internal sealed class RingBatchSource : IBatchSource
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryAdd(ExportableEvent exportableEvent)
     {
-        long state = Volatile.Read(ref _state);
-        while (true)
+        ReserveOutcome outcome = BoundedReservation.TryReserve(ref _state, ref _retired, _maxBuffered, 1, out long state);
+        if (outcome != ReserveOutcome.Reserved)
         {
-            if (state < 0)
+            if (outcome == ReserveOutcome.Stopped)
             {
-                OnRefusedAfterStop(); // ClosedBit: shutting down.
-                return false;
+                OnRefusedAfterStop();
             }
-
-            // A stale _retired only makes the bound stricter for a moment; it never lets the buffer exceed it.
-            if (state - Volatile.Read(ref _retired) >= _maxBuffered)
+            else
             {
                 OnDropped();
-                return false;
             }
 
-            long seen = Interlocked.CompareExchange(ref _state, state + 1, state);
-            if (seen == state)
-            {
-                break;
-            }
-
-            state = seen;
+            return false;
         }
 
         // The number is reserved and within the bound, so its slot is free; the worker waits out the short gap until
@@ -124,34 +111,13 @@ internal sealed class RingBatchSource : IBatchSource
     /// </remarks>
     internal ReserveOutcome TryReserve(int count, out long start)
     {
-        start = 0;
         if (count > _maxBuffered)
         {
+            start = 0;
             return ReserveOutcome.NeverFits;
         }
 
-        long state = Volatile.Read(ref _state);
-        while (true)
-        {
-            if (state < 0)
-            {
-                return ReserveOutcome.Stopped;
-            }
-
-            if (state + count - Volatile.Read(ref _retired) > _maxBuffered)
-            {
-                return ReserveOutcome.Full;
-            }
-
-            long seen = Interlocked.CompareExchange(ref _state, state + count, state);
-            if (seen == state)
-            {
-                start = state;
-                return ReserveOutcome.Reserved;
-            }
-
-            state = seen;
-        }
+        return BoundedReservation.TryReserve(ref _state, ref _retired, _maxBuffered, count, out start);
     }
 
     /// <summary>What <see cref="TryReserve"/> would answer now, reserving nothing (a hint: a concurrent producer can take the room).</summary>
@@ -187,7 +153,7 @@ internal sealed class RingBatchSource : IBatchSource
     internal void Published(long end) => Trigger.Reached(end);
 
     /// <inheritdoc/>
-    public void Close() => _ = Interlocked.Or(ref _state, ClosedBit);
+    public void Close() => BoundedReservation.Close(ref _state);
 
     /// <inheritdoc/>
     public BatchState Take(long first, long count, List<ExportableEvent> batch, long maxBatchBytes)

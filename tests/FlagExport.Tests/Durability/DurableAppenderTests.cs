@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Tests.Durability;
 
@@ -278,6 +279,56 @@ public sealed class DurableAppenderTests : IDisposable
         Assert.Equal(11, dropped.GetMeasurementSnapshot().Last(m => Equals(m.Tags[PipelineMetrics.ReasonTag], "buffer_full")).Value);
         Assert.Equal(50, queued.LastMeasurement!.Value);
         Assert.Contains(refused.GetMeasurementSnapshot(), m => Equals(m.Tags[DurableAppenderMetrics.RefusalTag], "buffer_full"));
+    }
+
+    [Fact]
+    public async Task TryAdd_QueueFillsWhileAnAppendWaitsForAFullLog_TheDropIsWarnedAboutWithoutWaitingForTheLog()
+    {
+        await using DurableEventStore store = Open(out _);
+        await using DurableAppender appender = Create(store, featureBound: 50);
+        _ = await FillAsync(appender);
+        for (int i = 0; (await appender.AcceptAsync([Event(200_000 + i, 1_000)], TestContext.Current.CancellationToken)).Outcome == EventIntakeOutcome.Accepted; i++)
+        {
+            // Not one more such event fits now.
+        }
+
+        // The loop takes this event and retries its append while the log stays full.
+        Assert.True(appender.TryAdd(Event(0, 1_000), EventType.Feature));
+        await TestEvents.WaitUntilAsync(() => _logger.Collector.GetSnapshot().Any(r => r.Id.Name == "AppendRefused"), "the append is refused");
+
+        int accepted = 0;
+        for (int i = 1; i < 60; i++)
+        {
+            accepted += appender.TryAdd(Event(i, 1_000), EventType.Feature) ? 1 : 0;
+        }
+
+        Assert.Equal(49, accepted);
+        Assert.Equal(10, appender.DroppedBufferFullCount);
+        await TestEvents.WaitUntilAsync(() => _logger.Collector.GetSnapshot().Any(r => r.Id.Name == "AddQueueFull"), "the drop is logged");
+        _ = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Name == "AddQueueFull" && r.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task Shutdown_AddedEventsTheFullLogCannotTake_GivenUpAtTheTimeoutOnTheAppendersClock()
+    {
+        var time = new FakeTimeProvider();
+        await using DurableEventStore store = Open(out _);
+        await using var appender = new DurableAppender(store, featureBound: 50, trackingBound: null, TimeSpan.FromHours(1), time, _logger, meterFactory: null);
+        _ = await FillAsync(appender);
+        for (int i = 0; (await appender.AcceptAsync([Event(200_000 + i, 1_000)], TestContext.Current.CancellationToken)).Outcome == EventIntakeOutcome.Accepted; i++)
+        {
+            // Not one more such event fits now.
+        }
+
+        Assert.True(appender.TryAdd(Event(0, 1_000), EventType.Feature));
+        await TestEvents.WaitUntilAsync(() => _logger.Collector.GetSnapshot().Any(r => r.Id.Name == "AppendRefused"), "the append is refused");
+
+        Task shutdown = appender.ShutdownAsync(TestContext.Current.CancellationToken);
+        Assert.False(shutdown.IsCompleted);
+        time.Advance(TimeSpan.FromHours(1));
+
+        await shutdown.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // an hour of wall clock before
+        Assert.Equal(1, appender.NotAppendedCount);
     }
 
     /// <summary>A 1 MiB buffer (64 KiB segments) whose one exporter, x, reads feature events.</summary>
