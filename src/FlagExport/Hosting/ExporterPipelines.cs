@@ -45,6 +45,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         var created = new List<ExportWorker>();
         var inMemory = new List<DataExporter>();
         var durableSources = new List<DurableBatchSource>();
+        var allOptions = new List<DataExporterOptions>();
         try
         {
             if (durableOptions.Enabled)
@@ -57,6 +58,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
                 IExporter exporter = registration.Factory(services)
                     ?? throw new InvalidOperationException($"The factory of exporter '{registration.Name}' returned null.");
                 DataExporterOptions pipelineOptions = options.Get(registration.Name);
+                allOptions.Add(pipelineOptions);
                 if (_store is null)
                 {
                     var pipeline = new DataExporter(exporter, pipelineOptions, registration.Name, registration.Name, timeProvider, logger, meterFactory, jitterSample: null);
@@ -80,10 +82,9 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
             {
                 // Added events wait for the disk in a queue per type, bounded as the operator bounded that type's
                 // exporters; a type no exporter takes has none, and its events are refused, as without a buffer.
-                DataExporterOptions[] all = [.. registrations.Select(r => options.Get(r.Name))];
                 _appender = new DurableAppender(_store,
-                    MaxBufferedOf(all, EventType.Feature), MaxBufferedOf(all, EventType.Tracking),
-                    all.Select(o => o.ShutdownTimeout).DefaultIfEmpty(DataExporterOptions.DefaultShutdownTimeout).Max(),
+                    MaxBufferedOf(allOptions, EventType.Feature), MaxBufferedOf(allOptions, EventType.Tracking),
+                    allOptions.Select(o => o.ShutdownTimeout).DefaultIfEmpty(DataExporterOptions.DefaultShutdownTimeout).Max(),
                     timeProvider, loggerFactory?.CreateLogger<DurableAppender>(), meterFactory);
             }
         }
@@ -104,7 +105,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         _durableSources = [.. durableSources];
         _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
-        static long? MaxBufferedOf(DataExporterOptions[] all, EventType eventType) =>
+        static long? MaxBufferedOf(List<DataExporterOptions> all, EventType eventType) =>
             all.Where(o => o.EventType == eventType).Select(o => (long?)o.EffectiveMaxBufferedEvents).Max();
     }
 
