@@ -102,7 +102,7 @@ public sealed class CollectorFullDiskTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        Directory.Delete(DurableCollector.BufferDirectory(_directory), recursive: true);
+        DurableCollector.DeleteWhileInUse(DurableCollector.BufferDirectory(_directory));
 
         using (HttpResponseMessage response = await DurableCollector.PostAsync(_client, address, DurableCollector.Keys("after", 0, 10), Token))
         {
@@ -132,7 +132,7 @@ public sealed class CollectorFullDiskTests : IDisposable
         }
 
         await DurableCollector.WaitUntilAsync(() => Task.FromResult(ExportedKeys().Count == before.Length), "the first events are written");
-        Directory.Delete(_directory.Combine("exports"), recursive: true);
+        DurableCollector.DeleteWhileInUse(_directory.Combine("exports"));
         using (HttpResponseMessage response = await DurableCollector.PostAsync(_client, address, after, Token))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

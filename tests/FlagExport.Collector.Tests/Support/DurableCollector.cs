@@ -43,6 +43,26 @@ internal static class DurableCollector
 
     public static string DeadLetterDirectory(TempDirectory directory) => directory.Combine("dead-letter");
 
+    /// <summary>
+    /// Deletes a folder the running collector keeps writing into, as an operator's <c>rm -rf</c> would: a file the
+    /// collector creates between the listing and the last <c>rmdir</c> makes one pass fail with "Directory not empty",
+    /// so passes repeat until the folder is gone.
+    /// </summary>
+    public static void DeleteWhileInUse(string folder)
+    {
+        for (int pass = 1; ; pass++)
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+                return;
+            }
+            catch (IOException) when (pass < 100 && Directory.Exists(folder))
+            {
+            }
+        }
+    }
+
     /// <summary>The segment files of the buffer's log, oldest first.</summary>
     public static string[] Segments(TempDirectory directory) =>
         [.. Directory.GetFiles(Path.Combine(BufferDirectory(directory), "log"), "*.seg").Order(StringComparer.Ordinal)];
