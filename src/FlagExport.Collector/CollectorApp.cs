@@ -1,6 +1,7 @@
 using System.Reflection;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Ingestion;
+using FlagExport.Collector.Otlp;
 using FlagExport.Collector.RelayProxy;
 using FlagExport.Collector.Security;
 using Microsoft.AspNetCore.Builder;
@@ -102,6 +103,8 @@ internal static class CollectorApp
         _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys, settings.AdminKeys));
         _ = services.AddSingleton<CollectorMetrics>();
         _ = services.AddSingleton<CollectEndpoint>();
+        _ = services.AddSingleton<OtlpIngestion>();
+        _ = services.AddSingleton<OtlpHttpEndpoint>();
         _ = services.AddRequestDecompression();
         RelayProxyRoutes.AddServices(services, settings);
         // Before AddFlagExport: hosted services start in order, so an unusable folder stops start-up before any pipeline runs.
@@ -162,6 +165,10 @@ internal static class CollectorApp
         // Requests forwarded to the relay proxy keep their bytes and their Content-Encoding.
         _ = app.UseWhen(context => !RelayProxyRoutes.IsForwarded(context), branch => branch.UseRequestDecompression());
         _ = app.MapPost(CollectEndpoint.Path, context => context.RequestServices.GetRequiredService<CollectEndpoint>().HandleAsync(context))
+            .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
+        _ = app.MapPost(OtlpHttpEndpoint.LogsPath, context => context.RequestServices.GetRequiredService<OtlpHttpEndpoint>().HandleAsync(context, OtlpSignal.Logs))
+            .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
+        _ = app.MapPost(OtlpHttpEndpoint.TracesPath, context => context.RequestServices.GetRequiredService<OtlpHttpEndpoint>().HandleAsync(context, OtlpSignal.Traces))
             .WithMetadata(new RequestSizeLimit(settings.MaxRequestBodySize));
         _ = app.MapGet("/health", context =>
             context.Response.WriteAsJsonAsync(new HealthResponse(Initialized: true), CollectorJsonContext.Answers.HealthResponse));

@@ -11,12 +11,13 @@ internal sealed class CollectorMetrics
     /// <summary>The meter name.</summary>
     public const string MeterName = "FlagExport.Collector";
 
-    /// <summary>The tag saying what became of the events: <c>ingested</c>, <c>rejected</c> or <c>dropped</c>.</summary>
+    /// <summary>The tag saying what became of the events: <c>ingested</c>, <c>rejected</c>, <c>dropped</c> or <c>ignored</c>.</summary>
     public const string OutcomeTag = "flagexport.collector.outcome";
 
     private static readonly KeyValuePair<string, object?> Ingested = new(OutcomeTag, "ingested");
     private static readonly KeyValuePair<string, object?> Rejected = new(OutcomeTag, "rejected");
     private static readonly KeyValuePair<string, object?> Dropped = new(OutcomeTag, "dropped");
+    private static readonly KeyValuePair<string, object?> Ignored = new(OutcomeTag, "ignored");
 
     private readonly Counter<long> _events;
 
@@ -24,7 +25,7 @@ internal sealed class CollectorMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         Meter meter = meterFactory.Create(MeterName);
-        _events = meter.CreateCounter<long>("flagexport.collector.events", "{event}", "Events received on /v1/data/collector, by outcome.");
+        _events = meter.CreateCounter<long>("flagexport.collector.events", "{event}", "Events received on /v1/data/collector and over OTLP, by outcome (ignored: OTLP log records and span events that are not feature-flag evaluations).");
     }
 
     /// <summary>Records the outcome of one accepted request.</summary>
@@ -39,6 +40,15 @@ internal sealed class CollectorMetrics
         if (dropped > 0)
         {
             _events.Add(dropped, Dropped);
+        }
+    }
+
+    /// <summary>Records OTLP log records and span events that are not feature-flag evaluations.</summary>
+    public void RecordIgnored(int ignored)
+    {
+        if (ignored > 0)
+        {
+            _events.Add(ignored, Ignored);
         }
     }
 }

@@ -103,8 +103,8 @@ internal static class CollectBodyReader
 
     /// <summary>
     /// Reads the whole body, unparsed, into a buffer rented from <paramref name="pool"/> (the caller returns it there),
-    /// within the limit, feeding every byte to <paramref name="hash"/>; for a request that must be verified before it is
-    /// parsed. On a refusal no buffer is returned.
+    /// within the limit, feeding every byte to <paramref name="hash"/> when there is one (a request that must be verified
+    /// before it is parsed), or for a body parsed only whole (OTLP protobuf). On a refusal no buffer is returned.
     /// </summary>
     /// <remarks>
     /// The buffer grows with the body as it arrives, doubling from at most <see cref="InitialBufferSize"/>, never ahead of
@@ -112,7 +112,7 @@ internal static class CollectBodyReader
     /// alone must not make the collector hold up to the limit per request.
     /// </remarks>
     public static async Task<(byte[]? Body, int Length, CollectBody Refusal)> ReadWholeAsync(
-        HttpRequest request, long limit, IncrementalHash hash, ArrayPool<byte> pool, CancellationToken cancellationToken)
+        HttpRequest request, long limit, IncrementalHash? hash, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
         byte[] body = pool.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
         int length = 0;
@@ -132,7 +132,7 @@ internal static class CollectBodyReader
                 return (body, length, default);
             }
 
-            hash.AppendData(body.AsSpan(length, read));
+            hash?.AppendData(body.AsSpan(length, read));
             length += read;
             if (refusal is not null || length > limit)
             {

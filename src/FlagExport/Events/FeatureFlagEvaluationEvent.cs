@@ -10,13 +10,9 @@ namespace FlagExport;
 /// <see cref="ActivityEvent"/>, read into go-feature-flag's <see cref="FeatureEvent"/>.
 /// </summary>
 /// <remarks>
-/// <para>The attributes that have a field of their own are read into it; every other attribute with a value (the
-/// provider, the flag set, the reason, the error, an SDK's custom tags) goes into <see cref="FeatureEvent.Metadata"/>
-/// under its own name. The older names (event <c>feature_flag</c>, <c>feature_flag.variant</c>,
-/// <c>feature_flag.provider_name</c>, <c>feature_flag.evaluation.reason</c>) are read as well; where both are present
-/// the current name wins.</para>
-/// <para>One pass over the attributes, a second only when some go to the metadata; the allocations are the event, its
-/// metadata and values that are not strings, booleans or numbers.</para>
+/// The attributes are mapped by <see cref="FeatureFlagEvaluationFields"/>, which the collector's OTLP receiver shares; this
+/// type names the events and turns the tags' .NET values into <see cref="FlagValue"/>s. The allocations are the event, its
+/// metadata and values that are not strings, booleans or numbers.
 /// </remarks>
 internal static class FeatureFlagEvaluationEvent
 {
@@ -26,19 +22,6 @@ internal static class FeatureFlagEvaluationEvent
     /// <summary>The event's name before the conventions renamed it (the OpenFeature SDKs' first tracing hooks).</summary>
     internal const string LegacyEventName = "feature_flag";
 
-    internal const string KeyAttribute = "feature_flag.key";
-    internal const string VariantAttribute = "feature_flag.result.variant";
-    internal const string LegacyVariantAttribute = "feature_flag.variant";
-    internal const string ValueAttribute = "feature_flag.result.value";
-    internal const string ReasonAttribute = "feature_flag.result.reason";
-    internal const string LegacyReasonAttribute = "feature_flag.evaluation.reason";
-    internal const string ContextIdAttribute = "feature_flag.context.id";
-    internal const string VersionAttribute = "feature_flag.version";
-    internal const string ErrorTypeAttribute = "error.type";
-
-    /// <summary>What go-feature-flag's SDK hooks write as the variation when the evaluation names none.</summary>
-    internal const string NoVariant = "SdkDefault";
-
     /// <summary>How deep nested values are followed; deeper ones (or a structure that contains itself) become null.</summary>
     private const int MaxDepth = 64;
 
@@ -46,132 +29,27 @@ internal static class FeatureFlagEvaluationEvent
     internal static bool IsEvaluation(string name) =>
         string.Equals(name, EventName, StringComparison.Ordinal) || string.Equals(name, LegacyEventName, StringComparison.Ordinal);
 
+    /// <summary>Each thread's reusable fields: events are read where they are recorded, on any thread.</summary>
+    [ThreadStatic]
+    private static FeatureFlagEvaluationFields? t_fields;
+
     /// <summary>
-    /// The <see cref="FeatureEvent"/> of <paramref name="evaluation"/>, or null when it has no <c>feature_flag.key</c>
-    /// (the conventions require it; without it there is nothing to export).
+    /// The <see cref="FeatureEvent"/> of <paramref name="evaluation"/> by <see cref="FeatureFlagEvaluationFields"/>, or null
+    /// when it has no <c>feature_flag.key</c>.
     /// </summary>
     internal static FeatureEvent? ToFeatureEvent(in ActivityEvent evaluation)
     {
-        string? key = null, variant = null, legacyVariant = null, contextId = null, version = null, reason = null, legacyReason = null;
-        object? value = null;
-        bool failed = false;
-        int metadataCount = 0;
+        FeatureFlagEvaluationFields fields = t_fields ??= new FeatureFlagEvaluationFields();
+        fields.Clear();
         foreach (ref readonly KeyValuePair<string, object?> tag in evaluation.EnumerateTagObjects())
         {
-            if (tag.Value is null)
-            {
-                continue;
-            }
-
-            switch (tag.Key)
-            {
-                case KeyAttribute:
-                    key = AsString(tag.Value);
-                    break;
-                case VariantAttribute:
-                    variant = AsString(tag.Value);
-                    break;
-                case LegacyVariantAttribute:
-                    legacyVariant = AsString(tag.Value);
-                    break;
-                case ValueAttribute:
-                    value = tag.Value;
-                    break;
-                case ContextIdAttribute:
-                    contextId = AsString(tag.Value);
-                    break;
-                case VersionAttribute:
-                    version = AsString(tag.Value);
-                    break;
-                default:
-                    if (tag.Key == ReasonAttribute)
-                    {
-                        reason = AsString(tag.Value);
-                    }
-                    else if (tag.Key == LegacyReasonAttribute)
-                    {
-                        legacyReason = AsString(tag.Value);
-                    }
-                    else if (tag.Key == ErrorTypeAttribute)
-                    {
-                        failed = true;
-                    }
-
-                    metadataCount++;
-                    break;
-            }
+            fields.Add(tag.Key, ToFlagValue(tag.Value, 0));
         }
 
-        if (string.IsNullOrEmpty(key))
-        {
-            return null;
-        }
-
-        reason ??= legacyReason;
-        bool hasContext = !string.IsNullOrEmpty(contextId);
-        return new FeatureEvent
-        {
-            Key = key,
-            ContextKind = hasContext ? "user" : "anonymousUser",
-            UserKey = hasContext ? contextId! : "",
-            CreationDate = evaluation.Timestamp.ToUnixTimeSeconds(),
-            Variation = !string.IsNullOrEmpty(variant) ? variant : !string.IsNullOrEmpty(legacyVariant) ? legacyVariant : NoVariant,
-            Value = ToFlagValue(value, 0),
-            // The caller's default is what an SDK serves on error, and what "default" says it served.
-            Default = failed
-                || string.Equals(reason, "default", StringComparison.OrdinalIgnoreCase)
-                || string.Equals(reason, "error", StringComparison.OrdinalIgnoreCase),
-            Version = version ?? "",
-            Source = "SERVER",
-            Metadata = metadataCount == 0 ? null : Metadata(evaluation, metadataCount),
-        };
+        FeatureEvent? converted = fields.ToFeatureEvent(evaluation.Timestamp.ToUnixTimeSeconds());
+        fields.Clear();
+        return converted;
     }
-
-    /// <summary>The attributes without a field of their own, sorted as <see cref="FlagObject"/> keeps them.</summary>
-    private static FlagObject Metadata(in ActivityEvent evaluation, int count)
-    {
-        var properties = new KeyValuePair<string, FlagValue>[count];
-        int filled = 0;
-        foreach (ref readonly KeyValuePair<string, object?> tag in evaluation.EnumerateTagObjects())
-        {
-            if (tag.Value is null || filled == count || HasField(tag.Key))
-            {
-                continue;
-            }
-
-            // Insertion sort: a handful of attributes. An ActivityTagsCollection holds each name once, but a name seen
-            // twice keeps its last value, as FlagObject does.
-            var property = new KeyValuePair<string, FlagValue>(tag.Key, ToFlagValue(tag.Value, 0));
-            int at = filled;
-            while (at > 0 && Utf8OrdinalComparer.Instance.Compare(properties[at - 1].Key, property.Key) > 0)
-            {
-                at--;
-            }
-
-            if (at > 0 && string.Equals(properties[at - 1].Key, property.Key, StringComparison.Ordinal))
-            {
-                properties[at - 1] = property;
-                continue;
-            }
-
-            Array.Copy(properties, at, properties, at + 1, filled - at);
-            properties[at] = property;
-            filled++;
-        }
-
-        if (filled < count)
-        {
-            Array.Resize(ref properties, filled);
-        }
-
-        return FlagObject.FromSortedUnique(properties);
-    }
-
-    private static bool HasField(string name) => name is KeyAttribute or VariantAttribute or LegacyVariantAttribute
-        or ValueAttribute or ContextIdAttribute or VersionAttribute;
-
-    private static string AsString(object value) => value as string
-        ?? (value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : value.ToString() ?? "");
 
     /// <summary>
     /// An attribute value as a JSON value: strings, booleans and numbers as they are (a non-finite number as its text,

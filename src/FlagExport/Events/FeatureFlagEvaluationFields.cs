@@ -1,0 +1,173 @@
+namespace FlagExport;
+
+/// <summary>
+/// The one mapping of OpenTelemetry's <c>feature_flag.evaluation</c> event (semantic conventions) onto go-feature-flag's
+/// <see cref="FeatureEvent"/>, fed one attribute at a time by whoever reads the event: an <see cref="System.Diagnostics.ActivityEvent"/>
+/// in the library, an OTLP log record or span event in the collector.
+/// </summary>
+/// <remarks>
+/// <para>The attributes that have a field of their own are read into it; every other attribute with a value (the
+/// provider, the flag set, the reason, the error, an SDK's custom attributes) goes into <see cref="FeatureEvent.Metadata"/>
+/// under its own name. The older names (<c>feature_flag.variant</c>, <c>feature_flag.evaluation.reason</c>) are read as
+/// well; where both are present the current name wins. A name given twice keeps its last value.</para>
+/// <para>Reusable: <see cref="Clear"/> starts the next evaluation, and the metadata list keeps its capacity, so reading
+/// allocates only the event and its metadata. Not thread-safe.</para>
+/// </remarks>
+internal sealed class FeatureFlagEvaluationFields
+{
+    internal const string KeyAttribute = "feature_flag.key";
+    internal const string VariantAttribute = "feature_flag.result.variant";
+    internal const string LegacyVariantAttribute = "feature_flag.variant";
+    internal const string ValueAttribute = "feature_flag.result.value";
+    internal const string ReasonAttribute = "feature_flag.result.reason";
+    internal const string LegacyReasonAttribute = "feature_flag.evaluation.reason";
+    internal const string ContextIdAttribute = "feature_flag.context.id";
+    internal const string VersionAttribute = "feature_flag.version";
+    internal const string ErrorTypeAttribute = "error.type";
+
+    /// <summary>The resource attribute naming the application, kept in the metadata unless the event has its own.</summary>
+    internal const string ServiceNameAttribute = "service.name";
+
+    /// <summary>What go-feature-flag's SDK hooks write as the variation when the evaluation names none.</summary>
+    internal const string NoVariant = "SdkDefault";
+
+    private readonly List<KeyValuePair<string, FlagValue>> _metadata = [];
+    private string? _key, _variant, _legacyVariant, _contextId, _version, _reason, _legacyReason;
+    private FlagValue _value;
+    private bool _failed;
+
+    /// <summary>Forgets the previous evaluation.</summary>
+    public void Clear()
+    {
+        _metadata.Clear();
+        _key = _variant = _legacyVariant = _contextId = _version = _reason = _legacyReason = null;
+        _value = default;
+        _failed = false;
+    }
+
+    /// <summary>Reads one attribute; a null value is no attribute.</summary>
+    public void Add(string name, FlagValue value)
+    {
+        if (value.IsNull)
+        {
+            return;
+        }
+
+        switch (name)
+        {
+            case KeyAttribute:
+                _key = AsString(value);
+                return;
+            case VariantAttribute:
+                _variant = AsString(value);
+                return;
+            case LegacyVariantAttribute:
+                _legacyVariant = AsString(value);
+                return;
+            case ValueAttribute:
+                _value = value;
+                return;
+            case ContextIdAttribute:
+                _contextId = AsString(value);
+                return;
+            case VersionAttribute:
+                _version = AsString(value);
+                return;
+            case ReasonAttribute:
+                _reason = AsString(value);
+                break;
+            case LegacyReasonAttribute:
+                _legacyReason = AsString(value);
+                break;
+            case ErrorTypeAttribute:
+                _failed = true;
+                break;
+        }
+
+        _metadata.Add(new(name, value));
+    }
+
+    /// <summary>Whether the evaluation read so far has its <c>feature_flag.key</c>.</summary>
+    public bool HasKey => !string.IsNullOrEmpty(_key);
+
+    /// <summary>
+    /// The event, or null when it has no <c>feature_flag.key</c> (the conventions require it; without it there is nothing
+    /// to export).
+    /// </summary>
+    /// <param name="creationDate">When the flag was evaluated, in Unix seconds.</param>
+    /// <param name="serviceName">The resource's <c>service.name</c>, added to the metadata unless the event has its own.</param>
+    public FeatureEvent? ToFeatureEvent(long creationDate, string? serviceName = null)
+    {
+        if (string.IsNullOrEmpty(_key))
+        {
+            return null;
+        }
+
+        string? reason = _reason ?? _legacyReason;
+        bool hasContext = !string.IsNullOrEmpty(_contextId);
+        return new FeatureEvent
+        {
+            Key = _key,
+            ContextKind = hasContext ? "user" : "anonymousUser",
+            UserKey = hasContext ? _contextId! : "",
+            CreationDate = creationDate,
+            Variation = !string.IsNullOrEmpty(_variant) ? _variant : !string.IsNullOrEmpty(_legacyVariant) ? _legacyVariant : NoVariant,
+            Value = _value,
+            // The caller's default is what an SDK serves on error, and what "default" says it served.
+            Default = _failed
+                || string.Equals(reason, "default", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(reason, "error", StringComparison.OrdinalIgnoreCase),
+            Version = _version ?? "",
+            Source = "SERVER",
+            Metadata = Metadata(serviceName),
+        };
+    }
+
+    /// <summary>The attributes without a field of their own, sorted and unique as <see cref="FlagObject"/> keeps them.</summary>
+    private FlagObject? Metadata(string? serviceName)
+    {
+        int count = _metadata.Count + (string.IsNullOrEmpty(serviceName) ? 0 : 1);
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var properties = new KeyValuePair<string, FlagValue>[count];
+        int filled = 0;
+        if (!string.IsNullOrEmpty(serviceName))
+        {
+            // First, so that the event's own service.name, inserted later, replaces it.
+            properties[filled++] = new(ServiceNameAttribute, FlagValue.FromString(serviceName));
+        }
+
+        foreach (KeyValuePair<string, FlagValue> property in _metadata)
+        {
+            // Insertion sort: a handful of attributes; a name seen twice keeps its last value.
+            int at = filled;
+            while (at > 0 && Utf8OrdinalComparer.Instance.Compare(properties[at - 1].Key, property.Key) > 0)
+            {
+                at--;
+            }
+
+            if (at > 0 && string.Equals(properties[at - 1].Key, property.Key, StringComparison.Ordinal))
+            {
+                properties[at - 1] = property;
+                continue;
+            }
+
+            Array.Copy(properties, at, properties, at + 1, filled - at);
+            properties[at] = property;
+            filled++;
+        }
+
+        if (filled < count)
+        {
+            Array.Resize(ref properties, filled);
+        }
+
+        return FlagObject.FromSortedUnique(properties);
+    }
+
+    /// <summary>A field's text: strings as they are, anything else as <see cref="FlagValue.ToString"/> writes it (invariant numbers).</summary>
+    private static string AsString(FlagValue value) => value.Kind == FlagValueKind.String ? value.AsString() : value.ToString();
+}
