@@ -63,11 +63,7 @@ internal ref struct ProtobufReader(ReadOnlySpan<byte> message)
     }
 
     /// <summary>A fixed64 or double field's eight bytes, little-endian.</summary>
-    public ulong ReadFixed64()
-    {
-        ulong value = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, "a truncated fixed64 field"));
-        return value;
-    }
+    public ulong ReadFixed64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, "a truncated fixed64 field"));
 
     /// <summary>A length-delimited field (string, bytes, nested message, packed repeated), as a slice of the message.</summary>
     public ReadOnlySpan<byte> ReadLengthDelimited()
