@@ -136,28 +136,21 @@ internal sealed class FeatureFlagEvaluationFields
         int filled = 0;
         if (!string.IsNullOrEmpty(serviceName))
         {
-            // First, so that the event's own service.name, inserted later, replaces it.
+            // First, so that the event's own service.name, given later, replaces it.
             properties[filled++] = new(ServiceNameAttribute, FlagValue.FromString(serviceName));
+        }
+
+        if (_metadata.Count > InsertionSortLimit)
+        {
+            // Many attributes (a request, not an SDK, decides how many): FlagObject's stable sort, not a quadratic one;
+            // it keeps the last value of a name given twice, as the insertion does.
+            _metadata.CopyTo(properties, filled);
+            return FlagObject.Create(properties);
         }
 
         foreach (KeyValuePair<string, FlagValue> property in _metadata)
         {
-            // Insertion sort: a handful of attributes; a name seen twice keeps its last value.
-            int at = filled;
-            while (at > 0 && Utf8OrdinalComparer.Instance.Compare(properties[at - 1].Key, property.Key) > 0)
-            {
-                at--;
-            }
-
-            if (at > 0 && string.Equals(properties[at - 1].Key, property.Key, StringComparison.Ordinal))
-            {
-                properties[at - 1] = property;
-                continue;
-            }
-
-            Array.Copy(properties, at, properties, at + 1, filled - at);
-            properties[at] = property;
-            filled++;
+            filled = Insert(properties, filled, property);
         }
 
         if (filled < count)
@@ -166,6 +159,29 @@ internal sealed class FeatureFlagEvaluationFields
         }
 
         return FlagObject.FromSortedUnique(properties);
+    }
+
+    /// <summary>Up to this many attributes, insertion into the sorted array beats sorting it.</summary>
+    private const int InsertionSortLimit = 16;
+
+    /// <summary>Inserts into the sorted, unique <paramref name="properties"/>[..filled]; a name present keeps the new value.</summary>
+    private static int Insert(KeyValuePair<string, FlagValue>[] properties, int filled, KeyValuePair<string, FlagValue> property)
+    {
+        int at = filled;
+        while (at > 0 && Utf8OrdinalComparer.Instance.Compare(properties[at - 1].Key, property.Key) > 0)
+        {
+            at--;
+        }
+
+        if (at > 0 && string.Equals(properties[at - 1].Key, property.Key, StringComparison.Ordinal))
+        {
+            properties[at - 1] = property;
+            return filled;
+        }
+
+        Array.Copy(properties, at, properties, at + 1, filled - at);
+        properties[at] = property;
+        return filled + 1;
     }
 
     /// <summary>A field's text: strings as they are, anything else as <see cref="FlagValue.ToString"/> writes it (invariant numbers).</summary>

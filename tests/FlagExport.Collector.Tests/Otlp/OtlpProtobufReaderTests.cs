@@ -126,6 +126,25 @@ public sealed class OtlpProtobufReaderTests
         Assert.False(e.Metadata.ContainsKey("empty"));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(500)]
+    public void ManyAttributes_AreSortedUnique_AndANameGivenTwiceKeepsItsLastValue(int count)
+    {
+        KeyValuePair<string, object?>[] attributes =
+        [
+            Attribute("feature_flag.key", "k"), Attribute("service.name", "first"),
+            .. Enumerable.Range(0, count).Reverse().Select(i => Attribute($"a{i:D4}", (long)i)),
+            Attribute("a0000", "last"), Attribute("service.name", "record"),
+        ];
+
+        IReadOnlyDictionary<string, FlagValue> metadata = Single(Read(OtlpSignal.Logs, Logs("resource", new OtlpLogRecord("feature_flag.evaluation", Time, attributes)))).Metadata!;
+
+        Assert.Equal([.. Enumerable.Range(0, count).Select(i => $"a{i:D4}"), "service.name"], metadata.Keys);
+        Assert.Equal(FlagValue.FromString("last"), metadata["a0000"]);
+        Assert.Equal(FlagValue.FromString("record"), metadata["service.name"]);
+    }
+
     [Fact]
     public void RecordsOwnServiceName_WinsOverTheResources()
     {
