@@ -76,7 +76,11 @@ internal static class OtlpJsonReader
                 throw Format("expected an object, got an empty body");
             }
 
-            ExpectObject();
+            if (_reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Expected("an object");
+            }
+
             bool logs = signal == OtlpSignal.Logs;
             while (NextProperty())
             {
@@ -181,16 +185,23 @@ internal static class OtlpJsonReader
         {
             Utf8JsonReader resume = _reader;
             string? serviceName = null;
-            SkipValue();
-            while (NextProperty())
+            try
             {
-                if (IsName("resource"u8))
-                {
-                    serviceName = ReadResource();
-                    break;
-                }
-
                 SkipValue();
+                while (NextProperty())
+                {
+                    if (IsName("resource"u8))
+                    {
+                        serviceName = ReadResource();
+                        break;
+                    }
+
+                    SkipValue();
+                }
+            }
+            catch (JsonException)
+            {
+                // Malformed text ahead: the pass from the scopes meets it again, and reports it with its path.
             }
 
             _reader = resume;
