@@ -6,8 +6,9 @@ using FlagExport.Json;
 namespace FlagExport.Collector.Otlp;
 
 /// <summary>
-/// Reads an OTLP/JSON <c>ExportLogsServiceRequest</c> or <c>ExportTraceServiceRequest</c>, in one pass over the tokens
-/// of the whole body, straight into events through an <see cref="OtlpEventBuilder"/>.
+/// Reads an OTLP/JSON <c>ExportLogsServiceRequest</c> or <c>ExportTraceServiceRequest</c> with a
+/// <see cref="Utf8JsonReader"/> over the whole body, straight into feature events through an <see cref="OtlpEventBuilder"/>,
+/// with the semantics of <see cref="OtlpProtobufReader"/>.
 /// </summary>
 /// <remarks>
 /// <para>OTLP/JSON is the proto3 JSON mapping with OTLP's deviations: field names in lowerCamelCase (the original
@@ -17,19 +18,19 @@ namespace FlagExport.Collector.Otlp;
 /// whatever its value, ids included, so that a sender's quirk in a field that makes no event does not refuse its flag
 /// evaluations. A <c>null</c> field is an absent one, as proto3 JSON says.</para>
 /// <para>64-bit integers may be JSON numbers or decimal strings; doubles may be numbers, numeric strings, or
-/// <c>"NaN"</c>, <c>"Infinity"</c> and <c>"-Infinity"</c>, which a JSON value cannot hold and which are therefore kept as
-/// those strings. <c>bytesValue</c> is kept as its base64 text. A field of a read message that has the wrong JSON type,
-/// values nested deeper than <see cref="MaxValueDepth"/>, or text that is not JSON throws an
-/// <see cref="OtlpFormatException"/> that names the field's path, and the whole request is refused.</para>
-/// <para>A resource's <c>service.name</c> is given to the builder before the resource's records, whichever order the
-/// sender wrote <c>resource</c> and <c>scopeLogs</c> in: when the records come first, the rest of the object is read
-/// ahead for the resource and then read again from where it was.</para>
+/// <c>"NaN"</c>, <c>"Infinity"</c> and <c>"-Infinity"</c>, which a JSON value cannot hold and which are kept as those
+/// strings (<see cref="OtlpValues.FromDouble"/>). <c>bytesValue</c> is kept as its base64 text, as sent. A field of a read
+/// message that has the wrong JSON type, values nested deeper than <see cref="OtlpProtobufReader.MaxDepth"/>, or text
+/// that is not JSON throws an <see cref="OtlpFormatException"/> that names the field's path, and the whole request is
+/// refused.</para>
+/// <para>JSON does not order fields, so the reader goes back where the protobuf reader would read on: a record is read
+/// once for its name and times (its attributes only checked, so a record of another kind allocates nothing), and a flag
+/// evaluation again from its start for its attributes; a resource's <c>service.name</c> is given to the builder before
+/// its records, and when the sender wrote the records first, the rest of the object is read ahead for the resource.
+/// Going back is copying the reader's state, which is a struct.</para>
 /// </remarks>
 internal static class OtlpJsonReader
 {
-    /// <summary>The deepest nesting of attribute values (an array or key-value list in another counts one more).</summary>
-    public const int MaxValueDepth = 64;
-
     /// <summary>The event name of a flag evaluation, as a log record's <c>eventName</c> or a span event's <c>name</c>.</summary>
     private static ReadOnlySpan<byte> EvaluationEventName => "feature_flag.evaluation"u8;
 
@@ -37,10 +38,10 @@ internal static class OtlpJsonReader
     private static ReadOnlySpan<byte> LegacyEvaluationEventName => "feature_flag"u8;
 
     /// <summary>
-    /// Deep enough for <see cref="MaxValueDepth"/> nested key-value lists (four JSON levels each) under the request's
-    /// own twelve levels, so that the value depth, not the reader's, is what a deep body meets first.
+    /// Deep enough for values nested as deep as allowed (a key-value list takes four JSON levels) under the request's own
+    /// twelve levels, so that the value depth, not the reader's, is what a deep body meets first.
     /// </summary>
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 + (4 * MaxValueDepth) };
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 + (4 * (OtlpProtobufReader.MaxDepth + 1)) };
 
     /// <summary>Reads <paramref name="body"/>, a whole OTLP/JSON request of <paramref name="signal"/>.</summary>
     /// <exception cref="OtlpFormatException">The body is not a well-formed request; the message names the field.</exception>
@@ -51,9 +52,8 @@ internal static class OtlpJsonReader
         var parser = new Parser(body, builder, path);
         try
         {
-            builder.Start();
             parser.ReadRequest(signal);
-            return builder.Finish();
+            return builder.Export;
         }
         catch (JsonException e)
         {
@@ -66,7 +66,6 @@ internal static class OtlpJsonReader
     {
         private readonly OtlpEventBuilder _builder = builder;
         private readonly OtlpJsonPath _path = path;
-        private readonly Utf8StringCache _strings = builder.Strings;
         private Utf8JsonReader _reader = new(body, ReaderOptions);
 
         public void ReadRequest(OtlpSignal signal)
@@ -107,7 +106,6 @@ internal static class OtlpJsonReader
             ScopeSpans,
             LogRecord,
             Span,
-            SpanEvent,
         }
 
         /// <summary>Reads the array value of the property just read (absent when null), each element as <paramref name="item"/>.</summary>
@@ -127,8 +125,7 @@ internal static class OtlpJsonReader
                         case Item.ScopeLogs: ReadScopeGroup(logs: true); break;
                         case Item.ScopeSpans: ReadScopeGroup(logs: false); break;
                         case Item.LogRecord: ReadLogRecord(); break;
-                        case Item.Span: ReadSpan(); break;
-                        default: ReadSpanEvent(); break;
+                        default: ReadSpan(); break;
                     }
                 }
             }
@@ -220,7 +217,7 @@ internal static class OtlpJsonReader
                 {
                     if (IsName("attributes"u8))
                     {
-                        serviceName = ReadAttributes(resource: true);
+                        _ = ReadAttributes(AttributeUse.FindServiceName, out serviceName);
                     }
                     else
                     {
@@ -258,6 +255,11 @@ internal static class OtlpJsonReader
             }
         }
 
+        /// <summary>
+        /// LogRecord: a flag evaluation by its <c>eventName</c>, or by the <c>event.name</c> attribute that SDKs set before
+        /// the field existed. Read twice when it is one, as the protobuf reader does: first for its name and times (its
+        /// attributes only checked), then for its attributes; a record of another kind allocates nothing.
+        /// </summary>
         private void ReadLogRecord()
         {
             if (!ExpectObject())
@@ -265,10 +267,10 @@ internal static class OtlpJsonReader
                 return;
             }
 
+            Utf8JsonReader record = _reader;
             long start = _reader.TokenStartIndex;
             long time = 0, observed = 0;
-            bool evaluation = false;
-            _builder.BeginRecord();
+            bool isEvaluation = false;
             while (NextProperty())
             {
                 if (IsName("timeUnixNano"u8, "time_unix_nano"u8))
@@ -281,11 +283,11 @@ internal static class OtlpJsonReader
                 }
                 else if (IsName("eventName"u8, "event_name"u8))
                 {
-                    evaluation |= ReadNameIs("eventName", legacy: false);
+                    isEvaluation |= ReadNameIs("eventName", legacyToo: false);
                 }
                 else if (IsName("attributes"u8))
                 {
-                    evaluation |= ReadAttributes(resource: false) is not null;
+                    isEvaluation |= ReadAttributes(AttributeUse.FindEventName, out _);
                 }
                 else
                 {
@@ -293,9 +295,10 @@ internal static class OtlpJsonReader
                 }
             }
 
-            _builder.EndRecord(time, observed, evaluation, _reader.BytesConsumed - start);
+            _ = EndRecord(record, start, time, observed, isEvaluation, " is a feature_flag.evaluation without feature_flag.key");
         }
 
+        /// <summary>Span: events; the span's own fields are not read.</summary>
         private void ReadSpan()
         {
             if (!ExpectObject())
@@ -303,30 +306,48 @@ internal static class OtlpJsonReader
                 return;
             }
 
+            bool rejected = false;
             while (NextProperty())
             {
-                if (IsName("events"u8))
-                {
-                    ReadArray("events", Item.SpanEvent);
-                }
-                else
+                if (!IsName("events"u8))
                 {
                     SkipValue();
+                    continue;
                 }
+
+                _path.Push("events");
+                _ = _reader.Read();
+                if (StartArray())
+                {
+                    for (int index = 0; NextItem(); index++)
+                    {
+                        _path.At(index);
+                        rejected |= ReadSpanEvent();
+                    }
+                }
+
+                _path.Pop();
+            }
+
+            if (rejected)
+            {
+                Reject(" has a feature_flag.evaluation event without feature_flag.key");
             }
         }
 
-        private void ReadSpanEvent()
+        /// <summary>Span.Event: time, name (the current or the legacy evaluation name) and attributes; read as a log record is.</summary>
+        /// <returns>Whether it was a flag evaluation without a key.</returns>
+        private bool ReadSpanEvent()
         {
             if (!ExpectObject())
             {
-                return;
+                return false;
             }
 
+            Utf8JsonReader spanEvent = _reader;
             long start = _reader.TokenStartIndex;
             long time = 0;
-            bool evaluation = false;
-            _builder.BeginRecord();
+            bool isEvaluation = false;
             while (NextProperty())
             {
                 if (IsName("timeUnixNano"u8, "time_unix_nano"u8))
@@ -335,11 +356,11 @@ internal static class OtlpJsonReader
                 }
                 else if (IsName("name"u8))
                 {
-                    evaluation = ReadNameIs("name", legacy: true);
+                    isEvaluation = ReadNameIs("name", legacyToo: true);
                 }
                 else if (IsName("attributes"u8))
                 {
-                    _ = ReadAttributes(resource: false);
+                    _ = ReadAttributes(AttributeUse.Check, out _);
                 }
                 else
                 {
@@ -347,17 +368,80 @@ internal static class OtlpJsonReader
                 }
             }
 
-            _builder.EndRecord(time, 0, evaluation, _reader.BytesConsumed - start);
+            return EndRecord(spanEvent, start, time, 0, isEvaluation, rejection: null);
         }
 
         /// <summary>
-        /// Reads the <c>attributes</c> array whose name was just read: a record's are given to the builder, a resource's
-        /// only checked. Returns a resource's <c>service.name</c>, or, for a record, a non-null value when its
-        /// <c>event.name</c> attribute names a flag evaluation.
+        /// On the end of a record read once: for a flag evaluation, reads its attributes again from
+        /// <paramref name="record"/> (its start) into the builder; then ends the record, counting a rejected log record
+        /// (with <paramref name="rejection"/>) in <c>partial_success</c>; a span event's rejection is its span's.
         /// </summary>
-        private string? ReadAttributes(bool resource)
+        /// <returns>Whether it was a flag evaluation without a key.</returns>
+        private bool EndRecord(Utf8JsonReader record, long start, long time, long observed, bool isEvaluation, string? rejection)
         {
-            string? found = null;
+            long bytes = _reader.BytesConsumed - start;
+            if (isEvaluation)
+            {
+                Utf8JsonReader end = _reader;
+                _reader = record;
+                _builder.BeginRecord();
+                while (NextProperty())
+                {
+                    if (IsName("attributes"u8))
+                    {
+                        _ = ReadAttributes(AttributeUse.Build, out _);
+                    }
+                    else
+                    {
+                        SkipValue();
+                    }
+                }
+
+                _reader = end;
+            }
+
+            bool rejected = _builder.EndRecord(time, observed, isEvaluation, bytes) == OtlpRecordOutcome.Rejected;
+            if (rejected && rejection is not null)
+            {
+                Reject(rejection);
+            }
+
+            return rejected;
+        }
+
+        /// <summary>Counts the log record or span being read (the path's last element) as rejected in <c>partial_success</c>.</summary>
+        private readonly void Reject(string why)
+        {
+            OtlpExport export = _builder.Export;
+            export.RejectedItems++;
+            export.FirstRejection ??= _path + why;
+        }
+
+        /// <summary>What <see cref="ReadAttributes"/> does with the attributes it reads.</summary>
+        private enum AttributeUse
+        {
+            /// <summary>Checks them; builds nothing.</summary>
+            Check,
+
+            /// <summary>Checks them and tells whether <c>event.name</c> names a flag evaluation; builds nothing.</summary>
+            FindEventName,
+
+            /// <summary>A resource's: builds only the value of <c>service.name</c>, which it keeps.</summary>
+            FindServiceName,
+
+            /// <summary>A flag evaluation's: builds them all and gives them to the builder.</summary>
+            Build,
+        }
+
+        /// <summary>
+        /// Reads the <c>attributes</c> array whose name was just read, as <paramref name="use"/> says. Returns whether an
+        /// <c>event.name</c> attribute names a flag evaluation (<see cref="AttributeUse.FindEventName"/>);
+        /// <paramref name="serviceName"/> is the string value of the last <c>service.name</c> (<see cref="AttributeUse.FindServiceName"/>).
+        /// </summary>
+        private bool ReadAttributes(AttributeUse use, out string? serviceName)
+        {
+            bool found = false;
+            serviceName = null;
             _path.Push("attributes");
             _ = _reader.Read();
             if (StartArray())
@@ -370,26 +454,30 @@ internal static class OtlpJsonReader
                         continue;
                     }
 
-                    string key = "";
+                    string? name = null;
                     FlagValue value = default;
-                    bool keyRead = false;
+                    bool keyRead = false, isEventName = false, isServiceName = false;
                     while (NextProperty())
                     {
                         if (IsName("key"u8))
                         {
                             _path.Push("key");
                             _ = _reader.Read();
-                            key = ReadString() ?? "";
+                            ExpectString();
                             keyRead = true;
+                            isEventName = use == AttributeUse.FindEventName && IsText("event.name"u8);
+                            isServiceName = use == AttributeUse.FindServiceName && IsText("service.name"u8);
+                            name = use == AttributeUse.Build ? ReadString() : null;
                             _path.Pop();
                         }
                         else if (IsName("value"u8))
                         {
-                            // A resource's values are only checked, but for service.name (or one whose key comes later).
-                            bool build = !resource || !keyRead || key == "service.name";
+                            // Otherwise only the value sought is built (and any whose key comes after it, to be sure).
+                            bool build = use == AttributeUse.Build
+                                || (use != AttributeUse.Check && (!keyRead || isEventName || isServiceName));
                             _path.Push("value");
                             _ = _reader.Read();
-                            value = ReadAnyValue(1, build);
+                            value = ReadAnyValue(0, build);
                             _path.Pop();
                         }
                         else
@@ -398,21 +486,17 @@ internal static class OtlpJsonReader
                         }
                     }
 
-                    if (resource)
+                    switch (use)
                     {
-                        if (key == "service.name" && value.Kind == FlagValueKind.String)
-                        {
-                            found = value.AsString();
-                        }
-                    }
-                    else
-                    {
-                        if (key == "event.name" && value.Kind == FlagValueKind.String && value.AsString() == "feature_flag.evaluation")
-                        {
-                            found = key;
-                        }
-
-                        _builder.Attribute(key, value);
+                        case AttributeUse.FindEventName:
+                            found |= isEventName && value.Kind == FlagValueKind.String && value.AsString() == "feature_flag.evaluation";
+                            break;
+                        case AttributeUse.FindServiceName when isServiceName && value.Kind == FlagValueKind.String:
+                            serviceName = value.AsString();
+                            break;
+                        case AttributeUse.Build when !string.IsNullOrEmpty(name):
+                            _builder.Attribute(name, value);
+                            break;
                     }
                 }
             }
@@ -422,8 +506,9 @@ internal static class OtlpJsonReader
         }
 
         /// <summary>
-        /// Reads the <c>AnyValue</c> whose first token is current, at <paramref name="depth"/> (1 for an attribute's);
-        /// with <paramref name="build"/> off it is only checked and the result is null.
+        /// Reads the <c>AnyValue</c> whose first token is current, at <paramref name="depth"/> (0 for an attribute's);
+        /// with <paramref name="build"/> off it is only checked, nothing is allocated and the result is null. An empty
+        /// AnyValue is null; when several of its fields are given, the last wins, as protobuf's oneof does.
         /// </summary>
         private FlagValue ReadAnyValue(int depth, bool build)
         {
@@ -432,9 +517,9 @@ internal static class OtlpJsonReader
                 return default;
             }
 
-            if (depth > MaxValueDepth)
+            if (depth > OtlpProtobufReader.MaxDepth)
             {
-                throw Format($"values are nested deeper than {MaxValueDepth}");
+                throw Format($"attribute values nest deeper than {OtlpProtobufReader.MaxDepth} levels");
             }
 
             FlagValue value = default;
@@ -444,8 +529,7 @@ internal static class OtlpJsonReader
                 {
                     _path.Push("stringValue");
                     _ = _reader.Read();
-                    string? text = ReadString();
-                    value = build ? FlagValue.FromString(text) : default;
+                    value = build ? FlagValue.FromString(ReadString()) : CheckString();
                     _path.Pop();
                 }
                 else if (IsName("boolValue"u8, "bool_value"u8))
@@ -472,15 +556,14 @@ internal static class OtlpJsonReader
                 {
                     _path.Push("doubleValue");
                     _ = _reader.Read();
-                    value = _reader.TokenType == JsonTokenType.Null ? default : ReadDouble(build);
+                    value = _reader.TokenType == JsonTokenType.Null ? default : ReadDouble();
                     _path.Pop();
                 }
                 else if (IsName("bytesValue"u8, "bytes_value"u8))
                 {
                     _path.Push("bytesValue");
                     _ = _reader.Read();
-                    string? base64 = ReadString();
-                    value = build ? FlagValue.FromString(base64) : default;
+                    value = build ? FlagValue.FromString(ReadString()) : CheckString();
                     _path.Pop();
                 }
                 else if (IsName("arrayValue"u8, "array_value"u8))
@@ -578,7 +661,7 @@ internal static class OtlpJsonReader
                             {
                                 _path.Push("key");
                                 _ = _reader.Read();
-                                key = ReadString() ?? "";
+                                key = build ? ReadString() ?? "" : CheckKey();
                                 _path.Pop();
                             }
                             else if (IsName("value"u8))
@@ -604,8 +687,8 @@ internal static class OtlpJsonReader
             return properties is null ? default : FlagValue.FromObject(properties);
         }
 
-        /// <summary>On the value of the string field entered last: whether it names a flag evaluation.</summary>
-        private bool ReadNameIs(string field, bool legacy)
+        /// <summary>On the name of a string field: whether its value names a flag evaluation.</summary>
+        private bool ReadNameIs(string field, bool legacyToo)
         {
             _path.Push(field);
             _ = _reader.Read();
@@ -613,7 +696,7 @@ internal static class OtlpJsonReader
             if (_reader.TokenType == JsonTokenType.String)
             {
                 evaluation = JsonText.TextEquals(ref _reader, EvaluationEventName)
-                    || (legacy && JsonText.TextEquals(ref _reader, LegacyEvaluationEventName));
+                    || (legacyToo && JsonText.TextEquals(ref _reader, LegacyEvaluationEventName));
             }
             else if (_reader.TokenType != JsonTokenType.Null)
             {
@@ -624,13 +707,46 @@ internal static class OtlpJsonReader
             return evaluation;
         }
 
-        /// <summary>The current string token (short ASCII ones shared through the cache), or null for JSON null.</summary>
-        private string? ReadString() => _reader.TokenType switch
+        /// <summary>
+        /// The current string token (through the builder, which shares the short ones that recur), or null for JSON null.
+        /// </summary>
+        private string? ReadString()
         {
-            JsonTokenType.String => JsonText.GetString(ref _reader, _strings),
-            JsonTokenType.Null => null,
-            _ => throw Expected("a string"),
-        };
+            ExpectString();
+            if (_reader.TokenType == JsonTokenType.Null)
+            {
+                return null;
+            }
+
+            // Escapes are rare in OTLP; System.Text.Json unescapes those, with JsonText's lenience for lone surrogates.
+            return _reader.ValueIsEscaped ? JsonText.GetString(ref _reader, null) : _builder.String(_reader.ValueSpan);
+        }
+
+        /// <summary>Checks that the current token is a string or null.</summary>
+        private readonly void ExpectString()
+        {
+            if (_reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+            {
+                throw Expected("a string");
+            }
+        }
+
+        /// <summary>Checks a string value that is not built: null.</summary>
+        private readonly FlagValue CheckString()
+        {
+            ExpectString();
+            return default;
+        }
+
+        /// <summary>Checks a key that is not built: empty.</summary>
+        private readonly string CheckKey()
+        {
+            ExpectString();
+            return "";
+        }
+
+        /// <summary>Whether the current string token is <paramref name="text"/>.</summary>
+        private bool IsText(ReadOnlySpan<byte> text) => _reader.TokenType == JsonTokenType.String && JsonText.TextEquals(ref _reader, text);
 
         /// <summary>On the value of a <c>fixed64</c> time field: nanoseconds since the Unix epoch (0 for null).</summary>
         private long ReadTime(string field)
@@ -640,8 +756,8 @@ internal static class OtlpJsonReader
             long time = 0;
             if (_reader.TokenType != JsonTokenType.Null)
             {
-                ulong nanoseconds = ReadUInt64();
-                time = nanoseconds <= long.MaxValue ? (long)nanoseconds : throw Format($"{nanoseconds} is out of range");
+                // As the protobuf reader casts the fixed64: a time past 2262 is not refused there, so not here either.
+                time = unchecked((long)ReadUInt64());
             }
 
             _path.Pop();
@@ -718,13 +834,13 @@ internal static class OtlpJsonReader
         }
 
         /// <summary>A proto3 JSON <c>double</c>: a number, a numeric string, or NaN and the infinities as strings.</summary>
-        private FlagValue ReadDouble(bool build)
+        private FlagValue ReadDouble()
         {
             if (_reader.TokenType == JsonTokenType.Number)
             {
-                // Beyond the double range the reader gives no value; a JSON value cannot hold an infinity.
+                // Beyond the double range the reader gives no value: such a number is no double protobuf could carry.
                 return _reader.TryGetDouble(out double number) && double.IsFinite(number)
-                    ? (build ? FlagValue.FromDouble(number) : default)
+                    ? FlagValue.FromDouble(number)
                     : throw Format($"{RawText()} is out of the range of a double");
             }
 
@@ -733,25 +849,25 @@ internal static class OtlpJsonReader
                 throw Expected("a number or a string");
             }
 
-            if (JsonText.TextEquals(ref _reader, "NaN"u8))
+            double special = JsonText.TextEquals(ref _reader, "NaN"u8) ? double.NaN
+                : JsonText.TextEquals(ref _reader, "Infinity"u8) ? double.PositiveInfinity
+                : JsonText.TextEquals(ref _reader, "-Infinity"u8) ? double.NegativeInfinity
+                : 0;
+            if (special != 0)
             {
-                return build ? FlagValue.FromString("NaN") : default;
+                return OtlpValues.FromDouble(special);
             }
 
-            if (JsonText.TextEquals(ref _reader, "Infinity"u8))
+            if (!_reader.ValueIsEscaped && Utf8Parser.TryParse(_reader.ValueSpan, out double parsed, out int used)
+                && used == _reader.ValueSpan.Length && double.IsFinite(parsed))
             {
-                return build ? FlagValue.FromString("Infinity") : default;
-            }
-
-            if (JsonText.TextEquals(ref _reader, "-Infinity"u8))
-            {
-                return build ? FlagValue.FromString("-Infinity") : default;
+                return FlagValue.FromDouble(parsed);
             }
 
             string text = JsonText.GetString(ref _reader, null);
-            return double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out double parsed)
+            return double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out parsed)
                 && double.IsFinite(parsed)
-                ? (build ? FlagValue.FromDouble(parsed) : default)
+                ? FlagValue.FromDouble(parsed)
                 : throw Format($"\"{text}\" is not a double");
         }
 

@@ -2,6 +2,7 @@ using System.Text;
 using FlagExport.Collector.Otlp;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.Json;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Collector.Tests.Otlp;
 
@@ -18,8 +19,11 @@ public sealed class OtlpJsonReaderTests
 
     private static OtlpExport Read(string json, OtlpSignal signal = OtlpSignal.Logs) => Read(Encoding.UTF8.GetBytes(json), signal);
 
-    private static OtlpExport Read(byte[] body, OtlpSignal signal = OtlpSignal.Logs) =>
-        OtlpJsonReader.Read(signal, body, new OtlpEventBuilder(new Utf8StringCache()));
+    private static readonly DateTimeOffset Now = new(2026, 12, 7, 5, 0, 0, TimeSpan.Zero);
+
+    private static OtlpEventBuilder NewBuilder(Utf8StringCache? strings = null) => new(strings ?? new Utf8StringCache(), new FakeTimeProvider(Now));
+
+    private static OtlpExport Read(byte[] body, OtlpSignal signal = OtlpSignal.Logs) => OtlpJsonReader.Read(signal, body, NewBuilder());
 
     private static FeatureEvent Single(OtlpExport export) => Assert.IsType<FeatureEvent>(Assert.Single(export.Events));
 
@@ -44,13 +48,12 @@ public sealed class OtlpJsonReaderTests
     {
         Assert.Equal("x", Attribute(""",{"key":"s","value":{"stringValue":"x"}}""", "s").AsString());
         Assert.True(Attribute(""",{"key":"b","value":{"boolValue":true}}""", "b").AsBoolean());
-        Assert.Equal(FlagValue.Null, Attribute(""",{"key":"n","value":{}}""", "n"));
         Assert.Equal("AAEC", Attribute(""",{"key":"y","value":{"bytesValue":"AAEC"}}""", "y").AsString());
         FlagValue array = Attribute(""",{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"two"},{"arrayValue":{}}]}}}""", "a");
         Assert.Equal([FlagValue.FromInteger(1), "two", FlagValue.FromArray([])], array.AsArray().ToArray());
         FlagObject list = Attribute(""",{"key":"o","value":{"kvlistValue":{"values":[{"key":"k","value":{"doubleValue":0.5}},{"key":"e"}]}}}""", "o").AsObject();
         Assert.Equal(0.5, list["k"].AsDouble());
-        Assert.True(list["e"].IsNull);
+        Assert.True(list["e"].IsNull); // an empty AnyValue is null
     }
 
     [Theory]
@@ -155,7 +158,7 @@ public sealed class OtlpJsonReaderTests
 
         Assert.Equal([1733230547L, 1733230547L, 1733230549L], export.Events.Select(e => e.CreationDate));
         Assert.Equal(1, export.Ignored);
-        Assert.True(((FeatureEvent)export.Events[2]).Metadata!["nothing"].IsNull);
+        Assert.False(((FeatureEvent)export.Events[2]).Metadata?.ContainsKey("nothing") ?? false); // null attributes are not metadata
     }
 
     [Fact]
@@ -189,7 +192,7 @@ public sealed class OtlpJsonReaderTests
         OtlpExport export = Read(Reordered);
 
         Assert.Equal("late", ((FeatureEvent)export.Events[0]).Metadata!["service.name"].AsString());
-        Assert.False(((FeatureEvent)export.Events[1]).Metadata!.ContainsKey("service.name"));
+        Assert.Null(((FeatureEvent)export.Events[1]).Metadata);
     }
 
     [Fact]
@@ -237,7 +240,7 @@ public sealed class OtlpJsonReaderTests
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{},{"logRecords":[{},{},{},{"attributes":[{},{},{"key":"k","value":"v"}]}]}]}]}""",
         "resourceLogs[0].scopeLogs[1].logRecords[3].attributes[2].value: expected an object, got a string")]
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]}""", "resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano: \"-1\" is not an unsigned 64-bit integer")]
-    [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"18446744073709551615"}]}]}]}""", "resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano: 18446744073709551615 is out of range")]
+    [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"18446744073709551616"}]}]}]}""", "resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano: \"18446744073709551616\" is not an unsigned 64-bit integer")]
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":true}]}]}]}""", "resourceLogs[0].scopeLogs[0].logRecords[0].observedTimeUnixNano: expected an integer (a number or a string), got a boolean")]
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":{}}]}]}]}""", "resourceLogs[0].scopeLogs[0].logRecords[0].eventName: expected a string, got an object")]
     [InlineData("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"value":{"intValue":"1.5"}}]}]}]}]}""", "attributes[0].value.intValue: \"1.5\" is not a 64-bit integer")]
@@ -288,13 +291,15 @@ public sealed class OtlpJsonReaderTests
     [Fact]
     public void ValuesNestedToTheLimit_AreRead_AndOneLevelMoreIsRefused()
     {
-        Assert.Equal(OtlpJsonReader.MaxValueDepth, Depth(Attribute(NestedArrays(OtlpJsonReader.MaxValueDepth), "deep")));
-        Assert.Equal(OtlpJsonReader.MaxValueDepth, Depth(Attribute(NestedLists(OtlpJsonReader.MaxValueDepth), "deep")));
+        // The attribute's own value and MaxDepth levels inside it, as the protobuf reader allows.
+        const int Levels = OtlpProtobufReader.MaxDepth + 1;
+        Assert.Equal(Levels, Depth(Attribute(NestedArrays(Levels), "deep")));
+        Assert.Equal(Levels, Depth(Attribute(NestedLists(Levels), "deep")));
 
-        string json = LogTemplate.Replace("ATTRS", NestedLists(OtlpJsonReader.MaxValueDepth + 1), StringComparison.Ordinal);
-        Assert.EndsWith($"values are nested deeper than {OtlpJsonReader.MaxValueDepth}", Fails(json), StringComparison.Ordinal);
+        string json = LogTemplate.Replace("ATTRS", NestedLists(Levels + 1), StringComparison.Ordinal);
+        Assert.EndsWith($"attribute values nest deeper than {OtlpProtobufReader.MaxDepth} levels", Fails(json), StringComparison.Ordinal);
         json = LogTemplate.Replace("ATTRS", NestedArrays(100_000), StringComparison.Ordinal);
-        Assert.EndsWith($"values are nested deeper than {OtlpJsonReader.MaxValueDepth}", Fails(json), StringComparison.Ordinal);
+        Assert.EndsWith($"attribute values nest deeper than {OtlpProtobufReader.MaxDepth} levels", Fails(json), StringComparison.Ordinal);
 
         // Skipped fields are not recursed into; the JSON reader's own depth bound applies to them.
         json = LogTemplate.Replace("ATTRS", """,{"key":"k","unknown":""" + new string('[', 100_000), StringComparison.Ordinal);
@@ -318,14 +323,92 @@ public sealed class OtlpJsonReaderTests
     public void RecurringAttributeNamesAndShortStrings_AreShared()
     {
         string json = LogTemplate.Replace("ATTRS", """,{"key":"custom","value":{"stringValue":"on"}}""", StringComparison.Ordinal);
-        var builder = new OtlpEventBuilder(new Utf8StringCache());
+        var strings = new Utf8StringCache();
 
-        FeatureEvent first = Single(OtlpJsonReader.Read(OtlpSignal.Logs, Encoding.UTF8.GetBytes(json), builder));
-        FeatureEvent second = Single(OtlpJsonReader.Read(OtlpSignal.Logs, Encoding.UTF8.GetBytes(json), builder));
+        FeatureEvent first = Single(OtlpJsonReader.Read(OtlpSignal.Logs, Encoding.UTF8.GetBytes(json), NewBuilder(strings)));
+        FeatureEvent second = Single(OtlpJsonReader.Read(OtlpSignal.Logs, Encoding.UTF8.GetBytes(json), NewBuilder(strings)));
 
         Assert.Same(first.Metadata!.Keys.First(k => k == "custom"), second.Metadata!.Keys.First(k => k == "custom"));
         Assert.Same(first.Metadata["custom"].AsString(), second.Metadata["custom"].AsString());
         Assert.Same(first.Key, second.Key);
+    }
+
+    private const long Time = 1_733_230_547_728_000_123;
+
+    /// <summary>Every attribute value kind, the library's mapping's attributes, and values that need escaping in JSON.</summary>
+    private static readonly KeyValuePair<string, object?>[] RichAttributes =
+    [
+        OtlpRequests.Attribute("feature_flag.key", "new-checkout"),
+        OtlpRequests.Attribute("feature_flag.result.variant", "on"),
+        OtlpRequests.Attribute("feature_flag.result.value", new KeyValuePair<string, object?>[] { new("b", new object?[] { 1L, "x", false, null, -0.5 }), new("a", 2.5) }),
+        OtlpRequests.Attribute("feature_flag.context.id", "user-\u00e9-\"quoted\"-\ud83d\ude00"),
+        OtlpRequests.Attribute("feature_flag.version", "v7"),
+        OtlpRequests.Attribute("feature_flag.provider.name", "flagd"),
+        OtlpRequests.Attribute("feature_flag.result.reason", "DEFAULT"),
+        OtlpRequests.Attribute("nan", double.NaN),
+        OtlpRequests.Attribute("infinity", double.NegativeInfinity),
+        OtlpRequests.Attribute("bytes", new byte[] { 0xfb, 0xff, 0x00, 0x3e }),
+        OtlpRequests.Attribute("big", long.MinValue),
+        OtlpRequests.Attribute("empty", null),
+        OtlpRequests.Attribute("", "a nameless attribute is dropped"),
+    ];
+
+    [Fact]
+    public void TheSameLogsRequest_InJsonAndInProtobuf_ReadsIntoTheSameEvents()
+    {
+        OtlpLogRecord[] records =
+        [
+            new("feature_flag.evaluation", Time, RichAttributes),
+            new(null, Time, [OtlpRequests.Attribute("event.name", "feature_flag.evaluation"), OtlpRequests.Attribute("feature_flag.key", "by-attribute")]),
+            new("feature_flag.evaluation", 0, OtlpRequests.Attribute("feature_flag.key", "observed")) { ObservedTimeUnixNano = 1_700_000_000_999_999_999 },
+            new("feature_flag.evaluation", 0, OtlpRequests.Attribute("feature_flag.key", "arrival")),
+            new("feature_flag.evaluation", Time, OtlpRequests.Attribute("feature_flag.result.variant", "keyless")),
+            new("http.request", Time, OtlpRequests.Attribute("feature_flag.key", "other-event")),
+            new(null, Time),
+        ];
+
+        OtlpExport fromProtobuf = OtlpProtobufReader.Read(OtlpSignal.Logs, OtlpRequests.Logs("checkout", records), NewBuilder());
+        OtlpExport fromJson = OtlpJsonReader.Read(OtlpSignal.Logs, OtlpJsonRequests.Logs("checkout", records), NewBuilder());
+
+        AssertSameEvents(fromProtobuf, fromJson, 4);
+        Assert.Equal((1, 1, 2), (fromJson.Rejected, fromJson.RejectedItems, fromJson.Ignored));
+        Assert.Equal("resource_logs[0].scope_logs[0].log_records[4] is a feature_flag.evaluation without feature_flag.key", fromProtobuf.FirstRejection);
+        Assert.Equal("resourceLogs[0].scopeLogs[0].logRecords[4] is a feature_flag.evaluation without feature_flag.key", fromJson.FirstRejection);
+    }
+
+    [Fact]
+    public void TheSameTracesRequest_InJsonAndInProtobuf_ReadsIntoTheSameEvents()
+    {
+        OtlpSpanEvent[][] spans =
+        [
+            [new("feature_flag.evaluation", Time, RichAttributes), new("exception", Time, OtlpRequests.Attribute("feature_flag.key", "not-a-flag"))],
+            [new("feature_flag", Time, OtlpRequests.Attribute("feature_flag.key", "legacy"), OtlpRequests.Attribute("feature_flag.variant", "v"))],
+            [new("feature_flag.evaluation", Time, OtlpRequests.Attribute("feature_flag.variant", "keyless")), new("feature_flag.evaluation", Time)],
+        ];
+
+        OtlpExport fromProtobuf = OtlpProtobufReader.Read(OtlpSignal.Traces, OtlpRequests.Traces(null, spans), NewBuilder());
+        OtlpExport fromJson = OtlpJsonReader.Read(OtlpSignal.Traces, OtlpJsonRequests.Traces(null, spans), NewBuilder());
+
+        AssertSameEvents(fromProtobuf, fromJson, 2);
+        Assert.Equal((2, 1, 1), (fromJson.Rejected, fromJson.RejectedItems, fromJson.Ignored));
+        Assert.Equal("resource_spans[0].scope_spans[0].spans[2] has a feature_flag.evaluation event without feature_flag.key", fromProtobuf.FirstRejection);
+        Assert.Equal("resourceSpans[0].scopeSpans[0].spans[2] has a feature_flag.evaluation event without feature_flag.key", fromJson.FirstRejection);
+    }
+
+    private static void AssertSameEvents(OtlpExport fromProtobuf, OtlpExport fromJson, int count)
+    {
+        Assert.Equal(count, fromJson.Events.Count);
+        Assert.Equal(fromProtobuf.Events.Count, fromJson.Events.Count);
+        foreach ((ExportableEvent p, ExportableEvent j) in fromProtobuf.Events.Zip(fromJson.Events))
+        {
+            FeatureEvent expected = Assert.IsType<FeatureEvent>(p), actual = Assert.IsType<FeatureEvent>(j);
+            Assert.Equal(
+                (expected.Key, expected.Variation, expected.Value, expected.UserKey, expected.ContextKind, expected.Version, expected.Default, expected.Source, expected.CreationDate),
+                (actual.Key, actual.Variation, actual.Value, actual.UserKey, actual.ContextKind, actual.Version, actual.Default, actual.Source, actual.CreationDate));
+            Assert.Equal(expected.Metadata, actual.Metadata);
+        }
+
+        Assert.Equal((fromProtobuf.Rejected, fromProtobuf.RejectedItems, fromProtobuf.Ignored), (fromJson.Rejected, fromJson.RejectedItems, fromJson.Ignored));
     }
 
     [Fact]
@@ -342,7 +425,7 @@ public sealed class OtlpJsonReaderTests
         byte[] interesting = "{}[]\",:\\0-1e9.tfn \u00e9\uD83D\uDE00"u8.ToArray();
         var random = new Random(20261207);
         int read = 0, refused = 0;
-        var builder = new OtlpEventBuilder(new Utf8StringCache());
+        var strings = new Utf8StringCache();
 
         for (int i = 0; i < 3000; i++)
         {
@@ -350,7 +433,7 @@ public sealed class OtlpJsonReaderTests
             OtlpSignal signal = i % 2 == 0 ? OtlpSignal.Logs : OtlpSignal.Traces;
             try
             {
-                _ = OtlpJsonReader.Read(signal, body, builder);
+                _ = OtlpJsonReader.Read(signal, body, NewBuilder(strings));
                 read++;
             }
             catch (OtlpFormatException)
@@ -361,6 +444,6 @@ public sealed class OtlpJsonReaderTests
 
         Assert.True(read > 100, $"some mutations stay valid ({read})");
         Assert.True(refused > 100, $"most mutations break the body ({refused})");
-        Assert.Single(OtlpJsonReader.Read(OtlpSignal.Logs, seed, builder).Events); // the builder is still usable
+        Assert.Single(OtlpJsonReader.Read(OtlpSignal.Logs, seed, NewBuilder(strings)).Events);
     }
 }
