@@ -412,6 +412,35 @@ public sealed class OtlpJsonReaderTests
     }
 
     [Fact]
+    public void RecordsThatAreNotEvaluations_AllocateNothing_AndEvaluationsNoMoreThanFromProtobuf()
+    {
+        OtlpLogRecord other = new("http.request", Time, OtlpRequests.Attribute("http.method", "GET"), OtlpRequests.Attribute("http.status", 200L),
+            OtlpRequests.Attribute("event.name", "http.request"), OtlpRequests.Attribute("list", new object?[] { 1.5, "x" }));
+        OtlpLogRecord evaluation = new("feature_flag.evaluation", Time, OtlpRequests.Attribute("feature_flag.key", "k"),
+            OtlpRequests.Attribute("feature_flag.result.variant", "on"), OtlpRequests.Attribute("feature_flag.result.value", true),
+            OtlpRequests.Attribute("feature_flag.provider.name", "flagd"), OtlpRequests.Attribute("feature_flag.result.reason", "STATIC"));
+        var strings = new Utf8StringCache();
+
+        long fewOthers = Allocated(OtlpJsonRequests.Logs("svc", [.. Enumerable.Repeat(other, 10)]), OtlpJsonReader.Read);
+        long manyOthers = Allocated(OtlpJsonRequests.Logs("svc", [.. Enumerable.Repeat(other, 1010)]), OtlpJsonReader.Read);
+        long jsonEvaluations = Allocated(OtlpJsonRequests.Logs("svc", [.. Enumerable.Repeat(evaluation, 1010)]), OtlpJsonReader.Read) - fewOthers;
+        long protobufEvaluations = Allocated(OtlpRequests.Logs("svc", [.. Enumerable.Repeat(evaluation, 1010)]), OtlpProtobufReader.Read)
+            - Allocated(OtlpRequests.Logs("svc", [.. Enumerable.Repeat(other, 10)]), OtlpProtobufReader.Read);
+
+        Assert.True(manyOthers - fewOthers < 1000, $"{manyOthers - fewOthers} bytes for 1000 more records of another kind");
+        Assert.True(jsonEvaluations <= protobufEvaluations * 1.05, $"{jsonEvaluations / 1000} bytes per evaluation from JSON, {protobufEvaluations / 1000} from protobuf");
+
+        long Allocated(byte[] body, Func<OtlpSignal, ReadOnlySpan<byte>, OtlpEventBuilder, OtlpExport> read)
+        {
+            _ = read(OtlpSignal.Logs, body, NewBuilder(strings)); // warms the string cache and the code
+            var builder = NewBuilder(strings);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _ = read(OtlpSignal.Logs, body, builder);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+    }
+
+    [Fact]
     public void MutatedBodies_AreReadOrRefusedWithAFormatError_NeverAnythingElse()
     {
         const string Seed = """
