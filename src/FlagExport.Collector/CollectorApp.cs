@@ -98,6 +98,9 @@ internal static class CollectorApp
             }
         }
 
+        // After the main address is settled: the gRPC listeners keep it (see OtlpGrpcListeners).
+        OtlpGrpcReceiver.AddServices(builder, settings);
+
         IServiceCollection services = builder.Services;
         _ = services.AddSingleton(settings);
         _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys, settings.AdminKeys));
@@ -176,6 +179,7 @@ internal static class CollectorApp
         _ = app.MapGet("/info", context => context.Response.WriteAsJsonAsync(info, CollectorJsonContext.Answers.InfoResponse));
         _ = app.MapPrometheusScrapingEndpoint("/metrics");
         RelayProxyRoutes.Map(app, settings);
+        OtlpGrpcReceiver.Map(app, settings);
 
         _ = app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, settings));
         return app;
@@ -207,7 +211,7 @@ internal static class CollectorApp
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "maxRequestExpandedBytes", "exporter", "exporters", "server", "listen", .. RelayProxyAliases.TopLevelKeys, CollectorSettings.RelayProxyUrlKey, "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "maxRequestExpandedBytes", "exporter", "exporters", "server", "listen", .. RelayProxyAliases.TopLevelKeys, CollectorSettings.RelayProxyUrlKey, OtlpGrpcAddress.Key, "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>
     /// Every top-level key the YAML file accepts (read or ignored); the command line takes them as <c>--key value</c> too.
@@ -347,7 +351,14 @@ internal static class CollectorApp
             return;
         }
 
-        logger.Listening(addresses is { Count: > 0 } ? string.Join(", ", addresses) : "(in-process test server)");
+        IReadOnlyList<string> grpcAddresses = app.Services.GetService<OtlpGrpcListeners>()?.Addresses ?? [];
+        string[] mainAddresses = [.. (addresses ?? []).Except(grpcAddresses, StringComparer.OrdinalIgnoreCase)];
+        logger.Listening(mainAddresses.Length > 0 ? string.Join(", ", mainAddresses) : "(in-process test server)");
+        foreach (string grpcAddress in grpcAddresses)
+        {
+            logger.OtlpGrpcListening(grpcAddress);
+        }
+
         BufferFolder buffer = BufferFolder.Of(app.Services);
         if (buffer.FullPath is { } folder)
         {
