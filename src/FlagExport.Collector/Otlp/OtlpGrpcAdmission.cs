@@ -1,5 +1,4 @@
 using System.Text;
-using FlagExport.Collector.Ingestion;
 using FlagExport.Collector.Security;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
@@ -14,13 +13,12 @@ namespace FlagExport.Collector.Otlp;
 /// </summary>
 /// <remarks>
 /// A refused call is answered "trailers-only" (HTTP 200, the gRPC status in the response headers, no message), which is
-/// what gRPC servers send for an error before any message. Refusals for lack of room are logged once per episode.
+/// what gRPC servers send for an error before any message. Refusals for lack of room are logged once per episode, by
+/// <see cref="OtlpIngestion.NoRoomRefusal"/>.
 /// </remarks>
 internal sealed class OtlpGrpcAdmission(ApiKeyValidator apiKeys, OtlpIngestion ingestion, ILogger<OtlpGrpcAdmission> logger)
 {
     private const string Unauthenticated = "A valid API key is required: send it as the 'authorization: Bearer <key>' or 'x-api-key: <key>' metadata.";
-
-    private readonly NoRoomEpisode _noRoom = new(logger);
 
     /// <summary>Runs <paramref name="call"/> (gRPC's handling of the method) if the call is admitted.</summary>
     public Task InvokeAsync(HttpContext context, RequestDelegate call)
@@ -33,18 +31,11 @@ internal sealed class OtlpGrpcAdmission(ApiKeyValidator apiKeys, OtlpIngestion i
 
         if (ingestion.NoRoomRefusal() is { } noRoom)
         {
-            _noRoom.Refused(noRoom);
             return RefuseAsync(context, StatusCode.Unavailable, noRoom, OtlpGrpcStatus.UnavailableDetails(noRoom));
         }
 
         return call(context);
     }
-
-    /// <summary>Records a call whose events were accepted: ends an episode of refusals for lack of room.</summary>
-    public void Accepted() => _noRoom.Accepted();
-
-    /// <summary>Records a call refused for lack of room after its message was read.</summary>
-    public void RefusedForLackOfRoom(string reason) => _noRoom.Refused(reason);
 
     private static Task RefuseAsync(HttpContext context, StatusCode status, string message, byte[]? details)
     {

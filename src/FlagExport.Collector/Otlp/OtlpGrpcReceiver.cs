@@ -36,7 +36,6 @@ internal static class OtlpGrpcReceiver
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<OtlpGrpcService>, OtlpGrpcMethodProvider>());
         _ = services.AddSingleton<OtlpGrpcAdmission>();
         _ = services.AddSingleton<OtlpGrpcService>();
-        services.TryAddSingleton<OtlpIngestion>();
     }
 
     /// <summary>Maps the services, each call admitted (<see cref="OtlpGrpcAdmission"/>) before gRPC reads its message.</summary>

@@ -1,6 +1,4 @@
-using FlagExport.Collector.Ingestion;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace FlagExport.Collector.Otlp;
 
@@ -12,9 +10,10 @@ namespace FlagExport.Collector.Otlp;
 /// The API key and the buffer's room are checked before the message is read (<see cref="OtlpGrpcAdmission"/>); gRPC
 /// reads it within <c>maxRequestBodySize</c>, compressed and decompressed (<see cref="LimitedGzipProvider"/>). The
 /// outcome maps as OTLP asks: accepted, with <c>partial_success</c> for rejected records; INVALID_ARGUMENT, which
-/// exporters do not retry, for a malformed or too large request; UNAVAILABLE with a retry delay when there is no room.
+/// exporters do not retry, for a malformed or too large request; UNAVAILABLE with a retry delay when there is no room
+/// or the durable buffer could not write. <see cref="OtlpIngestion"/> logs the refusals.
 /// </remarks>
-internal sealed class OtlpGrpcService(OtlpIngestion ingestion, OtlpGrpcAdmission admission, ILogger<OtlpGrpcService> logger)
+internal sealed class OtlpGrpcService(OtlpIngestion ingestion)
 {
     /// <summary><c>LogsService/Export</c>.</summary>
     public Task<byte[]> ExportLogsAsync(byte[] request, ServerCallContext context) => ExportAsync(OtlpSignal.Logs, request, context);
@@ -28,17 +27,12 @@ internal sealed class OtlpGrpcService(OtlpIngestion ingestion, OtlpGrpcAdmission
         switch (outcome.Kind)
         {
             case OtlpOutcomeKind.Accepted:
-                admission.Accepted();
                 return OtlpMessages.ExportResponse(signal, OtlpEncoding.Protobuf, outcome.RejectedItems, outcome.Message);
             case OtlpOutcomeKind.Unavailable:
-                string reason = outcome.Message ?? "No room for the events; nothing was accepted, send them again later.";
-                admission.RefusedForLackOfRoom(reason);
-                throw OtlpGrpcStatus.Unavailable(reason);
+                throw OtlpGrpcStatus.Unavailable(outcome.Message!);
             default:
                 // Malformed or too large: refused whole, and a retry cannot cure it.
-                string problem = outcome.Message ?? outcome.Kind.ToString();
-                logger.OtlpGrpcRefused(nameof(StatusCode.InvalidArgument), problem);
-                throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, outcome.Message!));
         }
     }
 }

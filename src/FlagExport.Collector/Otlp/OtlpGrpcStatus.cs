@@ -17,5 +17,5 @@ internal static class OtlpGrpcStatus
 
     /// <summary>The protobuf google.rpc.Status (code 14, the message, RetryInfo) of <see cref="Unavailable"/>.</summary>
     public static byte[] UnavailableDetails(string message) =>
-        OtlpMessages.Status(OtlpEncoding.Protobuf, (int)StatusCode.Unavailable, message, OtlpIngestion.RetryDelay);
+        OtlpMessages.Status(OtlpEncoding.Protobuf, OtlpMessages.Unavailable, message, OtlpIngestion.RetryDelay);
 }
