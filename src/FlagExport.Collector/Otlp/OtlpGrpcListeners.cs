@@ -15,8 +15,9 @@ namespace FlagExport.Collector.Otlp;
 /// An endpoint configured in code makes Kestrel ignore the addresses of <c>--urls</c>, <c>ASPNETCORE_URLS</c>,
 /// <c>UseUrls</c> (the relay proxy's <c>server</c> keys, the default address) and <c>ASPNETCORE_HTTP(S)_PORTS</c>. So,
 /// unless <c>Kestrel:Endpoints</c> are configured (they already win over those), the main addresses become Kestrel
-/// endpoints too, with the same URLs, parsed by Kestrel as it parses <c>--urls</c>; the address settings are then
-/// emptied so that Kestrel does not warn that it overrides them.
+/// endpoints too, with the same URLs, parsed by Kestrel as it parses <c>--urls</c>. The address settings are then
+/// replaced by a list of no address (";": an empty value would fall back to the host's own copy of <c>--urls</c>), so
+/// that Kestrel does not warn that it overrides them.
 /// </remarks>
 internal sealed class OtlpGrpcListeners
 {
@@ -73,7 +74,7 @@ internal sealed class OtlpGrpcListeners
             }
         }
 
-        data["urls"] = "";
+        data["urls"] = ";";
         data["http_ports"] = "";
         data["https_ports"] = "";
         _ = configuration.AddInMemoryCollection(data);
