@@ -82,6 +82,24 @@ case "$answer" in
 esac
 grep -q "relayProxyUrl http://127.0.0.1:$upstream_port/" "$work/front/out.log" || { cat "$work/front/out.log" >&2; fail "no forwarding line in the log"; }
 
+# OTLP/gRPC in native code (otlpGrpcUrls, methods bound by hand, no generated code): one gRPC frame holding an
+# ExportLogsServiceRequest with one feature_flag.evaluation record (key smoke-flag, variant on, service.name smoke),
+# sent over cleartext HTTP/2; grpc-status 0, and the event in the exported JSON on SIGTERM.
+say "OTLP/gRPC through the native binary (otlpGrpcUrls)"
+grpc_port="$(free_port 18500)"; grpc_main_port="$(free_port 18600)"
+mkdir -p "$work/grpc" && printf 'exporters:\n  - kind: file\n    outputDir: ./json\n    filename: out.{{ .Format}}\n' >"$work/grpc/config.yaml"
+printf '\x00\x00\x00\x00\x8b\x0a\x88\x01\x0a\x19\x0a\x17\x0a\x0c\x73\x65\x72\x76\x69\x63\x65\x2e\x6e\x61\x6d\x65\x12\x07\x0a\x05\x73\x6d\x6f\x6b\x65\x12\x6b\x12\x69\x09\x00\xe4\x2e\x07\x00\xac\x0d\x18\x32\x20\x0a\x10\x66\x65\x61\x74\x75\x72\x65\x5f\x66\x6c\x61\x67\x2e\x6b\x65\x79\x12\x0c\x0a\x0a\x73\x6d\x6f\x6b\x65\x2d\x66\x6c\x61\x67\x32\x23\x0a\x1b\x66\x65\x61\x74\x75\x72\x65\x5f\x66\x6c\x61\x67\x2e\x72\x65\x73\x75\x6c\x74\x2e\x76\x61\x72\x69\x61\x6e\x74\x12\x04\x0a\x02\x6f\x6e\x62\x17\x66\x65\x61\x74\x75\x72\x65\x5f\x66\x6c\x61\x67\x2e\x65\x76\x61\x6c\x75\x61\x74\x69\x6f\x6e' >"$work/grpc/frame.bin"
+(cd "$work/grpc" && exec "$work/bin/FlagExport.Collector" --config config.yaml --urls "http://127.0.0.1:$grpc_main_port" \
+  --otlpGrpcUrls "http://127.0.0.1:$grpc_port" >"$work/grpc/out.log" 2>&1) &
+grpc_pid=$!; pids+=("$grpc_pid")
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$grpc_main_port/health" >/dev/null && break; sleep 0.1; done
+curl -sv --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @"$work/grpc/frame.bin" \
+  -o /dev/null "http://127.0.0.1:$grpc_port/opentelemetry.proto.collector.logs.v1.LogsService/Export" 2>"$work/grpc/curl.log" || true
+grep -q '< grpc-status: 0' "$work/grpc/curl.log" || { cat "$work/grpc/curl.log" "$work/grpc/out.log" >&2; fail "OTLP/gRPC: no grpc-status 0"; }
+kill -TERM "$grpc_pid"; rc=0; wait "$grpc_pid" || rc=$?
+[ "$rc" = 0 ] || { cat "$work/grpc/out.log" >&2; fail "OTLP/gRPC: exit code $rc"; }
+grep -q '"key":"smoke-flag","variation":"on"' "$work/grpc/json/out.json" || { cat "$work/grpc/out.log" >&2; fail "OTLP/gRPC: the event was not exported"; }
+
 say "running the JIT-compiled collector (dotnet run)"
 dotnet build "$root/src/FlagExport.Collector" -c Release >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; fail "build"; }
 run "$work/jit" "$(free_port 18200)" dotnet "$root/src/FlagExport.Collector/bin/Release/net10.0/FlagExport.Collector.dll"
@@ -95,4 +113,4 @@ grep -q '"value":{"a":\[1,2.5,"x\\u003cy"\]}' "$work/aot/json/out.json" || fail 
 for f in parquet/out.parquet tracking/out.parquet; do
   [ "$(head -c 4 "$work/aot/$f")" = PAR1 ] && [ "$(tail -c 4 "$work/aot/$f")" = PAR1 ] || fail "$f is not a Parquet file"
 done
-say "passed: the native binary wrote JSON, CSV, Parquet and tracking Parquet, byte for byte as the JIT collector, and forwarded a relay-proxy route"
+say "passed: the native binary wrote JSON, CSV, Parquet and tracking Parquet, byte for byte as the JIT collector, forwarded a relay-proxy route, and took an OTLP/gRPC export"

@@ -17,8 +17,8 @@ internal sealed record OtlpGrpcAddress(string Url, IPAddress? Address, int Port)
 
     /// <summary>
     /// Parses <c>http://HOST:PORT</c>, HOST an IP address (IPv6 in brackets) or <c>localhost</c>, or returns why not.
-    /// Only an IP address or localhost: Kestrel binds any other name to every interface. Only cleartext: an HTTP/2-only
-    /// listener with TLS would need a certificate, which Kestrel's own endpoints configure (they serve gRPC through ALPN).
+    /// Only an IP address or localhost: Kestrel binds any other name to every interface. Only cleartext, as the
+    /// collector's main address: TLS is terminated in front of it.
     /// </summary>
     public static OtlpGrpcAddress? Parse(string url, out string? problem)
     {
@@ -29,7 +29,7 @@ internal sealed record OtlpGrpcAddress(string Url, IPAddress? Address, int Port)
         }
         else if (uri.Scheme != Uri.UriSchemeHttp)
         {
-            problem = $"has the scheme '{uri.Scheme}'; gRPC is served on cleartext HTTP/2 here (http://), put TLS in front or use a Kestrel endpoint";
+            problem = $"has the scheme '{uri.Scheme}'; gRPC is served on cleartext HTTP/2 (http://); terminate TLS in front of the collector";
         }
         else if (uri.UserInfo.Length > 0 || uri.PathAndQuery != "/" || uri.Fragment.Length > 0 || url.TrimEnd('/').EndsWith(':'))
         {

@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace FlagExport.Collector.Otlp;
 
 /// <summary>
-/// The OTLP/gRPC receiver: on when <c>otlpGrpcUrls</c> is set. Its services answer wherever Kestrel speaks HTTP/2: the
-/// <c>otlpGrpcUrls</c> addresses, and a TLS Kestrel endpoint (HTTP/2 through ALPN). The HTTP routes
+/// The OTLP/gRPC receiver: on when <c>otlpGrpcUrls</c> is set. Its services answer wherever Kestrel speaks HTTP/2, which
+/// on cleartext listeners means the <c>otlpGrpcUrls</c> addresses only. The HTTP routes
 /// (<c>/v1/data/collector</c>, <c>/v1/logs</c>, <c>/health</c>…) answer on the gRPC addresses too, to an HTTP/2 client,
 /// with the same keys and limits: nothing there is reachable that the main address does not offer.
 /// </summary>
