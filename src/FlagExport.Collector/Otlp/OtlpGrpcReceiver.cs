@@ -26,13 +26,10 @@ internal static class OtlpGrpcReceiver
         OtlpGrpcListeners.Configure(builder, settings.OtlpGrpcUrls);
         IServiceCollection services = builder.Services;
 
-        // maxRequestBodySize is at most 1 GiB, within int. gRPC checks the compressed size, the provider the decompressed.
+        // maxRequestBodySize is at most 1 GiB, within int. gRPC applies it to a message as sent and, while decompressing
+        // it (grpc-encoding: gzip, its default providers), to the decompressed bytes: RESOURCE_EXHAUSTED beyond either.
         int limit = checked((int)settings.MaxRequestBodySize);
-        _ = services.AddGrpc(options =>
-        {
-            options.MaxReceiveMessageSize = limit;
-            options.CompressionProviders.Add(new LimitedGzipProvider(limit));
-        });
+        _ = services.AddGrpc(options => options.MaxReceiveMessageSize = limit);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<OtlpGrpcService>, OtlpGrpcMethodProvider>());
         _ = services.AddSingleton<OtlpGrpcAdmission>();
         _ = services.AddSingleton<OtlpGrpcService>();

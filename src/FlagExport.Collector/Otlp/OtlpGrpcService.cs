@@ -8,7 +8,7 @@ namespace FlagExport.Collector.Otlp;
 /// </summary>
 /// <remarks>
 /// The API key and the buffer's room are checked before the message is read (<see cref="OtlpGrpcAdmission"/>); gRPC
-/// reads it within <c>maxRequestBodySize</c>, compressed and decompressed (<see cref="LimitedGzipProvider"/>). The
+/// reads it within <c>maxRequestBodySize</c>, compressed and decompressed. The
 /// outcome maps as OTLP asks: accepted, with <c>partial_success</c> for rejected records; INVALID_ARGUMENT, which
 /// exporters do not retry, for a malformed or too large request; UNAVAILABLE with a retry delay when there is no room
 /// or the durable buffer could not write. <see cref="OtlpIngestion"/> logs the refusals.
