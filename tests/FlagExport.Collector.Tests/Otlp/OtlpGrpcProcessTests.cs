@@ -198,6 +198,39 @@ public sealed class OtlpGrpcProcessTests : IDisposable
         Assert.Contains("\"userKey\":\"user-1\"", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GzipBomb_IsRefusedWhileDecompressing_WithoutTheCollectorsMemoryGrowing()
+    {
+        using OtlpGrpcCollector collector = await OtlpGrpcCollector.StartAsync(_directory, "maxRequestBodySize: 1048576");
+        const int Expanded = 256 << 20;
+        byte[] compressed = GzipOfZeros(Expanded);
+        Assert.True(compressed.Length < 1048576, "The message as sent is within maxRequestBodySize.");
+        long before = collector.Process.PeakResidentBytes();
+
+        // A gRPC frame by hand (flag 1: compressed), since a client would need the 256 MiB message to compress it.
+        byte[] frame = [1, .. BitConverter.GetBytes(IPAddress.HostToNetworkOrder(compressed.Length)), .. compressed];
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{collector.GrpcAddress}/{OtlpGrpcMethods.LogsServiceName}/{OtlpGrpcMethods.ExportMethodName}")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(frame),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.Add("grpc-encoding", "gzip");
+        request.Headers.TE.Add(new("trailers"));
+        using HttpResponseMessage response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        _ = await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+
+        // An error before any response message comes "trailers-only": the status is in the headers.
+        IEnumerable<string>? status = response.TrailingHeaders.TryGetValues("grpc-status", out IEnumerable<string>? trailer) ? trailer
+            : response.Headers.TryGetValues("grpc-status", out IEnumerable<string>? header) ? header : null;
+        Assert.NotNull(status);
+        Assert.Equal(((int)StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(status));
+        long grown = collector.Process.PeakResidentBytes() - before;
+        Assert.True(grown < 64 << 20, $"The peak resident memory grew by {grown} bytes for a message refused at 1 MiB.");
+    }
+
     public static TheoryData<string> MainAddressSources => ["--urls", "ASPNETCORE_URLS", "Kestrel:Endpoints", "ASPNETCORE_HTTP_PORTS", "server.port", "listen"];
 
     [Theory]
@@ -237,6 +270,21 @@ public sealed class OtlpGrpcProcessTests : IDisposable
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static byte[] GzipOfZeros(int length)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            byte[] zeros = new byte[1 << 20];
+            for (int written = 0; written < length; written += zeros.Length)
+            {
+                gzip.Write(zeros);
+            }
+        }
+
+        return compressed.ToArray();
     }
 
     private static int Compressed(byte[] message)
