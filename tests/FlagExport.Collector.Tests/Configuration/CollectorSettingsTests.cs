@@ -461,7 +461,7 @@ public sealed class CollectorSettingsTests : IDisposable
 
         Assert.Equal(
             [
-                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, webhookSecret, maxRequestBodySize, maxRequestExpandedBytes, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, relayProxyUrl, FlagExport, Logging, Kestrel, urls.",
+                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, webhookSecret, maxRequestBodySize, maxRequestExpandedBytes, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, relayProxyUrl, otlpGrpcUrls, FlagExport, Logging, Kestrel, urls.",
                 $"server.prot: unknown key in '{path}'; server has mode, host, port, unixSocketPath, monitoringPort, awsLambdaAdapter, awsApiGatewayBasePath.",
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],
