@@ -46,12 +46,13 @@ internal static class CollectorApp
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
 
         // Lowest precedence: one line per request at Information is noise for a collector; any source can change it.
-        // YARP logs each forwarded request (relayProxyUrl) at Information too.
+        // YARP logs each forwarded request (relayProxyUrl) at Information too, and gRPC each error status it sends (OTLP/gRPC
+        // refusals, which OtlpIngestion logs once, or once per episode when there is no room).
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData =
             [
-                new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning"),
+                new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning"), new("Logging:LogLevel:Grpc", "Warning"),
 
                 // Durable by default: bufferDirectory (or FlagExport:BufferDirectory) "" or none, from any source, is memory mode.
                 new($"{FlagExportBuilder.SectionName}:{nameof(DurableBufferOptions.BufferDirectory)}", BufferFolder.DefaultDirectory),

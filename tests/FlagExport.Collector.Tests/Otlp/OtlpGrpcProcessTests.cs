@@ -132,6 +132,10 @@ public sealed class OtlpGrpcProcessTests : IDisposable
         Assert.Equal(StatusCode.InvalidArgument, malformed.StatusCode);
         Assert.NotEmpty(malformed.Status.Detail);
         Assert.Empty(await collector.StopAndReadEventsAsync());
+
+        // One line per refusal, the receiver's: gRPC's own line for each error status it sends is below the default level.
+        Assert.Single(collector.Process.Output.Split('\n'), line => line.Contains("Refused an OTLP Logs request (Malformed)", StringComparison.Ordinal));
+        Assert.DoesNotContain("Error status code", collector.Process.Output, StringComparison.Ordinal);
     }
 
     [Fact]
