@@ -48,8 +48,15 @@ using (IHost host = builder.Build())
     }
 
     emitter.EndSpan();
+
+    // Disposing a provider gives its exporter 5 s to send what it holds; an exporter that is retrying (refused
+    // batches, OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY) needs longer, so flush first, as an application that must not
+    // lose its last records does.
+    bool tracesFlushed = host.Services.GetRequiredService<TracerProvider>().ForceFlush(FlushTimeoutMilliseconds);
+    bool logsFlushed = host.Services.GetRequiredService<LoggerProvider>().ForceFlush(FlushTimeoutMilliseconds);
+    await Console.Error.WriteLineAsync($"flushed: traces {tracesFlushed}, logs {logsFlushed}");
     await host.StopAsync();
-} // disposing the providers flushes and shuts down the exporters
+}
 
 foreach (long timeUnixNano in emitted.Times)
 {
@@ -58,3 +65,8 @@ foreach (long timeUnixNano in emitted.Times)
 
 await Console.Error.WriteLineAsync($"exporter diagnostics: {diagnostics.Warnings} warnings or errors");
 return 0;
+
+internal static partial class Program
+{
+    private const int FlushTimeoutMilliseconds = 120_000;
+}
