@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FlagExport.Collector.Tests.Otlp.DotnetClient;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Otlp;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using FlagExport.Collector.Tests.Otlp.DotnetClient;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.Tests.Formats;
 

@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace FlagExport.Collector.Tests.Otlp;
+namespace FlagExport.Collector.Tests.Otlp.DotnetClient;
 
 /// <summary>
 /// The feature event an emitted record must become, derived by the receiver's mapping rules (the semantic conventions'

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace FlagExport.Collector.Tests.Otlp;
+namespace FlagExport.Collector.Tests.Otlp.DotnetClient;
 
 /// <summary>
 /// An attribute of a scenario record: its name, the .NET type the application passes it as (which decides the OTLP

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace FlagExport.Collector.Tests.Otlp;
+namespace FlagExport.Collector.Tests.Otlp.DotnetClient;
 
 /// <summary>
 /// A record the test application emits: a log record whose <c>EventId</c> name is <see cref="Name"/>, or a span event

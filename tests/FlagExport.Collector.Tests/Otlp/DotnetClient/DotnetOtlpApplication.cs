@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Otlp;
+namespace FlagExport.Collector.Tests.Otlp.DotnetClient;
 
 /// <summary>
 /// The test application of <c>tests/OtelDotnetClient</c>, run in its own process: it emits a scenario's records with
