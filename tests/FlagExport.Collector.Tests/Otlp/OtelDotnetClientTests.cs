@@ -19,12 +19,17 @@ public sealed partial class OtelDotnetClientTests : IDisposable
 
     private readonly TempDirectory _directory = new();
 
+    /// <param name="signal"><c>logs</c> (evaluations as log records) or <c>traces</c> (as span events).</param>
+    /// <param name="protocol"><c>OTEL_EXPORTER_OTLP_PROTOCOL</c>.</param>
+    /// <param name="compression"><c>OTEL_EXPORTER_OTLP_COMPRESSION</c>: over HTTP, gzip comes as a chunked body.</param>
     [Theory]
-    [InlineData("logs", "http/protobuf")]
-    [InlineData("logs", "grpc")]
-    [InlineData("traces", "http/protobuf")]
-    [InlineData("traces", "grpc")]
-    public async Task Evaluations_ArriveAsOneRowEach_InJsonCsvAndParquet(string signal, string protocol)
+    [InlineData("logs", "http/protobuf", "none")]
+    [InlineData("logs", "grpc", "none")]
+    [InlineData("traces", "http/protobuf", "none")]
+    [InlineData("traces", "grpc", "none")]
+    [InlineData("logs", "http/protobuf", "gzip")]
+    [InlineData("traces", "grpc", "gzip")]
+    public async Task Evaluations_ArriveAsOneRowEach_InJsonCsvAndParquet(string signal, string protocol, string compression)
     {
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
             {(protocol == "grpc" ? "otlpGrpcUrls: http://127.0.0.1:0" : "")}
@@ -48,7 +53,8 @@ public sealed partial class OtelDotnetClientTests : IDisposable
         }
 
         IReadOnlyList<ScenarioRecord> scenario = signal == "logs" ? LogScenario() : TraceScenario();
-        DotnetOtlpApplication.Run run = await DotnetOtlpApplication.RunAsync(_directory.Path, signal, protocol, endpoint, scenario);
+        DotnetOtlpApplication.Run run = await DotnetOtlpApplication.RunAsync(
+            _directory.Path, signal, protocol, endpoint, scenario, new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_COMPRESSION"] = compression });
         collector.Signal("TERM"); // writes what it holds, then exits
         Assert.True(await collector.WaitForExitAsync() == 0, collector.Output);
 
