@@ -9,12 +9,15 @@ namespace FlagExport.Collector.Tests.Otlp;
 
 /// <summary>
 /// An application instrumented with OpenTelemetry .NET 1.21 and its OTLP exporter (<c>tests/OtelDotnetClient</c>, its
-/// own process) sends flag evaluations, as log records and as span events, over OTLP/HTTP protobuf and gRPC, to a
-/// collector process that writes them as JSON lines, CSV and Parquet: every evaluation is one row in each, every field
-/// as the mapping derives it from what was emitted, and nothing else is written.
+/// own process) sends flag evaluations, as log records and as span events, over OTLP/HTTP protobuf and gRPC, with the
+/// collector's API key in its exporter headers, to a collector process that writes them as JSON lines, CSV and
+/// Parquet: every evaluation is one row in each, every field as the mapping derives it from what was emitted, and
+/// nothing else is written.
 /// </summary>
 public sealed partial class OtelDotnetClientTests : IDisposable
 {
+    private const string ApiKey = "dotnet-client-key";
+
     private static readonly CancellationToken Cancellation = TestContext.Current.CancellationToken;
 
     private readonly TempDirectory _directory = new();
@@ -33,6 +36,7 @@ public sealed partial class OtelDotnetClientTests : IDisposable
     {
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
             {(protocol == "grpc" ? "otlpGrpcUrls: http://127.0.0.1:0" : "")}
+            apiKeys: [{ApiKey}]
             exporters:
               - kind: file
                 outputDir: ./json
@@ -54,7 +58,11 @@ public sealed partial class OtelDotnetClientTests : IDisposable
 
         IReadOnlyList<ScenarioRecord> scenario = signal == "logs" ? LogScenario() : TraceScenario();
         DotnetOtlpApplication.Run run = await DotnetOtlpApplication.RunAsync(
-            _directory.Path, signal, protocol, endpoint, scenario, new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_COMPRESSION"] = compression });
+            _directory.Path, signal, protocol, endpoint, scenario, new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_COMPRESSION"] = compression,
+                ["OTEL_EXPORTER_OTLP_HEADERS"] = $"X-API-Key={ApiKey}", // as an application passes the collector's key
+            });
         collector.Signal("TERM"); // writes what it holds, then exits
         Assert.True(await collector.WaitForExitAsync() == 0, collector.Output);
 

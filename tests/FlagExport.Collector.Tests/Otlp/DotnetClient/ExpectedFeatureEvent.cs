@@ -32,7 +32,7 @@ internal static class ExpectedFeatureEvent
     public static bool IsExported(ScenarioRecord record, string signal)
     {
         bool evaluation = signal == "logs"
-            ? record.Name == EvaluationEvent || (record.Name is null && record["event.name"]?.GetValue<string>() == EvaluationEvent)
+            ? record.Name == EvaluationEvent || record["event.name"]?.GetValue<string>() == EvaluationEvent
             : record.Name is EvaluationEvent or LegacyEvaluationEvent;
         return evaluation && !string.IsNullOrEmpty(record["feature_flag.key"]?.GetValue<string>());
     }
