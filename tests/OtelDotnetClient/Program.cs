@@ -1,18 +1,16 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Trace;
 using OtelDotnetClient;
 
 // An application instrumented as the OpenTelemetry .NET documentation shows: the host's OpenTelemetry builder with
-// logging and tracing, each with the OTLP exporter (no metrics: the collector takes logs and traces), configured by OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
-// OTEL_SERVICE_NAME and the other standard variables. It emits the records of a scenario file (args: logs|traces FILE)
-// and prints, on standard output, one JSON line per record with the time the SDK gave it, then exits once the SDK has
-// flushed and shut down its exporters.
+// logging and tracing, each with the OTLP exporter (no metrics: the collector takes logs and traces), configured by
+// OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME and the other standard variables. It
+// emits the records of a scenario file (args: logs|traces FILE) and prints, on standard output, one JSON line per
+// record with the time the SDK gave it, then exits once the SDK has flushed and shut down its exporters.
 if (args.Length != 2 || args[0] is not ("logs" or "traces"))
 {
     await Console.Error.WriteLineAsync("usage: OtelDotnetClient logs|traces SCENARIO.json");
