@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.S3.Tests.Faults;
-using Google.Protobuf;
 using static FlagExport.Collector.Tests.Support.OtlpRequests;
 
 namespace FlagExport.Collector.Tests.Otlp;
@@ -128,8 +127,9 @@ public sealed class OtlpDeliveryProcessTests : IDisposable
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refusal.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(5), refusal.Headers.RetryAfter?.Delta);
-            (int code, string typeUrl, long delaySeconds) = ReadRetryStatus(await refusal.Content.ReadAsByteArrayAsync(Token));
-            Assert.Equal((14, "type.googleapis.com/google.rpc.RetryInfo", 5L), (code, typeUrl, delaySeconds));
+            // UNAVAILABLE, with a RetryInfo detail of the same delay.
+            (int code, _, long? delaySeconds) = OtlpAnswers.Status(await refusal.Content.ReadAsByteArrayAsync(Token));
+            Assert.Equal((14, 5L), (code, delaySeconds));
         }
 
         File.Delete(exports);
@@ -146,46 +146,5 @@ public sealed class OtlpDeliveryProcessTests : IDisposable
         string[] written = [.. Directory.GetFiles(exports).SelectMany(File.ReadAllLines)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("userKey").GetString()!)];
         Assert.Equal(acknowledged.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
-    }
-
-    /// <summary>google.rpc.Status: code (1), details (3) as Any (type_url 1, value 2) of RetryInfo (retry_delay 1: Duration seconds 1).</summary>
-    private static (int Code, string TypeUrl, long DelaySeconds) ReadRetryStatus(byte[] body)
-    {
-        int code = 0;
-        string typeUrl = "";
-        long seconds = 0;
-        var status = new CodedInputStream(body);
-        for (uint tag; (tag = status.ReadTag()) != 0;)
-        {
-            switch (WireFormat.GetTagFieldNumber(tag))
-            {
-                case 1:
-                    code = status.ReadInt32();
-                    break;
-                case 3:
-                    var any = new CodedInputStream(status.ReadBytes().ToByteArray());
-                    for (uint anyTag; (anyTag = any.ReadTag()) != 0;)
-                    {
-                        if (WireFormat.GetTagFieldNumber(anyTag) == 1)
-                        {
-                            typeUrl = any.ReadString();
-                            continue;
-                        }
-
-                        var retryInfo = new CodedInputStream(any.ReadBytes().ToByteArray());
-                        _ = retryInfo.ReadTag();
-                        var duration = new CodedInputStream(retryInfo.ReadBytes().ToByteArray());
-                        _ = duration.ReadTag();
-                        seconds = duration.ReadInt64();
-                    }
-
-                    break;
-                default:
-                    status.SkipLastField();
-                    break;
-            }
-        }
-
-        return (code, typeUrl, seconds);
     }
 }

@@ -5,7 +5,8 @@ using System.Text.Json;
 using FlagExport.Collector.Otlp;
 using FlagExport.Collector.Tests.Support;
 using Grpc.Core;
-using static FlagExport.Collector.Tests.Otlp.OtlpBodies;
+using static FlagExport.Collector.Tests.Support.OtlpAnswers;
+using static FlagExport.Collector.Tests.Support.OtlpRequests;
 
 namespace FlagExport.Collector.Tests.Otlp;
 
@@ -16,13 +17,13 @@ namespace FlagExport.Collector.Tests.Otlp;
 /// </summary>
 public sealed class OtlpGrpcProcessTests : IDisposable
 {
-    private const ulong EvaluatedAt = 1_733_230_547_728_000_000; // Unix nanoseconds: creationDate 1733230547
+    private const long EvaluatedAt = 1_733_230_547_728_000_000; // Unix nanoseconds: creationDate 1733230547
 
     private readonly TempDirectory _directory = new();
 
     public void Dispose() => _directory.Dispose();
 
-    private static ProtoMessage Evaluation(string key, string user, string variant = "on") => LogRecord(EvaluatedAt, "feature_flag.evaluation",
+    private static OtlpLogRecord Evaluation(string key, string user, string variant = "on") => new("feature_flag.evaluation", EvaluatedAt,
         Attribute("feature_flag.key", key), Attribute("feature_flag.context.id", user), Attribute("feature_flag.result.variant", variant),
         Attribute("feature_flag.result.value", true));
 
@@ -32,12 +33,12 @@ public sealed class OtlpGrpcProcessTests : IDisposable
         using OtlpGrpcCollector collector = await OtlpGrpcCollector.StartAsync(_directory);
 
         byte[] response = await collector.ExportLogsAsync(Logs("checkout",
-            LogRecord(EvaluatedAt, "feature_flag.evaluation",
+            new OtlpLogRecord("feature_flag.evaluation", EvaluatedAt,
                 Attribute("feature_flag.key", "new-checkout"), Attribute("feature_flag.context.id", "user-1"),
                 Attribute("feature_flag.result.variant", "on"), Attribute("feature_flag.result.value", true), Attribute("feature_flag.version", "v1"),
                 Attribute("feature_flag.result.reason", "TARGETING_MATCH"), Attribute("feature_flag.provider.name", "flagd")),
-            LogRecord(EvaluatedAt, eventName: null, Attribute("http.request.method", "GET")),
-            LogRecord(EvaluatedAt, eventName: null, Attribute("event.name", "feature_flag.evaluation"),
+            new OtlpLogRecord(null, EvaluatedAt, Attribute("http.request.method", "GET")),
+            new OtlpLogRecord(null, EvaluatedAt, Attribute("event.name", "feature_flag.evaluation"),
                 Attribute("feature_flag.key", "dark-mode"), Attribute("feature_flag.result.value", 3L), Attribute("feature_flag.result.reason", "default"))));
 
         Assert.Empty(response); // a full success: an ExportLogsServiceResponse without partial_success
@@ -64,11 +65,13 @@ public sealed class OtlpGrpcProcessTests : IDisposable
         using OtlpGrpcCollector collector = await OtlpGrpcCollector.StartAsync(_directory);
 
         byte[] response = await collector.ExportTracesAsync(Traces("checkout",
-            SpanEvent(EvaluatedAt, "feature_flag.evaluation", Attribute("feature_flag.key", "new-checkout"),
+        [
+            new OtlpSpanEvent("feature_flag.evaluation", EvaluatedAt, Attribute("feature_flag.key", "new-checkout"),
                 Attribute("feature_flag.context.id", "user-1"), Attribute("feature_flag.result.variant", "on"), Attribute("feature_flag.result.value", true)),
-            SpanEvent(EvaluatedAt, "exception", Attribute("exception.message", "boom")),
-            SpanEvent(EvaluatedAt, "feature_flag", Attribute("feature_flag.key", "dark-mode"),
-                Attribute("feature_flag.provider_name", "flagd"), Attribute("feature_flag.variant", "off"))));
+            new OtlpSpanEvent("exception", EvaluatedAt, Attribute("exception.message", "boom")),
+            new OtlpSpanEvent("feature_flag", EvaluatedAt, Attribute("feature_flag.key", "dark-mode"),
+                Attribute("feature_flag.provider_name", "flagd"), Attribute("feature_flag.variant", "off")),
+        ]));
 
         Assert.Empty(response);
         List<string> lines = await collector.StopAndReadEventsAsync();
@@ -89,7 +92,7 @@ public sealed class OtlpGrpcProcessTests : IDisposable
 
         byte[] response = await collector.ExportLogsAsync(Logs("checkout",
             Evaluation("new-checkout", "user-1"),
-            LogRecord(EvaluatedAt, "feature_flag.evaluation", Attribute("feature_flag.result.variant", "on"))));
+            new OtlpLogRecord("feature_flag.evaluation", EvaluatedAt, Attribute("feature_flag.result.variant", "on"))));
 
         (long rejected, string message) = Assert.NotNull(PartialSuccess(response));
         Assert.Equal(1, rejected);
@@ -110,7 +113,7 @@ public sealed class OtlpGrpcProcessTests : IDisposable
         RpcException missing = await Assert.ThrowsAsync<RpcException>(() => collector.ExportLogsAsync(request));
         RpcException wrong = await Assert.ThrowsAsync<RpcException>(() => collector.ExportLogsAsync(request, new Metadata { { "authorization", "Bearer other" } }));
         byte[] bearer = await collector.ExportLogsAsync(request, new Metadata { { "authorization", "Bearer secret-key" } });
-        byte[] apiKey = await collector.ExportTracesAsync(Traces("checkout"), new Metadata { { "x-api-key", "secret-key" } });
+        byte[] apiKey = await collector.ExportTracesAsync(Traces("checkout", [[]]), new Metadata { { "x-api-key", "secret-key" } });
 
         Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
@@ -186,7 +189,7 @@ public sealed class OtlpGrpcProcessTests : IDisposable
     public async Task Gzip_IsAccepted_AndMaxRequestBodySize_BoundsTheDecompressedMessage()
     {
         using OtlpGrpcCollector collector = await OtlpGrpcCollector.StartAsync(_directory, "maxRequestBodySize: 4096");
-        byte[] expands = Logs("checkout", LogRecord(EvaluatedAt, "feature_flag.evaluation",
+        byte[] expands = Logs("checkout", new OtlpLogRecord("feature_flag.evaluation", EvaluatedAt,
             Attribute("feature_flag.key", "new-checkout"), Attribute("padding", new string('a', 20_000))));
         Assert.True(Compressed(expands) < 4096, "The gzip message itself is within the limit.");
 

@@ -2,7 +2,6 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using FlagExport.Collector.Tests.Support;
-using Google.Protobuf;
 using static FlagExport.Collector.Tests.Support.OtlpRequests;
 
 namespace FlagExport.Collector.Tests.Otlp;
@@ -71,14 +70,9 @@ public sealed class OtlpHttpEndpointTests
             Logs("shop", Evaluation, new OtlpLogRecord("feature_flag.evaluation", Time, Attribute("feature_flag.result.variant", "on"))));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        // ExportLogsServiceResponse.partial_success (1) { rejected_log_records (1), error_message (2) }.
-        var answer = new CodedInputStream(await response.Content.ReadAsByteArrayAsync(Token));
-        Assert.Equal(WireFormat.MakeTag(1, WireFormat.WireType.LengthDelimited), answer.ReadTag());
-        var partial = new CodedInputStream(answer.ReadBytes().ToByteArray());
-        Assert.Equal(WireFormat.MakeTag(1, WireFormat.WireType.Varint), partial.ReadTag());
-        Assert.Equal(1, partial.ReadInt64());
-        Assert.Equal(WireFormat.MakeTag(2, WireFormat.WireType.LengthDelimited), partial.ReadTag());
-        Assert.Contains("log_records[1] is a feature_flag.evaluation without feature_flag.key", partial.ReadString(), StringComparison.Ordinal);
+        (long rejected, string message) = Assert.NotNull(OtlpAnswers.PartialSuccess(await response.Content.ReadAsByteArrayAsync(Token)));
+        Assert.Equal(1, rejected);
+        Assert.Contains("log_records[1] is a feature_flag.evaluation without feature_flag.key", message, StringComparison.Ordinal);
         await collector.StopAsync();
         Assert.Equal(EvaluationLine, TestCollector.ReadAll(collector.FeatureDir));
     }
@@ -92,12 +86,10 @@ public sealed class OtlpHttpEndpointTests
         using HttpResponseMessage response = await PostAsync(collector, "/v1/logs", valid[..^3]);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        // google.rpc.Status: code (1) = INVALID_ARGUMENT, message (2).
-        var status = new CodedInputStream(await response.Content.ReadAsByteArrayAsync(Token));
-        Assert.Equal(WireFormat.MakeTag(1, WireFormat.WireType.Varint), status.ReadTag());
-        Assert.Equal(3, status.ReadInt32());
-        Assert.Equal(WireFormat.MakeTag(2, WireFormat.WireType.LengthDelimited), status.ReadTag());
-        Assert.StartsWith("The body is not a valid OTLP protobuf message", status.ReadString(), StringComparison.Ordinal);
+        (int code, string message, long? retryDelay) = OtlpAnswers.Status(await response.Content.ReadAsByteArrayAsync(Token));
+        Assert.Equal(3, code); // INVALID_ARGUMENT
+        Assert.StartsWith("The body is not a valid OTLP protobuf message", message, StringComparison.Ordinal);
+        Assert.Null(retryDelay); // not retryable
         await collector.StopAsync();
         Assert.Equal("", TestCollector.ReadAll(collector.FeatureDir));
     }

@@ -45,9 +45,11 @@ internal static class OtlpJsonRequests
         foreach (OtlpSpanEvent[] events in spans)
         {
             w.WriteStartObject();
-            w.WriteString("traceId", new string('0', 32));
-            w.WriteString("spanId", new string('0', 16));
+            w.WriteString("traceId", Convert.ToHexStringLower(OtlpRequests.TraceId));
+            w.WriteString("spanId", Convert.ToHexStringLower(OtlpRequests.SpanId));
             w.WriteString("name", "evaluate");
+            w.WriteString("startTimeUnixNano", OtlpRequests.SpanStartUnixNano.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("endTimeUnixNano", OtlpRequests.SpanEndUnixNano.ToString(CultureInfo.InvariantCulture));
             w.WriteStartArray("events");
             foreach (OtlpSpanEvent spanEvent in events)
             {

@@ -34,7 +34,22 @@ internal static class OtlpRequests
             }));
         })));
 
-    /// <summary>An ExportTraceServiceRequest with one resource and one scope; one span per array of events.</summary>
+    /// <summary>The trace_id of every span: bytes 1 to 16 (a valid id is not all zeros).</summary>
+    public static readonly byte[] TraceId = [.. Enumerable.Range(1, 16).Select(i => (byte)i)];
+
+    /// <summary>The span_id of every span: bytes 1 to 8.</summary>
+    public static readonly byte[] SpanId = [.. Enumerable.Range(1, 8).Select(i => (byte)i)];
+
+    /// <summary>The start of every span (Unix nanoseconds): the second of the test events' times begins.</summary>
+    public const long SpanStartUnixNano = 1_733_230_547_000_000_000;
+
+    /// <summary>The end of every span (Unix nanoseconds): a second after its start.</summary>
+    public const long SpanEndUnixNano = 1_733_230_548_000_000_000;
+
+    /// <summary>
+    /// An ExportTraceServiceRequest with one resource and one scope; one span per array of events, each with
+    /// <see cref="TraceId"/>, <see cref="SpanId"/>, and its start and end times.
+    /// </summary>
     public static byte[] Traces(string? serviceName, params OtlpSpanEvent[][] spans) =>
         Message(o => Field(o, 1, Message(resourceSpans =>
         {
@@ -45,9 +60,11 @@ internal static class OtlpRequests
                 {
                     Field(scopeSpans, 2, Message(span =>
                     {
-                        Bytes(span, 1, new byte[16]);
-                        Bytes(span, 2, new byte[8]);
+                        Bytes(span, 1, TraceId);
+                        Bytes(span, 2, SpanId);
                         String(span, 5, "evaluate");
+                        Fixed64(span, 7, SpanStartUnixNano);
+                        Fixed64(span, 8, SpanEndUnixNano);
                         foreach (OtlpSpanEvent spanEvent in events)
                         {
                             Field(span, 11, Message(e =>
