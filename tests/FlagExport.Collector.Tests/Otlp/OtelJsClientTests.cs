@@ -52,7 +52,7 @@ public sealed partial class OtelJsClientTests : IDisposable
             """, Cancellation);
         using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
         string address = await collector.WaitUntilListeningAsync();
-        string endpoint = protocol == "grpc" ? await GrpcAddressAsync(collector) : address;
+        string endpoint = protocol == "grpc" ? await OtlpGrpcAddress.WaitAsync(collector) : address;
         var settings = new OtelJsSettings(endpoint, protocol, signal)
         {
             ApiKey = ApiKey, ApiKeyHeader = apiKeyHeader, ServiceName = ServiceName, Compression = compression,
@@ -147,12 +147,6 @@ public sealed partial class OtelJsClientTests : IDisposable
         return [.. evaluations];
     }
 
-    private static async Task<string> GrpcAddressAsync(CollectorProcess collector)
-    {
-        await collector.WaitForOutputAsync("OTLP/gRPC listening on ");
-        return GrpcListening().Match(collector.Output).Groups[1].Value;
-    }
-
     /// <summary>The same rows in the same order, compared row by row and field by field.</summary>
     private static void AssertRows(IEnumerable<string[]> expected, List<string[]> actual, string what, string report)
     {
@@ -164,9 +158,6 @@ public sealed partial class OtelJsClientTests : IDisposable
             Assert.Equal(rows[i], actual[i]);
         }
     }
-
-    [GeneratedRegex(@"OTLP/gRPC listening on (http://[^\s;,]+)")]
-    private static partial Regex GrpcListening();
 
     [GeneratedRegex("\"rejectedLogRecords\":\"?1\"?[,}]")]
     private static partial Regex RejectedLogRecords();
