@@ -66,7 +66,7 @@ public sealed class OtelJsBackPressureTests : IDisposable
         string exports = _directory.Combine("exports");
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
             bufferDirectory: ""  # memory mode: the back-pressure of maxBufferedEvents
-            otlpGrpcUrls: http://127.0.0.1:0
+            {(protocol == "grpc" ? "otlpGrpcUrls: http://127.0.0.1:0" : "")}
             exporters:
               - kind: file
                 outputDir: ./exports

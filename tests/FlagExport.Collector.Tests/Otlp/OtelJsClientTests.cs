@@ -35,7 +35,7 @@ public sealed partial class OtelJsClientTests : IDisposable
         await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
             apiKeys:
               - {ApiKey}
-            otlpGrpcUrls: http://127.0.0.1:0
+            {(protocol == "grpc" ? "otlpGrpcUrls: http://127.0.0.1:0" : "")}
             exporters:
               - kind: file
                 outputDir: ./json
@@ -74,7 +74,7 @@ public sealed partial class OtelJsClientTests : IDisposable
         collector.Signal("TERM"); // a clean stop writes what the exporters hold
         Assert.Equal(0, await collector.WaitForExitAsync());
 
-        ExpectedFeatureEvent[] expected = [.. evaluations.Select(e => ExpectedFeatureEvent.From(e, ServiceName)).OfType<ExpectedFeatureEvent>()];
+        ExpectedFeatureEvent[] expected = [.. evaluations.Select(e => ExpectedFeatureEvent.From(e, signal, ServiceName)).OfType<ExpectedFeatureEvent>()];
         Assert.Equal(evaluations.Length - 1, expected.Length); // one has no key
         string report = $"{run.Report}\ncollector:\n{collector.Output}";
         AssertRows(expected.Select(e => e.JsonFields()), ExportedEvents.JsonLines(_directory.Combine("json")), "JSON lines", report);

@@ -17,17 +17,17 @@ public sealed record ExpectedFeatureEvent(
     {
         "feature_flag.key", "feature_flag.result.variant", "feature_flag.variant", "feature_flag.result.value", "feature_flag.context.id",
         "feature_flag.version",
-        // Names the record as an evaluation (older SDKs): the same on every event, so it is no metadata.
-        "event.name",
     };
 
     /// <summary>
-    /// The event for <paramref name="evaluation"/> sent by a service named <paramref name="serviceName"/>, or null when the
-    /// evaluation has no <c>feature_flag.key</c> (refused, counted in the answer's partial success).
+    /// The event for <paramref name="evaluation"/> sent as <paramref name="signal"/> by a service named
+    /// <paramref name="serviceName"/>, or null when the evaluation has no <c>feature_flag.key</c> (refused, counted in the
+    /// answer's partial success). Every attribute sent without a field of its own is metadata, the <c>event.name</c>
+    /// that marks an older SDK's record too.
     /// </summary>
-    public static ExpectedFeatureEvent? From(OtelEvaluation evaluation, string serviceName)
+    public static ExpectedFeatureEvent? From(OtelEvaluation evaluation, string signal, string serviceName)
     {
-        JsonObject attributes = evaluation.Attributes;
+        JsonObject attributes = evaluation.AttributesSent(signal);
         string? key = Text(attributes, "feature_flag.key");
         if (string.IsNullOrEmpty(key))
         {

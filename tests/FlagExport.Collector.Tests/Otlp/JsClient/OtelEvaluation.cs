@@ -12,6 +12,21 @@ public sealed record OtelEvaluation(long TimeUnixMs, JsonObject Attributes, bool
     /// <summary>The <c>feature_flag.context.id</c>, which the tests make unique to tell events apart.</summary>
     public string? ContextId => Attributes["feature_flag.context.id"]?.GetValue<string>();
 
+    /// <summary>
+    /// The attributes the SDK sends for <paramref name="signal"/>: a log record named the older way carries its name in
+    /// the <c>event.name</c> attribute, which the script adds.
+    /// </summary>
+    public JsonObject AttributesSent(string signal)
+    {
+        var sent = (JsonObject)Attributes.DeepClone();
+        if (LegacyEventName && signal == "logs")
+        {
+            sent["event.name"] = "feature_flag.evaluation";
+        }
+
+        return sent;
+    }
+
     /// <summary>The list as the script reads it from its <c>EVALUATIONS</c> file.</summary>
     public static string ToJson(IEnumerable<OtelEvaluation> evaluations) =>
         new JsonArray([.. evaluations.Select(e => (JsonNode)new JsonObject

@@ -81,6 +81,18 @@ function exporterPackage() {
   }
 }
 
+// Flushes and shuts the SDK down; a failed export rejects the tracing SDK's flush (the logs SDK only logs it): the
+// exports' results say what failed, the rejection is kept with the diagnostics.
+async function flushAndShutDown(provider) {
+  for (const step of ['forceFlush', 'shutdown']) {
+    try {
+      await provider[step]();
+    } catch (error) {
+      diagnostics.push(`${step} rejected: ${String(error && error.message ? error.message : error)}`);
+    }
+  }
+}
+
 // The feature_flag.context.id of a log record, or of a span's first event: which evaluations an export carried.
 function contextId(item) {
   const attributes = item.events ? (item.events[0] || {}).attributes : item.attributes;
@@ -138,8 +150,7 @@ async function emitLogs() {
   logger.emit({ eventName: 'session.start', attributes: { 'session.id': 's-1' } });
   logger.emit({ body: 'not an event', attributes: { 'feature_flag.key': 'not-an-evaluation', 'feature_flag.result.variant': 'x' } });
 
-  await provider.forceFlush();
-  await provider.shutdown();
+  await flushAndShutDown(provider);
 }
 
 async function emitTraces() {
@@ -159,8 +170,7 @@ async function emitTraces() {
   other.addEvent('cache.miss', { 'feature_flag.key': 'not-an-evaluation' });
   other.end();
 
-  await provider.forceFlush();
-  await provider.shutdown();
+  await flushAndShutDown(provider);
 }
 
 (signal === 'traces' ? emitTraces() : emitLogs()).then(() => {
