@@ -122,7 +122,12 @@ public sealed partial class OtelJsClientTests : IDisposable
             },
             new() { ["feature_flag.key"] = "default-flag", ["feature_flag.result.variant"] = "fallback", ["feature_flag.result.value"] = "fallback", ["feature_flag.result.reason"] = "default" },
             new() { ["feature_flag.key"] = "named-service-flag", ["feature_flag.result.variant"] = "on", ["feature_flag.result.value"] = true, ["service.name"] = "billing" },
-            new() { ["feature_flag.key"] = "legacy-flag", ["feature_flag.variant"] = "old", ["feature_flag.result.value"] = true, ["feature_flag.provider_name"] = "legacy-provider" },
+            new()
+            {
+                // The first OpenFeature hooks' attribute names, on an event named the older way.
+                ["feature_flag.key"] = "legacy-flag", ["feature_flag.variant"] = "old", ["feature_flag.result.value"] = true,
+                ["feature_flag.provider_name"] = "legacy-provider", ["feature_flag.evaluation.reason"] = "DEFAULT",
+            },
             new() { ["feature_flag.result.variant"] = "keyless", ["feature_flag.result.value"] = true },
             new() { ["feature_flag.key"] = "anonymous-flag", ["feature_flag.result.variant"] = "on", ["feature_flag.result.value"] = true },
         };
@@ -140,7 +145,7 @@ public sealed partial class OtelJsClientTests : IDisposable
                 attributes["feature_flag.context.id"] = $"{tag}-{i}";
             }
 
-            bool legacy = attributes.ContainsKey("feature_flag.variant");
+            bool legacy = (string?)attributes["feature_flag.key"] == "legacy-flag";
             evaluations.Add(new OtelEvaluation(Start + (i * 1_000) + 123, attributes, legacy));
         }
 
