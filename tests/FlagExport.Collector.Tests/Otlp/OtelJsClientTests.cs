@@ -111,7 +111,12 @@ public sealed partial class OtelJsClientTests : IDisposable
             new()
             {
                 ["feature_flag.key"] = "object-flag", ["feature_flag.result.variant"] = "dark",
-                ["feature_flag.result.value"] = new JsonObject { ["theme"] = "dark", ["sizes"] = new JsonArray(1, 2.5), ["beta"] = true },
+                ["feature_flag.result.value"] = new JsonObject
+                {
+                    // A null inside a map travels as an empty AnyValue.
+                    ["theme"] = "dark", ["sizes"] = new JsonArray(1, 2.5), ["beta"] = true, ["none"] = null,
+                    ["nested"] = new JsonObject { ["tags"] = new JsonArray("x", "y") },
+                },
             },
             new() { ["feature_flag.key"] = "array-flag", ["feature_flag.result.variant"] = "list", ["feature_flag.result.value"] = new JsonArray("a", "b") },
             new()
