@@ -33,6 +33,7 @@ public sealed class OtelJsBackPressureTests : IDisposable
         using (collector)
         {
             string report = $"exports: {string.Join("; ", run.Exports.Select(Describe))}\n{run.Report}\ncollector:\n{collector.Output}";
+            TestContext.Current.TestOutputHelper?.WriteLine(report);
             Assert.True(run.Exports.All(e => e.Code == 0), report); // the SDK's retries carried every refused request
             Assert.Equal(Evaluations, run.Exports.SelectMany(e => e.ContextIds).OfType<string>().Count()); // each sent, in one call
             AssertExactlyOnce(ContextIds(0, Evaluations), written, report);
@@ -46,6 +47,7 @@ public sealed class OtelJsBackPressureTests : IDisposable
         using (collector)
         {
             string report = $"exports: {string.Join("; ", run.Exports.Select(Describe))}\n{run.Report}\ncollector:\n{collector.Output}";
+            TestContext.Current.TestOutputHelper?.WriteLine(report);
             Assert.Contains(run.Exports, e => e.Code == 1 && e.Status == 14); // UNAVAILABLE, not retried by this SDK
             Assert.All(run.Exports.Where(e => e.Code != 0), e => Assert.True(e.Status == 14, report));
             string[] acknowledged = [.. run.Exports.Where(e => e.Code == 0).SelectMany(e => e.ContextIds).OfType<string>()];
