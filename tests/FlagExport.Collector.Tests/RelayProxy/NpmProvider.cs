@@ -15,7 +15,7 @@ public static class NpmProvider
     public const string ServerSdkVersion = "1.23.0";
 
     private static readonly NpmPackages Packages = new(
-        "The npm provider",
+        "the npm provider",
         "flagexport-npm-provider-test",
         ("@openfeature/go-feature-flag-provider", ProviderVersion),
         ("@openfeature/server-sdk", ServerSdkVersion));

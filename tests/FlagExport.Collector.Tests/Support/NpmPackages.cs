@@ -14,7 +14,7 @@ public sealed class NpmPackages
 {
     private readonly Lazy<Task<string>> _installed;
 
-    /// <param name="description">What the set is, for skip and failure messages ("the npm provider").</param>
+    /// <param name="description">What the set is, for skip and failure messages, in lower case ("the npm provider").</param>
     /// <param name="projectName">The name of the package.json that depends on the set.</param>
     /// <param name="dependencies">Each package and its exact version, in the order package.json lists them.</param>
     public NpmPackages(string description, string projectName, params (string Name, string Version)[] dependencies)
@@ -45,7 +45,7 @@ public sealed class NpmPackages
                 Assert.Fail($"CI=true but {Description} could not be installed: {unavailable.Message}");
             }
 
-            Assert.Skip($"{Description} could not be installed: {unavailable.Message}");
+            Assert.Skip($"{char.ToUpperInvariant(Description[0])}{Description[1..]} could not be installed: {unavailable.Message}");
             throw;
         }
     }

@@ -22,7 +22,7 @@ public static class OtelJsPackages
     public const string GrpcVersion = "1.14.7";
 
     private static readonly NpmPackages Packages = new(
-        "The OpenTelemetry JavaScript SDK",
+        "the OpenTelemetry JavaScript SDK",
         "flagexport-otel-js-test",
         ("@opentelemetry/api", ApiVersion),
         ("@opentelemetry/resources", SdkVersion),
