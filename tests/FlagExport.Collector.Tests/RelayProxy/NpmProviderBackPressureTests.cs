@@ -89,20 +89,12 @@ public sealed class NpmProviderBackPressureTests : IDisposable
     private static Process StartProvider(string nodeModules, string address)
     {
         string script = Path.Combine(Path.GetDirectoryName(NpmProvider.ScriptPath)!, "backpressure.cjs");
-        var start = new ProcessStartInfo("node")
+        ProcessStartInfo start = NodeProcess.Redirected(new ProcessStartInfo("node")
         {
             WorkingDirectory = Path.GetDirectoryName(script)!,
             RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        });
         start.ArgumentList.Add(script);
-        foreach (string name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy" })
-        {
-            _ = start.Environment.Remove(name); // loopback only
-        }
-
         start.Environment["NODE_PATH"] = nodeModules;
         start.Environment["ENDPOINT"] = address;
         start.Environment["USERS"] = Users.ToString(CultureInfo.InvariantCulture);

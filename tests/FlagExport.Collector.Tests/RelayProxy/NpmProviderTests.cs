@@ -40,7 +40,7 @@ public sealed class NpmProviderTests
         node.Environment["NODE_PATH"] = nodeModules;
         node.Environment["ENDPOINT"] = collector.Url;
         node.Environment["API_KEY"] = ApiKey;
-        (int exitCode, string output, string error) = await NpmProvider.RunAsync(node, TimeSpan.FromMinutes(1));
+        (int exitCode, string output, string error) = await NodeProcess.RunAsync(node, TimeSpan.FromMinutes(1));
         long after = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 999) / 1000;
 
         Assert.True(exitCode == 0, $"node exited with {exitCode}: {output} {error}\nCollector: {collector.Logs()}");
