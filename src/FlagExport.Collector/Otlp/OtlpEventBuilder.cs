@@ -38,7 +38,20 @@ internal sealed class OtlpEventBuilder(Utf8StringCache strings, TimeProvider tim
     public void BeginRecord() => _fields.Clear();
 
     /// <summary>One attribute of the current record.</summary>
-    public void Attribute(string name, FlagValue value) => _fields.Add(name, value);
+    /// <remarks>
+    /// <c>event.name</c> is not kept: on a record it is the older SDKs' way of naming the event, the same on every
+    /// evaluation, and keeping it would make one evaluation's metadata differ by the SDK's version.
+    /// </remarks>
+    public void Attribute(string name, FlagValue value)
+    {
+        if (!string.Equals(name, EventNameAttribute, StringComparison.Ordinal))
+        {
+            _fields.Add(name, value);
+        }
+    }
+
+    /// <summary>The attribute that named a log record's event before LogRecord had its <c>event_name</c> field.</summary>
+    internal const string EventNameAttribute = "event.name";
 
     /// <summary>Ends the current record: kept as an event, rejected, or ignored when it is not a flag evaluation.</summary>
     /// <param name="timeUnixNano">When the evaluation happened (0: unknown).</param>

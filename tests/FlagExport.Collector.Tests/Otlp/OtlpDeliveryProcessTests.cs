@@ -126,10 +126,10 @@ public sealed class OtlpDeliveryProcessTests : IDisposable
         using (refusal)
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refusal.StatusCode);
-            Assert.Equal(TimeSpan.FromSeconds(5), refusal.Headers.RetryAfter?.Delta);
+            Assert.Equal(TimeSpan.FromSeconds(2), refusal.Headers.RetryAfter?.Delta);
             // UNAVAILABLE, with a RetryInfo detail of the same delay.
             (int code, _, long? delaySeconds) = OtlpAnswers.Status(await refusal.Content.ReadAsByteArrayAsync(Token));
-            Assert.Equal((14, 5L), (code, delaySeconds));
+            Assert.Equal((14, 2L), (code, delaySeconds));
         }
 
         File.Delete(exports);

@@ -78,7 +78,9 @@ public sealed class OtlpProtobufReaderTests
 
         OtlpExport export = Read(OtlpSignal.Logs, body);
 
-        Assert.Equal("a", Single(export).Key);
+        FeatureEvent evaluation = Single(export);
+        Assert.Equal("a", evaluation.Key);
+        Assert.False(evaluation.Metadata!.ContainsKey("event.name"), "the older SDKs' marker is not metadata");
         Assert.Equal(3, export.Ignored);
     }
 

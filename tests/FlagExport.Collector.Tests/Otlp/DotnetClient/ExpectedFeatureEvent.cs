@@ -119,14 +119,17 @@ internal static class ExpectedFeatureEvent
         _ => $"{v.GetType().Name} {Convert.ToString(v, CultureInfo.InvariantCulture)}",
     }));
 
-    /// <summary>Every attribute without a field of its own, and the resource's <c>service.name</c>, sorted by name.</summary>
+    /// <summary>
+    /// Every attribute without a field of its own but <c>event.name</c> (an older SDK's marker of the event), and the
+    /// resource's <c>service.name</c>, sorted by name.
+    /// </summary>
     private static JsonObject Metadata(ScenarioRecord record)
     {
         var metadata = new SortedDictionary<string, JsonNode?>(StringComparer.Ordinal)
         {
             ["service.name"] = DotnetOtlpApplication.ServiceName,
         };
-        foreach (Tag tag in record.Tags.Where(t => !FieldAttributes.Contains(t.Key)))
+        foreach (Tag tag in record.Tags.Where(t => !FieldAttributes.Contains(t.Key) && t.Key != "event.name"))
         {
             metadata[tag.Key] = tag.Value.DeepClone();
         }

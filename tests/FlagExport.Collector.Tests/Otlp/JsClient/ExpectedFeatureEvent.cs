@@ -22,8 +22,8 @@ public sealed record ExpectedFeatureEvent(
     /// <summary>
     /// The event for <paramref name="evaluation"/> sent as <paramref name="signal"/> by a service named
     /// <paramref name="serviceName"/>, or null when the evaluation has no <c>feature_flag.key</c> (refused, counted in the
-    /// answer's partial success). Every attribute sent without a field of its own is metadata, the <c>event.name</c>
-    /// that marks an older SDK's record too.
+    /// answer's partial success). Every attribute sent without a field of its own is metadata, but the <c>event.name</c>
+    /// that marks an older SDK's record.
     /// </summary>
     public static ExpectedFeatureEvent? From(OtelEvaluation evaluation, string signal, string serviceName)
     {
@@ -37,7 +37,7 @@ public sealed record ExpectedFeatureEvent(
         string? contextId = Text(attributes, "feature_flag.context.id");
         string? reason = Text(attributes, "feature_flag.result.reason") ?? Text(attributes, "feature_flag.evaluation.reason");
         var metadata = new SortedDictionary<string, JsonNode?>(StringComparer.Ordinal);
-        foreach (KeyValuePair<string, JsonNode?> attribute in attributes.Where(a => !FieldAttributes.Contains(a.Key)))
+        foreach (KeyValuePair<string, JsonNode?> attribute in attributes.Where(a => !FieldAttributes.Contains(a.Key) && a.Key != "event.name"))
         {
             metadata[attribute.Key] = attribute.Value?.DeepClone();
         }
