@@ -20,12 +20,30 @@ internal sealed class OtlpEventBuilder(Utf8StringCache strings, TimeProvider tim
     private int _serviceNameBytes;
     private long _receivedAt = -1;
 
+    private List<FlagValue>? _items;
+    private List<KeyValuePair<string, FlagValue>>? _properties;
+
+    /// <summary>
+    /// Where a reader collects the items of array values before copying them into the value once, so that reading a
+    /// value allocates the value only; nested levels share it, each past what the level above holds.
+    /// </summary>
+    public List<FlagValue> ItemScratch => _items ??= [];
+
+    /// <summary>The same for the properties of key-value list values.</summary>
+    public List<KeyValuePair<string, FlagValue>> PropertyScratch => _properties ??= [];
+
     /// <summary>What has been read so far.</summary>
     public OtlpExport Export { get; } = new();
 
     /// <summary>A string read from UTF-8; invalid sequences become U+FFFD, as protobuf and JSON decoders do.</summary>
     public string String(ReadOnlySpan<byte> utf8) =>
         utf8.Length <= Utf8StringCache.MaxLength ? strings.GetString(utf8) : Encoding.UTF8.GetString(utf8);
+
+    /// <summary>
+    /// A string seldom seen twice, such as a context id: decoded without the cache, as <c>/v1/data/collector</c> decodes
+    /// user keys, so that a stream of distinct ids does not evict the names and keys that recur from its slots.
+    /// </summary>
+    public static string UniqueString(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
 
     /// <summary>Starts the records of a resource, whose <c>service.name</c> (null when it has none) each event carries.</summary>
     public void Resource(string? serviceName)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using FlagExport.Json;
 
 namespace FlagExport.Collector.Otlp;
 
@@ -244,18 +246,21 @@ internal static class OtlpProtobufReader
             // KeyValue: key = 1, value = 2.
             var keyValue = new ProtobufReader(reader.ReadLengthDelimited());
             string? name = null;
+            bool unique = false;
             FlagValue value = default;
             while (keyValue.TryReadTag(out int kvField, out int kvWireType))
             {
                 if (kvField == 1)
                 {
                     ProtobufReader.Expect(kvWireType, ProtobufReader.LengthDelimited, "attributes.key");
-                    name = builder.String(keyValue.ReadLengthDelimited());
+                    ReadOnlySpan<byte> key = keyValue.ReadLengthDelimited();
+                    name = builder.String(key);
+                    unique = key.SequenceEqual(ContextIdName);
                 }
                 else if (kvField == 2)
                 {
                     ProtobufReader.Expect(kvWireType, ProtobufReader.LengthDelimited, "attributes.value");
-                    value = ReadAnyValue(keyValue.ReadLengthDelimited(), builder, 0);
+                    value = ReadAnyValue(keyValue.ReadLengthDelimited(), builder, 0, unique);
                 }
                 else
                 {
@@ -275,7 +280,11 @@ internal static class OtlpProtobufReader
     /// (fixed64), array_value = 5, kvlist_value = 6, bytes_value = 7 (kept as base64 text, as OTLP/JSON writes bytes).
     /// An empty AnyValue is null.
     /// </summary>
-    private static FlagValue ReadAnyValue(ReadOnlySpan<byte> message, OtlpEventBuilder builder, int depth)
+    /// <param name="message">The AnyValue's bytes.</param>
+    /// <param name="builder">The request's builder, for strings.</param>
+    /// <param name="depth">How deep in arrays and key-value lists the value is.</param>
+    /// <param name="unique">Whether a string value is seldom seen twice (a context id, when the key came first).</param>
+    private static FlagValue ReadAnyValue(ReadOnlySpan<byte> message, OtlpEventBuilder builder, int depth, bool unique = false)
     {
         if (depth > MaxDepth)
         {
@@ -290,7 +299,7 @@ internal static class OtlpProtobufReader
             {
                 case 1:
                     ProtobufReader.Expect(wireType, ProtobufReader.LengthDelimited, "AnyValue.string_value");
-                    value = FlagValue.FromString(builder.String(reader.ReadLengthDelimited()));
+                    value = FlagValue.FromString(unique ? OtlpEventBuilder.UniqueString(reader.ReadLengthDelimited()) : builder.String(reader.ReadLengthDelimited()));
                     break;
                 case 2:
                     ProtobufReader.Expect(wireType, ProtobufReader.Varint, "AnyValue.bool_value");
@@ -328,7 +337,10 @@ internal static class OtlpProtobufReader
     /// <summary>ArrayValue: values = 1 (repeated AnyValue).</summary>
     private static FlagValue ReadArray(ReadOnlySpan<byte> message, OtlpEventBuilder builder, int depth)
     {
-        var items = new List<FlagValue>();
+        // Nested arrays share the builder's scratch list, each level past the items it found there; a malformed body
+        // leaves items behind, but then the request, and its builder, are dropped.
+        List<FlagValue> items = builder.ItemScratch;
+        int start = items.Count;
         var reader = new ProtobufReader(message);
         while (reader.TryReadTag(out int field, out int wireType))
         {
@@ -343,13 +355,17 @@ internal static class OtlpProtobufReader
             }
         }
 
-        return FlagValue.FromArray(items);
+        FlagValue array = FlagValue.FromOwnedArray(CollectionsMarshal.AsSpan(items)[start..].ToArray());
+        items.RemoveRange(start, items.Count - start);
+        return array;
     }
 
     /// <summary>KeyValueList: values = 1 (repeated KeyValue: key = 1, value = 2).</summary>
     private static FlagValue ReadKeyValueList(ReadOnlySpan<byte> message, OtlpEventBuilder builder, int depth)
     {
-        var properties = new List<KeyValuePair<string, FlagValue>>();
+        // As in ReadArray: the builder's scratch list, this level past the properties it found there.
+        List<KeyValuePair<string, FlagValue>> properties = builder.PropertyScratch;
+        int start = properties.Count;
         var reader = new ProtobufReader(message);
         while (reader.TryReadTag(out int field, out int wireType))
         {
@@ -384,7 +400,9 @@ internal static class OtlpProtobufReader
             properties.Add(new(name, value));
         }
 
-        return FlagValue.FromObject(properties);
+        FlagObject collected = FlagValueReader.Collect(CollectionsMarshal.AsSpan(properties)[start..]);
+        properties.RemoveRange(start, properties.Count - start);
+        return FlagValue.FromObject(collected);
     }
 
     /// <summary>A KeyValue whose value is a string: its key and value bytes; false for any other value.</summary>
@@ -426,6 +444,8 @@ internal static class OtlpProtobufReader
 
         return isString;
     }
+
+    private static ReadOnlySpan<byte> ContextIdName => "feature_flag.context.id"u8;
 
     private static bool IsEvaluationName(ReadOnlySpan<byte> name, bool legacyToo) =>
         name.SequenceEqual("feature_flag.evaluation"u8) || (legacyToo && name.SequenceEqual("feature_flag"u8));

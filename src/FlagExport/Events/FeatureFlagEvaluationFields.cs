@@ -11,7 +11,7 @@ namespace FlagExport;
 /// under its own name. The older names (<c>feature_flag.variant</c>, <c>feature_flag.evaluation.reason</c>) are read as
 /// well; where both are present the current name wins. A name given twice keeps its last value.</para>
 /// <para>Reusable: <see cref="Clear"/> starts the next evaluation, and the metadata list keeps its capacity, so reading
-/// allocates only the event and its metadata. Not thread-safe.</para>
+/// allocates only the event, and its metadata unless that equals one of the last few (then shared). Not thread-safe.</para>
 /// </remarks>
 internal sealed class FeatureFlagEvaluationFields
 {
@@ -31,7 +31,13 @@ internal sealed class FeatureFlagEvaluationFields
     /// <summary>What go-feature-flag's SDK hooks write as the variation when the evaluation names none.</summary>
     internal const string NoVariant = "SdkDefault";
 
+    /// <summary>How many recent metadata objects are kept for reuse (see <see cref="Metadata"/>).</summary>
+    private const int RecentMetadataCount = 4;
+
     private readonly List<KeyValuePair<string, FlagValue>> _metadata = [];
+    private readonly FlagObject?[] _recentMetadata = new FlagObject?[RecentMetadataCount];
+    private KeyValuePair<string, FlagValue>[] _sorted = new KeyValuePair<string, FlagValue>[8];
+    private int _nextRecent;
     private string? _key, _variant, _legacyVariant, _contextId, _version, _reason, _legacyReason;
     private FlagValue _value;
     private bool _failed;
@@ -124,6 +130,11 @@ internal sealed class FeatureFlagEvaluationFields
     }
 
     /// <summary>The attributes without a field of their own, sorted and unique as <see cref="FlagObject"/> keeps them.</summary>
+    /// <remarks>
+    /// Evaluations in a row mostly carry the same metadata (one service, one provider, a few reasons): an object equal to
+    /// one of the last few built is that object, shared (objects are immutable, and encoders recognise shared ones by
+    /// reference), so most events allocate none. Sorted in a reused array; a new object copies it once.
+    /// </remarks>
     private FlagObject? Metadata(string? serviceName)
     {
         int count = _metadata.Count + (string.IsNullOrEmpty(serviceName) ? 0 : 1);
@@ -132,33 +143,80 @@ internal sealed class FeatureFlagEvaluationFields
             return null;
         }
 
-        var properties = new KeyValuePair<string, FlagValue>[count];
+        if (_metadata.Count > InsertionSortLimit)
+        {
+            // Many attributes (a request, not an SDK, decides how many): FlagObject's stable sort, not a quadratic one;
+            // it keeps the last value of a name given twice, as the insertion does. Such metadata is not shared.
+            var all = new KeyValuePair<string, FlagValue>[count];
+            if (!string.IsNullOrEmpty(serviceName))
+            {
+                // First, so that the event's own service.name, given later, replaces it.
+                all[0] = new(ServiceNameAttribute, FlagValue.FromString(serviceName));
+            }
+
+            _metadata.CopyTo(all, count - _metadata.Count);
+            return FlagObject.Create(all);
+        }
+
+        if (_sorted.Length < count)
+        {
+            _sorted = new KeyValuePair<string, FlagValue>[Math.Max(count, 2 * _sorted.Length)];
+        }
+
         int filled = 0;
         if (!string.IsNullOrEmpty(serviceName))
         {
             // First, so that the event's own service.name, given later, replaces it.
-            properties[filled++] = new(ServiceNameAttribute, FlagValue.FromString(serviceName));
-        }
-
-        if (_metadata.Count > InsertionSortLimit)
-        {
-            // Many attributes (a request, not an SDK, decides how many): FlagObject's stable sort, not a quadratic one;
-            // it keeps the last value of a name given twice, as the insertion does.
-            _metadata.CopyTo(properties, filled);
-            return FlagObject.Create(properties);
+            _sorted[filled++] = new(ServiceNameAttribute, FlagValue.FromString(serviceName));
         }
 
         foreach (KeyValuePair<string, FlagValue> property in _metadata)
         {
-            filled = Insert(properties, filled, property);
+            filled = Insert(_sorted, filled, property);
         }
 
-        if (filled < count)
+        ReadOnlySpan<KeyValuePair<string, FlagValue>> sorted = _sorted.AsSpan(0, filled);
+        FlagObject metadata = Recent(sorted) ?? Remember(FlagObject.FromSortedUnique(sorted.ToArray()));
+        Array.Clear(_sorted, 0, filled); // keeps no strings or values of past events alive
+        return metadata;
+    }
+
+    private FlagObject? Recent(ReadOnlySpan<KeyValuePair<string, FlagValue>> sorted)
+    {
+        foreach (FlagObject? recent in _recentMetadata)
         {
-            Array.Resize(ref properties, filled);
+            if (recent is not null && SameProperties(recent.Properties, sorted))
+            {
+                return recent;
+            }
         }
 
-        return FlagObject.FromSortedUnique(properties);
+        return null;
+    }
+
+    private FlagObject Remember(FlagObject metadata)
+    {
+        _recentMetadata[_nextRecent] = metadata;
+        _nextRecent = (_nextRecent + 1) % RecentMetadataCount;
+        return metadata;
+    }
+
+    private static bool SameProperties(ReadOnlySpan<KeyValuePair<string, FlagValue>> a, ReadOnlySpan<KeyValuePair<string, FlagValue>> b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (!string.Equals(a[i].Key, b[i].Key, StringComparison.Ordinal) || !a[i].Value.Equals(b[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Up to this many attributes, insertion into the sorted array beats sorting it.</summary>

@@ -258,9 +258,10 @@ internal static class FlagValueReader
 
     /// <summary>
     /// Sorts <paramref name="properties"/> as <see cref="FlagObject"/> keeps them (stable, so the last of a repeated name
-    /// stays last in its run), keeps the last of each name and copies the result once.
+    /// stays last in its run), keeps the last of each name and copies the result once. Reorders the span; shared with
+    /// the collector's OTLP reader, whose key-value lists follow the same rules.
     /// </summary>
-    private static FlagObject Collect(Span<KeyValuePair<string, FlagValue>> properties)
+    internal static FlagObject Collect(Span<KeyValuePair<string, FlagValue>> properties)
     {
         if (properties.Length == 0)
         {
