@@ -28,7 +28,7 @@ internal static class LatestReport
         Job job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("short");
         IConfig config = Config(job);
 
-        List<Type> types = [typeof(JsonEncodingBenchmarks), typeof(CsvEncodingBenchmarks), typeof(ParquetEncodingBenchmarks), typeof(IngestionBenchmarks)];
+        List<Type> types = [typeof(JsonEncodingBenchmarks), typeof(CsvEncodingBenchmarks), typeof(ParquetEncodingBenchmarks), typeof(IngestionBenchmarks), typeof(OtlpIngestionBenchmarks)];
         bool s3 = S3FlushBenchmarks.IsConfigured;
         if (s3)
         {
