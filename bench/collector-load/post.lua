@@ -1,9 +1,10 @@
--- wrk script: POSTs the body in $BODY_FILE as JSON, as a go-feature-flag provider does, and prints one machine-readable
--- line at the end so run.sh does not have to parse wrk's human output.
+-- wrk script: POSTs the body in $BODY_FILE as JSON, as a go-feature-flag provider does (or with the Content-Type in
+-- $CONTENT_TYPE: application/x-protobuf for an OTLP body), and prints one machine-readable line at the end so run.sh
+-- does not have to parse wrk's human output.
 local file = assert(io.open(assert(os.getenv("BODY_FILE"), "BODY_FILE is not set"), "rb"))
 wrk.method = "POST"
 wrk.body = file:read("*a")
-wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Content-Type"] = os.getenv("CONTENT_TYPE") or "application/json"
 file:close()
 
 function done(summary, latency, requests)

@@ -13,6 +13,9 @@
 #   memory     the same as folder, under the name the durable preset compares
 #   s3         the same exporter kind writing JSON lines to the local S3 server (tests/s3-server, radosgw on 127.0.0.1)
 #   durable    folder plus bufferDirectory: a 200 means the events are written and fsynced
+#   memory-otlp, durable-otlp  memory and durable, posted the same evaluations as an OTLP/protobuf logs request
+#              (make-otlp-body.py: EVENTS feature_flag.evaluation log records) on /v1/logs, Content-Type
+#              application/x-protobuf, instead of the JSON body on /v1/data/collector
 #
 # Usage: bench/collector-load/run.sh [ingestion|durable]
 #   ingestion (default)  CONFIGS="bare-read bare-json bare-write folder s3", 4 connections; targets folder/bare-json >= 0.5
@@ -24,6 +27,10 @@
 #                        CPU per event durable <= 1.25x memory, peak RSS <= 512 MiB for memory and durable. Writes both
 #                        modes side by side and each target met / not met to bench/results/collector-durable.md.
 #                        About 8 min with the defaults (3 rounds x 6 runs of ~25 s).
+#   otlp                 CONFIGS="memory memory-otlp durable durable-otlp", CONNECTIONS="4 64", interleaved as durable
+#                        is; targets, per connection count and mode: OTLP/protobuf at least as fast per event as the
+#                        JSON body (events/s otlp >= 1x json, CPU per event otlp <= 1x json). Writes
+#                        bench/results/collector-otlp.md. About 9 min with ROUNDS=3 DURATION=10 (24 runs of ~22 s).
 #   env: CONFIGS, ROUNDS=3, DURATION=15 (measured seconds), WARMUP=5, THREADS=2, CONNECTIONS (one count or a list,
 #        "4 64"), EVENTS=100 (per request),
 #        RESULTS (markdown file, default bench/results/collector-<preset>.md; RESULTS= writes none), KEEP=1 keeps the
@@ -49,13 +56,16 @@ case $preset in
     configs=${CONFIGS:-bare-json memory durable} connections=${CONNECTIONS:-4 64}
     # Kinds: a/b:x events/s ratio >= x; cpu:a/b:x CPU per event ratio <= x; rss:a:x peak RSS MiB <= x (every run).
     ratios="durable/memory:0.8 memory/bare-json:0.5 cpu:durable/memory:1.25 rss:memory:512 rss:durable:512" ;;
-  *) echo "usage: $0 [ingestion|durable]" >&2; exit 2 ;;
+  otlp)
+    configs=${CONFIGS:-memory memory-otlp durable durable-otlp} connections=${CONNECTIONS:-4 64}
+    ratios="memory-otlp/memory:1 durable-otlp/durable:1 cpu:memory-otlp/memory:1 cpu:durable-otlp/durable:1" ;;
+  *) echo "usage: $0 [ingestion|durable|otlp]" >&2; exit 2 ;;
 esac
 for c in $connections; do
   [[ $c =~ ^[1-9][0-9]*$ ]] || { echo "CONNECTIONS must be counts; got '$c'" >&2; exit 2; }
 done
 for config in $configs; do
-  [[ $config =~ ^(bare-read|bare-json|bare-write|folder|memory|s3|durable)$ ]] || { echo "unknown configuration '$config'" >&2; exit 2; }
+  [[ $config =~ ^(bare-read|bare-json|bare-write|folder|memory|s3|durable|memory-otlp|durable-otlp)$ ]] || { echo "unknown configuration '$config'" >&2; exit 2; }
 done
 rounds=${ROUNDS:-3} duration=${DURATION:-15} warmup=${WARMUP:-5}
 threads=${THREADS:-2} events=${EVENTS:-100} time_limit=${TIME_LIMIT:-1200}
@@ -101,15 +111,17 @@ bare_dll=$here/BareKestrel/bin/Release/net10.0/BareKestrel.dll
 
 body=$work/body.json
 "$here/make-body.sh" "$events" >"$body"
+otlp_body=$work/body.pb
+[[ " $configs " != *-otlp* ]] || python3 "$here/make-otlp-body.py" "$events" >"$otlp_body"
 
 # On tmpfs an fsync costs nothing and durable would measure nothing: say so instead of printing a flattering number.
-if has durable && [[ $(stat -f -c %T "$work") == tmpfs ]]; then
+if { has durable || has durable-otlp; } && [[ $(stat -f -c %T "$work") == tmpfs ]]; then
   echo "warning: $work is on tmpfs, fsync is free there; set TMPDIR to a disk-backed folder" >&2
 fi
 
 # perf counts the server's fsyncs (how many requests each group commit carries) at the cost of a tracepoint per call.
 count_fsyncs=0
-if has durable && command -v perf >/dev/null && perf stat -e syscalls:sys_enter_fsync -o /dev/null true 2>/dev/null; then
+if { has durable || has durable-otlp; } && command -v perf >/dev/null && perf stat -e syscalls:sys_enter_fsync -o /dev/null true 2>/dev/null; then
   count_fsyncs=1
 fi
 
@@ -148,13 +160,13 @@ exporter:
   flushInterval: 60000
   maxEventInMemory: 100000
 EOF
-  case $3 in
+  case ${3%-otlp} in
     folder | memory | durable) printf '  kind: file\n  outputDir: %s\n' "$work/$1/exports" ;;
     s3) printf '  kind: s3\n  bucket: %s\n  path: %s/\n  serviceUrl: %s\n  forcePathStyle: true\n  region: %s\n' \
           "$S3_BUCKET" "$1" "$S3_ENDPOINT" "$AWS_REGION" ;;
   esac
   # Memory mode is asked for by name, so the comparison stays the same whichever mode the collector defaults to.
-  if [[ $3 == durable ]]; then echo "bufferDirectory: $work/$1/buffer"; else echo 'bufferDirectory: ""'; fi
+  if [[ ${3%-otlp} == durable ]]; then echo "bufferDirectory: $work/$1/buffer"; else echo 'bufferDirectory: ""'; fi
 }
 
 start_server() { # name port command...
@@ -182,7 +194,7 @@ dropped_events() {
 # Megabytes the run's exporter wrote (after the collector's final export on SIGTERM): a check that the events went out.
 written_mb() { # config name
   case $1 in
-    folder | memory | durable | bare-write) du -sm "$work/$2/exports" | cut -f1 ;;
+    folder | memory | durable | memory-otlp | durable-otlp | bare-write) du -sm "$work/$2/exports" | cut -f1 ;;
     s3) timeout 60 radosgw-admin -c "$S3_STATE_DIR/ceph.conf" bucket stats --bucket="$S3_BUCKET" 2>/dev/null \
           | awk -F'[:,]' '/"size": / {n += $2} END {printf "%.0f", n / 1048576}' ;;
     *) echo - ;;
@@ -204,7 +216,10 @@ run_one() { # config round connections
   esac
 
   local url="http://127.0.0.1:$port/v1/data/collector"
-  export BODY_FILE=$body
+  export BODY_FILE=$body CONTENT_TYPE=application/json
+  if [[ $config == *-otlp ]]; then
+    url="http://127.0.0.1:$port/v1/logs" BODY_FILE=$otlp_body CONTENT_TYPE=application/x-protobuf
+  fi
   # Warm-up: JIT, thread pool growth, the S3 client's connections, the first segment file; not measured.
   timeout $((warmup + 20)) wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$here/post.lua" "$url" >/dev/null
 
@@ -215,7 +230,7 @@ run_one() { # config round connections
   cpu0=$(proc_ticks "$server_pid")
   [[ $config != s3 ]] || store0=$(proc_ticks $(s3_pids))
   read -r -a host0 <<<"$(host_ticks)"
-  if ((count_fsyncs)) && [[ $config == durable ]]; then
+  if ((count_fsyncs)) && [[ ${config%-otlp} == durable ]]; then
     perf stat -x, -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync -p "$server_pid" -o "$work/$name/perf.csv" -- sleep "$duration" &
     perf_pid=$!
   fi
@@ -224,7 +239,7 @@ run_one() { # config round connections
   [[ $config != s3 ]] || store1=$(proc_ticks $(s3_pids))
   read -r -a host1 <<<"$(host_ticks)"
   [[ $config != s3 ]] || store=$((store1 - store0))
-  if ((count_fsyncs)) && [[ $config == durable ]]; then
+  if ((count_fsyncs)) && [[ ${config%-otlp} == durable ]]; then
     wait "$perf_pid" || true
     fsyncs=$(awk -F, '/syscalls/ {n += $1} END {print n + 0}' "$work/$name/perf.csv")
   fi
@@ -263,7 +278,7 @@ run_one() { # config round connections
 machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "machine: $machine, load $load_start" >&2
-echo "body: $events feature events, $(wc -c <"$body") bytes; wrk -t$threads -c(${connections// /, }) -d${duration}s, warm-up ${warmup}s; $rounds rounds of: $configs" >&2
+echo "body: $events feature events, $(wc -c <"$body") bytes$([[ ! -s $otlp_body ]] || echo ", OTLP $(wc -c <"$otlp_body") bytes"); wrk -t$threads -c(${connections// /, }) -d${duration}s, warm-up ${warmup}s; $rounds rounds of: $configs" >&2
 echo -e "config\tround\trequests\tseconds\tp50_us\tp99_us\tnon2xx\tsocket_err\tdropped\tsrv_cpu%\thost_cpu%\tfsyncs\twritten_mb\tstore_cpu%\tload\twarmup_dropped\tpeak_rss_mb\tconnections" >&2
 done_rounds=0
 for ((round = 1; round <= rounds; round++)); do
@@ -294,7 +309,8 @@ if [[ -n $results_md ]]; then
       "\`$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')."
     echo "Machine: $machine; load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Load: wrk -t$threads -c(${connections// /, }) on 127.0.0.1, ${duration} s measured after a ${warmup} s warm-up, in a fresh" \
-      "process per run; $done_rounds interleaved rounds of: $configs. Body: $events feature events, $(wc -c <"$body") bytes."
+      "process per run; $done_rounds interleaved rounds of: $configs. Body: $events feature events, $(wc -c <"$body") bytes$(
+      [[ ! -s $otlp_body ]] || echo "; as OTLP/protobuf ($(basename "$here")/make-otlp-body.py): $(wc -c <"$otlp_body") bytes")."
     echo
     echo "$table"
   } >"$results_md"

@@ -1,5 +1,5 @@
 # Renders run.sh's results.tsv as markdown: every run; each configuration's mean and spread at each connection count;
-# memory and durable side by side when both ran; and each target, within every round (the runs compared were minutes
+# memory and durable side by side when both ran; OTLP/protobuf beside JSON per mode when both ran; and each target, within every round (the runs compared were minutes
 # apart at most) and of the means, marked met or not met.
 # Usage: awk -F'\t' -v events=100 -v duration=15 -v configs="bare-json memory durable" \
 #          -v ratios="durable/memory:0.8 cpu:durable/memory:1.25 rss:memory:512" -f table.awk results.tsv
@@ -63,6 +63,21 @@ END {
         cpu_mean(m), cpu_mean(d), (cpu_mean(m) > 0 ? cpu_mean(d) / cpu_mean(m) : 0), rss_hi[m], rss_hi[d],
         100 * refused_sum[m] / req_sum[m], 100 * refused_sum[d] / req_sum[d]
     }
+  }
+
+  # OTLP/protobuf beside the JSON body, per mode and connection count, when both ran (the otlp preset).
+  header = 0
+  split("memory durable", modes, " ")
+  for (j = 1; j <= nconn; j++) for (k = 1; k <= 2; k++) {
+    jg = modes[k] SUBSEP conn_list[j]; og = modes[k] "-otlp" SUBSEP conn_list[j]
+    if (!(jg in n) || !(og in n)) continue
+    if (!header++) {
+      printf "\n| mode | connections | JSON /v1/data/collector events/s | OTLP/protobuf /v1/logs events/s | otlp / json | CPU µs/event JSON | CPU µs/event OTLP | otlp / json CPU | peak RSS MiB JSON / OTLP | requests refused JSON / OTLP |\n"
+      printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    }
+    printf "| %s | %s | %s | %s | %.2f× | %.2f | %.2f | %.2f× | %s / %s | %.1f%% / %.1f%% |\n", modes[k], conn_list[j], si(mean(jg)), si(mean(og)),
+      mean(og) / mean(jg), cpu_mean(jg), cpu_mean(og), (cpu_mean(jg) > 0 ? cpu_mean(og) / cpu_mean(jg) : 0), rss_hi[jg], rss_hi[og],
+      100 * refused_sum[jg] / req_sum[jg], 100 * refused_sum[og] / req_sum[og]
   }
 
   # The figure judged is of the means; the per-round figures show how much of it is noise. For events/s ratios the CPU
