@@ -159,7 +159,9 @@ internal static class OtlpProtobufReader
                     break;
                 case 6:
                     ProtobufReader.Expect(wireType, ProtobufReader.LengthDelimited, "log_record.attributes");
-                    isEvaluation |= TryReadStringAttribute(scan.ReadLengthDelimited(), out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+                    ReadOnlySpan<byte> attribute = scan.ReadLengthDelimited();
+                    isEvaluation |= !KeyIsNot(attribute, "event.name"u8)
+                        && TryReadStringAttribute(attribute, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
                         && key.SequenceEqual("event.name"u8) && IsEvaluationName(value, legacyToo: false);
                     break;
                 default:
@@ -404,6 +406,15 @@ internal static class OtlpProtobufReader
         properties.RemoveRange(start, properties.Count - start);
         return FlagValue.FromObject(collected);
     }
+
+    /// <summary>
+    /// Whether a KeyValue that starts with its key, as serializers write it (field 1 first, a one-byte length), has
+    /// another key than <paramref name="name"/>: a look at its first bytes, so that the scan of a record for its
+    /// <c>event.name</c> does not read every attribute. False when the KeyValue starts otherwise (then read it whole).
+    /// </summary>
+    private static bool KeyIsNot(ReadOnlySpan<byte> keyValue, ReadOnlySpan<byte> name) =>
+        keyValue.Length >= 2 && keyValue[0] == 0x0A && keyValue[1] < 0x80
+        && (keyValue[1] != name.Length || !keyValue[2..].StartsWith(name));
 
     /// <summary>A KeyValue whose value is a string: its key and value bytes; false for any other value.</summary>
     private static bool TryReadStringAttribute(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
