@@ -20,6 +20,7 @@ internal sealed class OtlpEventBuilder(Utf8StringCache strings, TimeProvider tim
     private int _serviceNameBytes;
     private long _receivedAt = -1;
 
+    private string?[]? _names;
     private List<FlagValue>? _items;
     private List<KeyValuePair<string, FlagValue>>? _properties;
 
@@ -38,6 +39,25 @@ internal sealed class OtlpEventBuilder(Utf8StringCache strings, TimeProvider tim
     /// <summary>A string read from UTF-8; invalid sequences become U+FFFD, as protobuf and JSON decoders do.</summary>
     public string String(ReadOnlySpan<byte> utf8) =>
         utf8.Length <= Utf8StringCache.MaxLength ? strings.GetString(utf8) : Encoding.UTF8.GetString(utf8);
+
+    /// <summary>
+    /// The name of a record's attribute at <paramref name="position"/>: records from one SDK name their attributes in
+    /// the same order, so it is mostly the name read at that position in the record before, which its bytes are checked
+    /// against (no hash); else read as <see cref="String"/> reads it.
+    /// </summary>
+    public string AttributeName(ReadOnlySpan<byte> utf8, int position)
+    {
+        string?[] names = _names ??= new string?[16];
+        if ((uint)position >= (uint)names.Length)
+        {
+            return String(utf8);
+        }
+
+        string? previous = names[position];
+        return previous is not null && previous.Length == utf8.Length && Ascii.Equals(utf8, previous)
+            ? previous
+            : names[position] = String(utf8);
+    }
 
     /// <summary>
     /// A string seldom seen twice, such as a context id: decoded without the cache, as <c>/v1/data/collector</c> decodes

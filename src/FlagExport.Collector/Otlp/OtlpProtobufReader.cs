@@ -236,6 +236,7 @@ internal static class OtlpProtobufReader
     private static void ReadAttributes(ReadOnlySpan<byte> record, int attributesField, OtlpEventBuilder builder)
     {
         builder.BeginRecord();
+        int position = 0;
         var reader = new ProtobufReader(record);
         while (reader.TryReadTag(out int field, out int wireType))
         {
@@ -256,7 +257,7 @@ internal static class OtlpProtobufReader
                 {
                     ProtobufReader.Expect(kvWireType, ProtobufReader.LengthDelimited, "attributes.key");
                     ReadOnlySpan<byte> key = keyValue.ReadLengthDelimited();
-                    name = builder.String(key);
+                    name = builder.AttributeName(key, position++);
                     unique = key.SequenceEqual(ContextIdName);
                 }
                 else if (kvField == 2)

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace FlagExport;
 
 /// <summary>
@@ -36,6 +38,8 @@ internal sealed class FeatureFlagEvaluationFields
 
     private readonly List<KeyValuePair<string, FlagValue>> _metadata = [];
     private readonly FlagObject?[] _recentMetadata = new FlagObject?[RecentMetadataCount];
+    private readonly KeyValuePair<string, FlagValue>[]?[] _recentAttributes = new KeyValuePair<string, FlagValue>[]?[RecentMetadataCount];
+    private readonly string?[] _recentServiceNames = new string?[RecentMetadataCount];
     private KeyValuePair<string, FlagValue>[] _sorted = new KeyValuePair<string, FlagValue>[8];
     private int _nextRecent;
     private string? _key, _variant, _legacyVariant, _contextId, _version, _reason, _legacyReason;
@@ -131,9 +135,10 @@ internal sealed class FeatureFlagEvaluationFields
 
     /// <summary>The attributes without a field of their own, sorted and unique as <see cref="FlagObject"/> keeps them.</summary>
     /// <remarks>
-    /// Evaluations in a row mostly carry the same metadata (one service, one provider, a few reasons): an object equal to
-    /// one of the last few built is that object, shared (objects are immutable, and encoders recognise shared ones by
-    /// reference), so most events allocate none. Sorted in a reused array; a new object copies it once.
+    /// Evaluations in a row mostly carry the same metadata (one service, one provider, a few reasons), given in the same
+    /// order (an SDK's): attributes and service name equal, in order, to those one of the last few objects was built from
+    /// give that object, shared (objects are immutable, and encoders recognise shared ones by reference), without a sort
+    /// and without allocating. Otherwise sorted in a reused array, and a new object copies it once.
     /// </remarks>
     private FlagObject? Metadata(string? serviceName)
     {
@@ -158,6 +163,16 @@ internal sealed class FeatureFlagEvaluationFields
             return FlagObject.Create(all);
         }
 
+        ReadOnlySpan<KeyValuePair<string, FlagValue>> attributes = CollectionsMarshal.AsSpan(_metadata);
+        for (int i = 0; i < RecentMetadataCount; i++)
+        {
+            if (_recentAttributes[i] is { } seen && string.Equals(_recentServiceNames[i], serviceName, StringComparison.Ordinal)
+                && SameProperties(seen, attributes))
+            {
+                return _recentMetadata[i];
+            }
+        }
+
         if (_sorted.Length < count)
         {
             _sorted = new KeyValuePair<string, FlagValue>[Math.Max(count, 2 * _sorted.Length)];
@@ -175,28 +190,11 @@ internal sealed class FeatureFlagEvaluationFields
             filled = Insert(_sorted, filled, property);
         }
 
-        ReadOnlySpan<KeyValuePair<string, FlagValue>> sorted = _sorted.AsSpan(0, filled);
-        FlagObject metadata = Recent(sorted) ?? Remember(FlagObject.FromSortedUnique(sorted.ToArray()));
+        FlagObject metadata = FlagObject.FromSortedUnique(_sorted.AsSpan(0, filled).ToArray());
         Array.Clear(_sorted, 0, filled); // keeps no strings or values of past events alive
-        return metadata;
-    }
-
-    private FlagObject? Recent(ReadOnlySpan<KeyValuePair<string, FlagValue>> sorted)
-    {
-        foreach (FlagObject? recent in _recentMetadata)
-        {
-            if (recent is not null && SameProperties(recent.Properties, sorted))
-            {
-                return recent;
-            }
-        }
-
-        return null;
-    }
-
-    private FlagObject Remember(FlagObject metadata)
-    {
         _recentMetadata[_nextRecent] = metadata;
+        _recentAttributes[_nextRecent] = attributes.ToArray();
+        _recentServiceNames[_nextRecent] = serviceName;
         _nextRecent = (_nextRecent + 1) % RecentMetadataCount;
         return metadata;
     }
@@ -210,6 +208,7 @@ internal sealed class FeatureFlagEvaluationFields
 
         for (int i = 0; i < a.Length; i++)
         {
+            // Names and most values are the string cache's instances: equal by reference, the first check.
             if (!string.Equals(a[i].Key, b[i].Key, StringComparison.Ordinal) || !a[i].Value.Equals(b[i].Value))
             {
                 return false;

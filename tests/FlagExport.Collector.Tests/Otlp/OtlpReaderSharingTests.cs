@@ -44,6 +44,27 @@ public sealed class OtlpReaderSharingTests
     }
 
     [Fact]
+    public void AttributesInAnotherOrderOrUnderOtherNames_GiveTheirOwnMetadata()
+    {
+        byte[] body = Logs("checkout",
+            new OtlpLogRecord("feature_flag.evaluation", Time, Attribute("feature_flag.key", "a"), Attribute("feature_flag.provider.name", "p"), Attribute("custom.one", "x")),
+            new OtlpLogRecord("feature_flag.evaluation", Time, Attribute("custom.one", "x"), Attribute("feature_flag.key", "b"), Attribute("feature_flag.provider.name", "p")),
+            new OtlpLogRecord("feature_flag.evaluation", Time, Attribute("feature_flag.key", "c"), Attribute("feature_flag.provider.name", "p"), Attribute("custom.two", "x")),
+            new OtlpLogRecord("feature_flag.evaluation", Time, Attribute("feature_flag.key", "d"), Attribute("feature_flag.provider.name", "p"), Attribute("custom.one", "y")),
+            new OtlpLogRecord("feature_flag.evaluation", Time, Attribute("feature_flag.key", "e"), Attribute("service.name", "own"), Attribute("custom.one", "x")));
+
+        FeatureEvent[] events = Read(body);
+
+        Assert.Equal(["a", "b", "c", "d", "e"], events.Select(e => e.Key));
+        Assert.Equal(events[0].Metadata, events[1].Metadata);
+        Assert.Equal(["custom.two", "feature_flag.provider.name", "service.name"], events[2].Metadata!.Keys);
+        Assert.Equal(FlagValue.FromString("y"), events[3].Metadata!["custom.one"]);
+        Assert.Equal(["custom.one", "service.name"], events[4].Metadata!.Keys);
+        Assert.Equal(FlagValue.FromString("own"), events[4].Metadata!["service.name"]);
+        Assert.Equal(FlagValue.FromString("checkout"), events[0].Metadata!["service.name"]);
+    }
+
+    [Fact]
     public void ContextIds_AreTheEventsOwnStrings_NotTheSharedCaches()
     {
         var strings = new Utf8StringCache();
