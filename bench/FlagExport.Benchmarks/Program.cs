@@ -1,5 +1,5 @@
 // Run one benchmark: dotnet run -c Release --project bench/FlagExport.Benchmarks -- --filter '*Json*'
-// The parse alone in a loop, for perf: -- ingestion-loop N [meta] (IngestionLoop).
+// The parse alone in a loop, for perf: -- ingestion-loop N [meta|otlp] [types] (IngestionLoop).
 // The whole table: bench/run.sh (or `-- report [--out FILE]`), which writes bench/results/latest.md.
 // Each class compares FlagExport's code with a straightforward baseline in the same run (Ratio column).
 using BenchmarkDotNet.Running;
