@@ -57,7 +57,10 @@ grep -q '<packageType name="DotnetTool"' "$work/FlagExport.Collector.nuspec" || 
 # FlagExport.OpenTelemetry depends on the FlagExport of this pack and on OpenTelemetry's API only.
 id=FlagExport.OpenTelemetry
 grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/$id.nuspec" || fail "$id does not depend on FlagExport $version"
-grep -q '<dependency id="OpenTelemetry.Api" version="1.20.1"' "$work/$id.nuspec" || fail "$id: no OpenTelemetry.Api 1.20.1 dependency"
+# The version pinned centrally, so that a bump of OpenTelemetry is checked, not broken, by this line.
+otel_api="$(sed -n 's/.*Include="OpenTelemetry.Api" Version="\([^"]*\)".*/\1/p' "$root/Directory.Packages.props")"
+[ -n "$otel_api" ] || fail "no OpenTelemetry.Api pin in Directory.Packages.props"
+grep -q "<dependency id=\"OpenTelemetry.Api\" version=\"$otel_api\"" "$work/$id.nuspec" || fail "$id: no OpenTelemetry.Api $otel_api dependency"
 
 # A restore folder of its own, so that the consumer cannot get FlagExport from a copy that an earlier run left in the
 # user's packages folder; that folder is only a fallback for the third-party dependencies, which are not fetched again.
