@@ -16,9 +16,9 @@ namespace FlagExport.Collector.Security;
 internal sealed class WebhookSignature(string secret)
 {
     /// <summary>The header carrying the signature.</summary>
-    public const string Header = "X-Hub-Signature-256";
+    public const string Header = WebhookSigning.Header;
 
-    private const string Prefix = "sha256=";
+    private const string Prefix = WebhookSigning.Prefix;
 
     private readonly byte[] _key = Encoding.UTF8.GetBytes(secret);
 
@@ -29,7 +29,7 @@ internal sealed class WebhookSignature(string secret)
     public static byte[]? Claimed(HttpRequest request)
     {
         string? header = request.Headers[Header];
-        if (header is null || header.Length != Prefix.Length + (2 * SHA256.HashSizeInBytes)
+        if (header is null || header.Length != WebhookSigning.ValueLength
             || !header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
         {
             return null;

@@ -40,6 +40,23 @@ public static class ExportFileExporterBuilderExtensions
         Func<IServiceProvider, TOptions, EventType, TExporter> create,
         Func<string, string?>? explainUnknownKey = null)
         where TOptions : ExportFileOptions
+        where TExporter : class, IExporter =>
+        AddOptionsExporter(builder, name, configure, configurePipeline, bind, validate, create, explainUnknownKey);
+
+    /// <summary>
+    /// <see cref="AddExportFileExporter"/> for an exporter whose options are its own, not <see cref="ExportFileOptions"/>
+    /// (the webhook's): the same binding, checks and pipeline.
+    /// </summary>
+    internal static FlagExportBuilder AddOptionsExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
+        this FlagExportBuilder builder,
+        string name,
+        Action<TOptions>? configure,
+        Action<DataExporterOptions>? configurePipeline,
+        Action<IConfigurationSection, TOptions> bind,
+        Action<TOptions, EventType> validate,
+        Func<IServiceProvider, TOptions, EventType, TExporter> create,
+        Func<string, string?>? explainUnknownKey = null)
+        where TOptions : class
         where TExporter : class, IExporter
     {
         ArgumentNullException.ThrowIfNull(builder);
