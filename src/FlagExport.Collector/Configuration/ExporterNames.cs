@@ -30,8 +30,8 @@ internal static class ExporterNames
             $"{key}: '{name}' is not a valid exporter name; use 1 to {MaxLength} letters, digits, '-', '_' or '.'.");
 
     /// <summary>
-    /// What the exporter of <paramref name="section"/> writes to: <c>file:&lt;outputDir, full path&gt;</c> or
-    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c>, from the entry's keys as written (library defaults where absent). For
+    /// What the exporter of <paramref name="section"/> writes to: <c>file:&lt;outputDir, full path&gt;</c>,
+    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c> or <c>webhook:&lt;endpointUrl without credentials or query&gt;</c>, from the entry's keys as written (library defaults where absent). For
     /// an exporter of tracking events the kind is followed by <c>+tracking</c> (<c>file+tracking:...</c>): a feature and
     /// a tracking exporter may write to one folder (their file names differ), and feature exporters keep the names
     /// derived before the event type counted.
@@ -42,6 +42,13 @@ internal static class ExporterNames
         string typed = Enum.TryParse(section?["eventType"], ignoreCase: true, out EventType type) && type == EventType.Tracking
             ? kind + "+tracking"
             : kind;
+        if (kind == "webhook")
+        {
+            // Without credentials or query, which may hold a token: the name appears in logs and metrics.
+            string url = section?[nameof(WebhookExporterOptions.EndpointUrl)] ?? "";
+            return $"{typed}:{(Uri.TryCreate(url, UriKind.Absolute, out Uri? endpoint) ? WebhookExporter.LocationOf(endpoint) : url)}";
+        }
+
         if (kind == "s3")
         {
             string prefix = (section?["path"] ?? "").Trim('/');

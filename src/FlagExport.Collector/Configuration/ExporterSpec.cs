@@ -12,7 +12,7 @@ namespace FlagExport.Collector.Configuration;
 internal abstract class ExporterSpec
 {
     /// <summary>The exporter kinds an entry may name, for messages.</summary>
-    public const string Kinds = "file, s3";
+    public const string Kinds = "file, s3, webhook";
 
     /// <summary>
     /// The pipeline name: the entry's <c>name</c>, or derived from <see cref="Destination"/>; also its metric and log tag,
@@ -23,20 +23,26 @@ internal abstract class ExporterSpec
     /// <summary>Whether <see cref="Name"/> was written in the entry (rather than derived).</summary>
     public bool Named { get; init; }
 
-    /// <summary>What the exporter writes to, as its name is derived from: <c>file:&lt;full path&gt;</c> or <c>s3:&lt;bucket&gt;/&lt;prefix&gt;</c>.</summary>
+    /// <summary>
+    /// What the exporter writes to, as its name is derived from: <c>file:&lt;full path&gt;</c>,
+    /// <c>s3:&lt;bucket&gt;/&lt;prefix&gt;</c> or <c>webhook:&lt;endpoint without credentials or query&gt;</c>.
+    /// </summary>
     public required string Destination { get; init; }
 
     /// <summary>Where the entry was read, such as <c>exporters[0]</c>.</summary>
     public required string Path { get; init; }
 
-    /// <summary>The exporter kind as written in the configuration: <c>file</c> or <c>s3</c>.</summary>
+    /// <summary>The exporter kind as written in the configuration: <c>file</c>, <c>s3</c> or <c>webhook</c>.</summary>
     public abstract string Kind { get; }
 
     /// <summary>Adds the exporter to <paramref name="builder"/>, with the collector's default file name.</summary>
     public abstract void Register(FlagExportBuilder builder);
 
-    /// <summary>The exporter's file options (format, filename, templates, codec), as bound and validated.</summary>
-    public abstract ExportFileOptions FileOptions(IServiceProvider services);
+    /// <summary>
+    /// The exporter's file options (format, filename, templates, codec), as bound and validated; null for an exporter
+    /// that writes no files (a webhook posts JSON).
+    /// </summary>
+    public abstract ExportFileOptions? FileOptions(IServiceProvider services);
 
     /// <summary>The exporter's pipeline options, as bound and validated.</summary>
     public DataExporterOptions Pipeline(IServiceProvider services) =>
@@ -45,7 +51,12 @@ internal abstract class ExporterSpec
     /// <summary>The output format as the documentation writes it (JSON, CSV, Parquet), whatever case was configured.</summary>
     public string Format(IServiceProvider services)
     {
-        string format = FileOptions(services).Format;
+        if (FileOptions(services) is not { } options)
+        {
+            return "JSON";
+        }
+
+        string format = options.Format;
         return ExportFormats.TryParse(format, out ExportFormat parsed) ? parsed.ToDisplayName() : format;
     }
 
@@ -56,7 +67,7 @@ internal abstract class ExporterSpec
     public string Describe(IServiceProvider services) =>
         $"{Name} ({Path}): {Kind}, {Format(services)}, {EventTypeName(services)} events, to {Target(services)}";
 
-    /// <summary>Where the files or objects go, as bound, for <see cref="Describe"/>.</summary>
+    /// <summary>Where the files, objects or requests go, as bound, for <see cref="Describe"/>.</summary>
     protected abstract string Target(IServiceProvider services);
 }
 
@@ -68,7 +79,7 @@ internal sealed class FileExporterSpec : ExporterSpec
     public override void Register(FlagExportBuilder builder) =>
         builder.AddFileExporter(Name, static o => o.Filename = CollectorSettings.DefaultFilename);
 
-    public override ExportFileOptions FileOptions(IServiceProvider services) => Options(services);
+    public override ExportFileOptions? FileOptions(IServiceProvider services) => Options(services);
 
     /// <summary>The exporter's options, as bound and validated.</summary>
     public FileExporterOptions Options(IServiceProvider services) =>

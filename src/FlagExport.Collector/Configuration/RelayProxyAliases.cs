@@ -221,6 +221,13 @@ internal sealed class RelayProxyAliases
                 break;
             }
 
+            case "WEBHOOK":
+            {
+                string destination = ExporterNames.Destination("webhook", section);
+                spec = new WebhookExporterSpec { Name = written ?? ExporterNames.Derive(destination), Named = written is not null, Path = path, Destination = destination };
+                break;
+            }
+
             case null or "":
                 errors.Add($"{path}.kind: is required; valid values are {ExporterSpec.Kinds}.");
                 return;

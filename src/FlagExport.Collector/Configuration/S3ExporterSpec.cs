@@ -12,7 +12,7 @@ internal sealed class S3ExporterSpec : ExporterSpec
     public override void Register(FlagExportBuilder builder) =>
         builder.AddS3Exporter(Name, static o => o.Filename = CollectorSettings.DefaultFilename);
 
-    public override ExportFileOptions FileOptions(IServiceProvider services) => Options(services);
+    public override ExportFileOptions? FileOptions(IServiceProvider services) => Options(services);
 
     /// <summary>The exporter's options, as bound and validated.</summary>
     public S3ExporterOptions Options(IServiceProvider services) =>

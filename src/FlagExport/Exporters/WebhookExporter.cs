@@ -53,7 +53,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _endpoint = Validate(options);
-        _location = _endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        _location = LocationOf(_endpoint);
         _secret = string.IsNullOrEmpty(options.Secret) ? null : Encoding.UTF8.GetBytes(options.Secret);
         _bodyStart = BodyStart(options.Meta);
         _headers = [.. options.Headers
@@ -72,6 +72,10 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
 
     /// <summary>The endpoint, without credentials or query: what the logs and errors show.</summary>
     public string Location => _location;
+
+    /// <summary>The endpoint as logs and errors show it: without credentials or query, which may hold a token.</summary>
+    internal static string LocationOf(Uri endpoint) =>
+        endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
     /// <summary>Checks <paramref name="options"/> and returns the endpoint.</summary>
     internal static Uri Validate(WebhookExporterOptions options)
