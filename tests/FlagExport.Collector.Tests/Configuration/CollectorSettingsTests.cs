@@ -279,8 +279,8 @@ public sealed class CollectorSettingsTests : IDisposable
     {
         { "exporters:\n  - kind: file\n  - kind: file\n    outputDir: ./other\n    format: xml\n",
           "exporters[1].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive)." },
-        { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3." },
-        { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3." },
+        { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3, webhook." },
+        { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3, webhook." },
         { "exporters:\n  - kind: file\n    flushInterval: -5\n",
           "exporters[0].flushInterval: must be greater than zero; got '-00:00:00.0050000' (-5 milliseconds as written)." },
         { "exporters:\n  - kind: file\n    flushInterval: 1m\n",
