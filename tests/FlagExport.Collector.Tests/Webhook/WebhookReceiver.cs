@@ -12,7 +12,8 @@ namespace FlagExport.Collector.Tests.Webhook;
 
 /// <summary>
 /// A webhook endpoint on a real loopback port (Kestrel): records every request it receives (headers and body, read
-/// whole before answering) and answers each with the next scripted status, 200 once the script is used up. A status of
+/// whole before answering) and answers each with the next scripted status, <see cref="Otherwise"/> once the script is
+/// used up. A status of
 /// <see cref="Hang"/> keeps the request open until the client gives up.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
@@ -31,6 +32,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>The endpoint's URL, such as <c>http://127.0.0.1:41234/hook</c>.</summary>
     public string Url { get; private set; } = "";
+
+    /// <summary>The status of every request after the script: 200 unless a test changes it.</summary>
+    public int Otherwise { get; set; } = StatusCodes.Status200OK;
 
     /// <summary>Every request, in arrival order, with the status it was answered (or <see cref="Hang"/>).</summary>
     public ConcurrentQueue<Received> Requests { get; } = new();
@@ -53,7 +57,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        int status = _script.TryDequeue(out int next) ? next : StatusCodes.Status200OK;
+        int status = _script.TryDequeue(out int next) ? next : Otherwise;
         Requests.Enqueue(new(
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body.ToArray(),
