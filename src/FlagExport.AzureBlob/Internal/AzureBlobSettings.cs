@@ -1,0 +1,73 @@
+namespace FlagExport.AzureBlob;
+
+/// <summary><see cref="AzureBlobExporterOptions"/> checked and converted once, when the exporter is created.</summary>
+/// <remarks>Immutable; a snapshot, so later changes to the options object have no effect.</remarks>
+internal sealed class AzureBlobSettings
+{
+    /// <summary>The longest blob name Blob Storage accepts, in characters.</summary>
+    private const int MaxBlobNameLength = 1024;
+
+    /// <summary>9999-12-31T23:59:59Z, the last second a path template renders.</summary>
+    private const long LastUnixSecond = 253_402_300_799;
+
+    private AzureBlobSettings()
+    {
+    }
+
+    public required string Container { get; init; }
+
+    /// <summary>The blob name prefix of each event: <c>Path</c> rendered from its creation hour.</summary>
+    public required PartitionTemplate Path { get; init; }
+
+    /// <summary>The <c>Path</c> template's text, recorded with each batch.</summary>
+    public required string PathText { get; init; }
+
+    /// <summary>The compression of new batches; a batch's retries keep the one it started with (<see cref="BlobBatchLayout"/>).</summary>
+    public required BlobCompression Compression { get; init; }
+
+    /// <summary>Checks every Azure-specific option; the file options were checked by <paramref name="encoder"/>.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public static AzureBlobSettings Create(AzureBlobExporterOptions options, ExportFileEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string container = options.Container?.Trim() ?? "";
+        if (container.Length == 0)
+        {
+            throw InvalidOption("Container is required: set it to the name of the blob container to write to.", nameof(options.Container));
+        }
+
+        // Blob Storage's rule: 3 to 63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.
+        if (container.Length is < 3 or > 63
+            || !container.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+            || container[0] == '-' || container[^1] == '-' || container.Contains("--", StringComparison.Ordinal))
+        {
+            throw InvalidOption(
+                $"Container '{options.Container}' is not a container name: 3 to 63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit (write folders in Path).",
+                nameof(options.Container));
+        }
+
+        var path = PartitionTemplate.Parse(options.Path, nameof(options.Path));
+        var compression = BlobCompressions.Parse(options.Compression, nameof(options.Compression));
+        if (compression != BlobCompression.None && encoder.Format == ExportFormat.Parquet)
+        {
+            throw InvalidOption(
+                $"Compression '{options.Compression}' cannot be used with Format 'Parquet': Parquet compresses its pages itself; set ParquetCompressionCodec instead and Compression to none.",
+                nameof(options.Compression));
+        }
+
+        // Every field of the path has a fixed width, so the last second of year 9999 renders the longest prefix.
+        int longest = BlobNames.Compose(path.Render(LastUnixSecond), "", compression.FileExtension(), 0).Length + encoder.MaxFileNameBytes;
+        if (longest > MaxBlobNameLength)
+        {
+            throw InvalidOption(
+                $"Path '{options.Path}' and Filename '{options.Filename}' can give blob names of up to {longest} characters (a -N suffix included), more than the {MaxBlobNameLength} Blob Storage accepts; shorten them.",
+                nameof(options.Filename));
+        }
+
+        return new AzureBlobSettings { Container = container, Path = path, PathText = options.Path ?? "", Compression = compression };
+    }
+
+    /// <summary>The error for an invalid option: an <see cref="ArgumentException"/> whose parameter name is the option's.</summary>
+    internal static ArgumentException InvalidOption(string message, string optionName, Exception? innerException = null) =>
+        new(message, optionName, innerException);
+}

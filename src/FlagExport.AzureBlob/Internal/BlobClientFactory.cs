@@ -1,0 +1,73 @@
+using Azure.Identity;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+
+namespace FlagExport.AzureBlob;
+
+/// <summary>Builds the container client from the options and the Azure SDK's standard credential sources.</summary>
+internal static class BlobClientFactory
+{
+    /// <summary>The connection string variable of the Azure CLI and SDK samples.</summary>
+    public const string ConnectionStringVariable = "AZURE_STORAGE_CONNECTION_STRING";
+
+    /// <summary>The account key variable of the Azure CLI.</summary>
+    public const string AccountKeyVariable = "AZURE_STORAGE_KEY";
+
+    /// <summary>Checks the connection options without building a client.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public static void Validate(AzureBlobExporterOptions options, Func<string, string?> environment)
+    {
+        if (options.ServiceUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw AzureBlobSettings.InvalidOption($"ServiceUrl '{url}' must be an absolute http:// or https:// URL.", nameof(options.ServiceUrl));
+        }
+
+        string? account = Trimmed(options.AccountName);
+        if (account is not null && !account.All(char.IsAsciiLetterOrDigit))
+        {
+            throw AzureBlobSettings.InvalidOption($"AccountName '{options.AccountName}' is not a storage account name (letters and digits).", nameof(options.AccountName));
+        }
+
+        if (Trimmed(options.AccountKey) is not null && account is null)
+        {
+            throw AzureBlobSettings.InvalidOption("AccountKey is set but AccountName is not: a shared key belongs to an account; set AccountName.", nameof(options.AccountName));
+        }
+
+        if (account is null && options.ServiceUrl is null && Trimmed(environment(ConnectionStringVariable)) is null)
+        {
+            throw AzureBlobSettings.InvalidOption(
+                $"AccountName is required: set it (or ServiceUrl for an emulator or sovereign cloud), or put a connection string in {ConnectionStringVariable}.",
+                nameof(options.AccountName));
+        }
+    }
+
+    /// <summary>The client for the options' container; the order of credential sources is documented on <see cref="AzureBlobExporterOptions"/>.</summary>
+    public static BlobContainerClient Create(AzureBlobExporterOptions options, string container, Func<string, string?> environment)
+    {
+        Validate(options, environment);
+        string? account = Trimmed(options.AccountName);
+        if (account is null && options.ServiceUrl is null && Trimmed(environment(ConnectionStringVariable)) is { } connectionString)
+        {
+            return new BlobContainerClient(connectionString, container);
+        }
+
+        Uri service = options.ServiceUrl ?? new Uri($"https://{account}.blob.core.windows.net");
+        Uri containerUri = new(service.AbsoluteUri.TrimEnd('/') + "/" + container);
+        string? key = Trimmed(options.AccountKey) ?? (account is null ? null : Trimmed(environment(AccountKeyVariable)));
+        if (account is not null && key is not null)
+        {
+            try
+            {
+                return new BlobContainerClient(containerUri, new StorageSharedKeyCredential(account, key));
+            }
+            catch (FormatException exception)
+            {
+                throw AzureBlobSettings.InvalidOption($"AccountKey of account '{account}' is not a base64 storage account key.", nameof(options.AccountKey), exception);
+            }
+        }
+
+        return new BlobContainerClient(containerUri, new DefaultAzureCredential());
+    }
+
+    private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
