@@ -22,8 +22,8 @@ internal static class StartFailure
         FlagExport.Durability.OrphanedExporterException or FlagExport.Durability.ExporterTypeChangedException => $"Cannot start the collector: {exception.Message}",
         // Another collector runs with the same bufferDirectory; the message names the folder.
         FlagExport.Durability.DurableBufferLockedException => $"Cannot start the collector: bufferDirectory: {exception.Message}",
-        // verifyBucketOnStart: a missing bucket, wrong credentials or an unreachable endpoint; an address already in use.
-        S3ExportException or IOException => $"Cannot start the collector: {exception.Message}",
+        // verifyBucketOnStart / verifyContainerOnStart: a missing bucket or container, wrong credentials or an unreachable endpoint; an address already in use.
+        S3ExportException or FlagExport.AzureBlob.AzureBlobExportException or IOException => $"Cannot start the collector: {exception.Message}",
         _ => null,
     };
 }

@@ -1,3 +1,4 @@
+using FlagExport.AzureBlob;
 using FlagExport.Collector.Configuration;
 using FlagExport.S3;
 using Microsoft.AspNetCore.Builder;
@@ -16,7 +17,8 @@ namespace FlagExport.Collector.Cli;
 /// </summary>
 /// <remarks>
 /// <c>--check-connectivity</c> adds what needs the outside world: a HeadBucket for each S3 exporter (the exporter's own
-/// <see cref="S3Exporter.VerifyBucketAsync"/>) and, for each file exporter, that <c>outputDir</c> can be created and
+/// <see cref="S3Exporter.VerifyBucketAsync"/>), the container's properties for each Azure Blob exporter
+/// (<see cref="AzureBlobExporter.VerifyContainerAsync"/>) and, for each file exporter, that <c>outputDir</c> can be created and
 /// written (<see cref="OutputFolderCheck"/>, as at start-up), and creates the buffer folder as start-up does. Without it
 /// nothing is created and no request is made.
 /// </remarks>
@@ -56,6 +58,18 @@ internal static class ValidateCommand
                         catch (S3ExportException exception)
                         {
                             problems.Add($"{s3.Path}.bucket: {exception.Message}");
+                        }
+                    }
+
+                    foreach (AzureBlobExporterSpec blob in settings.Exporters.OfType<AzureBlobExporterSpec>())
+                    {
+                        try
+                        {
+                            await app.Services.GetRequiredKeyedService<AzureBlobExporter>(blob.Name).VerifyContainerAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (AzureBlobExportException exception)
+                        {
+                            problems.Add($"{blob.Path}.container: {exception.Message}");
                         }
                     }
                 }

@@ -31,7 +31,8 @@ internal static class ExporterNames
 
     /// <summary>
     /// What the exporter of <paramref name="section"/> writes to: <c>file:&lt;outputDir, full path&gt;</c>,
-    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c> or <c>webhook:&lt;endpointUrl without credentials or query&gt;</c>, from the entry's keys as written (library defaults where absent). For
+    /// <c>s3:&lt;bucket&gt;/&lt;path prefix&gt;</c>, <c>azureBlobStorage:&lt;account&gt;/&lt;container&gt;/&lt;path prefix&gt;</c> or
+    /// <c>webhook:&lt;endpointUrl without credentials or query&gt;</c>, from the entry's keys as written (library defaults where absent). For
     /// an exporter of tracking events the kind is followed by <c>+tracking</c> (<c>file+tracking:...</c>): a feature and
     /// a tracking exporter may write to one folder (their file names differ), and feature exporters keep the names
     /// derived before the event type counted.
@@ -47,6 +48,12 @@ internal static class ExporterNames
             // Without credentials or query, which may hold a token: the name appears in logs and metrics.
             string url = section?[nameof(WebhookExporterOptions.EndpointUrl)] ?? "";
             return $"{typed}:{(Uri.TryCreate(url, UriKind.Absolute, out Uri? endpoint) ? WebhookExporter.LocationOf(endpoint) : url)}";
+        }
+
+        if (kind == "azureBlobStorage")
+        {
+            string prefix = (section?["path"] ?? "").Trim('/');
+            return $"{typed}:{section?["accountName"] ?? section?["serviceUrl"] ?? ""}/{section?["container"] ?? ""}/{prefix}";
         }
 
         if (kind == "s3")

@@ -12,7 +12,7 @@ namespace FlagExport.Collector.Configuration;
 internal abstract class ExporterSpec
 {
     /// <summary>The exporter kinds an entry may name, for messages.</summary>
-    public const string Kinds = "file, s3, webhook";
+    public const string Kinds = "file, s3, azureBlobStorage, webhook";
 
     /// <summary>
     /// The pipeline name: the entry's <c>name</c>, or derived from <see cref="Destination"/>; also its metric and log tag,
@@ -25,14 +25,15 @@ internal abstract class ExporterSpec
 
     /// <summary>
     /// What the exporter writes to, as its name is derived from: <c>file:&lt;full path&gt;</c>,
-    /// <c>s3:&lt;bucket&gt;/&lt;prefix&gt;</c> or <c>webhook:&lt;endpoint without credentials or query&gt;</c>.
+    /// <c>s3:&lt;bucket&gt;/&lt;prefix&gt;</c>, <c>azureBlobStorage:&lt;account&gt;/&lt;container&gt;/&lt;prefix&gt;</c> or
+    /// <c>webhook:&lt;endpoint without credentials or query&gt;</c>.
     /// </summary>
     public required string Destination { get; init; }
 
     /// <summary>Where the entry was read, such as <c>exporters[0]</c>.</summary>
     public required string Path { get; init; }
 
-    /// <summary>The exporter kind as written in the configuration: <c>file</c>, <c>s3</c> or <c>webhook</c>.</summary>
+    /// <summary>The exporter kind as written in the configuration: <c>file</c>, <c>s3</c>, <c>azureBlobStorage</c> or <c>webhook</c>.</summary>
     public abstract string Kind { get; }
 
     /// <summary>Adds the exporter to <paramref name="builder"/>, with the collector's default file name.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FlagExport.AzureBlob;
 using FlagExport.S3;
 using Microsoft.Extensions.Configuration;
 
@@ -31,6 +32,7 @@ internal sealed class RelayProxyAliases
 {
     private static readonly HashSet<string> DurationOptions = new(
         typeof(DataExporterOptions).GetProperties().Concat(typeof(S3ExporterOptions).GetProperties()).Concat(typeof(FileExporterOptions).GetProperties())
+            .Concat(typeof(AzureBlobExporterOptions).GetProperties())
             .Where(p => (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType) == typeof(TimeSpan))
             .Select(p => p.Name),
         StringComparer.OrdinalIgnoreCase);
@@ -225,6 +227,13 @@ internal sealed class RelayProxyAliases
             {
                 string destination = ExporterNames.Destination("webhook", section);
                 spec = new WebhookExporterSpec { Name = written ?? ExporterNames.Derive(destination), Named = written is not null, Path = path, Destination = destination };
+                break;
+            }
+
+            case "AZUREBLOBSTORAGE":
+            {
+                string destination = ExporterNames.Destination("azureBlobStorage", section);
+                spec = new AzureBlobExporterSpec { Name = written ?? ExporterNames.Derive(destination), Named = written is not null, Path = path, Destination = destination };
                 break;
             }
 

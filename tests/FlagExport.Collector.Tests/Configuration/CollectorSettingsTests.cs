@@ -1,3 +1,4 @@
+using FlagExport.AzureBlob;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.S3;
@@ -171,6 +172,55 @@ public sealed class CollectorSettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task Yaml_AzureBlobStorageExporter_TakesGoFeatureFlagsKeys()
+    {
+        await using WebApplication app = Build("""
+            exporters:
+              - kind: azureBlobStorage
+                container: flag-events
+                accountName: mystorageaccount
+                accountKey: a2V5
+                path: flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/
+                format: csv
+                csvTemplate: "{{ .Key}};{{ .UserKey}}\n"
+                filename: "events-{{ .UUID}}.{{ .Format}}"
+                flushInterval: 10000
+                maxEventInMemory: 50000
+                eventType: tracking
+                serviceUrl: http://127.0.0.1:10000/mystorageaccount
+                compression: gzip
+                verifyContainerOnStart: false
+              - kind: azureBlobStorage
+                name: second
+                container: other
+                accountName: mystorageaccount
+            """);
+
+        IReadOnlyList<ExporterSpec> exporters = app.Services.GetRequiredService<CollectorSettings>().Exporters;
+        Assert.All(exporters, e => Assert.IsType<AzureBlobExporterSpec>(e));
+        Assert.Equal(ExporterNames.Derive("azureBlobStorage+tracking:mystorageaccount/flag-events/flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}"), exporters[0].Name);
+        AzureBlobExporterOptions target = app.Services.GetRequiredService<IOptionsMonitor<AzureBlobExporterOptions>>().Get(exporters[0].Name);
+        Assert.Equal("flag-events", target.Container);
+        Assert.Equal("mystorageaccount", target.AccountName);
+        Assert.Equal("a2V5", target.AccountKey);
+        Assert.Equal("flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/", target.Path);
+        Assert.Equal("csv", target.Format);
+        Assert.Equal("{{ .Key}};{{ .UserKey}}\n", target.CsvTemplate);
+        Assert.Equal("events-{{ .UUID}}.{{ .Format}}", target.Filename);
+        Assert.Equal(new Uri("http://127.0.0.1:10000/mystorageaccount"), target.ServiceUrl);
+        Assert.Equal("gzip", target.Compression);
+        Assert.False(target.VerifyContainerOnStart);
+        DataExporterOptions pipeline = Pipeline(app, exporters[0].Name);
+        Assert.Equal(TimeSpan.FromSeconds(10), pipeline.FlushInterval);
+        Assert.Equal(50_000, pipeline.MaxEventInMemory);
+        Assert.Equal(EventType.Tracking, pipeline.EventType);
+
+        AzureBlobExporterOptions second = app.Services.GetRequiredService<IOptionsMonitor<AzureBlobExporterOptions>>().Get("second");
+        Assert.Equal(CollectorSettings.DefaultFilename, second.Filename);
+        Assert.True(second.VerifyContainerOnStart);
+    }
+
+    [Fact]
     public async Task Yaml_EveryLibraryOption_IsAnExporterKey_DurationsInMilliseconds()
     {
         // Options the relay proxy does not have are declared once, in the library's options classes, and read from
@@ -279,8 +329,12 @@ public sealed class CollectorSettingsTests : IDisposable
     {
         { "exporters:\n  - kind: file\n  - kind: file\n    outputDir: ./other\n    format: xml\n",
           "exporters[1].format: 'xml' is not a valid format; valid values are JSON, CSV, Parquet (case-insensitive)." },
-        { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3, webhook." },
-        { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3, webhook." },
+        { "exporters:\n  - kind: kafka\n", "exporters[0].kind: 'kafka' is not a supported exporter kind; valid values are file, s3, azureBlobStorage, webhook." },
+        { "exporters:\n  - format: csv\n", "exporters[0].kind: is required; valid values are file, s3, azureBlobStorage, webhook." },
+        { "exporters:\n  - kind: azureBlobStorage\n    accountName: acct\n", "exporters[0].container: is required: set it to the name of the blob container to write to." },
+        { "exporters:\n  - kind: azureBlobStorage\n    container: events\n", "exporters[0].accountName: is required: set it (or ServiceUrl for an emulator or sovereign cloud), or put a connection string in AZURE_STORAGE_CONNECTION_STRING." },
+        { "exporters:\n  - kind: azureBlobStorage\n    container: Events_1\n    accountName: acct\n", "exporters[0].container: 'Events_1' is not a container name" },
+        { "exporters:\n  - kind: azureBlobStorage\n    container: events\n    accountName: acct\n    format: parquet\n    compression: zstd\n", "exporters[0].compression: 'zstd' cannot be used with Format 'Parquet'" },
         { "exporters:\n  - kind: file\n    flushInterval: -5\n",
           "exporters[0].flushInterval: must be greater than zero; got '-00:00:00.0050000' (-5 milliseconds as written)." },
         { "exporters:\n  - kind: file\n    flushInterval: 1m\n",

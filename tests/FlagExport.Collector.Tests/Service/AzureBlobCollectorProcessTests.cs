@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using FlagExport.AzureBlob.Tests.Support;
+using FlagExport.Collector.Tests.Support;
+
+namespace FlagExport.Collector.Tests.Service;
+
+/// <summary>
+/// The real executable with an <c>azureBlobStorage</c> exporter from YAML, go-feature-flag's keys, against Azurite:
+/// SIGTERM writes what is buffered; a missing container stops start-up; the account key in the file is warned about.
+/// </summary>
+public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task Sigterm_WritesTheBufferedEventsAsABlob_AndExitsZero()
+    {
+        AzuriteServer server = await azurite.RequireAsync();
+        BlobContainerClient container = await server.NewContainerAsync();
+        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+            exporters:
+              - kind: azureBlobStorage
+                container: {container.Name}
+                accountName: {AzuriteServer.Account}
+                accountKey: {AzuriteServer.AccountKey}
+                serviceUrl: {server.ServiceUrl}
+                path: flags/dt={"{{ .Year}}-{{ .Month}}-{{ .Day}}"}/
+                format: csv
+                flushInterval: 3600000
+            """, TestContext.Current.CancellationToken);
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
+        string address = await collector.WaitUntilListeningAsync();
+        using var client = new HttpClient();
+        HttpResponseMessage response = await client.PostAsync(
+            address + "/v1/data/collector",
+            new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"u","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        collector.Signal("TERM");
+
+        Assert.Equal(0, await collector.WaitForExitAsync());
+        var names = new List<string>();
+        await foreach (BlobItem item in container.GetBlobsAsync(cancellationToken: TestContext.Current.CancellationToken))
+        {
+            names.Add(item.Name);
+        }
+
+        string name = Assert.Single(names);
+        Assert.StartsWith("flags/dt=2023-11-14/", name, StringComparison.Ordinal);
+        Assert.EndsWith(".csv", name, StringComparison.Ordinal);
+        BinaryData body = (await container.GetBlobClient(name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content;
+        Assert.Equal("feature;user;u;1700000000;k;v;1;false;PROVIDER_CACHE\n", body.ToString());
+        Assert.Contains("The account key of container", collector.Output, StringComparison.Ordinal); // the start-up warning
+        Assert.DoesNotContain(AzuriteServer.AccountKey, collector.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingContainer_StopsStartUp_WithExitCode1()
+    {
+        AzuriteServer server = await azurite.RequireAsync();
+        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+            exporters:
+              - kind: azureBlobStorage
+                container: no-such-container-{Guid.NewGuid():N}
+                accountName: {AzuriteServer.Account}
+                accountKey: {AzuriteServer.AccountKey}
+                serviceUrl: {server.ServiceUrl}
+            """, TestContext.Current.CancellationToken);
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
+
+        Assert.Equal(1, await collector.WaitForExitAsync());
+        Assert.Contains("Cannot start the collector: Blob container 'no-such-container-", collector.Output, StringComparison.Ordinal);
+        Assert.Contains("the container does not exist", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening", collector.Output, StringComparison.Ordinal);
+    }
+}
