@@ -79,4 +79,36 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
         Assert.Contains("the container does not exist", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("listening", collector.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ValidateCheckConnectivity_NamesTheMissingContainerByItsKey_AndPassesTheExistingOne()
+    {
+        AzuriteServer server = await azurite.RequireAsync();
+        BlobContainerClient existing = await server.NewContainerAsync();
+        string missing = $"no-such-container-{Guid.NewGuid():N}";
+        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+            exporters:
+              - kind: azureBlobStorage
+                container: {existing.Name}
+                accountName: {AzuriteServer.Account}
+                accountKey: {AzuriteServer.AccountKey}
+                serviceUrl: {server.ServiceUrl}
+              - kind: azureBlobStorage
+                container: {missing}
+                accountName: {AzuriteServer.Account}
+                accountKey: {AzuriteServer.AccountKey}
+                serviceUrl: {server.ServiceUrl}
+            """, TestContext.Current.CancellationToken);
+
+        using (CollectorProcess offline = CollectorProcess.Start(_directory.Path, ["validate", "--config", "collector.yaml"]))
+        {
+            Assert.Equal(0, await offline.WaitForExitAsync()); // no request without --check-connectivity
+        }
+
+        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["validate", "--config", "collector.yaml", "--check-connectivity"]);
+
+        Assert.Equal(ExitCodes.StartFailed, await collector.WaitForExitAsync());
+        Assert.Contains($"exporters[1].container: Blob container '{missing}'", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("exporters[0]", collector.Output, StringComparison.Ordinal);
+    }
 }
