@@ -1,4 +1,5 @@
 using System.Globalization;
+using Azure.Storage;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -59,7 +60,7 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
         EventType eventType = EventType.Feature,
         TimeProvider? timeProvider = null,
         ILogger? logger = null)
-        : this(options, containerClient is null ? null : new SdkBlobContainer(containerClient), Environment.GetEnvironmentVariable, eventType, timeProvider, logger)
+        : this(options, containerClient is null ? null : new SdkBlobContainer(containerClient, Transfer(options)), Environment.GetEnvironmentVariable, eventType, timeProvider, logger)
     {
     }
 
@@ -75,7 +76,7 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
             _logger.AccountKeyInConfiguration(_settings.Container);
         }
 
-        _container = container ?? new SdkBlobContainer(BlobClientFactory.Create(options, _settings.Container, environment));
+        _container = container ?? new SdkBlobContainer(BlobClientFactory.Create(options, _settings.Container, environment), Transfer(options));
         _timeProvider = timeProvider ?? TimeProvider.System;
         _compress = _settings.Compression.ToCompressor();
     }
@@ -102,6 +103,14 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
             throw;
         }
     }
+
+    /// <summary>How the SDK splits an upload: one Put Blob up to the threshold, concurrent blocks above it.</summary>
+    private static StorageTransferOptions Transfer(AzureBlobExporterOptions options) => new()
+    {
+        InitialTransferSize = options.SingleUploadThreshold,
+        MaximumTransferSize = options.BlockSize,
+        MaximumConcurrency = 4,
+    };
 
     /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
     internal BlobNameReservations Reservations { get; set; } = BlobNameReservations.Shared;

@@ -14,6 +14,15 @@ namespace FlagExport.AzureBlob;
 /// </remarks>
 public sealed class AzureBlobExporterOptions : ExportFileOptions
 {
+    /// <summary>The default for <see cref="SingleUploadThreshold"/>: 64 MiB, above a default batch.</summary>
+    public const long DefaultSingleUploadThreshold = 64L * 1024 * 1024;
+
+    /// <summary>The default for <see cref="BlockSize"/>: 8 MiB.</summary>
+    public const long DefaultBlockSize = 8L * 1024 * 1024;
+
+    /// <summary>The largest block Blob Storage accepts: 4000 MiB.</summary>
+    public const long MaxBlockSize = 4000L * 1024 * 1024;
+
     /// <summary>The name of the container the blobs are written to. Required.</summary>
     public string Container { get; set; } = "";
 
@@ -50,6 +59,17 @@ public sealed class AzureBlobExporterOptions : ExportFileOptions
     /// any value but <c>none</c> is an error there. The default value is <c>none</c>.
     /// </summary>
     public string Compression { get; set; } = "none";
+
+    /// <summary>
+    /// Blobs larger than this many bytes (after compression) are uploaded as staged blocks of <see cref="BlockSize"/>,
+    /// sent concurrently, then one conditional commit of the block list (<c>If-None-Match: *</c>); smaller ones with one
+    /// Put Blob. Blocks of an upload that fails are never committed, and Blob Storage discards uncommitted blocks.
+    /// Between 1 MiB and 4000 MiB (the largest single Put Blob is 5000 MiB). The default value is 64 MiB.
+    /// </summary>
+    public long SingleUploadThreshold { get; set; } = DefaultSingleUploadThreshold;
+
+    /// <summary>The size of each staged block, the last one excepted; between 1 MiB and 4000 MiB. The default value is 8 MiB.</summary>
+    public long BlockSize { get; set; } = DefaultBlockSize;
 
     /// <summary>
     /// <see langword="true"/> to check the container when the exporter starts, so that a missing container or wrong

@@ -45,6 +45,19 @@ public sealed class AzureBlobExporterOptionsTests
         Assert.Equal("Path", error.ParamName);
     }
 
+    [Theory]
+    [InlineData(1024, 8L * 1024 * 1024, "SingleUploadThreshold")]
+    [InlineData(64L * 1024 * 1024, 5000L * 1024 * 1024, "BlockSize")]
+    public void Create_TransferSizeOutOfRange_NamesTheOption(long threshold, long blockSize, string option)
+    {
+        var options = new AzureBlobExporterOptions { Container = "events", SingleUploadThreshold = threshold, BlockSize = blockSize };
+
+        var error = Assert.Throws<ArgumentException>(() => AzureBlobExporterTests.Create(options, new InMemoryBlobContainer()));
+
+        Assert.Equal(option, error.ParamName);
+        Assert.Contains("is out of range: it must be between 1 MiB", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Create_NoAccountNoServiceUrlNoConnectionString_AsksForAccountName()
     {

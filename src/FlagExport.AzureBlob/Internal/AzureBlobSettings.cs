@@ -25,6 +25,14 @@ internal sealed class AzureBlobSettings
     /// <summary>The compression of new batches; a batch's retries keep the one it started with (<see cref="BlobBatchLayout"/>).</summary>
     public required BlobCompression Compression { get; init; }
 
+    /// <summary>The smallest <c>SingleUploadThreshold</c> and <c>BlockSize</c> accepted: 1 MiB.</summary>
+    private const long MinTransferSize = 1024 * 1024;
+
+    /// <summary>Above this many bytes a blob is staged as blocks of <see cref="BlockSize"/>.</summary>
+    public required long SingleUploadThreshold { get; init; }
+
+    public required long BlockSize { get; init; }
+
     /// <summary>Checks every Azure-specific option; the file options were checked by <paramref name="encoder"/>.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
     public static AzureBlobSettings Create(AzureBlobExporterOptions options, ExportFileEncoder encoder)
@@ -64,7 +72,20 @@ internal sealed class AzureBlobSettings
                 nameof(options.Filename));
         }
 
-        return new AzureBlobSettings { Container = container, Path = path, PathText = options.Path ?? "", Compression = compression };
+        foreach ((long value, string name) in new[] { (options.SingleUploadThreshold, nameof(options.SingleUploadThreshold)), (options.BlockSize, nameof(options.BlockSize)) })
+        {
+            if (value is < MinTransferSize or > AzureBlobExporterOptions.MaxBlockSize)
+            {
+                throw InvalidOption(
+                    $"{name} {value} is out of range: it must be between 1 MiB ({MinTransferSize}) and 4000 MiB ({AzureBlobExporterOptions.MaxBlockSize}) bytes.", name);
+            }
+        }
+
+        return new AzureBlobSettings
+        {
+            Container = container, Path = path, PathText = options.Path ?? "", Compression = compression,
+            SingleUploadThreshold = options.SingleUploadThreshold, BlockSize = options.BlockSize,
+        };
     }
 
     /// <summary>The error for an invalid option: an <see cref="ArgumentException"/> whose parameter name is the option's.</summary>

@@ -1,12 +1,18 @@
 using System.Runtime.InteropServices;
 using Azure;
+using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
 namespace FlagExport.AzureBlob;
 
 /// <summary><see cref="IBlobContainer"/> on the Azure SDK's <see cref="BlobContainerClient"/>.</summary>
-internal sealed class SdkBlobContainer(BlobContainerClient client) : IBlobContainer
+/// <remarks>
+/// Up to <paramref name="transfer"/>'s <see cref="StorageTransferOptions.InitialTransferSize"/> a blob goes in one Put Blob;
+/// above it the SDK stages blocks and commits the block list with the same conditions, so <c>If-None-Match: *</c>
+/// guards the commit (answered 412 when the name was taken meanwhile).
+/// </remarks>
+internal sealed class SdkBlobContainer(BlobContainerClient client, StorageTransferOptions transfer) : IBlobContainer
 {
     /// <summary>The metadata key that identifies one logical write, so a retry recognises its own earlier blob.</summary>
     /// <remarks>Metadata names are C# identifiers on Azure: no hyphen, unlike S3's <c>flagexport-write-id</c>.</remarks>
@@ -26,10 +32,10 @@ internal sealed class SdkBlobContainer(BlobContainerClient client) : IBlobContai
 
         var options = new BlobUploadOptions
         {
-            // Above the SDK's single-upload limit the SDK stages blocks and commits the list with these same conditions.
             Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
             HttpHeaders = new BlobHttpHeaders { ContentType = headers.ContentType, ContentEncoding = headers.ContentEncoding },
             Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [WriteIdMetadataKey] = writeId },
+            TransferOptions = transfer,
         };
         using var stream = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false, publiclyVisible: true);
         try

@@ -7,7 +7,8 @@ namespace FlagExport.AzureBlob.Tests.Support;
 /// A pipeline policy that lets the first <paramref name="count"/> blob uploads (PUT, not a container's) reach the server and be answered,
 /// then throws as if the connection had dropped before the answer arrived: the write happened, the client never hears of it.
 /// </summary>
-internal sealed class LoseAnswers(int count) : HttpPipelinePolicy
+/// <remarks>With <paramref name="query"/>, only uploads whose query string it accepts (<c>comp=blocklist</c>: the commit).</remarks>
+internal sealed class LoseAnswers(int count, Func<string, bool>? query = null) : HttpPipelinePolicy
 {
     private int _remaining = count;
 
@@ -19,7 +20,9 @@ internal sealed class LoseAnswers(int count) : HttpPipelinePolicy
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
         await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
-        bool blobUpload = message.Request.Method == RequestMethod.Put && !message.Request.Uri.Query.Contains("restype=container", StringComparison.Ordinal);
+        string requestQuery = message.Request.Uri.Query;
+        bool blobUpload = message.Request.Method == RequestMethod.Put && !requestQuery.Contains("restype=container", StringComparison.Ordinal)
+            && (query is null || query(requestQuery));
         if (blobUpload && message.Response.Status is >= 200 and < 300 && Interlocked.Decrement(ref _remaining) >= 0)
         {
             Lost++;
