@@ -40,6 +40,7 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _disposed;
+    private int _released;
 
     // Used only under _gate: the batch whose last export failed, and the parts of partitions it wrote.
     private (string BatchId, HashSet<(string Prefix, int Part)> Parts)? _partial;
@@ -227,6 +228,12 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
         finally
         {
             _ = _gate.Release();
+
+            // Disposed while this export ran (abandoned at a shutdown deadline): the encoder was left for it, release it now.
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                ReleaseIfIdle();
+            }
         }
     }
 
@@ -250,15 +257,33 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     /// <remarks>The container client holds no unmanaged resources (its HTTP pipeline is shared), so there is nothing else to release.</remarks>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            ReleaseIfIdle();
+        }
+    }
+
+    /// <summary>Returns the encoder's buffers, once, unless an export holds the gate (it calls again when it ends).</summary>
+    /// <remarks>
+    /// Dispose sets the flag then tries the gate; an export releases the gate then reads the flag. Both are full fences,
+    /// so at least one side sees the other: the buffers are returned once, never under a running export.
+    /// </remarks>
+    private void ReleaseIfIdle()
+    {
+        if (!_gate.Wait(0))
         {
             return;
         }
 
-        // An export still running (abandoned at a shutdown deadline) keeps the encoder until it ends.
-        if (_gate.Wait(0))
+        try
         {
-            _encoder.Dispose();
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                _encoder.Dispose();
+            }
+        }
+        finally
+        {
             _ = _gate.Release();
         }
     }
@@ -298,7 +323,7 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
             if (await TryCreateAsync(blobName, body, headers, batch.Id, eventCount, cancellationToken).ConfigureAwait(false))
             {
                 _logger.BlobWritten(_settings.Container, blobName, eventCount, body.Length);
-                batch.ReportWritten($"{_container.ServiceUri.AbsoluteUri.TrimEnd('/')}/{_settings.Container}/{blobName}", eventCount, body.Length);
+                batch.ReportWritten($"{_container.ContainerUri.AbsoluteUri.TrimEnd('/')}/{blobName}", eventCount, body.Length);
                 return;
             }
 

@@ -36,6 +36,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body);
         Assert.Equal(contentType, blob.Details.ContentType);
         Assert.Equal(batch.Id, blob.Details.Metadata[SdkBlobContainer.WriteIdMetadataKey]);
+        Assert.Equal($"{container.Uri.AbsoluteUri}/{name}", Assert.Single(batch.Written).Location); // the blob's own URL, in the pipeline's log line
     }
 
     [Fact]

@@ -12,6 +12,9 @@ internal interface IBlobContainer
     /// <summary>The service endpoint, for messages.</summary>
     Uri ServiceUri { get; }
 
+    /// <summary>The container's own URL, which a blob's name completes: where a written blob is reported.</summary>
+    Uri ContainerUri { get; }
+
     /// <summary>
     /// Creates the blob <paramref name="blobName"/> with <c>If-None-Match: *</c>; false when a blob of that name exists
     /// (nothing was written). Any other failure throws.

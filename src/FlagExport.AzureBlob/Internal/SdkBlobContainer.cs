@@ -22,6 +22,8 @@ internal sealed class SdkBlobContainer(BlobContainerClient client, StorageTransf
 
     public Uri ServiceUri => new(client.Uri.GetLeftPart(UriPartial.Authority));
 
+    public Uri ContainerUri => client.Uri;
+
     public async Task<bool> TryCreateAsync(
         string blobName, ReadOnlyMemory<byte> content, BlobContent headers, string writeId, CancellationToken cancellationToken)
     {

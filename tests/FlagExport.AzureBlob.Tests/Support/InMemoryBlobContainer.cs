@@ -18,6 +18,8 @@ internal sealed class InMemoryBlobContainer(string name = "in-memory-container")
 
     public Uri ServiceUri { get; } = new("http://in-memory.blob.test/");
 
+    public Uri ContainerUri => new(ServiceUri, name);
+
     /// <summary>Whether the container exists; a check answers 404 ContainerNotFound when not.</summary>
     public bool Exists { get; set; } = true;
 
