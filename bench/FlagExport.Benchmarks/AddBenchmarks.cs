@@ -4,8 +4,8 @@ using BenchmarkDotNet.Attributes;
 namespace FlagExport.Benchmarks;
 
 /// <summary>
-/// The application's hot path against <see cref="ConcurrentQueue{T}.Enqueue"/> of the same events, the cost the
-/// pipeline issue sets as the target, from one thread and from several at once: <see cref="DataExporter.Add(FeatureEvent)"/>
+/// The application's hot path against <see cref="ConcurrentQueue{T}.Enqueue"/> of the same events, the cost set
+/// as the target, from one thread and from several at once: <see cref="DataExporter.Add(FeatureEvent)"/>
 /// (code that holds the pipeline and the event it has just created) and <see cref="DataExporter.Add(ExportableEvent)"/>
 /// (what the sink, the collector and the listeners call, reading the type from the event).
 /// </summary>

@@ -13,7 +13,7 @@ namespace FlagExport.Benchmarks.Report;
 
 /// <summary>
 /// <c>report [--out FILE]</c>: a short run of every hot-path benchmark, each against its baseline in the same process,
-/// written as one markdown table (<c>bench/results/latest.md</c> by default) with the targets of the benchmarks issue
+/// written as one markdown table (<c>bench/results/latest.md</c> by default) with the hot-path targets
 /// judged from the ratios of this run. Timings depend on the machine; only ratios within one run are compared.
 /// </summary>
 internal static class LatestReport

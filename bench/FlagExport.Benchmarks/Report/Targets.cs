@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FlagExport.Benchmarks.Report;
 
-/// <summary>What a benchmark row is measured against: the benchmarks issue's target for it, if it has one.</summary>
+/// <summary>What a benchmark row is measured against: its target, if it has one.</summary>
 /// <param name="Measure">The row's name in the table.</param>
 /// <param name="MinSpeedUp">The least baseline time over FlagExport's time that meets the target, or null.</param>
 /// <param name="MaxBytesPerEvent">The most bytes allocated per event that meets the target, or null.</param>
@@ -34,7 +34,7 @@ internal sealed record Target(string Measure, double? MinSpeedUp, long? MaxBytes
         : string.Create(CultureInfo.InvariantCulture, $"≤ {1 / minSpeedUp:0.0#}× the baseline's time");
 }
 
-/// <summary>The targets of the benchmarks issue, by benchmark class and method.</summary>
+/// <summary>The hot-path targets, by benchmark class and method.</summary>
 internal static class Targets
 {
     /// <param name="benchmark">The benchmark class.</param>
