@@ -27,6 +27,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     private readonly DurableAppender? _appender;
     private readonly EventAdmission? _admission;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger? _logger;
+    private readonly bool _takesFeature;
+    private readonly bool _takesTracking;
+    private int _noExporterWarned;   // bit per EventType: the warning is logged once per type
 
     /// <summary>Creates every registered exporter and starts its pipeline.</summary>
     /// <exception cref="OptionsValidationException">The options of a pipeline are invalid.</exception>
@@ -41,6 +45,7 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         IMeterFactory? meterFactory)
     {
         _timeProvider = timeProvider;
+        _logger = loggerFactory?.CreateLogger<IFlagEventSink>();
         ILogger? logger = loggerFactory?.CreateLogger<DataExporter>();
         var created = new List<ExportWorker>();
         var inMemory = new List<DataExporter>();
@@ -102,6 +107,8 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         }
 
         _all = [.. created];
+        _takesFeature = allOptions.Any(o => o.EventType == EventType.Feature);
+        _takesTracking = allOptions.Any(o => o.EventType == EventType.Tracking);
         _durableSources = [.. durableSources];
         _admission = _store is null ? new EventAdmission(_feature, _tracking) : null;
 
@@ -133,6 +140,12 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
     {
         ArgumentNullException.ThrowIfNull(exportableEvent);
         EventType eventType = exportableEvent.EventType; // read once: the pipelines are told, not asked again
+        if (!(eventType == EventType.Feature ? _takesFeature : _takesTracking))
+        {
+            WarnNoExporterOnce(eventType);
+            return false;
+        }
+
         if (_appender is not null)
         {
             return _appender.TryAdd(exportableEvent, eventType);
@@ -146,6 +159,19 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         }
 
         return accepted;
+    }
+
+    // Without it, Track with only feature exporters registered returns false and writes nothing, silently.
+    private void WarnNoExporterOnce(EventType eventType)
+    {
+        int bit = 1 << (int)eventType;
+        if (_logger is null || (Interlocked.Or(ref _noExporterWarned, bit) & bit) != 0)
+        {
+            return;
+        }
+
+        string name = eventType == EventType.Feature ? "feature" : "tracking";
+        _logger.NoExporterForType(name, eventType.ToString(), name);
     }
 
     /// <inheritdoc/>

@@ -2,6 +2,8 @@ using FlagExport.Tests.Exporters;
 using FlagExport.Tests.Formats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.Tests.Hosting;
@@ -123,6 +125,37 @@ public sealed class FlagEventSinkTrackTests : IDisposable
         // The event (about 80 bytes), the context object and its three-property array (about 100): no boxing, no sort,
         // no copy of the details.
         Assert.InRange(allocated / Calls, 1, 256);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Track_WithNoTrackingExporter_WarnsOncePerProcessNamingTheFix(bool durable)
+    {
+        using var buffer = new TempDirectory();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        _ = builder.Services.AddSingleton<TimeProvider>(_time);
+        _ = builder.Logging.AddFakeLogging();
+        FlagExportBuilder export = builder.Services.AddFlagExport().AddFileExporter("features", file => file.OutputDir = _features.Path);
+        if (durable)
+        {
+            _ = export.UseDurableBuffer(buffer.Path);
+        }
+
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        IFlagEventSink sink = host.Services.GetRequiredService<IFlagEventSink>();
+
+        Assert.False(sink.Track("checkout", "user-1"));
+        Assert.False(sink.Track("checkout", "user-2"));
+        await sink.FlushAsync(TestContext.Current.CancellationToken);
+
+        FakeLogRecord warning = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 300);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal("A tracking event was added, but no registered exporter takes that type, so it was not kept; later ones are not logged. "
+            + "Register an exporter with EventType = EventType.Tracking (collector YAML: eventType: tracking).", warning.Message);
+        Assert.Empty(Directory.GetFiles(_features.Path));
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
