@@ -54,6 +54,10 @@ internal static class CollectorApp
             [
                 new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"), new("Logging:LogLevel:Yarp", "Warning"), new("Logging:LogLevel:Grpc", "Warning"),
 
+                // The host logs a failed start at Error with the exception's whole stack; the collector prints that failure
+                // as one line ("Cannot start the collector: …") itself. Set it to Debug to see the stack.
+                new("Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host", "Critical"),
+
                 // Durable by default: bufferDirectory (or FlagExport:BufferDirectory) "" or none, from any source, is memory mode.
                 new($"{FlagExportBuilder.SectionName}:{nameof(DurableBufferOptions.BufferDirectory)}", BufferFolder.DefaultDirectory),
             ],

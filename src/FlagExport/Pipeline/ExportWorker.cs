@@ -510,7 +510,9 @@ internal sealed class ExportWorker : IAsyncDisposable
 #pragma warning restore CA1031
         {
             _deadLetterError = exception.Message;
-            _logger.DeadLetterFailed(exception, Name, _deadLetters.Directory);
+            // One line with the reason; the exception and its stack only at Debug.
+            _logger.DeadLetterFailed(Name, _deadLetters.Directory, exception.Message);
+            _logger.DeadLetterFailureDetail(exception, Name);
             return false; // stays the batch in flight: retried, and set aside again next time (a letter is named by the batch id)
         }
 
@@ -522,7 +524,8 @@ internal sealed class ExportWorker : IAsyncDisposable
         _ = Interlocked.Add(ref _deadLetteredEvents, count);
         _ = Interlocked.Increment(ref _deadLetterBatches);
         _metrics.DeadLettered(count);
-        _logger.BatchSetAside(failure, Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}", letter);
+        _logger.BatchSetAside(Name, count, permanent?.Reason ?? $"still failing after {_maxRetryDuration}: {ExportFailures.ReasonOf(failure)}", letter);
+        _logger.BatchSetAsideDetail(failure, Name, letter);
 
         // Moving on: the next batch starts without the backoff of this one.
         _retryPolicy.MarkSuccess();

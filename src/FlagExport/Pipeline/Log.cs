@@ -55,6 +55,12 @@ internal static partial class Log
 
         /// <summary>The exception of a failed export, with its stack trace (the warning has the reason).</summary>
         internal const int ExportFailureDetail = 15;
+
+        /// <summary>The exception of a batch set aside, with its stack trace (the error line has the reason).</summary>
+        internal const int BatchSetAsideDetail = 16;
+
+        /// <summary>The exception of a dead letter that could not be written, with its stack trace.</summary>
+        internal const int DeadLetterFailureDetail = 17;
     }
 
     [LoggerMessage(EventId = Ids.ExportFailed, EventName = "ExportFailed", Level = LogLevel.Warning,
@@ -99,11 +105,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = Ids.BatchSetAside, EventName = "BatchSetAside", Level = LogLevel.Error,
         Message = "Exporter '{ExporterName}' set {BatchSize} events aside as a dead letter ({Reason}): {DeadLetter}. Fix the cause, then replay it.")]
-    internal static partial void BatchSetAside(this ILogger logger, Exception exception, string exporterName, int batchSize, string reason, string deadLetter);
+    internal static partial void BatchSetAside(this ILogger logger, string exporterName, int batchSize, string reason, string deadLetter);
+
+    [LoggerMessage(EventId = Ids.BatchSetAsideDetail, EventName = "BatchSetAsideDetail", Level = LogLevel.Debug,
+        Message = "Exporter '{ExporterName}': the failure of the batch set aside as {DeadLetter}.")]
+    internal static partial void BatchSetAsideDetail(this ILogger logger, Exception exception, string exporterName, string deadLetter);
 
     [LoggerMessage(EventId = Ids.DeadLetterFailed, EventName = "DeadLetterFailed", Level = LogLevel.Error,
-        Message = "Exporter '{ExporterName}' could not write a dead letter in '{DeadLetterDirectory}'; the batch stays and is retried.")]
-    internal static partial void DeadLetterFailed(this ILogger logger, Exception exception, string exporterName, string deadLetterDirectory);
+        Message = "Exporter '{ExporterName}' could not write a dead letter in '{DeadLetterDirectory}' ({Failure}); the batch stays and is retried.")]
+    internal static partial void DeadLetterFailed(this ILogger logger, string exporterName, string deadLetterDirectory, string failure);
+
+    [LoggerMessage(EventId = Ids.DeadLetterFailureDetail, EventName = "DeadLetterFailureDetail", Level = LogLevel.Debug,
+        Message = "Exporter '{ExporterName}': why the dead letter could not be written.")]
+    internal static partial void DeadLetterFailureDetail(this ILogger logger, Exception exception, string exporterName);
 
     [LoggerMessage(EventId = Ids.EventsLeftInBuffer, EventName = "EventsLeftInBuffer", Level = LogLevel.Warning,
         Message = "Exporter '{ExporterName}' stopped with {PositionCount} buffered positions not yet exported; they are kept in the durable buffer '{BufferDirectory}' and exported at the next start.")]

@@ -164,6 +164,10 @@ public sealed class S3CollectorProcessTests : IDisposable
         Assert.Equal(1, await collector.WaitForExitAsync());
         Assert.Contains("Cannot start the collector: ", collector.Output, StringComparison.Ordinal);
         Assert.Contains("no-such-bucket-", collector.Output, StringComparison.Ordinal);
+
+        // The failure in one line, without the host's Error entry and the exception's stack.
+        Assert.DoesNotContain("Hosting failed to start", collector.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", collector.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")!, collector.Output, StringComparison.Ordinal);
     }
 

@@ -58,6 +58,11 @@ public sealed class DeadLetterTests : IDisposable
         FakeLogRecord setAside = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "BatchSetAside");
         Assert.Equal(LogLevel.Error, setAside.Level);
         Assert.Contains(letter, setAside.Message, StringComparison.Ordinal);
+        Assert.Contains("bucket 'nope' does not exist", setAside.Message, StringComparison.Ordinal);
+        Assert.Null(setAside.Exception); // one line at Error; the exception and its stack at Debug only
+        FakeLogRecord detail = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "BatchSetAsideDetail");
+        Assert.Equal(LogLevel.Debug, detail.Level);
+        Assert.NotNull(detail.Exception);
         Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Name == "ExportFailed"); // logged once, as set aside
 
         // The next batch is not held back by the first.
