@@ -2,7 +2,7 @@
 # One command for every benchmark, a short version of each (about 5 minutes on 2 cores): the hot paths against their
 # baselines in one BenchmarkDotNet run (Add, JSON lines, CSV, Parquet SNAPPY and ZSTD, ingestion, the S3 flush), output
 # sizes, the memory a buffered event holds, and the collector's peak resident memory under the load command into a
-# folder and into S3. Writes bench/results/latest.md (or the file given), which the README's performance table copies.
+# folder and into S3. Writes bench/results/latest.md (or the file given), which docs/performance.md copies.
 #
 # Starts the local S3 server of tests/s3-server for the S3 rows unless S3_ENDPOINT points at one, and stops it on exit.
 # env: LOAD=0 leaves out the collector load (about 1.5 minutes); DURATION (seconds measured per load run, default 15).

@@ -10,7 +10,7 @@ public static class FlagExportMeterProviderBuilderExtensions
     /// Subscribes to the Meter <c>FlagExport</c>: events added, exported, dropped, buffered and set aside, exports, failures,
     /// batch sizes and export durations, each tagged with <c>flagexport.exporter</c>; with the durable buffer, also its
     /// appender's events waiting, appended and dropped and its refused appends (shared by the exporters, so untagged by
-    /// exporter). The instruments are listed in the README.
+    /// exporter). The instruments are listed in docs/library.md.
     /// </summary>
     /// <param name="builder">The meter provider builder.</param>
     /// <returns>The builder, for chaining.</returns>

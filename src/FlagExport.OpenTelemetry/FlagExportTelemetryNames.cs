@@ -2,7 +2,7 @@ namespace FlagExport.OpenTelemetry;
 
 /// <summary>
 /// The names FlagExport's core library publishes its telemetry under. They are part of its documented contract (the
-/// README), so this package names them rather than reaching into the core's internals; the tests check they match.
+/// docs/library.md), so this package names them rather than reaching into the core's internals; the tests check they match.
 /// </summary>
 internal static class FlagExportTelemetryNames
 {

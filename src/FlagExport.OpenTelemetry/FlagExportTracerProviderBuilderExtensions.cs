@@ -8,7 +8,7 @@ public static class FlagExportTracerProviderBuilderExtensions
 {
     /// <summary>
     /// Subscribes to the ActivitySource <c>FlagExport</c>: one activity per export attempt (<c>flagexport.export</c>) and one
-    /// per replay of the durable buffer after a restart (<c>flagexport.replay</c>). Their tags are listed in the README.
+    /// per replay of the durable buffer after a restart (<c>flagexport.replay</c>). Their tags are listed in docs/library.md.
     /// </summary>
     /// <param name="builder">The tracer provider builder.</param>
     /// <returns>The builder, for chaining.</returns>

@@ -6,14 +6,14 @@ using Microsoft.Extensions.Time.Testing;
 namespace FlagExport.S3.Tests;
 
 /// <summary>
-/// The README's "Querying the exports" section, run: its exporter configuration writes events to the real server, its
+/// The query guide (docs/querying.md), run: its exporter configuration writes events to the real server, its
 /// <c>aws s3 sync</c> is played by a download, and each of its DuckDB queries must return what the exported events
 /// give when counted here. Its Athena DDL cannot run here; its shape is checked against the Parquet files and the
 /// configured <c>S3Path</c>.
 /// </summary>
 public sealed partial class QueryGuideTests
 {
-    /// <summary>The queries this class checks; a new query in the README fails <see cref="DuckDbBlocks_EachIsCheckedByATest"/> until it has a test.</summary>
+    /// <summary>The queries this class checks; a new query in the guide fails <see cref="DuckDbBlocks_EachIsCheckedByATest"/> until it has a test.</summary>
     private static readonly string[] CheckedQueries = ["evaluations-per-day", "evaluations-per-hour", "tracking-per-day"];
 
     /// <summary>A session time zone other than UTC, so that a query that depends on it gives other days or hours.</summary>
@@ -21,7 +21,7 @@ public sealed partial class QueryGuideTests
 
     private static readonly DateTimeOffset FlushTime = new(2021, 4, 11, 7, 0, 0, TimeSpan.Zero);
 
-    private static readonly ReadmeQueryGuide Guide = ReadmeQueryGuide.Load();
+    private static readonly QueryGuide Guide = QueryGuide.Load();
 
     [Fact]
     public void DuckDbBlocks_EachIsCheckedByATest() => Assert.Equal(CheckedQueries, Guide.DuckDbQueryNames);
@@ -53,7 +53,7 @@ public sealed partial class QueryGuideTests
 
         DuckDbResult result = DuckDbQuery.Run(Query("evaluations-per-hour", folder), SessionTimeZone);
 
-        // The README's WHERE: year = 2021 AND month = 4 AND day >= 10.
+        // The guide's WHERE: year = 2021 AND month = 4 AND day >= 10.
         Assert.Equal(["hour", "flag", "evaluations", "users"], result.Columns);
         Assert.Equal(
             [.. batches.SelectMany(b => b)
@@ -149,7 +149,7 @@ public sealed partial class QueryGuideTests
             column => Assert.Contains((column, "int"), ddl.Partitions)); // filters on partitions only: Athena reads only their folders
     }
 
-    /// <summary>The README's query <paramref name="name"/>, reading the synced folder under <paramref name="root"/>.</summary>
+    /// <summary>The guide's query <paramref name="name"/>, reading the synced folder under <paramref name="root"/>.</summary>
     private static string Query(string name, string root)
     {
         string sql = Guide.Block("sql duckdb:" + name);
@@ -159,8 +159,8 @@ public sealed partial class QueryGuideTests
     }
 
     /// <summary>
-    /// Exports the batches (one flush a minute) with the README's options of <paramref name="exporter"/> under a new
-    /// test prefix, then downloads what the README's sync command copies into a new temp folder, which it returns.
+    /// Exports the batches (one flush a minute) with the guide's options of <paramref name="exporter"/> under a new
+    /// test prefix, then downloads what the guide's sync command copies into a new temp folder, which it returns.
     /// </summary>
     private static async Task<TemporaryFolder> ExportAndSyncAsync(string exporter, ExportableEvent[][] batches)
     {

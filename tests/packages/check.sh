@@ -79,6 +79,36 @@ say "consumer: $out"
   '{"kind":"feature","contextKind":"user","userKey":"consumer-user","creationDate":1733230547,"key":"consumer-flag","variation":"on","value":true,"default":false,"version":"","source":"SERVER"}' ] \
   || fail "consumer.json: $(cat "$work/exports/consumer.json" 2>&1)"
 
+# The README's "Use the library", followed as a newcomer would and from an empty package cache: its second command
+# block (a new console app, a nuget.config with the packed folder beside nuget.org, the packages), its Program.cs and
+# its run, whose file must be the line the README shows. The folder its first block packs is the one packed above (the
+# same projects; the README packs them with the whole solution).
+readme_block() { # $1: the info string, $2: which block of that kind (0 first), in the README's "## Use the library"
+  python3 - "$root/README.md" "$1" "$2" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+section = text[text.index("\n## Use the library\n"):]
+section = section[:section.index("\n## ", 1)]
+blocks = [m.group(2) for m in re.finditer(r"^```(\S*)\n(.*?)^```$", section, re.M | re.S) if m.group(1) == sys.argv[2]]
+sys.stdout.write(blocks[int(sys.argv[3])])
+PY
+}
+say "following the README's \"Use the library\" from an empty package cache"
+readme="$work/readme"
+mkdir -p "$readme/clone" && cp -r "$work/packages" "$readme/flagexport-feed"
+readme_block bash 1 >"$readme/app.sh"
+grep -q 'dotnet nuget add source ../flagexport-feed' "$readme/app.sh" || fail "README: the app block does not add ../flagexport-feed: $(cat "$readme/app.sh")"
+(cd "$readme/clone" && NUGET_PACKAGES="$readme/nuget" bash -euo pipefail "$readme/app.sh") >"$readme/app.log" 2>&1 \
+  || { tail -30 "$readme/app.log" >&2; fail "the README's app commands"; }
+readme_block csharp 0 >"$readme/flag-app/Program.cs"
+readme_block bash 2 >"$readme/run.sh"
+out="$(cd "$readme/flag-app" && NUGET_PACKAGES="$readme/nuget" Logging__LogLevel__Default=Warning bash -euo pipefail "$readme/run.sh" 2>&1)" \
+  || { echo "$out" | tail -30 >&2; fail "the README's dotnet run"; }
+expected="$(readme_block '' 0)"
+[ "$(echo "$out" | tail -n 1)" = "$(echo "$expected" | tail -n 1)" ] || fail "the README's app wrote: $out; the README shows: $expected"
+[ -d "$readme/nuget/flagexport/$version" ] || fail "the README's app did not restore FlagExport $version from the packed folder"
+say "the README's library app wrote what the README shows"
+
 say "installing the collector tool from the packed folder"
 dotnet tool install --tool-path "$work/tools" --configfile "$work/consumer/NuGet.config" FlagExport.Collector --version "$version" \
   >"$work/tool.log" 2>&1 || { cat "$work/tool.log" >&2; fail "tool install"; }

@@ -25,7 +25,7 @@ public static class FeatureFlagEventsBuilderExtensions
     /// <para>An evaluation is exported when the activity it was recorded on stops, with the event's timestamp as its
     /// <see cref="ExportableEvent.CreationDate"/>. The listener asks for the activities' data without marking them
     /// recorded, so the application's own sampling and trace export stay as they are. It starts and stops with the host.</para>
-    /// <para>The attributes read are listed in the README; an event without <c>feature_flag.key</c> is skipped.</para>
+    /// <para>The attributes read are listed in docs/library.md; an event without <c>feature_flag.key</c> is skipped.</para>
     /// </remarks>
     /// <exception cref="ArgumentException">No name is given, or one is empty.</exception>
     public static FlagExportBuilder AddFeatureFlagEvents(this FlagExportBuilder builder, params string[] activitySourceNames)

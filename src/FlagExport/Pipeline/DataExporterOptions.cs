@@ -69,7 +69,8 @@ public sealed class DataExporterOptions
 
     /// <summary>
     /// How long disposal or host shutdown may spend writing the events still buffered (retrying failed exports with
-    /// backoff meanwhile). Events not written by then are logged as an error and counted as dropped; with the durable
+    /// backoff meanwhile). Events not written by then are logged as an error and counted in <c>flagexport.events.dropped</c> (reason
+    /// <c>shutdown</c>); with the durable
     /// buffer on they stay in the buffer for the next start, and the largest timeout among the exporters bounds how long
     /// added events still waiting in memory are appended to the buffer.
     /// </summary>

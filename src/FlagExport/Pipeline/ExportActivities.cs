@@ -5,7 +5,7 @@ namespace FlagExport;
 
 /// <summary>
 /// The <c>FlagExport</c> <see cref="ActivitySource"/>: one activity per export attempt and one per replay of the durable
-/// buffer after a restart. The names below are the contract that dashboards and the README rely on.
+/// buffer after a restart. The names below are the contract that dashboards and docs/library.md rely on.
 /// </summary>
 /// <remarks>
 /// <para>Nothing is created while no listener samples the source: <see cref="ActivitySource.StartActivity(string, ActivityKind, ActivityContext, IEnumerable{KeyValuePair{string, object}}?, IEnumerable{ActivityLink}?, DateTimeOffset)"/>

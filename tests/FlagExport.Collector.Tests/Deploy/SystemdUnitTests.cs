@@ -209,14 +209,13 @@ public sealed partial class SystemdUnitTests : IDisposable
         return directives.ToLookup(d => d.Key, d => d.Value, StringComparer.Ordinal);
     }
 
-    /// <summary>The README from "## Running it in production" to the next section of that level.</summary>
+    /// <summary>docs/production.md up to its first second-level section (the steps, before Native AOT and several instances).</summary>
     private static string ProductionSection()
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
-        int start = readme.IndexOf("\n## Running it in production\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "README.md has no section '## Running it in production'");
-        int end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        return end < 0 ? readme[start..] : readme[start..end];
+        string guide = File.ReadAllText(Path.Combine(RepositoryRoot, "docs", "production.md")).ReplaceLineEndings("\n");
+        Assert.StartsWith("# Running it in production\n", guide, StringComparison.Ordinal);
+        int end = guide.IndexOf("\n## ", StringComparison.Ordinal);
+        return end < 0 ? guide : guide[..end];
     }
 
     /// <summary>A table row of the exit codes: <c>| `3` | ...</c>, indented in its list item.</summary>

@@ -4,7 +4,7 @@ namespace FlagExport.S3.Tests.Support;
 
 /// <summary>
 /// The parts of an Athena <c>CREATE EXTERNAL TABLE ... PARTITIONED BY ... STORED AS ... LOCATION ... TBLPROPERTIES</c>
-/// statement that a shape check compares: enough of the grammar for the README's DDL, not a SQL parser.
+/// statement that a shape check compares: enough of the grammar for the guide's DDL, not a SQL parser.
 /// </summary>
 internal sealed partial record AthenaDdl(
     string Table,

@@ -7,11 +7,11 @@ namespace FlagExport.Tests.Pipeline;
 public sealed class DataExporterOptionsTests
 {
     [Fact]
-    public void Defaults_AreTheOnesTheReadmeOptionsTableDocuments()
+    public void Defaults_AreTheOnesTheOptionsTableDocuments()
     {
         var options = new DataExporterOptions();
 
-        // README.md, table "Option | Default | Meaning", written as the table writes them.
+        // docs/configuration.md, table "Option | Default | Meaning", written as the table writes them.
         Assert.Equal(TimeSpan.Parse("00:01:00", CultureInfo.InvariantCulture), options.FlushInterval);
         Assert.Equal(100000, options.MaxEventInMemory);
         Assert.Null(options.MaxBufferedEvents); // "3 × MaxEventInMemory"

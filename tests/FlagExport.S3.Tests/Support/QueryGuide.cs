@@ -4,44 +4,41 @@ using System.Text.RegularExpressions;
 namespace FlagExport.S3.Tests.Support;
 
 /// <summary>
-/// The README's "Querying the exports" section, read so that its configuration and queries are the ones the tests run:
+/// The query guide, docs/querying.md, read so that its configuration and queries are the ones the tests run:
 /// fenced blocks are found by their info string (<c>json exporters</c>, <c>sql duckdb:name</c>, <c>sql athena:name</c>).
 /// </summary>
-internal sealed partial class ReadmeQueryGuide
+internal sealed partial class QueryGuide
 {
-    public const string Heading = "## Querying the exports";
+    public const string Heading = "# Querying the exports";
 
-    private ReadmeQueryGuide(string section, List<(string Info, string Body)> blocks)
+    private QueryGuide(string section, List<(string Info, string Body)> blocks)
     {
         Section = section;
         Blocks = blocks;
     }
 
-    /// <summary>The section's text, from its heading to the next <c>## </c> heading.</summary>
+    /// <summary>The guide's text.</summary>
     public string Section { get; }
 
-    /// <summary>Every fenced block of the section: its info string (after the backticks) and its body.</summary>
+    /// <summary>Every fenced block of the guide: its info string (after the backticks) and its body.</summary>
     public List<(string Info, string Body)> Blocks { get; }
 
     /// <summary>The names of the <c>sql duckdb:name</c> blocks, in order.</summary>
     public IEnumerable<string> DuckDbQueryNames =>
         Blocks.Where(b => b.Info.StartsWith("sql duckdb:", StringComparison.Ordinal)).Select(b => b.Info["sql duckdb:".Length..]);
 
-    public static ReadmeQueryGuide Load()
+    public static QueryGuide Load()
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryFiles.Root(), "README.md")).ReplaceLineEndings("\n");
-        int start = readme.IndexOf("\n" + Heading + "\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, $"README.md has no section '{Heading}'");
-        int end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        string section = end < 0 ? readme[start..] : readme[start..end];
-        return new ReadmeQueryGuide(section, [.. Fence().Matches(section).Select(m => (m.Groups["info"].Value.Trim(), m.Groups["body"].Value))]);
+        string section = File.ReadAllText(Path.Combine(RepositoryFiles.Root(), "docs", "querying.md")).ReplaceLineEndings("\n");
+        Assert.True(section.StartsWith(Heading + "\n", StringComparison.Ordinal), $"docs/querying.md does not start with '{Heading}'");
+        return new QueryGuide(section, [.. Fence().Matches(section).Select(m => (m.Groups["info"].Value.Trim(), m.Groups["body"].Value))]);
     }
 
     /// <summary>The body of the one block whose info string is <paramref name="info"/>.</summary>
     public string Block(string info)
     {
         string[] bodies = [.. Blocks.Where(b => b.Info == info).Select(b => b.Body)];
-        Assert.True(bodies.Length == 1, $"README section '{Heading}' has {bodies.Length} blocks '```{info}', not 1");
+        Assert.True(bodies.Length == 1, $"docs/querying.md section '{Heading}' has {bodies.Length} blocks '```{info}', not 1");
         return bodies[0];
     }
 
@@ -57,7 +54,7 @@ internal sealed partial class ReadmeQueryGuide
     public (string Bucket, string Prefix, string Folder) Sync()
     {
         Match sync = SyncCommand().Match(Block("bash"));
-        Assert.True(sync.Success, $"README section '{Heading}' has no 'aws s3 sync s3://bucket/prefix/ folder/' command");
+        Assert.True(sync.Success, $"docs/querying.md section '{Heading}' has no 'aws s3 sync s3://bucket/prefix/ folder/' command");
         return (sync.Groups["bucket"].Value, sync.Groups["prefix"].Value, sync.Groups["folder"].Value);
     }
 
