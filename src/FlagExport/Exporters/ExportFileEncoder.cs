@@ -67,24 +67,46 @@ public sealed class ExportFileEncoder : IDisposable
     /// <param name="options">The format, file name and encoding options.</param>
     /// <param name="eventType">The kind of events encoded; CSV templates are checked against its fields.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
-    public static ExportFileEncoder Create(ExportFileOptions options, EventType eventType)
+    public static ExportFileEncoder Create(ExportFileOptions options, EventType eventType) => Build(options, eventType, problems: null)!;
+
+    /// <summary>Every problem of <paramref name="options"/>, not only the first: what <see cref="Create"/> would throw, each in turn.</summary>
+    internal static List<ArgumentException> Problems(ExportFileOptions options, EventType eventType)
+    {
+        var problems = new List<ArgumentException>();
+        _ = Build(options, eventType, problems);
+        return problems;
+    }
+
+    /// <summary>Builds the encoder; with <paramref name="problems"/>, collects each invalid option there instead of throwing and returns null if any.</summary>
+    private static ExportFileEncoder? Build(ExportFileOptions options, EventType eventType, List<ArgumentException>? problems)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ExportFormat format = ExportFormats.Parse(options.Format, nameof(options.Format));
-        FilenameTemplate filename = FilenameTemplate.Parse(options.Filename, nameof(options.Filename));
+        ExportFormat format = Checked(() => ExportFormats.Parse(options.Format, nameof(options.Format)), problems);
+        FilenameTemplate filename = Checked(() => FilenameTemplate.Parse(options.Filename, nameof(options.Filename)), problems);
 
         // Codec and CSV template are checked whatever the format, so that a typo fails now rather than after a format switch.
-        var codec = ParquetCompressionCodecs.Parse(options.ParquetCompressionCodec, nameof(options.ParquetCompressionCodec));
-        int rowGroupSize = ParquetEncoder.CheckRowGroupSize(options.ParquetRowGroupSize, nameof(options.ParquetRowGroupSize));
+        var codec = Checked(() => ParquetCompressionCodecs.Parse(options.ParquetCompressionCodec, nameof(options.ParquetCompressionCodec)), problems);
+        int rowGroupSize = Checked(() => ParquetEncoder.CheckRowGroupSize(options.ParquetRowGroupSize, nameof(options.ParquetRowGroupSize)), problems);
         string csvTemplate = eventType == EventType.Tracking && options.CsvTemplate == ExportFileOptions.DefaultCsvTemplate
             ? CsvEncoder.DefaultTrackingTemplate // the feature default names fields a tracking event does not have
             : options.CsvTemplate;
-        var csv = CsvEncoder.Create(csvTemplate, eventType, nameof(options.CsvTemplate));
+        var csv = Checked(() => CsvEncoder.Create(csvTemplate, eventType, nameof(options.CsvTemplate)), problems);
         if (options.MaxBatchBytes is < ExportFileOptions.MinMaxBatchBytes and int tooSmall)
         {
-            throw OptionErrors.Invalid(
+            ArgumentException tooSmallError = OptionErrors.Invalid(
                 $"MaxBatchBytes must be at least {ExportFileOptions.MinMaxBatchBytes} (1 KiB, the most bytes in one file or object), or unset for no limit; got '{tooSmall}'.",
                 nameof(options.MaxBatchBytes));
+            if (problems is null)
+            {
+                throw tooSmallError;
+            }
+
+            problems.Add(tooSmallError);
+        }
+
+        if (problems is { Count: > 0 })
+        {
+            return null;
         }
 
         IBatchEncoder encoder = format switch
@@ -97,6 +119,20 @@ public sealed class ExportFileEncoder : IDisposable
         var settings = new EncodingSettings(
             options.Format, options.CsvTemplate, options.ParquetCompressionCodec, rowGroupSize, options.MaxBatchBytes, eventType);
         return new ExportFileEncoder(encoder, filename, Environment.MachineName, options.MaxBatchBytes, settings);
+    }
+
+    /// <summary>The parsed option; when collecting <paramref name="problems"/>, an invalid one is added there and the default returned.</summary>
+    private static T Checked<T>(Func<T> parse, List<ArgumentException>? problems)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException problem) when (problems is not null)
+        {
+            problems.Add(problem);
+            return default!;
+        }
     }
 
     /// <summary>

@@ -173,7 +173,14 @@ public static class ExportFileExporterBuilderExtensions
             }
 
             List<string> failures = [.. OptionsBinding.FailuresOf(options)];
-            if (!Check(path, options, eventType, validate, out string? failure))
+
+            // Every problem of the file options, not only the first that the exporter's own check stops at.
+            if (options is ExportFileOptions fileOptions)
+            {
+                failures.AddRange(ExportFileEncoder.Problems(fileOptions, eventType).Select(problem => OptionErrors.Failure(path, problem)));
+            }
+
+            if (!Check(path, options, eventType, validate, out string? failure) && !failures.Contains(failure!))
             {
                 failures.Add(failure!);
             }

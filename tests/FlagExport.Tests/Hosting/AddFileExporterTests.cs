@@ -109,6 +109,30 @@ public sealed class AddFileExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_SeveralInvalidFileOptions_AreEachNamed_NotOnlyTheFirst()
+    {
+        HostApplicationBuilder builder = CreateBuilder(new()
+        {
+            ["FlagExport:Exporters:file:Format"] = "xml",
+            ["FlagExport:Exporters:file:ParquetCompressionCodec"] = "zip",
+            ["FlagExport:Exporters:file:CsvTemplate"] = "{{ .Nope}}\n",
+            ["FlagExport:Exporters:file:MaxBatchBytes"] = "10",
+            ["FlagExport:Exporters:file:OutputDir"] = _folder.Path,
+        });
+        _ = builder.Services.AddFlagExport(export => export.AddFileExporter());
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        string[] failures = [.. error.Failures];
+        Assert.Equal(4, failures.Length);
+        Assert.Contains(failures, f => f.StartsWith("FlagExport:Exporters:file:Format 'xml' is not a valid format", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("FlagExport:Exporters:file:ParquetCompressionCodec 'zip' is not a valid Parquet compression codec", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("FlagExport:Exporters:file:CsvTemplate", StringComparison.Ordinal) && f.Contains("'.Nope'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("FlagExport:Exporters:file:MaxBatchBytes must be at least 1024", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StartAsync_TrackingExporterWithFeatureOnlyCsvField_Fails()
     {
         HostApplicationBuilder builder = CreateBuilder(new()
