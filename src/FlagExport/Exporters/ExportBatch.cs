@@ -52,10 +52,10 @@ public sealed class ExportBatch
     public string Id => _state.Id;
 
     /// <summary>The position of the batch's first event in the pipeline's buffer.</summary>
-    public long FirstPosition => _state.FirstPosition;
+    internal long FirstPosition => _state.FirstPosition;
 
     /// <summary>The position just after the batch's last event: the batch covers <c>[FirstPosition, EndPosition)</c>.</summary>
-    public long EndPosition => _state.EndPosition;
+    internal long EndPosition => _state.EndPosition;
 
     /// <summary>Which attempt this is: 1 for the first, counted across restarts with the durable buffer.</summary>
     public int Attempt { get; }
