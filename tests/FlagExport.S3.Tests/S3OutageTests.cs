@@ -50,7 +50,8 @@ public sealed class S3OutageTests
 
             try
             {
-                await Task.Delay(800, TestContext.Current.CancellationToken);
+                // Objects written before the outage: the export works while events arrive.
+                await WaitForAsync(() => Written(logger) >= 1, "no object was written before the outage");
                 await RunAsync(gateway, "stop");
 
                 // Keep S3 down until uploads have failed while events kept arriving; poll rather than guess how long that takes.
@@ -66,7 +67,9 @@ public sealed class S3OutageTests
                 await RunAsync(gateway, "start"); // always, so that no later test finds S3 down
             }
 
-            await Task.Delay(800, TestContext.Current.CancellationToken);
+            // Objects written after the outage while events still arrive, then the producer stops.
+            int writtenBeforeRecovery = Written(logger);
+            await WaitForAsync(() => Written(logger) > writtenBeforeRecovery, "no object was written once S3 was back");
             await producing.CancelAsync();
             await producer;
             // Real time, capped: once S3 answers again the next interval (200 ms) retries; a minute means it never recovered.
@@ -89,6 +92,19 @@ public sealed class S3OutageTests
         Assert.True(added > 1000, $"only {added} events were added");
         Assert.Equal(added, keys.Distinct().Count()); // none lost
         Assert.Equal(added, keys.Count);              // none twice
+    }
+
+    private static int Written(FakeLogger logger) => logger.Collector.GetSnapshot().Count(r => r.Id.Name == "ObjectWritten");
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; a minute without it fails with <paramref name="failure"/>.</summary>
+    private static async Task WaitForAsync(Func<bool> condition, string failure)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), failure);
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
     }
 
     private static async Task RunAsync(string script, string verb)
