@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FlagExport.Durability;
 using FlagExport.Tests.Exporters;
 using FlagExport.Tests.Pipeline.Fakes;
@@ -82,6 +83,7 @@ public sealed class DurabilityEdgeCaseTests : IDisposable
     public async Task Start_FirstPipelineCommitsBeforeTheSecondCursorIsOpened_SecondExporterLosesNothing()
     {
         const int count = 6000;
+        long logEnd = 0;
         await using (DurableEventStore seed = DurableEventStore.Open(BufferDirectory, DurableBufferOptions.MinMaxBufferBytes))
         {
             seed.OpenCursor("a").Commit(0);
@@ -90,6 +92,7 @@ public sealed class DurabilityEdgeCaseTests : IDisposable
             {
                 Assert.True(seed.TryAppend([.. Enumerable.Range(i, 100).Select(j => (ExportableEvent)TestEvents.Feature(j))], out long end));
                 await seed.WaitForDurableAsync(end, TestContext.Current.CancellationToken);
+                logEnd = end;
             }
         }
 
@@ -102,9 +105,11 @@ public sealed class DurabilityEdgeCaseTests : IDisposable
             .AddExporter("a", _ => a, o => o.FlushInterval = TimeSpan.FromMilliseconds(100))
             .AddExporter("b", _ =>
             {
-                // A factory that takes a moment (building a client, reading a secret): "a" is already running.
-                SpinWait.SpinUntil(() => a.EventCount == count, TimeSpan.FromSeconds(10));
-                Thread.Sleep(200);
+                // A factory that takes a moment (building a client, reading a secret): "a" is already running, and has
+                // committed its whole backlog to its cursor file before "b"'s cursor is opened.
+                Assert.True(
+                    SpinWait.SpinUntil(() => a.EventCount == count && CommittedOf("a") >= logEnd, TimeSpan.FromSeconds(30)),
+                    $"exporter 'a' did not commit its {count} events");
                 return b;
             });
         using IHost host = builder.Build();
@@ -225,5 +230,24 @@ public sealed class DurabilityEdgeCaseTests : IDisposable
     {
         public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken) =>
             throw new ExportEncodingException("cannot encode (test)");
+    }
+
+    /// <summary>The <c>committed</c> position in the cursor file of <paramref name="exporter"/>, or -1 while it cannot be read.</summary>
+    private long CommittedOf(string exporter)
+    {
+        try
+        {
+            foreach (string file in Directory.GetFiles(Path.Combine(BufferDirectory, "cursors"), $"{exporter}.*.cursor"))
+            {
+                using JsonDocument cursor = JsonDocument.Parse(File.ReadAllBytes(file));
+                return cursor.RootElement.GetProperty("committed").GetInt64();
+            }
+        }
+        catch (IOException)
+        {
+            // replaced by a rename just now: read again
+        }
+
+        return -1;
     }
 }
