@@ -25,8 +25,9 @@ internal sealed class SnippetReferences
     public IReadOnlyList<MetadataReference> References { get; }
 
     /// <summary>
-    /// Names of the assemblies of the shared frameworks: a project has them without naming a package (an ASP.NET Core
-    /// project; a console one gets the Microsoft.Extensions.* among them from Microsoft.Extensions.Hosting).
+    /// Names of the assemblies of the shared frameworks, which a snippet uses without naming a package. ASP.NET Core's
+    /// are counted too, as an ASP.NET Core project has them; so a console snippet's <c>Host.CreateApplicationBuilder</c>
+    /// passes without naming Microsoft.Extensions.Hosting.
     /// </summary>
     public HashSet<string> FrameworkAssemblies { get; }
 
