@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using FlagExport.Collector.Configuration;
+using FlagExport.Collector.Tests.Docs;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Service;
@@ -12,12 +13,7 @@ namespace FlagExport.Collector.Tests.Service;
 public sealed class CollectorProcessTests : IDisposable
 {
     // The README's curl body: two evaluations as an OpenFeature provider sends them.
-    private const string TwoEvents = """
-        {"meta":{"environment":"production"},"events":[
-          {"kind":"feature","contextKind":"user","userKey":"user-1","creationDate":1733230547728,"key":"new-checkout","variation":"enabled","value":true,"default":false,"version":"v1"},
-          {"kind":"feature","contextKind":"anonymousUser","userKey":"user-2","creationDate":1733230548001,"key":"new-checkout","variation":"disabled","value":false,"default":false,"version":"v1"}
-        ]}
-        """;
+    private static string TwoEvents => ReadmeQuickStart.Instance.CurlBody;
 
     private readonly TempDirectory _directory = new();
     private readonly HttpClient _client = new();
@@ -31,13 +27,17 @@ public sealed class CollectorProcessTests : IDisposable
     [Fact]
     public async Task MainCommand_WithoutConfiguration_ListensOn1031_BuffersDurably_AndSigtermFlushesTheExportsFile()
     {
-        using CollectorProcess collector = CollectorProcess.StartMainCommand(_directory.Path);
+        // The README's Quick start as written: its command, its curl, its answer and the file its cat shows.
+        ReadmeQuickStart readme = ReadmeQuickStart.Instance;
+        using CollectorProcess collector = CollectorProcess.StartMainCommand(_directory.Path, readme.RunArguments);
         string address = await collector.WaitUntilListeningAsync();
         Assert.Equal("http://127.0.0.1:1031", address);
+        Assert.Equal(address + "/v1/data/collector", readme.CurlUrl);
 
-        HttpResponseMessage response = await PostAsync(address, TwoEvents);
+        HttpResponseMessage response = await _client.PostAsync(
+            readme.CurlUrl, new StringContent(readme.CurlBody, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("""{"ingestedContentCount":2}""", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(readme.CurlAnswer, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.False(Directory.Exists(_directory.Combine("exports")) && Directory.EnumerateFiles(_directory.Combine("exports")).Any(), "Nothing is written before the flush.");
 
         collector.Signal("TERM");
@@ -48,12 +48,9 @@ public sealed class CollectorProcessTests : IDisposable
         // Durable by default: the 200 above meant the events were in ./buffer of the folder it ran in.
         Assert.Contains($"Durable buffer in {_directory.Combine("buffer")} (maxBufferBytes 10737418240): a 200 means the events are on disk", collector.Output, StringComparison.Ordinal);
         Assert.True(Directory.Exists(_directory.Combine("buffer")), "No ./buffer in the working folder.");
-        string file = Assert.Single(Directory.GetFiles(_directory.Combine("exports")));
+        string file = Assert.Single(Directory.GetFiles(_directory.Combine(Path.GetDirectoryName(readme.ExportsPattern)!), Path.GetFileName(readme.ExportsPattern)));
         Assert.Matches(@"^flag-variation-.+-\d{10}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$", Path.GetFileName(file));
-        Assert.Equal(
-            """{"kind":"feature","contextKind":"user","userKey":"user-1","creationDate":1733230547,"key":"new-checkout","variation":"enabled","value":true,"default":false,"version":"v1","source":"PROVIDER_CACHE","metadata":{"environment":"production"}}""" + "\n" +
-            """{"kind":"feature","contextKind":"anonymousUser","userKey":"user-2","creationDate":1733230548,"key":"new-checkout","variation":"disabled","value":false,"default":false,"version":"v1","source":"PROVIDER_CACHE","metadata":{"environment":"production"}}""" + "\n",
-            await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken));
+        Assert.Equal(readme.ExportedFile, await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken));
     }
 
     [Fact]

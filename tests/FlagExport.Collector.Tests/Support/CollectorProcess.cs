@@ -114,11 +114,27 @@ public sealed partial class CollectorProcess : IDisposable
         new(workingDirectory, [CollectorDll, .. args], environment, unset);
 
     /// <summary>
-    /// Starts the README's main command, <c>dotnet run --project src/FlagExport.Collector</c>, without its build step
-    /// (the tests built it) and with the tests' configuration. Signals sent to it reach the collector, as in a terminal.
+    /// Starts the README's main command, <c>dotnet run --project src/FlagExport.Collector</c>, given as its arguments after
+    /// <c>dotnet</c>: run from the repository root as the README says (its <c>--project</c> path is resolved there), without
+    /// its build step (the tests built it) and with the tests' configuration. Signals sent to it reach the collector, as in
+    /// a terminal.
     /// </summary>
-    public static CollectorProcess StartMainCommand(string workingDirectory) =>
-        new(workingDirectory, ["run", "--no-build", "--configuration", Configuration, "--project", ProjectDirectory], null);
+    public static CollectorProcess StartMainCommand(string workingDirectory, IReadOnlyList<string> dotnetRunArguments)
+    {
+        if (dotnetRunArguments.Count == 0 || dotnetRunArguments[0] != "run")
+        {
+            throw new ArgumentException($"Not a 'dotnet run' command: '{string.Join(' ', dotnetRunArguments)}'.", nameof(dotnetRunArguments));
+        }
+
+        var args = new List<string> { "run", "--no-build", "--configuration", Configuration };
+        for (int i = 1; i < dotnetRunArguments.Count; i++)
+        {
+            bool isProject = i > 1 && dotnetRunArguments[i - 1] == "--project";
+            args.Add(isProject ? Path.GetFullPath(Path.Combine(RepositoryPaths.Root, dotnetRunArguments[i])) : dotnetRunArguments[i]);
+        }
+
+        return new(workingDirectory, args, null);
+    }
 
     /// <summary>The address from the start-up log line, once the collector listens.</summary>
     public async Task<string> WaitUntilListeningAsync()
