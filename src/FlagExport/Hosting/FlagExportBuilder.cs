@@ -9,17 +9,13 @@ namespace FlagExport;
 /// methods on this type that call <see cref="AddExporter"/>.
 /// </summary>
 /// <example>
-/// An exporter kind binds its own options from the same section as the pipeline's and calls <see cref="AddExporter"/>:
+/// An exporter of your own, its pipeline options read from <c>FlagExport:Exporters:my-store</c> over the defaults set here:
 /// <code>
-/// public static FlagExportBuilder AddFileExporter(this FlagExportBuilder builder, string name, Action&lt;FileExporterOptions&gt;? configure = null)
-/// {
-///     OptionsBuilder&lt;FileExporterOptions&gt; options = builder.Services.AddOptions&lt;FileExporterOptions&gt;(name)
-///         .BindConfiguration(FlagExportBuilder.GetConfigurationPath(name))
-///         .ValidateOnStart();
-///     if (configure is not null) options.Configure(configure);
-///     return builder.AddExporter(name, sp => new FileExporter(sp.GetRequiredService&lt;IOptionsMonitor&lt;FileExporterOptions&gt;&gt;().Get(name)));
-/// }
+/// services.AddFlagExport(export => export.AddExporter(
+///     "my-store", sp => new MyStoreExporter(sp.GetRequiredService&lt;IMyStoreClient&gt;()), pipeline => pipeline.FlushInterval = TimeSpan.FromSeconds(10)));
 /// </code>
+/// Exporters that write files (formats, names, partitions) register through <c>AddExportFileExporter</c>, which also
+/// binds and validates their own options from the same section.
 /// </example>
 public sealed class FlagExportBuilder
 {
