@@ -54,35 +54,31 @@ internal sealed class ExplainedDefaultCredential(TokenCredential chain) : TokenC
 
         string message =
             $"none of AccountKey, {BlobClientFactory.AccountKeyVariable} and {BlobClientFactory.ConnectionStringVariable} is set, " +
-            $"and DefaultAzureCredential got no token (tried {tried}); set one of them, or give this process an Entra ID identity";
+            $"and DefaultAzureCredential got no token ({tried}); set one of them, or give this process an Entra ID identity";
         return exception is CredentialUnavailableException
             ? new CredentialUnavailableException(message, exception)
             : new AuthenticationFailedException(message, exception);
     }
 
-    /// <summary>The credentials the chain's message lists (lines <c>- NameCredential …</c>), else its first line.</summary>
+    /// <summary>
+    /// Each credential the message names with its outcome up to the first <c>.</c> or <c>:</c> (<c>EnvironmentCredential
+    /// authentication unavailable</c>): the chain lists one per line after <c>- </c>, a chain of one gives its own message.
+    /// Else the message's first line.
+    /// </summary>
     private static string Tried(string message)
     {
-        var names = new List<string>();
-        foreach (string line in message.Split('\n'))
+        string[] lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string[] items = [.. lines.Where(l => l.StartsWith("- ", StringComparison.Ordinal)).Select(l => l[2..])];
+        var outcomes = new List<string>();
+        foreach (string item in items.Length > 0 ? items : lines.Take(1))
         {
-            string item = line.Trim();
-            if (item.StartsWith("- ", StringComparison.Ordinal))
+            if (item.Split(' ', 2)[0].TrimEnd(':', '.').EndsWith("Credential", StringComparison.Ordinal))
             {
-                string name = item[2..].Split(' ', 2)[0].TrimEnd(':', '.');
-                if (name.EndsWith("Credential", StringComparison.Ordinal))
-                {
-                    names.Add(name);
-                }
+                int end = item.AsSpan().IndexOfAny('.', ':');
+                outcomes.Add((end < 0 ? item : item[..end]).Trim());
             }
         }
 
-        if (names.Count > 0)
-        {
-            return string.Join(", ", names);
-        }
-
-        int newline = message.AsSpan().IndexOfAny('\r', '\n');
-        return (newline < 0 ? message : message[..newline]).Trim();
+        return outcomes.Count > 0 ? string.Join("; ", outcomes) : lines.FirstOrDefault() ?? "";
     }
 }
