@@ -53,8 +53,9 @@ internal sealed class ExplainedDefaultCredential(TokenCredential chain) : TokenC
         }
 
         string message =
-            $"none of AccountKey, {BlobClientFactory.AccountKeyVariable} and {BlobClientFactory.ConnectionStringVariable} is set, " +
-            $"and DefaultAzureCredential got no token ({tried}); set one of them, or give this process an Entra ID identity";
+            $"neither an account key (AccountKey, or {BlobClientFactory.AccountKeyVariable} with AccountName) nor a connection string " +
+            $"({BlobClientFactory.ConnectionStringVariable}, without AccountName and ServiceUrl) applies, and DefaultAzureCredential got no token " +
+            $"({tried}); set one of them, or give this process an Entra ID identity";
         return exception is CredentialUnavailableException
             ? new CredentialUnavailableException(message, exception)
             : new AuthenticationFailedException(message, exception);
