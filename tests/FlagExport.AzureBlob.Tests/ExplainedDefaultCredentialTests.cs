@@ -22,7 +22,8 @@ public sealed class ExplainedDefaultCredentialTests
             () => new ExplainedDefaultCredential(chain).GetTokenAsync(Request, TestContext.Current.CancellationToken).AsTask());
 
         Assert.Equal(
-            "none of AccountKey, AZURE_STORAGE_KEY and AZURE_STORAGE_CONNECTION_STRING is set, and DefaultAzureCredential got no token "
+            "neither an account key (AccountKey, or AZURE_STORAGE_KEY with AccountName) nor a connection string "
+            + "(AZURE_STORAGE_CONNECTION_STRING, without AccountName and ServiceUrl) applies, and DefaultAzureCredential got no token "
             + "(EnvironmentCredential authentication unavailable; ManagedIdentityCredential authentication unavailable; AzureCliCredential); "
             + "set one of them, or give this process an Entra ID identity",
             error.Message);

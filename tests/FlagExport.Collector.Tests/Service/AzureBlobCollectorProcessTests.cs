@@ -220,7 +220,8 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
         string line = Assert.Single(collector.Output.Split('\n'), l => l.Contains("exporters[0].container", StringComparison.Ordinal)).Trim();
         Assert.Equal(
             "exporters[0].container: Blob container 'events' at https://devstoreaccount1.blob.core.windows.net/ cannot be used: no credentials: "
-            + "none of AccountKey, AZURE_STORAGE_KEY and AZURE_STORAGE_CONNECTION_STRING is set, and DefaultAzureCredential got no token "
+            + "neither an account key (AccountKey, or AZURE_STORAGE_KEY with AccountName) nor a connection string "
+            + "(AZURE_STORAGE_CONNECTION_STRING, without AccountName and ServiceUrl) applies, and DefaultAzureCredential got no token "
             + "(EnvironmentCredential authentication unavailable); set one of them, or give this process an Entra ID identity.",
             line);
         Assert.DoesNotContain("   at ", collector.Output, StringComparison.Ordinal); // no stack trace
