@@ -102,6 +102,19 @@ public sealed class AzureBlobExporterOptionsTests
         Assert.Equal("events", exporter.Container);
     }
 
+    [Theory]
+    [InlineData("not base64!", null, "AccountKey of account 'acct' is not a base64 storage account key.")]
+    [InlineData(null, "not base64!", "The key in AZURE_STORAGE_KEY of account 'acct' is not a base64 storage account key.")]
+    public void Create_KeyNotBase64_NamesWhereItCameFrom(string? optionKey, string? variableKey, string message)
+    {
+        var options = new AzureBlobExporterOptions { Container = "events", AccountName = "acct", AccountKey = optionKey };
+
+        var error = Assert.Throws<ArgumentException>(() => OwnClient(options, name => name == "AZURE_STORAGE_KEY" ? variableKey : null));
+
+        Assert.Equal("AccountKey", error.ParamName);
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
     private static AzureBlobExporter OwnClient(AzureBlobExporterOptions options, Func<string, string?> environment) =>
         new(options, container: null, environment, EventType.Feature, timeProvider: null, logger: null);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # check.sh - the packages as a user gets them: packs every project under src/ (Release) into a temporary folder, checks
-# that FlagExport.S3 depends on the FlagExport of the same pack, builds and runs tests/packages/consumer against the
+# that FlagExport.S3 and FlagExport.AzureBlob depend on the FlagExport of the same pack (FlagExport.AzureBlob on the
+# Azure SDK versions of Directory.Packages.props), builds and runs tests/packages/consumer against the
 # packages (not the projects) and reads back the file it wrote, then installs the collector tool from that folder and
 # runs `flagexport-collector --version`. Run by ./test.sh through tests/FlagExport.Tests/Packaging/PackagesTests.cs.
 #
@@ -33,7 +34,7 @@ for project in "$root"/src/*/*.csproj; do
   dotnet pack "$project" -c Release -o "$work/packages" >"$work/pack.log" 2>&1 \
     || { tail -30 "$work/pack.log" >&2; fail "pack $(basename "$project")"; }
 done
-for id in FlagExport FlagExport.S3 FlagExport.Collector FlagExport.FeatureManagement FlagExport.OpenTelemetry; do
+for id in FlagExport FlagExport.S3 FlagExport.AzureBlob FlagExport.Collector FlagExport.FeatureManagement FlagExport.OpenTelemetry; do
   [ -f "$work/packages/$id.$version.nupkg" ] || fail "no $id.$version.nupkg in $(ls "$work/packages")"
   [ -f "$work/packages/$id.$version.snupkg" ] || fail "no symbols package for $id"
   zip_list "$work/packages/$id.$version.nupkg" >"$work/$id.files"
@@ -62,6 +63,17 @@ otel_api="$(sed -n 's/.*Include="OpenTelemetry.Api" Version="\([^"]*\)".*/\1/p' 
 [ -n "$otel_api" ] || fail "no OpenTelemetry.Api pin in Directory.Packages.props"
 grep -q "<dependency id=\"OpenTelemetry.Api\" version=\"$otel_api\"" "$work/$id.nuspec" || fail "$id: no OpenTelemetry.Api $otel_api dependency"
 
+# FlagExport.AzureBlob depends on the FlagExport of this pack and on the Azure SDK at the versions pinned centrally.
+id=FlagExport.AzureBlob
+grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/$id.nuspec" || fail "$id does not depend on FlagExport $version"
+for dependency in Azure.Storage.Blobs Azure.Identity ZstdSharp.Port Microsoft.Extensions.Logging.Abstractions; do
+  pinned="$(sed -n "s/.*Include=\"$dependency\" Version=\"\([^\"]*\)\".*/\1/p" "$root/Directory.Packages.props")"
+  [ -n "$pinned" ] || fail "no $dependency pin in Directory.Packages.props"
+  grep -q "<dependency id=\"$dependency\" version=\"$pinned\"" "$work/$id.nuspec" \
+    || fail "$id: no $dependency $pinned dependency: $(grep "\"$dependency\"" "$work/$id.nuspec" || true)"
+done
+grep -qx "lib/net10.0/FlagExport.AzureBlob.dll" "$work/$id.files" || fail "$id has no lib/net10.0/FlagExport.AzureBlob.dll"
+
 # A restore folder of its own, so that the consumer cannot get FlagExport from a copy that an earlier run left in the
 # user's packages folder; that folder is only a fallback for the third-party dependencies, which are not fetched again.
 cp -r "$root/tests/packages/consumer" "$work/consumer"
@@ -70,7 +82,7 @@ restore=(-p:FlagExportVersion="$version" -p:RestorePackagesPath="$work/nuget"
 say "building tests/packages/consumer against the packages"
 dotnet build "$work/consumer" -c Release "${restore[@]}" >"$work/consumer.log" 2>&1 \
   || { tail -30 "$work/consumer.log" >&2; fail "consumer build"; }
-for id in flagexport flagexport.s3; do
+for id in flagexport flagexport.s3 flagexport.azureblob; do
   [ -d "$work/nuget/$id/$version" ] || fail "the consumer did not restore $id $version from the packed folder"
 done
 out="$(cd "$work" && Logging__LogLevel__Default=Warning dotnet consumer/bin/Release/net10.0/Consumer.dll "$work/exports")" || fail "the consumer exited with $?"
@@ -139,4 +151,4 @@ else
   grep -q "$version" "$work/run/out.log" || fail "flagexport-collector --version printed no $version: $(cat "$work/run/out.log")"
   say "flagexport-collector --version: $(head -n 1 "$work/run/out.log")"
 fi
-say "passed: FlagExport, FlagExport.S3 and FlagExport.Collector $version packed, consumed by package and installed as a tool"
+say "passed: FlagExport, FlagExport.S3, FlagExport.AzureBlob and FlagExport.Collector $version packed, consumed by package and installed as a tool"

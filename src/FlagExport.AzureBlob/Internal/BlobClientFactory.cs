@@ -1,4 +1,3 @@
-using Azure.Identity;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 
@@ -41,33 +40,32 @@ internal static class BlobClientFactory
         }
     }
 
-    /// <summary>The client for the options' container; the order of credential sources is documented on <see cref="AzureBlobExporterOptions"/>.</summary>
+    /// <summary>The client for the options' container, on the credential source <see cref="BlobConnection.Choose"/> picks.</summary>
     public static BlobContainerClient Create(AzureBlobExporterOptions options, string container, Func<string, string?> environment)
     {
         Validate(options, environment);
-        string? account = Trimmed(options.AccountName);
-        if (account is null && options.ServiceUrl is null && Trimmed(environment(ConnectionStringVariable)) is { } connectionString)
+        BlobConnection connection = BlobConnection.Choose(options, container, environment);
+        switch (connection.Source)
         {
-            return new BlobContainerClient(connectionString, container);
-        }
+            case BlobCredentialSource.ConnectionString:
+                return new BlobContainerClient(connection.Secret, container);
 
-        Uri service = options.ServiceUrl ?? new Uri($"https://{account}.blob.core.windows.net");
-        Uri containerUri = new(service.AbsoluteUri.TrimEnd('/') + "/" + container);
-        string? key = Trimmed(options.AccountKey) ?? (account is null ? null : Trimmed(environment(AccountKeyVariable)));
-        if (account is not null && key is not null)
-        {
-            try
-            {
-                return new BlobContainerClient(containerUri, new StorageSharedKeyCredential(account, key));
-            }
-            catch (FormatException exception)
-            {
-                throw AzureBlobSettings.InvalidOption($"AccountKey of account '{account}' is not a base64 storage account key.", nameof(options.AccountKey), exception);
-            }
-        }
+            case BlobCredentialSource.AccountKeyOption or BlobCredentialSource.AccountKeyVariable:
+                try
+                {
+                    return new BlobContainerClient(connection.ContainerUri, new StorageSharedKeyCredential(connection.AccountName, connection.Secret));
+                }
+                catch (FormatException exception)
+                {
+                    string source = connection.Source == BlobCredentialSource.AccountKeyOption ? nameof(options.AccountKey) : "The key in " + AccountKeyVariable;
+                    throw AzureBlobSettings.InvalidOption(
+                        $"{source} of account '{connection.AccountName}' is not a base64 storage account key.", nameof(options.AccountKey), exception);
+                }
 
-        return new BlobContainerClient(containerUri, new DefaultAzureCredential());
+            default:
+                return new BlobContainerClient(connection.ContainerUri, new ExplainedDefaultCredential());
+        }
     }
 
-    private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    internal static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

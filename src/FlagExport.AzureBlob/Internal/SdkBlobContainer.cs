@@ -20,7 +20,8 @@ internal sealed class SdkBlobContainer(BlobContainerClient client, StorageTransf
 
     public string Name => client.Name;
 
-    public Uri ServiceUri => new(client.Uri.GetLeftPart(UriPartial.Authority));
+    /// <summary>The container's URL without the container: the account's endpoint, whose path names the account on an emulator.</summary>
+    public Uri ServiceUri => new(client.Uri.AbsoluteUri[..(client.Uri.AbsoluteUri.TrimEnd('/').LastIndexOf('/') + 1)]);
 
     public Uri ContainerUri => client.Uri;
 

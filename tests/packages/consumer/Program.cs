@@ -2,6 +2,7 @@
 // which flushes it. tests/packages/check.sh runs it and reads the file back.
 using System.Reflection;
 using FlagExport;
+using FlagExport.AzureBlob;
 using FlagExport.S3;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,10 +30,13 @@ using (IHost host = builder.Build())
     await host.StopAsync();
 }
 
-// FlagExport.S3 and its AWS SDK resolve from the packages: registering an exporter binds the types of its signature.
-// The provider is never built, so nothing connects.
+// FlagExport.S3 and FlagExport.AzureBlob with their SDKs resolve from the packages: registering an exporter binds the
+// types of its signature. The provider is never built, so nothing connects.
 IServiceCollection s3 = new ServiceCollection().AddFlagExport(export => export.AddS3Exporter("s3", o => o.Bucket = "consumer-check"));
-Console.WriteLine($"FlagExport {Version(typeof(FeatureEvent))}, FlagExport.S3 {Version(typeof(S3Exporter))}: {s3.Count} services registered");
+IServiceCollection blob = new ServiceCollection().AddFlagExport(export => export.AddAzureBlobExporter("blob", o => o.Container = "consumer-check"));
+Console.WriteLine(
+    $"FlagExport {Version(typeof(FeatureEvent))}, FlagExport.S3 {Version(typeof(S3Exporter))}, FlagExport.AzureBlob {Version(typeof(AzureBlobExporter))}: "
+    + $"{s3.Count} and {blob.Count} services registered");
 return 0;
 
 static string? Version(Type type) => type.Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
