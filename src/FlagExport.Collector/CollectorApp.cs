@@ -4,6 +4,7 @@ using FlagExport.Collector.Ingestion;
 using FlagExport.Collector.Otlp;
 using FlagExport.Collector.RelayProxy;
 using FlagExport.Collector.Security;
+using FlagExport.Durability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -109,6 +110,8 @@ internal static class CollectorApp
         IServiceCollection services = builder.Services;
         _ = services.AddSingleton(settings);
         _ = services.AddSingleton(new ApiKeyValidator(settings.ApiKeys, settings.AdminKeys));
+        // One index for the process: the durable buffer recovers keys into it (ExporterPipelines finds it here).
+        _ = services.AddSingleton(sp => new IdempotencyKeys(settings.IdempotencyKeyRetention, settings.MaxIdempotencyKeys, sp.GetRequiredService<TimeProvider>()));
         _ = services.AddSingleton<CollectorMetrics>();
         _ = services.AddSingleton<CollectEndpoint>();
         _ = services.AddSingleton<OtlpIngestion>();

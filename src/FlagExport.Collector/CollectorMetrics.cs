@@ -1,9 +1,11 @@
 using System.Diagnostics.Metrics;
+using FlagExport.Durability;
 
 namespace FlagExport.Collector;
 
 /// <summary>
-/// The collector's own instruments, on the meter <c>FlagExport.Collector</c>: events received by outcome. Requests by
+/// The collector's own instruments, on the meter <c>FlagExport.Collector</c>: events received by outcome, and the
+/// <c>Idempotency-Key</c>s held, forgotten early and answered as duplicates. Requests by
 /// status and duration come from ASP.NET Core's own meters; what the exporters write comes from the <c>FlagExport</c> meter.
 /// </summary>
 internal sealed class CollectorMetrics
@@ -21,11 +23,18 @@ internal sealed class CollectorMetrics
 
     private readonly Counter<long> _events;
 
-    public CollectorMetrics(IMeterFactory meterFactory)
+    public CollectorMetrics(IMeterFactory meterFactory, IdempotencyKeys keys)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(keys);
         Meter meter = meterFactory.Create(MeterName);
         _events = meter.CreateCounter<long>("flagexport.collector.events", "{event}", "Events received on /v1/data/collector and over OTLP, by outcome (ignored: OTLP log records and span events that are not feature-flag evaluations).");
+        _ = meter.CreateObservableGauge("flagexport.collector.idempotency.keys", () => keys.Count, "{key}",
+            "Idempotency-Keys remembered now (idempotencyKeyRetention, maxIdempotencyKeys).");
+        _ = meter.CreateObservableCounter("flagexport.collector.idempotency.forgotten", () => keys.ForgottenInRetentionCount, "{key}",
+            "Idempotency-Keys forgotten within their retention because maxIdempotencyKeys was reached: a retry of one would be kept again.");
+        _ = meter.CreateObservableCounter("flagexport.collector.requests.duplicate", () => keys.DuplicateCount, "{request}",
+            "Requests answered as a duplicate of an acknowledged one with the same Idempotency-Key and body (nothing kept).");
     }
 
     /// <summary>Records the outcome of one accepted request.</summary>

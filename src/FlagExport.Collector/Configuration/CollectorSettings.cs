@@ -142,13 +142,15 @@ internal sealed partial class CollectorSettings
         RelayProxyAliases aliases = RelayProxyAliases.Read(configuration, errors);
         Uri? relayProxyUrl = ReadRelayProxyUrl(configuration, errors);
         List<OtlpGrpcAddress> otlpGrpcUrls = ReadOtlpGrpcUrls(configuration, errors);
+        TimeSpan idempotencyKeyRetention = ReadIdempotencyKeyRetention(configuration, errors);
+        int maxIdempotencyKeys = ReadMaxIdempotencyKeys(configuration, errors);
         bool monitoringPortIgnored = configuration["monitoringPort"] is not null || configuration["server:monitoringPort"] is not null;
         return new CollectorSettings
         {
             ListenUrls = listenUrls, UnixSocketPath = unixSocketPath, MonitoringPortIgnored = monitoringPortIgnored, MaxRequestBodySize = maxBody,
             MaxRequestExpandedBytes = maxExpanded,
             ApiKeys = keys, AdminKeys = adminKeys, WebhookSecret = webhookSecret, Aliases = aliases, RelayProxyUrl = relayProxyUrl,
-            OtlpGrpcUrls = otlpGrpcUrls,
+            OtlpGrpcUrls = otlpGrpcUrls, IdempotencyKeyRetention = idempotencyKeyRetention, MaxIdempotencyKeys = maxIdempotencyKeys,
         };
     }
 

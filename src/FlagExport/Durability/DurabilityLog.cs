@@ -43,7 +43,21 @@ internal static partial class DurabilityLog
 
         /// <summary>At start the buffer already held more than its capacity (lowered since): appends are refused until enough is exported.</summary>
         internal const int BufferOverCapacity = 111;
+
+        /// <summary>The idempotency key journal could not be written: the log's segments that hold keys are kept until it can.</summary>
+        internal const int IdempotencyJournalFailed = 112;
+
+        /// <summary>The idempotency key journal ended in a torn or damaged record, cut off at start-up.</summary>
+        internal const int IdempotencyJournalDamaged = 113;
     }
+
+    [LoggerMessage(EventId = Ids.IdempotencyJournalFailed, EventName = "IdempotencyJournalFailed", Level = LogLevel.Warning,
+        Message = "The idempotency key journal '{JournalPath}' could not be written ({Reason}); the exported segments that hold keys are kept until it can be.")]
+    internal static partial void IdempotencyJournalFailed(this ILogger logger, string journalPath, string reason);
+
+    [LoggerMessage(EventId = Ids.IdempotencyJournalDamaged, EventName = "IdempotencyJournalDamaged", Level = LogLevel.Warning,
+        Message = "The idempotency key journal '{JournalPath}' ends in a torn or damaged record after {Records} intact ones; the rest was cut off. A crash while appending leaves one, and the log still holds those keys.")]
+    internal static partial void IdempotencyJournalDamaged(this ILogger logger, string journalPath, int records);
 
     [LoggerMessage(EventId = Ids.TornTailCut, EventName = "TornTailCut", Level = LogLevel.Warning,
         Message = "Segment '{SegmentPath}' ends in an incomplete or corrupt record at offset {Offset}; cut {BytesCut} bytes. Records written but not yet durable at a crash are lost this way.")]

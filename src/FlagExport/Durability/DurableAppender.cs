@@ -6,10 +6,10 @@ namespace FlagExport.Durability;
 
 /// <summary>
 /// The one way into the durable buffer's log, for the collector and the library: each append call keeps all of its
-/// events or none (<see cref="DurableEventStore.TryAppend"/> of the whole list, then a wait for its group commit).
+/// events or none (<see cref="DurableEventStore.TryAppend(IReadOnlyList{ExportableEvent}, out long)"/> of the whole list, then a wait for its group commit).
 /// </summary>
 /// <remarks>
-/// <para>The collector calls <see cref="AcceptAsync"/> with a request's events and answers once they are on disk; a
+/// <para>The collector calls <see cref="AcceptAsync(IReadOnlyList{ExportableEvent}, CancellationToken)"/> with a request's events and answers once they are on disk; a
 /// refusal leaves nothing behind, so the client can send the same request again. Concurrent requests share one fsync
 /// (the log's flusher groups them), and one request is one group.</para>
 /// <para>The library's <see cref="TryAdd"/> never blocks: the event waits in a bounded queue of its type
@@ -117,7 +117,12 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
     /// Events of a type no exporter takes are left out (their count is in the result). A full buffer, a request larger than one
     /// append can take or a failed group commit keeps nothing.
     /// </remarks>
-    public async ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    public ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+        AcceptAsync(events, key: null, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>The key record is appended after the events in the one <see cref="DurableEventStore.TryAppend(IReadOnlyList{ExportableEvent}, IdempotencyRecord?, out long)"/> call.</remarks>
+    public async ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, IdempotencyRecord? key, CancellationToken cancellationToken)
     {
         List<ExportableEvent>? taken = null;
         for (int i = 0; i < events.Count; i++)
@@ -137,7 +142,7 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
         int notExported = events.Count - appended.Count;
         try
         {
-            if (!_store.TryAppend(appended, out long end))
+            if (!_store.TryAppend(appended, key is null ? null : key with { EventCount = appended.Count }, out long end))
             {
                 Refused("buffer_full", $"the buffer is full (MaxBufferBytes = {_store.MaxBytes})");
                 return EventIntakeResult.Refused(EventIntakeOutcome.Full,

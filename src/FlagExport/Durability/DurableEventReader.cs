@@ -117,7 +117,7 @@ internal sealed class DurableEventReader : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                // Metadata records (their objects are already held by the events that share them) and discarded positions.
+                // Metadata records (their objects are already held by the events that share them), idempotency records and discarded positions.
                 if (_chunk[i] is not ExportableEvent e || (_tag is { } only && EventRecordCodec.TagOf(e) != only))
                 {
                     continue;
@@ -155,6 +155,11 @@ internal sealed class DurableEventReader : IDisposable
             {
                 KeepMetadata(payload);
                 continue;
+            }
+
+            if (tag == IdempotencyRecordCodec.Tag)
+            {
+                continue; // a request's key, not an event
             }
 
             if (position < first || (_tag is { } only && tag != only))

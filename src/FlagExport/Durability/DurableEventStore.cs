@@ -14,7 +14,8 @@ namespace FlagExport.Durability;
 /// </summary>
 /// <remarks>
 /// <para>Layout of <see cref="Directory"/>: <c>buffer-id</c> (a random id, created once, that makes batch identities of
-/// this buffer unique), <c>log/</c> (the segments), <c>cursors/</c> (one file per exporter).</para>
+/// this buffer unique), <c>log/</c> (the segments), <c>cursors/</c> (one file per exporter), and, for the collector,
+/// <c>idempotency-keys</c> (<see cref="IdempotencyJournal"/>).</para>
 /// <para>Appends take a short lock so that the capacity check and the records of one call are atomic: a call that does not
 /// fit appends nothing, so a client refused with 503 can send the same events again without duplicating any.</para>
 /// </remarks>
@@ -45,11 +46,15 @@ internal sealed class DurableEventStore : IAsyncDisposable
     private readonly List<Action<long>> _listeners = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _notifier;
+    private readonly IdempotencyKeys? _keys;
+    private readonly IdempotencyJournal? _journal;
+    private readonly Lock _journalGate = new();
+    private readonly Queue<long> _keyPositions = new(); // log positions of idempotency records not yet journaled, ascending; under _journalGate
     private int _disposed;
     private bool _allCursorsOpened;  // under _cursorGate
     private long _unencodable;
 
-    private DurableEventStore(string directory, long maxBytes, string bufferId, SegmentLog log, ILogger logger)
+    private DurableEventStore(string directory, long maxBytes, string bufferId, SegmentLog log, ILogger logger, IdempotencyKeys? keys)
     {
         Directory = directory;
         MaxBytes = maxBytes;
@@ -57,6 +62,13 @@ internal sealed class DurableEventStore : IAsyncDisposable
         BufferId = bufferId;
         _log = log;
         _logger = logger;
+        if (keys is not null)
+        {
+            _keys = keys;
+            _journal = new IdempotencyJournal(Path.Combine(directory, IdempotencyJournal.FileName));
+            RecoverKeys();
+        }
+
         using (ExecutionContext.SuppressFlow())
         {
             _notifier = Task.Run(NotifyAsync);
@@ -70,7 +82,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
     public long MaxBytes { get; }
 
     /// <summary>
-    /// The most bytes one <see cref="TryAppend"/> call can take: <see cref="MaxBytes"/> less the segment being written
+    /// The most bytes one <see cref="TryAppend(IReadOnlyList{ExportableEvent}, out long)"/> call can take: <see cref="MaxBytes"/> less the segment being written
     /// (never released, up to <see cref="SegmentBytesFor"/>) and two segment headers. A larger call could not fit even
     /// once every exporter is past everything, so it is refused as too large rather than as full.
     /// </summary>
@@ -103,10 +115,14 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// <param name="logger">Where recovery and failures are reported.</param>
     /// <param name="recentRecords">The most records kept in memory for readers that have caught up (tests change it).</param>
     /// <param name="recentBytes">The most payload bytes of those records; null: a segment's size, at most 32 MiB (tests change it).</param>
+    /// <param name="keys">
+    /// The collector's idempotency keys, recovered into it from the log and the key journal, whose keys are journaled
+    /// before their segments are deleted; null when nothing appends keys.
+    /// </param>
     /// <exception cref="IOException">The folder cannot be used.</exception>
     /// <exception cref="DurableBufferLockedException">Another log, in this process or another, holds the folder.</exception>
     public static DurableEventStore Open(
-        string directory, long maxBytes, ILogger? logger = null, int recentRecords = DefaultRecentRecords, long? recentBytes = null)
+        string directory, long maxBytes, ILogger? logger = null, int recentRecords = DefaultRecentRecords, long? recentBytes = null, IdempotencyKeys? keys = null)
     {
         logger ??= NullLogger.Instance;
         string root = Path.GetFullPath(directory);
@@ -149,7 +165,15 @@ internal sealed class DurableEventStore : IAsyncDisposable
             logger.BufferOverCapacity(root, log.SizeBytes, maxBytes);
         }
 
-        return new DurableEventStore(root, maxBytes, bufferId, log, logger);
+        try
+        {
+            return new DurableEventStore(root, maxBytes, bufferId, log, logger, keys);
+        }
+        catch
+        {
+            log.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     private static string ReadOrCreateBufferId(string idFile)
@@ -184,10 +208,16 @@ internal sealed class DurableEventStore : IAsyncDisposable
     /// </remarks>
     /// <returns><see langword="false"/> when the buffer lacks room for all of them now (nothing is appended).</returns>
     /// <exception cref="DurableRequestTooLargeException">The events take more than <see cref="MaxAppendBytes"/>.</exception>
-    public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end)
+    public bool TryAppend(IReadOnlyList<ExportableEvent> events, out long end) => TryAppend(events, key: null, out end);
+
+    /// <summary>
+    /// As <see cref="TryAppend(IReadOnlyList{ExportableEvent}, out long)"/>, with <paramref name="key"/> (when not null)
+    /// appended after the events in the same group commit: after a crash the log holds both or neither.
+    /// </summary>
+    public bool TryAppend(IReadOnlyList<ExportableEvent> events, IdempotencyRecord? key, out long end)
     {
         int count = events.Count;
-        int maxRecords = Math.Max(count * 2, 1); // at most one metadata record per event
+        int maxRecords = (count * 2) + 1; // at most one metadata record per event, and the key
         int[] lengths = ArrayPool<int>.Shared.Rent(maxRecords);
         int[] metadataRecords = ArrayPool<int>.Shared.Rent(maxRecords); // for a record that shares metadata, its metadata record; else -1
         byte[] tags = ArrayPool<byte>.Shared.Rent(maxRecords);
@@ -196,6 +226,13 @@ internal sealed class DurableEventStore : IAsyncDisposable
         try
         {
             int records = EncodeRecords(events, scratch, lengths, metadataRecords, tags, items, out long metadataBytes);
+            if (key is not null)
+            {
+                // Last in the call: readers of events pass over it (not an ExportableEvent in memory, its own tag on disk).
+                (tags[records], lengths[records], metadataRecords[records], items[records]) =
+                    (IdempotencyRecordCodec.Tag, IdempotencyRecordCodec.Write(key, scratch), -1, key);
+                records++;
+            }
 
             // The log copies a metadata record into each later segment its events reach. A shared record is at most a
             // quarter of a segment (EncodeRecords), so every segment the call reaches past the first holds at least
@@ -221,6 +258,15 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 bool appended = _log.TryAppendBatch(
                     tags.AsSpan(0, records), lengths.AsSpan(0, records), scratch.WrittenSpan, metadataRecords.AsSpan(0, records), items.AsSpan(0, records), out end);
                 ObjectDisposedException.ThrowIf(!appended, this);
+                if (key is not null && _journal is not null)
+                {
+                    // Positions grow under _appendGate, so the queue stays in order.
+                    lock (_journalGate)
+                    {
+                        _keyPositions.Enqueue(end - 1);
+                    }
+                }
+
                 return true;
             }
         }
@@ -404,7 +450,111 @@ internal sealed class DurableEventStore : IAsyncDisposable
             oldestNeeded = _cursors.Min(c => c.Committed);
         }
 
+        if (_journal is not null && !JournalKeysBefore(oldestNeeded))
+        {
+            return; // the segments stay, and with them their keys: tried again at the next release
+        }
+
         _log.ReleaseBefore(oldestNeeded);
+    }
+
+    /// <summary>
+    /// Makes the keys of the log's records below <paramref name="position"/> durable in the journal, so that deleting
+    /// their segments forgets none; read from the log (only durable records: a key whose group commit failed is not
+    /// there). Expired keys are left out.
+    /// </summary>
+    /// <returns>False when the journal could not be written (logged): nothing may be released then.</returns>
+    private bool JournalKeysBefore(long position)
+    {
+        lock (_journalGate)
+        {
+            if (!_keyPositions.TryPeek(out long first) || first >= position)
+            {
+                return true;
+            }
+
+            var journaled = new List<IdempotencyRecord>();
+            DateTimeOffset now = _keys!.TimeProvider.GetUtcNow();
+            try
+            {
+                long end = Math.Min(position, _log.DurablePosition);
+                using (SegmentLogReader reader = _log.OpenReader(first))
+                {
+                    while (reader.NextPosition < end && reader.TryRead(out long at, out byte tag, out ReadOnlySpan<byte> payload) && at < end)
+                    {
+                        if (tag == IdempotencyRecordCodec.Tag && IdempotencyRecordCodec.Read(payload) is { } record && record.ArrivalTime + _keys.Retention > now)
+                        {
+                            journaled.Add(record);
+                        }
+                    }
+                }
+
+                _journal!.Append(journaled);
+                if (_journal.ShouldCompact(_keys.Count))
+                {
+                    CompactJournal(journaled);
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                _logger.IdempotencyJournalFailed(_journal!.Path, exception.Message);
+                return false;
+            }
+
+            while (_keyPositions.TryPeek(out long next) && next < position)
+            {
+                _ = _keyPositions.Dequeue();
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Rewrites the journal with the keys held, plus <paramref name="alsoKeep"/> (keys whose request may not have settled in the index yet).</summary>
+    private void CompactJournal(List<IdempotencyRecord> alsoKeep)
+    {
+        List<IdempotencyRecord> held = _keys!.Snapshot();
+        var seen = new HashSet<(string, string)>(held.Select(r => (r.Scope, r.Key)));
+        held.AddRange(alsoKeep.Where(r => seen.Add((r.Scope, r.Key))));
+        _journal!.Rewrite(held);
+    }
+
+    /// <summary>
+    /// Fills the index from the journal (keys of deleted segments), then from the log's idempotency records (the source
+    /// of truth for the segments that remain), and compacts the journal when it holds mostly forgotten keys.
+    /// </summary>
+    private void RecoverKeys()
+    {
+        (List<IdempotencyRecord> journaled, bool damaged) = _journal!.Read();
+        if (damaged)
+        {
+            _logger.IdempotencyJournalDamaged(_journal.Path, journaled.Count);
+        }
+
+        foreach (IdempotencyRecord record in journaled)
+        {
+            _keys!.Restore(record);
+        }
+
+        long end = _log.DurablePosition;
+        using (SegmentLogReader reader = _log.OpenReader(_log.StartPosition))
+        {
+            while (reader.NextPosition < end && reader.TryRead(out long position, out byte tag, out ReadOnlySpan<byte> payload) && position < end)
+            {
+                if (tag != IdempotencyRecordCodec.Tag)
+                {
+                    continue;
+                }
+
+                _keys!.Restore(IdempotencyRecordCodec.Read(payload));
+                _keyPositions.Enqueue(position);
+            }
+        }
+
+        if (_journal.ShouldCompact(_keys!.Count))
+        {
+            CompactJournal([]);
+        }
     }
 
     /// <summary>Makes everything appended so far durable.</summary>

@@ -47,7 +47,7 @@ internal static class OrphanedCursors
         return hash > 0 ? file[..hash] : file;
     }
 
-    /// <summary>How many events of the cursor's type (of any type, when it does not say) lie between its committed position and the log's durable end.</summary>
+    /// <summary>How many events of the cursor's type (of either type, when it does not say; metadata and key records are not events) lie between its committed position and the log's durable end.</summary>
     public static long Backlog(SegmentLog log, ExporterCursor cursor)
     {
         byte? tag = cursor.EventType switch
@@ -61,7 +61,7 @@ internal static class OrphanedCursors
         using SegmentLogReader reader = log.OpenReader(cursor.Committed);
         while (reader.NextPosition < end && reader.TryRead(out long position, out byte recordTag, out _) && position < end)
         {
-            if (tag is null ? recordTag != EventRecordCodec.MetadataTag : recordTag == tag)
+            if (tag is null ? recordTag is EventRecordCodec.FeatureTag or EventRecordCodec.TrackingTag : recordTag == tag)
             {
                 count++;
             }

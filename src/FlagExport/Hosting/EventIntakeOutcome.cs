@@ -1,6 +1,6 @@
 namespace FlagExport;
 
-/// <summary>What <see cref="IEventIntake.AcceptAsync"/> did with a request's events.</summary>
+/// <summary>What <see cref="IEventIntake.AcceptAsync(IReadOnlyList{ExportableEvent}, CancellationToken)"/> did with a request's events.</summary>
 internal enum EventIntakeOutcome
 {
     /// <summary>Every event an exporter takes is kept.</summary>

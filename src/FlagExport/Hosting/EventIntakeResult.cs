@@ -1,6 +1,6 @@
 namespace FlagExport;
 
-/// <summary>The answer of <see cref="IEventIntake.AcceptAsync"/>.</summary>
+/// <summary>The answer of <see cref="IEventIntake.AcceptAsync(IReadOnlyList{ExportableEvent}, CancellationToken)"/>.</summary>
 /// <param name="Outcome">Whether the events were kept, or why none was.</param>
 /// <param name="Accepted">How many events were kept (each for every exporter of its type).</param>
 /// <param name="NotExported">How many events no exporter takes (their type has none): never kept.</param>

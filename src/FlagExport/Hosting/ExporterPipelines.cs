@@ -55,7 +55,10 @@ internal sealed class ExporterPipelines : IFlagEventSink, IAsyncDisposable, IDis
         {
             if (durableOptions.Enabled)
             {
-                _store = DurableEventStore.Open(durableOptions.BufferDirectory!, durableOptions.MaxBufferBytes, loggerFactory?.CreateLogger<DurableEventStore>());
+                // The collector registers its idempotency keys: they are recovered from, and journaled beside, this buffer.
+                _store = DurableEventStore.Open(
+                    durableOptions.BufferDirectory!, durableOptions.MaxBufferBytes, loggerFactory?.CreateLogger<DurableEventStore>(),
+                    keys: (IdempotencyKeys?)services.GetService(typeof(IdempotencyKeys)));
             }
 
             foreach (ExporterRegistration registration in registrations)

@@ -13,9 +13,17 @@ internal interface IEventIntake
     ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="AcceptAsync(IReadOnlyList{ExportableEvent}, CancellationToken)"/>, and keeps <paramref name="key"/>
+    /// with the events, all or nothing: on disk in the same group commit in durable mode (its event count set to the
+    /// events kept); memory mode has nothing to keep beyond the caller's index.
+    /// </summary>
+    ValueTask<EventIntakeResult> AcceptAsync(IReadOnlyList<ExportableEvent> events, Durability.IdempotencyRecord? key, CancellationToken cancellationToken) =>
+        AcceptAsync(events, cancellationToken);
+
+    /// <summary>
     /// Asked before a request's body is read, reserving nothing: the refusal (<see cref="EventIntakeOutcome.Full"/>) that
-    /// <see cref="AcceptAsync"/> would give now to any request with an event an exporter takes, or null when a request
-    /// may be kept. Lets a refusal skip the parse; a request that gets null is still refused by <see cref="AcceptAsync"/>
+    /// <see cref="AcceptAsync(IReadOnlyList{ExportableEvent}, CancellationToken)"/> would give now to any request with an event an exporter takes, or null when a request
+    /// may be kept. Lets a refusal skip the parse; a request that gets null is still refused by <see cref="AcceptAsync(IReadOnlyList{ExportableEvent}, CancellationToken)"/>
     /// when it does not fit.
     /// </summary>
     /// <remarks>Cheap (reads counters only) and allocates nothing. The default never refuses early.</remarks>
