@@ -70,4 +70,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 17, EventName = "AcceptingAgain", Level = LogLevel.Information,
         Message = "Accepting requests again; {Refused} were refused with 503 for lack of room meanwhile")]
     public static partial void AcceptingAgain(this ILogger logger, long refused);
+
+    [LoggerMessage(EventId = 18, EventName = "DuplicateRequest", Level = LogLevel.Information,
+        Message = "Answered a retry of the request acknowledged at {AcknowledgedAt:O} with Idempotency-Key '{Key}' as it was answered ({Count} events); nothing was kept again")]
+    public static partial void DuplicateRequest(this ILogger logger, string key, int count, DateTimeOffset acknowledgedAt);
 }

@@ -25,8 +25,9 @@ internal static class CollectBodyReader
     /// <param name="request">The request.</param>
     /// <param name="limit">The largest body accepted, in bytes (maxRequestBodySize).</param>
     /// <param name="parser">Parses the body.</param>
+    /// <param name="hash">Fed every byte of the body as received (before any UTF-8 repair), when not null: the body hash of an <c>Idempotency-Key</c>.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
-    public static async Task<CollectBody> ReadAsync(HttpRequest request, long limit, CollectRequestParser parser, CancellationToken cancellationToken)
+    public static async Task<CollectBody> ReadAsync(HttpRequest request, long limit, CollectRequestParser parser, IncrementalHash? hash, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBufferSize, InitialBufferSize), limit) + 1);
         int start = 0;      // buffer[..start] is parsed and no longer needed
@@ -61,6 +62,7 @@ internal static class CollectBodyReader
                     return TooLarge(limit);
                 }
 
+                hash?.AppendData(buffer.AsSpan(filled, read));
                 filled += read;
                 checkedEnd += CheckUtf8(ref buffer, checkedEnd, ref filled, isFinal: false);
                 // Once the JSON is known to be malformed, the rest is only gathered, for the final parse's message.

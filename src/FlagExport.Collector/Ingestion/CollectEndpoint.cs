@@ -2,9 +2,11 @@ using System.Buffers;
 using System.Security.Cryptography;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Security;
+using FlagExport.Durability;
 using FlagExport.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace FlagExport.Collector.Ingestion;
 
@@ -19,18 +21,23 @@ namespace FlagExport.Collector.Ingestion;
 /// export that makes room; Kestrel reads and discards the unread body so the connection stays usable.
 /// The body is parsed as it arrives (<see cref="CollectBodyReader"/>) up to the configured limit, whatever the
 /// Content-Length says; for a compressed body the limit counts the decompressed bytes.
+/// A request with <c>Idempotency-Key</c> is kept at most once per sender, key and body (<see cref="IdempotencyKeys"/>):
+/// a retry of an acknowledged one is answered as it was, adding nothing. Requests without the header pay one header
+/// lookup for it.
 /// </remarks>
 internal sealed class CollectEndpoint(
     CollectorSettings settings,
     ApiKeyValidator apiKeys,
     IEventIntake intake,
     CollectorMetrics metrics,
+    IdempotencyKeys idempotencyKeys,
     ILogger<CollectEndpoint> logger)
 {
     /// <summary>The path, as the relay proxy serves it.</summary>
     public const string Path = "/v1/data/collector";
 
     private readonly WebhookSignature? _webhook = settings.WebhookSecret is { } secret ? new WebhookSignature(secret) : null;
+    private readonly SenderScope _scope = new(apiKeys, settings.WebhookSecret);
 
     /// <summary>Shared by all requests: the flag keys, variations and metadata names that recur across events.</summary>
     private readonly Utf8StringCache _strings = new();
@@ -53,7 +60,7 @@ internal sealed class CollectEndpoint(
 
         if (claimedSignature is null)
         {
-            await HandleAuthorizedAsync(context).ConfigureAwait(false);
+            await HandleAuthorizedAsync(context, bySignature: false).ConfigureAwait(false);
             return;
         }
 
@@ -78,7 +85,7 @@ internal sealed class CollectEndpoint(
             }
 
             request.Body = new MemoryStream(body, 0, length, writable: false);
-            await HandleAuthorizedAsync(context).ConfigureAwait(false);
+            await HandleAuthorizedAsync(context, bySignature: true).ConfigureAwait(false);
         }
         finally
         {
@@ -86,8 +93,8 @@ internal sealed class CollectEndpoint(
         }
     }
 
-    /// <summary>Handles a request whose sender is admitted: content checks, the body, the events.</summary>
-    private async Task HandleAuthorizedAsync(HttpContext context)
+    /// <summary>Handles a request whose sender is admitted (<paramref name="bySignature"/>: by webhookSecret): content checks, the body, the events.</summary>
+    private async Task HandleAuthorizedAsync(HttpContext context, bool bySignature)
     {
         HttpRequest request = context.Request;
         if (!request.HasJsonContentType())
@@ -114,6 +121,18 @@ internal sealed class CollectEndpoint(
             return;
         }
 
+        string? idempotencyKey = null;
+        if (request.Headers.TryGetValue(IdempotencyKeys.Header, out StringValues keyValues))
+        {
+            if (InvalidKey(keyValues) is { } invalid)
+            {
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, invalid).ConfigureAwait(false);
+                return;
+            }
+
+            idempotencyKey = keyValues[0];
+        }
+
         // Answered as AcceptAsync would answer a full buffer, without the parse it would waste.
         if (intake.NoRoomRefusal() is { } noRoom)
         {
@@ -123,7 +142,8 @@ internal sealed class CollectEndpoint(
 
         // Kestrel's own limit (30 MB by default) is raised to ours by routing, from the endpoint's RequestSizeLimit
         // metadata; ours is enforced while reading.
-        CollectBody body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), context.RequestAborted).ConfigureAwait(false);
+        using IncrementalHash? bodyHash = idempotencyKey is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        CollectBody body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), bodyHash, context.RequestAborted).ConfigureAwait(false);
 
         if (body.Request is not { } parsed)
         {
@@ -139,7 +159,9 @@ internal sealed class CollectEndpoint(
             return;
         }
 
-        CollectResponse? response = await ApplyAsync(context, parsed).ConfigureAwait(false);
+        CollectResponse? response = idempotencyKey is null
+            ? await ApplyAsync(context, parsed, claim: null).ConfigureAwait(false)
+            : await ApplyOnceAsync(context, parsed, _scope.Of(request, bySignature), idempotencyKey, Convert.ToHexStringLower(bodyHash!.GetHashAndReset())).ConfigureAwait(false);
         if (response is not null)
         {
             await context.Response.WriteAsJsonAsync(response, CollectorJsonContext.Answers.CollectResponse).ConfigureAwait(false);
@@ -175,13 +197,18 @@ internal sealed class CollectEndpoint(
     /// answer is 503 with Retry-After, so the client keeps the events and sends them again: nothing is dropped and nothing
     /// doubled; a request that can never be kept is refused with 413, which a retry cannot cure.
     /// </summary>
+    /// <param name="context">The request's context.</param>
+    /// <param name="request">The parsed request.</param>
+    /// <param name="claim">The request's new <c>Idempotency-Key</c>, kept with the events (same group commit) and settled as accepted with them; null without one.</param>
     /// <returns>The answer, or null when a refusal was written.</returns>
-    private async Task<CollectResponse?> ApplyAsync(HttpContext context, CollectRequest request)
+    private async Task<CollectResponse?> ApplyAsync(HttpContext context, CollectRequest request, IdempotencyClaim? claim)
     {
-        EventIntakeResult result = await intake.AcceptAsync(request.Events, context.RequestAborted).ConfigureAwait(false);
+        IdempotencyRecord? key = claim?.Record(request.Events.Count, idempotencyKeys.TimeProvider.GetUtcNow());
+        EventIntakeResult result = await intake.AcceptAsync(request.Events, key, context.RequestAborted).ConfigureAwait(false);
         if (result.Outcome == EventIntakeOutcome.Accepted)
         {
             _noRoom.Accepted();
+            claim?.Accepted(key! with { EventCount = result.Accepted });
             return Report(request, ingested: result.Accepted, droppedTracking: result.NotExported);
         }
 
@@ -206,6 +233,42 @@ internal sealed class CollectEndpoint(
         context.Response.Headers.RetryAfter = RetryAfterSeconds;
         await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, result.Refusal!).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>
+    /// <see cref="ApplyAsync"/> for a request with <c>Idempotency-Key</c>: once per sender <paramref name="scope"/>, key
+    /// and body. Waits while a request with the same scope and key is being kept; a retry of an acknowledged request is
+    /// answered with its count, keeping nothing; the key reused for another body is refused with 422.
+    /// </summary>
+    private async Task<CollectResponse?> ApplyOnceAsync(HttpContext context, CollectRequest request, string scope, string key, string bodyHash)
+    {
+        using IdempotencyClaim claim = await idempotencyKeys.ClaimAsync(scope, key, bodyHash, context.RequestAborted).ConfigureAwait(false);
+        switch (claim.Outcome)
+        {
+            case IdempotencyClaimOutcome.Duplicate:
+                logger.DuplicateRequest(key, claim.Known!.EventCount, claim.Known.ArrivalTime);
+                return new CollectResponse(claim.Known.EventCount, null, null);
+            case IdempotencyClaimOutcome.Conflict:
+                await RefuseAsync(context, StatusCodes.Status422UnprocessableEntity,
+                    $"The {IdempotencyKeys.Header} '{key}' was used for a different body at {claim.Known!.ArrivalTime:O}; nothing was accepted. A new body needs a new key (keys are remembered for idempotencyKeyRetention).").ConfigureAwait(false);
+                return null;
+            default:
+                // Disposing the claim unaccepted (refused, or an exception) lets a waiting retry proceed as new.
+                return await ApplyAsync(context, request, claim).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Why the <c>Idempotency-Key</c> header is not one key (400), or null when it is.</summary>
+    private static string? InvalidKey(StringValues values)
+    {
+        if (values.Count != 1)
+        {
+            return $"The {IdempotencyKeys.Header} header must be sent once; got {values.Count} values.";
+        }
+
+        string value = values[0] ?? "";
+        return IdempotencyKeys.IsValidKey(value) ? null
+            : $"The {IdempotencyKeys.Header} header must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters; got {value.Length} characters{(value.Length > 0 && value.Length <= IdempotencyKeys.MaxKeyLength ? " with one outside printable ASCII" : "")}.";
     }
 
     /// <summary>503 with Retry-After, logged once per episode (<see cref="NoRoomEpisode"/>) rather than per request.</summary>

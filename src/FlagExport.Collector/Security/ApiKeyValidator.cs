@@ -45,10 +45,17 @@ internal sealed class ApiKeyValidator
             return true;
         }
 
+        return Presented(request) is { } key && Matches(key);
+    }
+
+    /// <summary>The key <paramref name="request"/> presents (<c>X-API-Key</c> first, then <c>Authorization: Bearer</c>), checked or not; null when none.</summary>
+    public static string? Presented(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         string? apiKey = request.Headers[ApiKeyHeader];
         if (!string.IsNullOrEmpty(apiKey))
         {
-            return Matches(apiKey);
+            return apiKey;
         }
 
         string? authorization = request.Headers.Authorization;
@@ -56,10 +63,10 @@ internal sealed class ApiKeyValidator
             || !authorization.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase)
             || authorization[BearerScheme.Length] != ' ')
         {
-            return false;
+            return null;
         }
 
-        return Matches(authorization[(BearerScheme.Length + 1)..].Trim());
+        return authorization[(BearerScheme.Length + 1)..].Trim();
     }
 
     private bool Matches(string key)

@@ -149,7 +149,9 @@ internal sealed class DurableAppender : IEventIntake, IAsyncDisposable
                     $"The durable buffer is full (maxBufferBytes = {_store.MaxBytes}); nothing was accepted, send the events again later.");
             }
 
-            await _store.WaitForDurableAsync(end, cancellationToken).ConfigureAwait(false);
+            // A keyed request learns its group commit's outcome even when the sender gave up waiting: the index must
+            // hold every key that the log holds, or a retry of events kept on disk would be kept twice.
+            await _store.WaitForDurableAsync(end, key is null ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
         }
         catch (DurableRequestTooLargeException exception)
         {

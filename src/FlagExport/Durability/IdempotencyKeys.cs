@@ -59,13 +59,14 @@ internal sealed class IdempotencyKeys
     /// <summary>The clock of arrival times.</summary>
     public TimeProvider TimeProvider => _timeProvider;
 
-    /// <summary>Keys remembered now.</summary>
+    /// <summary>Keys remembered now (expired ones are dropped first).</summary>
     public int Count
     {
         get
         {
             lock (_gate)
             {
+                Expire(_timeProvider.GetUtcNow());
                 return _held.Count;
             }
         }

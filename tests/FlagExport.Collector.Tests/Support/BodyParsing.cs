@@ -16,7 +16,7 @@ internal static class BodyParsing
     {
         var context = new DefaultHttpContext();
         context.Request.Body = new PiecewiseStream(body, pieces);
-        return CollectBodyReader.ReadAsync(context.Request, limit, new CollectRequestParser(new Utf8StringCache()), CancellationToken.None)
+        return CollectBodyReader.ReadAsync(context.Request, limit, new CollectRequestParser(new Utf8StringCache()), hash: null, CancellationToken.None)
             .GetAwaiter().GetResult();
     }
 
