@@ -219,7 +219,7 @@ internal static class CollectorApp
 
     /// <summary>The top-level YAML keys the collector reads (besides FlagExport, Logging and Kestrel settings).</summary>
     private static readonly string[] CollectorYamlKeys =
-        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "maxRequestExpandedBytes", "exporter", "exporters", "server", "listen", .. RelayProxyAliases.TopLevelKeys, CollectorSettings.RelayProxyUrlKey, OtlpGrpcAddress.Key, "FlagExport", "Logging", "Kestrel", "urls"];
+        ["apiKeys", "authorizedKeys", "webhookSecret", "maxRequestBodySize", "maxRequestExpandedBytes", "exporter", "exporters", "server", "listen", .. RelayProxyAliases.TopLevelKeys, CollectorSettings.RelayProxyUrlKey, OtlpGrpcAddress.Key, CollectorSettings.IdempotencyKeyRetentionKey, CollectorSettings.MaxIdempotencyKeysKey, "FlagExport", "Logging", "Kestrel", "urls"];
 
     /// <summary>
     /// Every top-level key the YAML file accepts (read or ignored); the command line takes them as <c>--key value</c> too.

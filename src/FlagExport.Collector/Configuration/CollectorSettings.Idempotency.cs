@@ -10,6 +10,12 @@ namespace FlagExport.Collector.Configuration;
 /// </content>
 internal sealed partial class CollectorSettings
 {
+    /// <summary>The key of <see cref="IdempotencyKeyRetention"/>.</summary>
+    public const string IdempotencyKeyRetentionKey = "idempotencyKeyRetention";
+
+    /// <summary>The key of <see cref="MaxIdempotencyKeys"/>.</summary>
+    public const string MaxIdempotencyKeysKey = "maxIdempotencyKeys";
+
     /// <summary>The longest <see cref="IdempotencyKeyRetention"/> accepted: 30 days.</summary>
     public static readonly TimeSpan MaxIdempotencyKeyRetention = TimeSpan.FromDays(30);
 
@@ -24,14 +30,14 @@ internal sealed partial class CollectorSettings
 
     private static TimeSpan ReadIdempotencyKeyRetention(IConfiguration configuration, List<string> errors)
     {
-        if (configuration["idempotencyKeyRetention"] is not { } text)
+        if (configuration[IdempotencyKeyRetentionKey] is not { } text)
         {
             return IdempotencyKeys.DefaultRetention;
         }
 
         if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out TimeSpan retention) || retention <= TimeSpan.Zero || retention > MaxIdempotencyKeyRetention)
         {
-            errors.Add($"idempotencyKeyRetention: must be a duration such as '2.00:00:00' (2 days) or '06:00:00' (6 hours), more than zero and at most 30 days; got '{text}'.");
+            errors.Add($"{IdempotencyKeyRetentionKey}: must be a duration such as '2.00:00:00' (2 days) or '06:00:00' (6 hours), more than zero and at most 30 days; got '{text}'.");
             return IdempotencyKeys.DefaultRetention;
         }
 
@@ -40,14 +46,14 @@ internal sealed partial class CollectorSettings
 
     private static int ReadMaxIdempotencyKeys(IConfiguration configuration, List<string> errors)
     {
-        if (configuration["maxIdempotencyKeys"] is not { } text)
+        if (configuration[MaxIdempotencyKeysKey] is not { } text)
         {
             return IdempotencyKeys.DefaultMaxKeys;
         }
 
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxKeys) || maxKeys is <= 0 or > MaxMaxIdempotencyKeys)
         {
-            errors.Add($"maxIdempotencyKeys: must be a number of keys between 1 and {MaxMaxIdempotencyKeys.ToString(CultureInfo.InvariantCulture)}; got '{text}'.");
+            errors.Add($"{MaxIdempotencyKeysKey}: must be a number of keys between 1 and {MaxMaxIdempotencyKeys.ToString(CultureInfo.InvariantCulture)}; got '{text}'.");
             return IdempotencyKeys.DefaultMaxKeys;
         }
 

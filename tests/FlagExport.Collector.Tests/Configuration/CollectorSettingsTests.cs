@@ -31,6 +31,8 @@ public sealed class CollectorSettingsTests : IDisposable
                 - key-b
             maxRequestBodySize: 1048576
             maxRequestExpandedBytes: 2097152
+            idempotencyKeyRetention: "06:00:00"
+            maxIdempotencyKeys: 5000
             exporters:
               - kind: file
                 name: exporter-0
@@ -54,6 +56,8 @@ public sealed class CollectorSettingsTests : IDisposable
         Assert.Equal(["key-a", "key-b"], settings.ApiKeys);
         Assert.Equal(1_048_576, settings.MaxRequestBodySize);
         Assert.Equal(2_097_152, settings.MaxRequestExpandedBytes);
+        Assert.Equal(TimeSpan.FromHours(6), settings.IdempotencyKeyRetention);
+        Assert.Equal(5000, settings.MaxIdempotencyKeys);
         Assert.False(settings.UsesDefaultExporter);
         Assert.Equal(["exporter-0", "exporter-1"], settings.Exporters.Select(e => e.Name));
         Assert.All(settings.Exporters, e => Assert.IsType<FileExporterSpec>(e));
@@ -383,6 +387,9 @@ public sealed class CollectorSettingsTests : IDisposable
         { "exporters:\n  - kind: s3\n    bucket: b\n    path: p/\n  - kind: s3\n    bucket: b\n    path: /p\n    format: csv\n",
           "exporters[1]: writes to the same destination as exporters[0] (s3:b/p); give each of them a distinct 'name'." },
         { "maxRequestBodySize: 5MB\n", "maxRequestBodySize: must be a number of bytes between 1 and 1073741824 (1 GiB); got '5MB'." },
+        { "idempotencyKeyRetention: 48h\n", "idempotencyKeyRetention: must be a duration such as '2.00:00:00' (2 days) or '06:00:00' (6 hours), more than zero and at most 30 days; got '48h'." },
+        { "idempotencyKeyRetention: 31.00:00:00\n", "idempotencyKeyRetention: must be a duration such as '2.00:00:00' (2 days) or '06:00:00' (6 hours), more than zero and at most 30 days; got '31.00:00:00'." },
+        { "maxIdempotencyKeys: 0\n", "maxIdempotencyKeys: must be a number of keys between 1 and 100000000; got '0'." },
         { "maxRequestExpandedBytes: 0\n", "maxRequestExpandedBytes: must be a number of bytes between 1 and 68719476736 (64 GiB); got '0'." },
         { "maxRequestExpandedBytes: 1GB\n", "maxRequestExpandedBytes: must be a number of bytes between 1 and 68719476736 (64 GiB); got '1GB'." },
         { "server:\n  port: 0\n", "server.port: must be a TCP port between 1 and 65535; got '0'." },
@@ -515,7 +522,7 @@ public sealed class CollectorSettingsTests : IDisposable
 
         Assert.Equal(
             [
-                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, webhookSecret, maxRequestBodySize, maxRequestExpandedBytes, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, relayProxyUrl, otlpGrpcUrls, FlagExport, Logging, Kestrel, urls.",
+                $"apiKey: unknown key in '{path}'; the collector reads apiKeys, authorizedKeys, webhookSecret, maxRequestBodySize, maxRequestExpandedBytes, exporter, exporters, server, listen, bufferDirectory, maxBufferBytes, deadLetterDirectory, maxRetryDuration, relayProxyUrl, otlpGrpcUrls, idempotencyKeyRetention, maxIdempotencyKeys, FlagExport, Logging, Kestrel, urls.",
                 $"server.prot: unknown key in '{path}'; server has mode, host, port, unixSocketPath, monitoringPort, awsLambdaAdapter, awsApiGatewayBasePath.",
                 $"authorizedKeys.evaluaton: unknown key in '{path}'; authorizedKeys has evaluation and admin.",
             ],

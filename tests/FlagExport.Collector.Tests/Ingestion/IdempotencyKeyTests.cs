@@ -76,13 +76,13 @@ public sealed class IdempotencyKeyTests
     }
 
     [Theory]
-    [InlineData(256)]
-    [InlineData(0)]
-    public async Task AKeyOutsideOneTo255Characters_Is400NamingTheHeaderAndTheLimit(int length)
+    [InlineData(256, "")]
+    [InlineData(0, "batch\t1")]
+    public async Task AKeyOutsideOneTo255PrintableAsciiCharacters_Is400NamingTheHeaderAndTheLimit(int length, string key)
     {
         await using TestCollector collector = await TestCollector.StartAsync();
 
-        HttpResponseMessage answer = await Post(collector, new string('k', length), "a1");
+        HttpResponseMessage answer = await Post(collector, new string('k', length) + key, "a1");
 
         Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
         string message = Message(await answer.Content.ReadAsStringAsync(Cancellation));
