@@ -450,9 +450,15 @@ internal sealed class DurableEventStore : IAsyncDisposable
             oldestNeeded = _cursors.Min(c => c.Committed);
         }
 
-        if (_journal is not null && !JournalKeysBefore(oldestNeeded))
+        if (_journal is not null)
         {
-            return; // the segments stay, and with them their keys: tried again at the next release
+            // Only the keys of segments about to be deleted go to the journal (an fsync per release that deletes one,
+            // none per batch); the log still holds the others.
+            oldestNeeded = _log.ReleasableBefore(oldestNeeded);
+            if (!JournalKeysBefore(oldestNeeded))
+            {
+                return; // the segments stay, and with them their keys: tried again at the next release
+            }
         }
 
         _log.ReleaseBefore(oldestNeeded);
@@ -482,7 +488,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 {
                     while (reader.NextPosition < end && reader.TryRead(out long at, out byte tag, out ReadOnlySpan<byte> payload) && at < end)
                     {
-                        if (tag == IdempotencyRecordCodec.Tag && IdempotencyRecordCodec.Read(payload) is { } record && record.ArrivalTime + _keys.Retention > now)
+                        if (tag == IdempotencyRecordCodec.Tag && IdempotencyRecordCodec.TryRead(payload) is { } record && record.ArrivalTime + _keys.Retention > now)
                         {
                             journaled.Add(record);
                         }
@@ -495,7 +501,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
                     CompactJournal(journaled);
                 }
             }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException)
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
                 _logger.IdempotencyJournalFailed(_journal!.Path, exception.Message);
                 return false;
@@ -546,8 +552,11 @@ internal sealed class DurableEventStore : IAsyncDisposable
                     continue;
                 }
 
-                _keys!.Restore(IdempotencyRecordCodec.Read(payload));
-                _keyPositions.Enqueue(position);
+                if (IdempotencyRecordCodec.TryRead(payload) is { } record)
+                {
+                    _keys!.Restore(record);
+                    _keyPositions.Enqueue(position);
+                }
             }
         }
 

@@ -58,6 +58,22 @@ internal static class IdempotencyRecordCodec
         return FixedBytes + record.Key.Length;
     }
 
+    /// <summary>
+    /// <see cref="Read"/>, or null for a payload that is not a key record of this version: its checksum was right, so
+    /// it was written so (by a later version); passed over, as readers of events pass over a record that is not one.
+    /// </summary>
+    public static IdempotencyRecord? TryRead(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            return Read(payload);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Reads what <see cref="Write"/> wrote.</summary>
     /// <exception cref="InvalidDataException">The payload is not one <see cref="Write"/> produces.</exception>
     public static IdempotencyRecord Read(ReadOnlySpan<byte> payload)

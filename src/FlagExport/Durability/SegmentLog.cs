@@ -422,6 +422,25 @@ internal sealed partial class SegmentLog : IAsyncDisposable
     public SegmentLogReader OpenReader(long position) => new(this, Math.Max(position, StartPosition));
 
     /// <summary>
+    /// Where <see cref="ReleaseBefore"/>(<paramref name="position"/>) would cut now: the end of the last sealed segment
+    /// that lies wholly below <paramref name="position"/>, or 0 when none does. Releasing before it deletes exactly those
+    /// segments, even if more are sealed meanwhile, so that what they hold can be saved elsewhere first.
+    /// </summary>
+    public long ReleasableBefore(long position)
+    {
+        lock (_lock)
+        {
+            long end = 0;
+            for (int i = 0; i < _segments.Count - 1 && _segments[i].IsSealed && _segments[i].DurableEndPosition <= position; i++)
+            {
+                end = _segments[i].DurableEndPosition;
+            }
+
+            return end;
+        }
+    }
+
+    /// <summary>
     /// Deletes every segment whose records are all below <paramref name="position"/> (the least position any consumer
     /// still needs). The active segment is kept.
     /// </summary>

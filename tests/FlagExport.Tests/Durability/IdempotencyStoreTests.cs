@@ -95,6 +95,22 @@ public sealed class IdempotencyStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task AKeyWhoseSegmentStays_IsNotJournaled_TheLogStillHoldsIt()
+    {
+        await using DurableEventStore store = Open(NewKeys());
+        ExporterCursor cursor = store.OpenCursor("x", EventType.Feature);
+        store.AllCursorsOpened();
+        Assert.True(store.TryAppend(Events(0, 2), Record("batch-1", 2), out long end));
+        await store.WaitForDurableAsync(end, Token);
+
+        cursor.Commit(end);
+        store.Release();
+
+        Assert.Single(Segments());
+        Assert.False(File.Exists(JournalPath));
+    }
+
+    [Fact]
     public async Task AKeyPastItsRetention_IsNotRememberedAtStart()
     {
         await using (DurableEventStore store = Open(NewKeys()))
