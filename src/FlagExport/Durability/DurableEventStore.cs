@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using FlagExport.Buffers;
 using Microsoft.Extensions.Logging;
@@ -48,8 +49,11 @@ internal sealed class DurableEventStore : IAsyncDisposable
     private readonly Task _notifier;
     private readonly IdempotencyKeys? _keys;
     private readonly IdempotencyJournal? _journal;
-    private readonly Lock _journalGate = new();
-    private readonly Queue<long> _keyPositions = new(); // log positions of idempotency records not yet journaled, ascending; under _journalGate
+    private readonly Lock _journalGate = new(); // one journal writer at a time; never taken on the append path
+
+    // Log positions of idempotency records not yet journaled, ascending: appended under _appendGate, taken off under
+    // _journalGate, so an append never waits for the journal's fsync.
+    private readonly ConcurrentQueue<long> _keyPositions = new();
     private int _disposed;
     private bool _allCursorsOpened;  // under _cursorGate
     private long _unencodable;
@@ -261,10 +265,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
                 if (key is not null && _journal is not null)
                 {
                     // Positions grow under _appendGate, so the queue stays in order.
-                    lock (_journalGate)
-                    {
-                        _keyPositions.Enqueue(end - 1);
-                    }
+                    _keyPositions.Enqueue(end - 1);
                 }
 
                 return true;
@@ -509,7 +510,7 @@ internal sealed class DurableEventStore : IAsyncDisposable
 
             while (_keyPositions.TryPeek(out long next) && next < position)
             {
-                _ = _keyPositions.Dequeue();
+                _ = _keyPositions.TryDequeue(out _);
             }
 
             return true;
