@@ -51,6 +51,27 @@ public sealed class IdempotencyStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task DropBacklog_SetsAsideTheEvents_PassingOverTheKeyRecords()
+    {
+        await using (DurableEventStore store = Open(NewKeys()))
+        {
+            _ = store.OpenCursor("b", EventType.Feature);
+            store.AllCursorsOpened();
+            Assert.True(store.TryAppend(Events(0, 3), Record("batch-1", 3), out _));
+            Assert.True(store.TryAppend(Events(3, 2), Record("batch-2", 2), out long end));
+            await store.WaitForDurableAsync(end, Token);
+        }
+
+        string deadLetters = Path.Combine(_folder.Path, "dead-letter");
+        long dropped = await DurableBufferBacklog.DropAsync(_folder.Path, "b", deadLetters, Token);
+
+        Assert.Equal(5, dropped);
+        string[] lines = [.. Directory.GetFiles(deadLetters, "events.jsonl", SearchOption.AllDirectories).SelectMany(File.ReadAllLines)];
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines, line => Assert.Contains("\"userKey\":\"user-", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AtStart_TheKeysOfTheLog_AreRemembered_WithTheirCount()
     {
         await using (DurableEventStore store = Open(NewKeys()))
