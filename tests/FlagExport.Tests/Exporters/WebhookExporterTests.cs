@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 
-namespace FlagExport.Collector.Tests.Webhook;
+namespace FlagExport.Tests.Exporters;
 
 /// <summary>
 /// <see cref="WebhookExporter"/> against a real HTTP endpoint: what it posts is go-feature-flag's webhook request byte
@@ -182,8 +182,8 @@ public sealed class WebhookExporterTests
     [InlineData(400)]
     public async Task InThePipeline_APermanentAnswerSetsTheBatchAsideAtOnce_WithTheBodyItPosted(int status)
     {
-        using var folder = new Support.TempDirectory();
-        string letters = folder.Combine("dead-letter");
+        using var folder = new TempDirectory();
+        string letters = Path.Combine(folder.Path, "dead-letter");
         await using WebhookReceiver receiver = await WebhookReceiver.StartAsync(status);
         using var exporter = new WebhookExporter(Options(receiver.Url));
         await using var pipeline = new DataExporter(exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = letters });

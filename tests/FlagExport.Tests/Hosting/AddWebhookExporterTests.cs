@@ -1,11 +1,12 @@
 using System.Text;
+using FlagExport.Tests.Exporters;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FlagExport.Collector.Tests.Webhook;
+namespace FlagExport.Tests.Hosting;
 
 /// <summary><c>AddWebhookExporter</c>: options read from <c>FlagExport:Exporters:&lt;name&gt;</c> and checked at start-up.</summary>
 public sealed class AddWebhookExporterTests
