@@ -64,6 +64,37 @@ public sealed class WebhookExporterTests
         }
     }
 
+    // go-feature-flag's TrackingEvent as its json.Marshal writes it (exporter/tracking_event.go and its tests): no
+    // metadata, map keys sorted, a missing map as null, contextKind left out when empty.
+    private static readonly TrackingEvent[] TrackingEvents =
+    [
+        new()
+        {
+            ContextKind = "anonymousUser", UserKey = "ABCD", CreationDate = 1617970547, Key = "random-key",
+            EvaluationContext = new Dictionary<string, FlagValue> { ["toto"] = 123, ["targetingKey"] = FlagValue.FromString("ABCD") },
+            TrackingEventDetails = new Dictionary<string, FlagValue> { ["event"] = FlagValue.FromString("123") },
+        },
+        new() { ContextKind = "", UserKey = "EFGH", CreationDate = 1617970701, Key = "checkout" },
+    ];
+
+    private const string ExpectedTrackingBody =
+        """{"meta":{"env":"\u003cprod\u003e","hostname":"hostname"},"events":[""" +
+        """{"kind":"tracking","contextKind":"anonymousUser","userKey":"ABCD","creationDate":1617970547,"key":"random-key","evaluationContext":{"targetingKey":"ABCD","toto":123},"trackingEventDetails":{"event":"123"}},""" +
+        """{"kind":"tracking","userKey":"EFGH","creationDate":1617970701,"key":"checkout","evaluationContext":null,"trackingEventDetails":null}]}""";
+
+    [Fact]
+    public async Task ATrackingBatch_IsPostedAsGoFeatureFlagPostsIt()
+    {
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        using var exporter = new WebhookExporter(Options(receiver.Url, secret: "s3cret"), EventType.Tracking);
+
+        await exporter.ExportAsync(new ExportBatch(TrackingEvents), Cancellation);
+
+        WebhookReceiver.Received request = Assert.Single(receiver.Requests);
+        Assert.Equal(ExpectedTrackingBody, Encoding.UTF8.GetString(request.Body));
+        Assert.Equal(Sign(request.Body, "s3cret"), request.Header("X-Hub-Signature-256"));
+    }
+
     [Fact]
     public async Task WithoutASecretOrAHostname_TheBodyIsUnsigned_AndMetaNamesTheHost()
     {
