@@ -27,6 +27,18 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     /// <summary>The header carrying the batch's identity on every attempt.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    /// <summary>
+    /// The header that asks a FlagExport collector to keep each event's own <c>metadata</c>, with the value
+    /// <see cref="OwnEventMetadata"/>. Without it a collector applies go-feature-flag's rule: the body's <c>meta</c>
+    /// replaces every feature event's metadata. The exporter sends each event with the metadata it was given, so a
+    /// collector → webhook → collector chain writes the same events at both ends; go-feature-flag's relay proxy ignores
+    /// the header and applies its rule.
+    /// </summary>
+    public const string EventMetadataHeader = "FlagExport-Event-Metadata";
+
+    /// <summary>The value of <see cref="EventMetadataHeader"/>: the events carry their own metadata.</summary>
+    public const string OwnEventMetadata = "own";
+
     /// <summary>How much of a failed answer's body goes into the error message.</summary>
     private const int MaxAnswerExcerptBytes = 512;
 
@@ -123,7 +135,8 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     private static bool IsExporterHeader(string name) =>
         name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)
         || name.Equals(WebhookSigning.Header, StringComparison.OrdinalIgnoreCase)
-        || name.Equals(IdempotencyKeyHeader, StringComparison.OrdinalIgnoreCase);
+        || name.Equals(IdempotencyKeyHeader, StringComparison.OrdinalIgnoreCase)
+        || name.Equals(EventMetadataHeader, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// <c>{"meta":{…},"events":[</c>: the meta entries in UTF-8 byte order of their keys (Go's order for a map), with
@@ -199,6 +212,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
         }
 
         _ = request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, batch.Id);
+        _ = request.Headers.TryAddWithoutValidation(EventMetadataHeader, OwnEventMetadata);
 
         HttpResponseMessage response;
         try

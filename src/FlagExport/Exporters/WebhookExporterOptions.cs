@@ -25,7 +25,8 @@ public sealed class WebhookExporterOptions
     /// <summary>
     /// Headers added to every request, each with one or more values (in configuration a list:
     /// <c>Authorization: ["Bearer …"]</c>). <c>Content-Type</c> and <c>X-Hub-Signature-256</c> are the exporter's and
-    /// replace a configured one, as in go-feature-flag; so is <c>Idempotency-Key</c>.
+    /// replace a configured one, as in go-feature-flag; so are <c>Idempotency-Key</c> and
+    /// <c>FlagExport-Event-Metadata</c>.
     /// </summary>
     public Dictionary<string, List<string>> Headers { get; } = [];
 }
