@@ -42,6 +42,9 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     /// <summary>How much of a failed answer's body goes into the error message.</summary>
     private const int MaxAnswerExcerptBytes = 512;
 
+    /// <summary>How long <see cref="VerifyEndpointAsync"/> waits for an answer.</summary>
+    private static readonly TimeSpan VerifyTimeout = TimeSpan.FromSeconds(10);
+
     private static readonly SearchValues<char> HeaderNameChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
@@ -164,6 +167,49 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
 
         output.Write("},\"events\":["u8);
         return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Checks that the endpoint answers HTTP, without creating anything there: a <c>HEAD</c> request (safe by HTTP's
+    /// rules, so a receiver keeps nothing) with the configured headers. Any answer proves the name resolves, the
+    /// connection and the TLS handshake succeed and an HTTP server listens; what it answers, 401 and 405 included, is
+    /// returned, not judged: a receiver may refuse a <c>HEAD</c>, or a request without a signed body, and still accept the
+    /// posts. Credentials and the signature are proven by the first post, whose 401 is a permanent failure.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The status the endpoint answered.</returns>
+    /// <exception cref="WebhookExportException">
+    /// The name does not resolve, the connection is refused or reset, the TLS handshake fails, or no answer came within
+    /// 10 seconds; the message names the endpoint and the cause.
+    /// </exception>
+    public async Task<HttpStatusCode> VerifyEndpointAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, _endpoint);
+        foreach ((string name, string[] values) in _headers)
+        {
+            _ = request.Headers.TryAddWithoutValidation(name, values); // content headers have no place in a HEAD
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(VerifyTimeout);
+        try
+        {
+            using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException error)
+        {
+            // A TLS failure says only "see inner exception"; the inner one says what is wrong with the certificate.
+            string cause = error.HttpRequestError == HttpRequestError.SecureConnectionError && error.InnerException is { } inner
+                ? $"{error.Message.TrimEnd('.')}: {inner.Message}"
+                : error.Message;
+            throw new WebhookExportException($"The webhook endpoint '{_location}' cannot be reached: {cause.TrimEnd('.')}.", error);
+        }
+        catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WebhookExportException(
+                string.Create(CultureInfo.InvariantCulture, $"The webhook endpoint '{_location}' did not answer within {VerifyTimeout.TotalSeconds} seconds."), error);
+        }
     }
 
     /// <summary>Writes the body for <paramref name="events"/>, as go-feature-flag's <c>json.Marshal</c> of its payload writes it.</summary>

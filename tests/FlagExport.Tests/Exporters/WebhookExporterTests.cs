@@ -139,10 +139,7 @@ public sealed class WebhookExporterTests
     [Fact]
     public async Task AnEndpointThatDoesNotListen_IsATransientFailure()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        int port = ClosedPort();
         using var exporter = new WebhookExporter(Options($"http://127.0.0.1:{port}/hook"));
 
         WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.ExportAsync(new ExportBatch(Events), Cancellation));
@@ -252,6 +249,76 @@ public sealed class WebhookExporterTests
         WebhookReceiver.Received[] requests = [.. receiver.Requests];
         Assert.Equal([WebhookReceiver.Hang, 200], requests.Select(r => r.Status));
         Assert.Equal(requests[0].Header("Idempotency-Key"), requests[1].Header("Idempotency-Key"));
+    }
+
+    [Fact]
+    public async Task InThePipeline_A2xxThatComesAfterTheTimeout_IsRetriedWithTheSameKeyAndBody()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync(WebhookReceiver.LateOk);
+        using var exporter = new WebhookExporter(Options(receiver.Url));
+        await using var pipeline = new DataExporter(
+            exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), ExportTimeout = TimeSpan.FromSeconds(10) }, time);
+        foreach (FeatureEvent e in Events)
+        {
+            Assert.True(pipeline.Add(e));
+        }
+
+        Task flush = pipeline.FlushAsync(Cancellation);
+        await WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            return receiver.Requests.Any(r => r.Status == 200);
+        }, "the retry after the timeout is accepted");
+        _ = await Record.ExceptionAsync(() => flush);
+
+        // The receiver kept the first attempt but its 200 came too late: the retry carries the same key, so a receiver
+        // that remembers keys answers it without keeping the batch twice.
+        WebhookReceiver.Received[] requests = [.. receiver.Requests];
+        Assert.Equal([WebhookReceiver.LateOk, 200], requests.Select(r => r.Status));
+        Assert.Equal(requests[0].Header("Idempotency-Key"), requests[1].Header("Idempotency-Key"));
+        Assert.Equal(requests[0].Body, requests[1].Body);
+        Assert.Equal(0, pipeline.DeadLetterBatchCount);
+    }
+
+    [Theory]
+    [InlineData(405)]
+    [InlineData(401)]
+    [InlineData(200)]
+    public async Task VerifyEndpoint_AnyHttpAnswerIsReachable_AndPostsNothing(int status)
+    {
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        receiver.HeadStatus = status;
+        using var exporter = new WebhookExporter(Options(receiver.Url));
+
+        HttpStatusCode answered = await exporter.VerifyEndpointAsync(Cancellation);
+
+        Assert.Equal((HttpStatusCode)status, answered);
+        Assert.Equal(1, receiver.HeadRequests);
+        Assert.Empty(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task VerifyEndpoint_ARefusedPort_FailsNamingTheEndpoint()
+    {
+        string url = $"http://127.0.0.1:{ClosedPort()}/hook";
+        using var exporter = new WebhookExporter(Options(url + "?token=hidden"));
+
+        WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.VerifyEndpointAsync(Cancellation));
+
+        Assert.StartsWith($"The webhook endpoint '{url}' cannot be reached: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hidden", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    /// <summary>A loopback port nothing listens on: taken from the system, then released.</summary>
+    private static int ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

@@ -45,6 +45,44 @@ public sealed class AddWebhookExporterTests
         Assert.Equal("Bearer t", request.Header("Authorization"));
     }
 
+    [Fact]
+    public async Task AnEndpointThatRefusesConnections_StopsStartUp_NamingTheKeyAndTheEndpoint_UnlessTheCheckIsOff()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        string url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/hook";
+        listener.Stop();
+        using (IHost refused = Build(new() { ["FlagExport:Exporters:audit:EndpointUrl"] = url }))
+        {
+            WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => refused.StartAsync(Cancellation));
+
+            Assert.StartsWith($"FlagExport:Exporters:audit:EndpointUrl: The webhook endpoint '{url}' cannot be reached: ", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith("Set VerifyEndpointOnStart to false if the receiver may start later.", error.Message, StringComparison.Ordinal);
+        }
+
+        using IHost later = Build(new()
+        {
+            ["FlagExport:Exporters:audit:EndpointUrl"] = url,
+            ["FlagExport:Exporters:audit:VerifyEndpointOnStart"] = "false",
+        });
+        await later.StartAsync(Cancellation);
+        await later.StopAsync(Cancellation);
+    }
+
+    [Fact]
+    public async Task AReachableEndpoint_PassesTheStartUpCheck_WithAHeadThatKeepsNothing()
+    {
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        receiver.HeadStatus = 401; // any HTTP answer proves the endpoint reachable
+        using IHost host = Build(new() { ["FlagExport:Exporters:audit:EndpointUrl"] = receiver.Url });
+
+        await host.StartAsync(Cancellation);
+        await host.StopAsync(Cancellation);
+
+        Assert.Equal(1, receiver.HeadRequests);
+        Assert.Empty(receiver.Requests);
+    }
+
     [Theory]
     [InlineData("EndpointUrl", "ftp://example.com", "FlagExport:Exporters:audit:EndpointUrl must be an absolute http or https URL")]
     [InlineData("Headers:X-Team", "flags", "FlagExport:Exporters:audit:Headers:X-Team has no value")]
