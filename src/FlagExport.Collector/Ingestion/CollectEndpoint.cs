@@ -5,6 +5,7 @@ using FlagExport.Collector.Security;
 using FlagExport.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace FlagExport.Collector.Ingestion;
 
@@ -173,7 +174,7 @@ internal sealed class CollectEndpoint(
     /// replacing it.
     /// </summary>
     private static bool KeepsEventMetadata(HttpRequest request) =>
-        request.Headers.TryGetValue(WebhookExporter.EventMetadataHeader, out Microsoft.Extensions.Primitives.StringValues values)
+        request.Headers.TryGetValue(WebhookExporter.EventMetadataHeader, out StringValues values)
         && values.Count == 1
         && string.Equals(values[0], WebhookExporter.OwnEventMetadata, StringComparison.OrdinalIgnoreCase);
 
