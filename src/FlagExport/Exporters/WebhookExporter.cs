@@ -199,11 +199,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
         }
         catch (HttpRequestException error)
         {
-            // A TLS failure says only "see inner exception"; the inner one says what is wrong with the certificate.
-            string cause = error.HttpRequestError == HttpRequestError.SecureConnectionError && error.InnerException is { } inner
-                ? $"{error.Message.TrimEnd('.')}: {inner.Message}"
-                : error.Message;
-            throw new WebhookExportException($"The webhook endpoint '{_location}' cannot be reached: {cause.TrimEnd('.')}.", error);
+            throw new WebhookExportException($"The webhook endpoint '{_location}' cannot be reached: {CauseOf(error)}.", error);
         }
         catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
         {
@@ -268,7 +264,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
         catch (HttpRequestException error)
         {
             throw new WebhookExportException(
-                $"Could not post batch {batch.Id} ({batch.Events.Count} events, {body.WrittenCount} bytes) to the webhook {_location}: {error.Message}", error);
+                $"Could not post batch {batch.Id} ({batch.Events.Count} events, {body.WrittenCount} bytes) to the webhook {_location}: {CauseOf(error)}.", error);
         }
 
         using (response)
@@ -286,6 +282,18 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
                     $"The webhook {_location} answered {(int)response.StatusCode} {response.ReasonPhrase} to batch {batch.Id} ({batch.Events.Count} events, {body.WrittenCount} bytes){(permanent ? ", which no retry can change" : "")}{(excerpt.Length > 0 ? ": " + excerpt : ".")}"),
                 response.StatusCode);
         }
+    }
+
+    /// <summary>
+    /// Why a request got no answer, on one line without a final period. A failed TLS handshake says only "see inner
+    /// exception"; the inner one says what went wrong (an untrusted certificate, a server that does not speak TLS).
+    /// </summary>
+    private static string CauseOf(HttpRequestException error)
+    {
+        string cause = error.HttpRequestError == HttpRequestError.SecureConnectionError && error.InnerException is { } inner
+            ? "the TLS handshake failed: " + inner.Message
+            : error.Message;
+        return cause.ReplaceLineEndings(" ").TrimEnd('.');
     }
 
     /// <summary>The start of a failed answer's body, on one line, for the error message; empty when it cannot be read.</summary>

@@ -45,6 +45,7 @@ public sealed class WebhookExporterTests
         options.Headers["Authorization"] = ["Bearer token-1"];
         options.Headers["X-Team"] = ["flags", "platform"];
         options.Headers["Content-Type"] = ["text/plain"]; // the exporter's own wins, as in go-feature-flag
+        options.Headers["FlagExport-Event-Metadata"] = ["replace"]; // so does this one
         using var exporter = new WebhookExporter(options);
         var batch = new ExportBatch(Events);
 
@@ -61,6 +62,7 @@ public sealed class WebhookExporterTests
             Assert.Equal("Bearer token-1", request.Header("Authorization"));
             Assert.Equal("flags, platform", request.Header("X-Team"));
             Assert.Equal(batch.Id, request.Header("Idempotency-Key"));
+            Assert.Equal("own", request.Header("FlagExport-Event-Metadata"));
         }
     }
 
@@ -309,6 +311,22 @@ public sealed class WebhookExporterTests
         Assert.StartsWith($"The webhook endpoint '{url}' cannot be reached: ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hidden", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task VerifyEndpoint_AFailedTlsHandshake_FailsOnOneLineNamingTheEndpoint()
+    {
+        // An https URL to a plain-HTTP listener: the connection opens, the TLS handshake fails.
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        string url = "https" + receiver.Url["http".Length..];
+        using var exporter = new WebhookExporter(Options(url));
+
+        WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.VerifyEndpointAsync(Cancellation));
+
+        Assert.StartsWith($"The webhook endpoint '{url}' cannot be reached: the TLS handshake failed: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("see inner exception", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(0, receiver.HeadRequests);
     }
 
     /// <summary>A loopback port nothing listens on: taken from the system, then released.</summary>
