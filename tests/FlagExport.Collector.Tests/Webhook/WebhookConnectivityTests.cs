@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.Tests.Exporters;
 
@@ -29,7 +27,7 @@ public sealed class WebhookConnectivityTests : IDisposable
             """, Cancellation);
         using CollectorProcess receiver = CollectorProcess.Start(receiverFolder, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
         string reachable = await receiver.WaitUntilListeningAsync() + "/v1/data/collector";
-        string refused = $"http://127.0.0.1:{ClosedPort()}/v1/data/collector";
+        string refused = $"http://127.0.0.1:{ClosedPort.Next()}/v1/data/collector";
         await WriteAsync($"""
             exporters:
               - kind: webhook
@@ -81,7 +79,7 @@ public sealed class WebhookConnectivityTests : IDisposable
     [Fact]
     public async Task StartUp_WithARefusedEndpoint_FailsNamingTheKey_UnlessVerifyEndpointOnStartIsOff()
     {
-        string refused = $"http://127.0.0.1:{ClosedPort()}/hook";
+        string refused = $"http://127.0.0.1:{ClosedPort.Next()}/hook";
         await WriteAsync($"""
             exporters:
               - kind: webhook
@@ -105,16 +103,6 @@ public sealed class WebhookConnectivityTests : IDisposable
         _ = await started.WaitUntilListeningAsync();
         started.Signal("TERM");
         Assert.True(await started.WaitForExitAsync() == 0, started.Output);
-    }
-
-    /// <summary>A loopback port nothing listens on: taken from the system, then released.</summary>
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private Task WriteAsync(string yaml) => File.WriteAllTextAsync(_directory.Combine("collector.yaml"), yaml, Cancellation);

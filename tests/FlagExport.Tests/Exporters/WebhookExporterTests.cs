@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
@@ -141,7 +140,7 @@ public sealed class WebhookExporterTests
     [Fact]
     public async Task AnEndpointThatDoesNotListen_IsATransientFailure()
     {
-        int port = ClosedPort();
+        int port = ClosedPort.Next();
         using var exporter = new WebhookExporter(Options($"http://127.0.0.1:{port}/hook"));
 
         WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.ExportAsync(new ExportBatch(Events), Cancellation));
@@ -303,7 +302,7 @@ public sealed class WebhookExporterTests
     [Fact]
     public async Task VerifyEndpoint_ARefusedPort_FailsNamingTheEndpoint()
     {
-        string url = $"http://127.0.0.1:{ClosedPort()}/hook";
+        string url = $"http://127.0.0.1:{ClosedPort.Next()}/hook";
         using var exporter = new WebhookExporter(Options(url + "?token=hidden"));
 
         WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.VerifyEndpointAsync(Cancellation));
@@ -327,16 +326,6 @@ public sealed class WebhookExporterTests
         Assert.DoesNotContain("see inner exception", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
         Assert.Equal(0, receiver.HeadRequests);
-    }
-
-    /// <summary>A loopback port nothing listens on: taken from the system, then released.</summary>
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

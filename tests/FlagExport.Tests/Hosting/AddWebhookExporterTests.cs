@@ -48,10 +48,7 @@ public sealed class AddWebhookExporterTests
     [Fact]
     public async Task AnEndpointThatRefusesConnections_StopsStartUp_NamingTheKeyAndTheEndpoint_UnlessTheCheckIsOff()
     {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        string url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/hook";
-        listener.Stop();
+        string url = $"http://127.0.0.1:{ClosedPort.Next()}/hook";
         using (IHost refused = Build(new() { ["FlagExport:Exporters:audit:EndpointUrl"] = url }))
         {
             WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => refused.StartAsync(Cancellation));
