@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Runtime.InteropServices;
+using FlagExport.Collector.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FlagExport.Collector.Cli;
 
@@ -23,7 +26,7 @@ internal sealed class CollectorCommandLine
     private readonly Option<string> _config = new("--config") { Description = "The YAML configuration file (relay proxy keys).", HelpName = "file" };
     private readonly Option<string> _urls = new("--urls") { Description = "The addresses to listen on, such as http://127.0.0.1:1031 (';' between several).", HelpName = "urls" };
     private readonly Option<string> _validateConfig = new("--config") { Description = "The YAML configuration file to check.", HelpName = "file", Required = true };
-    private readonly Option<bool> _checkConnectivity = new("--check-connectivity") { Description = "Also check each S3 bucket (HeadBucket) and that each outputDir can be created and written." };
+    private readonly Option<bool> _checkConnectivity = new("--check-connectivity") { Description = "Also check each S3 bucket (HeadBucket), each Azure Blob container, that each webhook endpoint answers HTTP (HEAD), and that each outputDir can be created and written." };
     private readonly Option<string> _replayConfig = new("--config") { Description = "The YAML configuration file the collector runs with.", HelpName = "file" };
     private readonly Option<string> _replayExporter = new("--exporter")
     {
@@ -137,9 +140,11 @@ internal sealed class CollectorCommandLine
     private async Task<int> ServeAsync(string[] args)
     {
         ShutdownOutcome? outcome = null;
+        Func<string, string>? rename = null;
         try
         {
             WebApplication app = CollectorApp.Build(args);
+            rename = RenameFor(app);
             outcome = ShutdownOutcome.Watch(app);
             using PosixSignalRegistration hangUp = HangUpSignal.StopOnHangUp(app);
             await app.RunAsync().ConfigureAwait(false);
@@ -150,11 +155,33 @@ internal sealed class CollectorCommandLine
             // Once started, an error while stopping is not a start failure: the exit code says what became of the events.
             return await outcome.AfterFailedStopAsync(exception, _error).ConfigureAwait(false);
         }
-        catch (Exception exception) when (StartFailure.Describe(exception) is { } message)
+        catch (Exception exception) when (StartFailure.Describe(exception, rename) is { } message)
         {
             await _error.WriteLineAsync(message).ConfigureAwait(false);
             return ExitCodes.StartFailed;
         }
+    }
+
+    /// <summary>
+    /// Renames a library key to the entry's key with what the collector read, taken before it runs: the host disposes
+    /// its services when its start fails. The configuration's values stay readable; should they not, the failure is
+    /// printed as the library wrote it.
+    /// </summary>
+    private static Func<string, string> RenameFor(WebApplication app)
+    {
+        RelayProxyAliases aliases = app.Services.GetRequiredService<CollectorSettings>().Aliases;
+        IConfiguration configuration = app.Configuration;
+        return failure =>
+        {
+            try
+            {
+                return aliases.Rename(failure, configuration);
+            }
+            catch (ObjectDisposedException)
+            {
+                return failure;
+            }
+        };
     }
 
     private async Task<int> RunReplayAsync(string[] args, string? exporter, CancellationToken cancellationToken)

@@ -11,8 +11,15 @@ namespace FlagExport.Collector.Cli;
 internal static class StartFailure
 {
     /// <summary>The message to print for <paramref name="exception"/>, or null when it is not a start-up failure.</summary>
-    public static string? Describe(Exception exception) => exception switch
+    /// <param name="exception">What stopped the start-up.</param>
+    /// <param name="rename">
+    /// Names the entry's key in a failure that names a library key (<see cref="RelayProxyAliases.Rename(string, Microsoft.Extensions.Configuration.IConfiguration)"/>), once the
+    /// collector is built; null before.
+    /// </param>
+    public static string? Describe(Exception exception, Func<string, string>? rename = null) => exception switch
     {
+        // verifyEndpointOnStart: the message names the exporter's library key, renamed to the entry's endpointUrl.
+        WebhookExportException webhook => $"Cannot start the collector: {rename?.Invoke(webhook.Message) ?? webhook.Message}",
         CollectorConfigurationException configuration => configuration.Message,
         OptionsValidationException options => new CollectorConfigurationException([.. options.Failures]).Message,
         // The host's start-up validation throws one AggregateException when several option types are invalid.

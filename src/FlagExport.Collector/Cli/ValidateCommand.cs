@@ -1,3 +1,4 @@
+using System.Net;
 using FlagExport.AzureBlob;
 using FlagExport.Collector.Configuration;
 using FlagExport.S3;
@@ -18,7 +19,8 @@ namespace FlagExport.Collector.Cli;
 /// <remarks>
 /// <c>--check-connectivity</c> adds what needs the outside world: a HeadBucket for each S3 exporter (the exporter's own
 /// <see cref="S3Exporter.VerifyBucketAsync"/>), the container's properties for each Azure Blob exporter
-/// (<see cref="AzureBlobExporter.VerifyContainerAsync"/>) and, for each file exporter, that <c>outputDir</c> can be created and
+/// (<see cref="AzureBlobExporter.VerifyContainerAsync"/>), a <c>HEAD</c> to each webhook's endpoint, where any HTTP answer
+/// counts as reachable and is printed, 401 included (<see cref="WebhookExporter.VerifyEndpointAsync"/>), and, for each file exporter, that <c>outputDir</c> can be created and
 /// written (<see cref="OutputFolderCheck"/>, as at start-up), and creates the buffer folder as start-up does. Without it
 /// nothing is created and no request is made.
 /// </remarks>
@@ -40,6 +42,7 @@ internal static class ValidateCommand
             {
                 CollectorSettings settings = app.Services.GetRequiredService<CollectorSettings>();
                 var problems = new List<string>();
+                var answers = new Dictionary<string, string>(StringComparer.Ordinal); // what each webhook answered the check
                 BufferFolder buffer = BufferFolder.Of(app.Services);
                 if (buffer.Problem(create: checkConnectivity) is { } bufferProblem)
                 {
@@ -72,6 +75,19 @@ internal static class ValidateCommand
                             problems.Add($"{blob.Path}.container: {exception.Message}");
                         }
                     }
+
+                    foreach (WebhookExporterSpec webhook in settings.Exporters.OfType<WebhookExporterSpec>())
+                    {
+                        try
+                        {
+                            HttpStatusCode status = await app.Services.GetRequiredKeyedService<WebhookExporter>(webhook.Name).VerifyEndpointAsync(cancellationToken).ConfigureAwait(false);
+                            answers[webhook.Name] = $" (reachable: HEAD answered {(int)status} {status})";
+                        }
+                        catch (WebhookExportException exception)
+                        {
+                            problems.Add($"{webhook.Path}.endpointUrl: {exception.Message}");
+                        }
+                    }
                 }
 
                 if (problems.Count > 0)
@@ -84,7 +100,7 @@ internal static class ValidateCommand
                 await output.WriteLineAsync($"{checkedWhat}: {settings.Exporters.Count} exporter(s)").ConfigureAwait(false);
                 foreach (ExporterSpec exporter in settings.Exporters)
                 {
-                    await output.WriteLineAsync("  " + exporter.Describe(app.Services)).ConfigureAwait(false);
+                    await output.WriteLineAsync("  " + exporter.Describe(app.Services) + answers.GetValueOrDefault(exporter.Name, "")).ConfigureAwait(false);
                 }
 
                 await output.WriteLineAsync("  " + buffer.Describe()).ConfigureAwait(false);

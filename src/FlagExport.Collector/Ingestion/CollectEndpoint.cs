@@ -143,7 +143,8 @@ internal sealed class CollectEndpoint(
         // Kestrel's own limit (30 MB by default) is raised to ours by routing, from the endpoint's RequestSizeLimit
         // metadata; ours is enforced while reading.
         using IncrementalHash? bodyHash = idempotencyKey is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        CollectBody body = await CollectBodyReader.ReadAsync(request, limit, new CollectRequestParser(_strings), bodyHash, context.RequestAborted).ConfigureAwait(false);
+        var parser = new CollectRequestParser(_strings, keepEventMetadata: KeepsEventMetadata(request));
+        CollectBody body = await CollectBodyReader.ReadAsync(request, limit, parser, bodyHash, context.RequestAborted).ConfigureAwait(false);
 
         if (body.Request is not { } parsed)
         {
@@ -187,6 +188,16 @@ internal sealed class CollectEndpoint(
         claimedSignature = WebhookSignature.Claimed(request);
         return claimedSignature is not null;
     }
+
+    /// <summary>
+    /// Whether the sender asks that each event keep its own metadata (FlagExport's webhook exporter does, see
+    /// <see cref="WebhookExporter.EventMetadataHeader"/>); any other request gets go-feature-flag's rule, <c>meta</c>
+    /// replacing it.
+    /// </summary>
+    private static bool KeepsEventMetadata(HttpRequest request) =>
+        request.Headers.TryGetValue(WebhookExporter.EventMetadataHeader, out StringValues values)
+        && values.Count == 1
+        && string.Equals(values[0], WebhookExporter.OwnEventMetadata, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The seconds a client refused with 503 is told to wait before sending again.</summary>
     private const string RetryAfterSeconds = "5";

@@ -17,8 +17,11 @@ namespace FlagExport.Collector.Ingestion;
 /// <para>Go's encoding/json matches <c>events</c> and <c>meta</c> case-insensitively and keeps the last of repeated
 /// names. A <c>meta</c> replaces the events' own metadata: events read after it only check theirs. A later
 /// <c>"meta": null</c> does not bring back the metadata of events read while an earlier <c>meta</c> was in force.</para>
+/// <para>A request from FlagExport's webhook exporter (<see cref="WebhookExporter.EventMetadataHeader"/>) is parsed with
+/// <c>keepEventMetadata</c>: its events already carry the metadata they were written with, so <c>meta</c> (which
+/// describes the sender) is only checked, and each event keeps its own metadata, or none.</para>
 /// </remarks>
-internal sealed class CollectRequestParser(Utf8StringCache strings)
+internal sealed class CollectRequestParser(Utf8StringCache strings, bool keepEventMetadata = false)
 {
     /// <summary>The deepest nesting accepted, as System.Text.Json's default.</summary>
     public const int MaxDepth = FlagValueReader.MaxDepth;
@@ -107,7 +110,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
         }
 
         long expanded = _eventBytes;
-        if (_meta is not null)
+        if (_meta is not null && !keepEventMetadata)
         {
             foreach (ExportableEvent item in _events)
             {
@@ -209,7 +212,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
         if (meta && reader.TokenType == JsonTokenType.StartObject)
         {
             long start = reader.TokenStartIndex;
-            switch (FlagValueReader.ReadObject(ref reader, strings, build: true, out FlagObject? properties, out string? problem))
+            switch (FlagValueReader.ReadObject(ref reader, strings, build: !keepEventMetadata, out FlagObject? properties, out string? problem))
             {
                 case JsonReadStatus.NeedMoreData:
                     return false;
@@ -261,7 +264,7 @@ internal sealed class CollectRequestParser(Utf8StringCache strings)
         }
 
         long start = reader.TokenStartIndex;
-        if (EventReader.Read(ref reader, strings, _meta, out ExportableEvent? item, out string? rejection) == JsonReadStatus.NeedMoreData)
+        if (EventReader.Read(ref reader, strings, keepEventMetadata ? null : _meta, out ExportableEvent? item, out string? rejection) == JsonReadStatus.NeedMoreData)
         {
             return false;
         }

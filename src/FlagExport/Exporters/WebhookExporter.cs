@@ -27,8 +27,23 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     /// <summary>The header carrying the batch's identity on every attempt.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    /// <summary>
+    /// The header that asks a FlagExport collector to keep each event's own <c>metadata</c>, with the value
+    /// <see cref="OwnEventMetadata"/>. Without it a collector applies go-feature-flag's rule: the body's <c>meta</c>
+    /// replaces every feature event's metadata. The exporter sends each event with the metadata it was given, so a
+    /// collector → webhook → collector chain writes the same events at both ends; go-feature-flag's relay proxy ignores
+    /// the header and applies its rule.
+    /// </summary>
+    public const string EventMetadataHeader = "FlagExport-Event-Metadata";
+
+    /// <summary>The value of <see cref="EventMetadataHeader"/>: the events carry their own metadata.</summary>
+    public const string OwnEventMetadata = "own";
+
     /// <summary>How much of a failed answer's body goes into the error message.</summary>
     private const int MaxAnswerExcerptBytes = 512;
+
+    /// <summary>How long <see cref="VerifyEndpointAsync"/> waits for an answer.</summary>
+    private static readonly TimeSpan VerifyTimeout = TimeSpan.FromSeconds(10);
 
     private static readonly SearchValues<char> HeaderNameChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
@@ -123,7 +138,8 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     private static bool IsExporterHeader(string name) =>
         name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)
         || name.Equals(WebhookSigning.Header, StringComparison.OrdinalIgnoreCase)
-        || name.Equals(IdempotencyKeyHeader, StringComparison.OrdinalIgnoreCase);
+        || name.Equals(IdempotencyKeyHeader, StringComparison.OrdinalIgnoreCase)
+        || name.Equals(EventMetadataHeader, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// <c>{"meta":{…},"events":[</c>: the meta entries in UTF-8 byte order of their keys (Go's order for a map), with
@@ -151,6 +167,45 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
 
         output.Write("},\"events\":["u8);
         return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Checks that the endpoint answers HTTP, without creating anything there: a <c>HEAD</c> request (safe by HTTP's
+    /// rules, so a receiver keeps nothing) with the configured headers. Any answer proves the name resolves, the
+    /// connection and the TLS handshake succeed and an HTTP server listens; what it answers, 401 and 405 included, is
+    /// returned, not judged: a receiver may refuse a <c>HEAD</c>, or a request without a signed body, and still accept the
+    /// posts. Credentials and the signature are proven by the first post, whose 401 is a permanent failure.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The status the endpoint answered.</returns>
+    /// <exception cref="WebhookExportException">
+    /// The name does not resolve, the connection is refused or reset, the TLS handshake fails, or no answer came within
+    /// 10 seconds; the message names the endpoint and the cause.
+    /// </exception>
+    public async Task<HttpStatusCode> VerifyEndpointAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, _endpoint);
+        foreach ((string name, string[] values) in _headers)
+        {
+            _ = request.Headers.TryAddWithoutValidation(name, values); // content headers have no place in a HEAD
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(VerifyTimeout);
+        try
+        {
+            using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException error)
+        {
+            throw new WebhookExportException($"The webhook endpoint '{_location}' cannot be reached: {CauseOf(error)}.", error);
+        }
+        catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WebhookExportException(
+                string.Create(CultureInfo.InvariantCulture, $"The webhook endpoint '{_location}' did not answer within {VerifyTimeout.TotalSeconds} seconds."), error);
+        }
     }
 
     /// <summary>Writes the body for <paramref name="events"/>, as go-feature-flag's <c>json.Marshal</c> of its payload writes it.</summary>
@@ -199,6 +254,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
         }
 
         _ = request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, batch.Id);
+        _ = request.Headers.TryAddWithoutValidation(EventMetadataHeader, OwnEventMetadata);
 
         HttpResponseMessage response;
         try
@@ -208,7 +264,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
         catch (HttpRequestException error)
         {
             throw new WebhookExportException(
-                $"Could not post batch {batch.Id} ({batch.Events.Count} events, {body.WrittenCount} bytes) to the webhook {_location}: {error.Message}", error);
+                $"Could not post batch {batch.Id} ({batch.Events.Count} events, {body.WrittenCount} bytes) to the webhook {_location}: {CauseOf(error)}.", error);
         }
 
         using (response)
@@ -226,6 +282,18 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
                     $"The webhook {_location} answered {(int)response.StatusCode} {response.ReasonPhrase} to batch {batch.Id} ({batch.Events.Count} events, {body.WrittenCount} bytes){(permanent ? ", which no retry can change" : "")}{(excerpt.Length > 0 ? ": " + excerpt : ".")}"),
                 response.StatusCode);
         }
+    }
+
+    /// <summary>
+    /// Why a request got no answer, on one line without a final period. A failed TLS handshake says only "see inner
+    /// exception"; the inner one says what went wrong (an untrusted certificate, a server that does not speak TLS).
+    /// </summary>
+    private static string CauseOf(HttpRequestException error)
+    {
+        string cause = error.HttpRequestError == HttpRequestError.SecureConnectionError && error.InnerException is { } inner
+            ? "the TLS handshake failed: " + inner.Message
+            : error.Message;
+        return cause.ReplaceLineEndings(" ").TrimEnd('.');
     }
 
     /// <summary>The start of a failed answer's body, on one line, for the error message; empty when it cannot be read.</summary>

@@ -25,7 +25,16 @@ public sealed class WebhookExporterOptions
     /// <summary>
     /// Headers added to every request, each with one or more values (in configuration a list:
     /// <c>Authorization: ["Bearer …"]</c>). <c>Content-Type</c> and <c>X-Hub-Signature-256</c> are the exporter's and
-    /// replace a configured one, as in go-feature-flag; so is <c>Idempotency-Key</c>.
+    /// replace a configured one, as in go-feature-flag; so are <c>Idempotency-Key</c> and
+    /// <c>FlagExport-Event-Metadata</c>.
     /// </summary>
     public Dictionary<string, List<string>> Headers { get; } = [];
+
+    /// <summary>
+    /// <see langword="true"/> to check, when the host starts, that the endpoint answers HTTP
+    /// (<see cref="WebhookExporter.VerifyEndpointAsync"/>), so that a wrong host or port, a closed port or a TLS failure
+    /// stops the start-up with a clear message instead of failing the first export. Set it to <see langword="false"/> where
+    /// the receiver may not be up yet when the host starts. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool VerifyEndpointOnStart { get; set; } = true;
 }

@@ -114,6 +114,31 @@ public sealed class CollectRequestParserTests
     }
 
     [Theory]
+    [InlineData("""{"meta":{"hostname":"sender"},"events":[{"metadata":{"own":1}},{"key":"none"},{"kind":"tracking"}]}""")]
+    [InlineData("""{"events":[{"metadata":{"own":1}},{"key":"none"},{"kind":"tracking"}],"meta":{"hostname":"sender"}}""")]
+    public void KeepingEventMetadata_EachFeatureEventKeepsItsOwn_OrNone_WhereverMetaIs(string json)
+    {
+        var parser = new CollectRequestParser(new FlagExport.Json.Utf8StringCache(), keepEventMetadata: true);
+        _ = parser.Parse(Encoding.UTF8.GetBytes(json), isFinalBlock: true);
+
+        Assert.True(parser.TryComplete(out CollectRequest? request, out string? error), error);
+        var own = (FeatureEvent)request.Events[0];
+        Assert.Equal(["own"], own.Metadata!.Keys);
+        Assert.Null(((FeatureEvent)request.Events[1]).Metadata);
+        Assert.IsType<TrackingEvent>(request.Events[2]);
+    }
+
+    [Fact]
+    public void KeepingEventMetadata_AMetaThatIsNotAnObject_IsStillRefused()
+    {
+        var parser = new CollectRequestParser(new FlagExport.Json.Utf8StringCache(), keepEventMetadata: true);
+        _ = parser.Parse("""{"meta":3,"events":[{"key":"k"}]}"""u8, isFinalBlock: true);
+
+        Assert.False(parser.TryComplete(out _, out string? error));
+        Assert.Equal("\"meta\" must be a JSON object; got a number.", error);
+    }
+
+    [Theory]
     [InlineData("""{"events":5,"meta":3}""", "\"events\" must be an array; got a number.")]
     [InlineData("""{"meta":3,"events":[1]}""", "\"meta\" must be a JSON object; got a number.")]
     [InlineData("""{"events":[1,{},[2]],"meta":{}}""", "events[0] must be a JSON object; got a number.")]

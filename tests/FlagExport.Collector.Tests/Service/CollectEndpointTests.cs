@@ -54,6 +54,30 @@ public sealed class CollectEndpointTests
         Assert.Equal(ExpectedTrackingLine, TestCollector.ReadAll(collector.TrackingDir));
     }
 
+    [Theory]
+    [InlineData(null, "\"metadata\":{\"hostname\":\"sender\"}")]
+    [InlineData("own", "\"metadata\":{\"zone\":1}")]
+    [InlineData("OWN", "\"metadata\":{\"zone\":1}")]
+    [InlineData("other", "\"metadata\":{\"hostname\":\"sender\"}")]
+    public async Task Meta_ReplacesEachFeatureEventsMetadata_UnlessTheSenderAsksToKeepItsOwn(string? header, string expected)
+    {
+        await using TestCollector collector = await TestCollector.StartAsync();
+
+        HttpResponseMessage response = await collector.PostAsync(
+            """{"meta":{"hostname":"sender"},"events":[{"kind":"feature","userKey":"u","creationDate":1700000000,"key":"k","value":true,"metadata":{"zone":1}}]}""",
+            configure: request =>
+            {
+                if (header is not null)
+                {
+                    request.Headers.Add("FlagExport-Event-Metadata", header);
+                }
+            });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await collector.StopAsync();
+        Assert.Contains(expected, TestCollector.ReadAll(collector.FeatureDir), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Charset_InContentType_IsAccepted()
     {

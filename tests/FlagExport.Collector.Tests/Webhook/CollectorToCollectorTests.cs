@@ -5,18 +5,21 @@ using FlagExport.Collector.Tests.Support;
 namespace FlagExport.Collector.Tests.Webhook;
 
 /// <summary>
-/// Two collector processes chained by the webhook exporter: the first writes a file and posts to the second, which
-/// checks the signature with <c>webhookSecret</c>; both write the same bytes.
+/// Two collector processes chained by the webhook exporter: the first writes files and posts feature and tracking
+/// events to the second, which checks the signature with <c>webhookSecret</c>; both write the same bytes.
 /// </summary>
 public sealed class CollectorToCollectorTests : IDisposable
 {
     private const string Secret = "chain-secret";
 
-    // The provider's meta becomes the events' metadata at the first collector; the webhook's meta is the same, so the
-    // second collector, which makes the webhook's meta every event's metadata, holds the same events.
-    private const string Body = """{"meta":{"hostname":"provider-1"},"events":[""" +
+    // The provider's meta becomes the feature events' metadata at the first collector (go-feature-flag's rule). The
+    // webhook's meta differs: the second collector keeps each event's own metadata, as the webhook exporter asks, so both
+    // ends hold the same events. Tracking events travel through their own webhook entry.
+    private const string Body = """{"meta":{"hostname":"provider-1","sdk":"js"},"events":[""" +
         """{"kind":"feature","contextKind":"user","userKey":"u1","creationDate":1733230547,"key":"checkout","variation":"on","value":{"a":[1,2.5,"<x>"]},"default":false,"version":"v1","source":"PROVIDER_CACHE"},""" +
-        """{"kind":"feature","contextKind":"anonymousUser","userKey":"ü2","creationDate":1733230548,"key":"checkout","variation":"off","value":"\u2028","default":true,"version":"v1","source":"PROVIDER_CACHE"}]}""";
+        """{"kind":"tracking","contextKind":"user","userKey":"u1","creationDate":1733230547,"key":"clicked","evaluationContext":{"targetingKey":"u1","plan":"pro"},"trackingEventDetails":{"amount":12.5}},""" +
+        """{"kind":"feature","contextKind":"anonymousUser","userKey":"ü2","creationDate":1733230548,"key":"checkout","variation":"off","value":"\u2028","default":true,"version":"v1","source":"PROVIDER_CACHE"},""" +
+        """{"kind":"tracking","userKey":"ü2","creationDate":1733230549,"key":"bought"}]}""";
 
     private readonly TempDirectory _directory = new();
 
@@ -34,6 +37,9 @@ public sealed class CollectorToCollectorTests : IDisposable
             exporters:
               - kind: file
                 outputDir: ./json
+              - kind: file
+                outputDir: ./tracking
+                eventType: tracking
             """, Cancellation);
         using CollectorProcess receiver = CollectorProcess.Start(second, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
         string receiverAddress = await receiver.WaitUntilListeningAsync();
@@ -41,11 +47,18 @@ public sealed class CollectorToCollectorTests : IDisposable
             exporters:
               - kind: file
                 outputDir: ./json
+              - kind: file
+                outputDir: ./tracking
+                eventType: tracking
               - kind: webhook
                 endpointUrl: {receiverAddress}/v1/data/collector
                 secret: {Secret}
                 meta:
-                  hostname: provider-1
+                  hostname: collector-1
+              - kind: webhook
+                endpointUrl: {receiverAddress}/v1/data/collector
+                secret: {Secret}
+                eventType: tracking
             """, Cancellation);
         using CollectorProcess sender = CollectorProcess.Start(first, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
         string senderAddress = await sender.WaitUntilListeningAsync();
@@ -63,8 +76,12 @@ public sealed class CollectorToCollectorTests : IDisposable
 
         string written = ReadAll(Path.Combine(first, "json"));
         Assert.Equal(2, written.Count(c => c == '\n'));
-        Assert.Contains("\"metadata\":{\"hostname\":\"provider-1\"}", written, StringComparison.Ordinal);
+        Assert.Contains("\"metadata\":{\"hostname\":\"provider-1\",\"sdk\":\"js\"}", written, StringComparison.Ordinal);
         Assert.Equal(written, ReadAll(Path.Combine(second, "json")));
+
+        string tracked = ReadAll(Path.Combine(first, "tracking"));
+        Assert.Equal(2, tracked.Count(c => c == '\n'));
+        Assert.Equal(tracked, ReadAll(Path.Combine(second, "tracking")));
     }
 
     private static string ReadAll(string directory) =>

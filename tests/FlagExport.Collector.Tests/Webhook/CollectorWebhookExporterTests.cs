@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
+using FlagExport.Tests.Exporters;
 
 namespace FlagExport.Collector.Tests.Webhook;
 

@@ -21,16 +21,17 @@ public sealed class WebhookToCollectorTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    // The collector makes a request's meta every feature event's metadata (the relay proxy's rule): these events carry
-    // the webhook's meta as their metadata, so both ends hold the same events.
+    // Each event carries its own metadata, or none, unlike the webhook's meta: the collector keeps each event's own
+    // (the webhook exporter asks it to), so both ends hold the same events.
     private static FeatureEvent[] Events() =>
     [
-        Event("user-1", FlagValue.FromBoolean(true), 1733230547),
-        Event("ünïcode <&> \"quoted\"\n", FlagValue.FromString("a\u2028b"), 1733230548),
-        Event("user-3", FlagValue.FromObject([new("rate", FlagValue.FromDouble(0.000001)), new("tags", FlagValue.FromArray([FlagValue.FromString("x"), FlagValue.Null]))]), 1733230549),
+        Event("user-1", FlagValue.FromBoolean(true), 1733230547, new() { ["hostname"] = FlagValue.FromString("app-1"), ["zone"] = 3 }),
+        Event("ünïcode <&> \"quoted\"\n", FlagValue.FromString("a\u2028b"), 1733230548, metadata: null),
+        Event("user-3", FlagValue.FromObject([new("rate", FlagValue.FromDouble(0.000001)), new("tags", FlagValue.FromArray([FlagValue.FromString("x"), FlagValue.Null]))]), 1733230549,
+            new() { ["tenant"] = FlagValue.FromString("t-9") }),
     ];
 
-    private static FeatureEvent Event(string userKey, FlagValue value, long date) => new()
+    private static FeatureEvent Event(string userKey, FlagValue value, long date, Dictionary<string, FlagValue>? metadata) => new()
     {
         UserKey = userKey,
         Key = "checkout",
@@ -38,7 +39,7 @@ public sealed class WebhookToCollectorTests : IDisposable
         Value = value,
         CreationDate = date,
         Version = "v1",
-        Metadata = new Dictionary<string, FlagValue> { ["hostname"] = FlagValue.FromString("app-1") },
+        Metadata = metadata,
     };
 
     [Fact]
@@ -62,7 +63,8 @@ public sealed class WebhookToCollectorTests : IDisposable
             ["FlagExport:Exporters:file:OutputDir"] = _directory.Combine("local"),
             ["FlagExport:Exporters:webhook:EndpointUrl"] = address + "/v1/data/collector",
             ["FlagExport:Exporters:webhook:Secret"] = Secret,
-            ["FlagExport:Exporters:webhook:Meta:hostname"] = "app-1",
+            ["FlagExport:Exporters:webhook:Meta:hostname"] = "app-host",
+            ["FlagExport:Exporters:webhook:Meta:env"] = "prod",
             ["FlagExport:Exporters:webhook:Headers:X-Team:0"] = "flags",
         });
         _ = builder.Services.AddFlagExport(export => export.AddFileExporter().AddWebhookExporter());
@@ -83,7 +85,7 @@ public sealed class WebhookToCollectorTests : IDisposable
         Assert.True(await collector.WaitForExitAsync() == 0, collector.Output);
 
         byte[] local = ReadAll(_directory.Combine("local"));
-        Assert.Contains("\"metadata\":{\"hostname\":\"app-1\"}", System.Text.Encoding.UTF8.GetString(local), StringComparison.Ordinal);
+        Assert.Contains("\"metadata\":{\"hostname\":\"app-1\",\"zone\":3}", System.Text.Encoding.UTF8.GetString(local), StringComparison.Ordinal);
         Assert.Equal(3, local.Count(b => b == (byte)'\n'));
         Assert.Equal(local, ReadAll(_directory.Combine("received")));
     }

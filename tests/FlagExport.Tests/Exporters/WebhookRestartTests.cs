@@ -1,11 +1,10 @@
 using System.Text;
-using FlagExport.Collector.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FlagExport.Collector.Tests.Webhook;
+namespace FlagExport.Tests.Exporters;
 
 /// <summary>
 /// With the durable buffer, a batch the webhook did not accept before the application stopped is posted after the
@@ -25,10 +24,10 @@ public sealed class WebhookRestartTests : IDisposable
         _ = builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["FlagExport:BufferDirectory"] = _directory.Combine("buffer"),
+            ["FlagExport:BufferDirectory"] = Path.Combine(_directory.Path, "buffer"),
             ["FlagExport:Exporters:webhook:EndpointUrl"] = url,
             ["FlagExport:Exporters:webhook:ShutdownTimeout"] = "00:00:01",
-            ["FlagExport:Exporters:webhook:DeadLetterDirectory"] = _directory.Combine("dead-letter"),
+            ["FlagExport:Exporters:webhook:DeadLetterDirectory"] = Path.Combine(_directory.Path, "dead-letter"),
         });
         _ = builder.Services.AddFlagExport(export => export.AddWebhookExporter());
         return builder.Build();

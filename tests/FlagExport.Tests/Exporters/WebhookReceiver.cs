@@ -8,21 +8,29 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace FlagExport.Collector.Tests.Webhook;
+namespace FlagExport.Tests.Exporters;
 
 /// <summary>
 /// A webhook endpoint on a real loopback port (Kestrel): records every request it receives (headers and body, read
 /// whole before answering) and answers each with the next scripted status, <see cref="Otherwise"/> once the script is
 /// used up. A status of
-/// <see cref="Hang"/> keeps the request open until the client gives up.
+/// <see cref="Hang"/> keeps the request open until the client gives up. A <c>HEAD</c> (a connectivity check) is answered
+/// <see cref="HeadStatus"/> and only counted.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     /// <summary>A scripted answer that never comes: the request stays open until the client cancels it.</summary>
     public const int Hang = -1;
 
+    /// <summary>
+    /// A scripted answer that comes too late: the request is kept (recorded), then answered 200 only once the client has
+    /// given up on it, as a receiver that processed a batch but answered after the sender's timeout.
+    /// </summary>
+    public const int LateOk = -2;
+
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<int> _script;
+    private int _headRequests;
 
     private WebhookReceiver(WebApplication app, IEnumerable<int> script)
     {
@@ -36,7 +44,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The status of every request after the script: 200 unless a test changes it.</summary>
     public int Otherwise { get; set; } = StatusCodes.Status200OK;
 
-    /// <summary>Every request, in arrival order, with the status it was answered (or <see cref="Hang"/>).</summary>
+    /// <summary>The status of a <c>HEAD</c>: 405, as for a path that takes only POST, unless a test changes it.</summary>
+    public int HeadStatus { get; set; } = StatusCodes.Status405MethodNotAllowed;
+
+    /// <summary>How many <c>HEAD</c> requests came, none of them in <see cref="Requests"/>.</summary>
+    public int HeadRequests => _headRequests;
+
+    /// <summary>Every request, in arrival order, with the status it was answered (or <see cref="Hang"/>, <see cref="LateOk"/>).</summary>
     public ConcurrentQueue<Received> Requests { get; } = new();
 
     public static async Task<WebhookReceiver> StartAsync(params int[] script)
@@ -47,6 +61,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         WebApplication app = builder.Build();
         var receiver = new WebhookReceiver(app, script);
         _ = app.MapPost("/hook", receiver.AnswerAsync);
+        _ = app.MapMethods("/hook", [HttpMethods.Head], (HttpContext context) =>
+        {
+            _ = Interlocked.Increment(ref receiver._headRequests);
+            context.Response.StatusCode = receiver.HeadStatus;
+        });
         await app.StartAsync(TestContext.Current.CancellationToken);
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         receiver.Url = address + "/hook";
@@ -62,9 +81,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body.ToArray(),
             status));
-        if (status == Hang)
+        if (status is Hang or LateOk)
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (status == LateOk)
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK; // to a connection the client closed: never arrives
+            }
+
             return;
         }
 

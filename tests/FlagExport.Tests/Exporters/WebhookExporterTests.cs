@@ -1,10 +1,9 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 
-namespace FlagExport.Collector.Tests.Webhook;
+namespace FlagExport.Tests.Exporters;
 
 /// <summary>
 /// <see cref="WebhookExporter"/> against a real HTTP endpoint: what it posts is go-feature-flag's webhook request byte
@@ -45,6 +44,7 @@ public sealed class WebhookExporterTests
         options.Headers["Authorization"] = ["Bearer token-1"];
         options.Headers["X-Team"] = ["flags", "platform"];
         options.Headers["Content-Type"] = ["text/plain"]; // the exporter's own wins, as in go-feature-flag
+        options.Headers["FlagExport-Event-Metadata"] = ["replace"]; // so does this one
         using var exporter = new WebhookExporter(options);
         var batch = new ExportBatch(Events);
 
@@ -61,7 +61,39 @@ public sealed class WebhookExporterTests
             Assert.Equal("Bearer token-1", request.Header("Authorization"));
             Assert.Equal("flags, platform", request.Header("X-Team"));
             Assert.Equal(batch.Id, request.Header("Idempotency-Key"));
+            Assert.Equal("own", request.Header("FlagExport-Event-Metadata"));
         }
+    }
+
+    // go-feature-flag's TrackingEvent as its json.Marshal writes it (exporter/tracking_event.go and its tests): no
+    // metadata, map keys sorted, a missing map as null, contextKind left out when empty.
+    private static readonly TrackingEvent[] TrackingEvents =
+    [
+        new()
+        {
+            ContextKind = "anonymousUser", UserKey = "ABCD", CreationDate = 1617970547, Key = "random-key",
+            EvaluationContext = new Dictionary<string, FlagValue> { ["toto"] = 123, ["targetingKey"] = FlagValue.FromString("ABCD") },
+            TrackingEventDetails = new Dictionary<string, FlagValue> { ["event"] = FlagValue.FromString("123") },
+        },
+        new() { ContextKind = "", UserKey = "EFGH", CreationDate = 1617970701, Key = "checkout" },
+    ];
+
+    private const string ExpectedTrackingBody =
+        """{"meta":{"env":"\u003cprod\u003e","hostname":"hostname"},"events":[""" +
+        """{"kind":"tracking","contextKind":"anonymousUser","userKey":"ABCD","creationDate":1617970547,"key":"random-key","evaluationContext":{"targetingKey":"ABCD","toto":123},"trackingEventDetails":{"event":"123"}},""" +
+        """{"kind":"tracking","userKey":"EFGH","creationDate":1617970701,"key":"checkout","evaluationContext":null,"trackingEventDetails":null}]}""";
+
+    [Fact]
+    public async Task ATrackingBatch_IsPostedAsGoFeatureFlagPostsIt()
+    {
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        using var exporter = new WebhookExporter(Options(receiver.Url, secret: "s3cret"), EventType.Tracking);
+
+        await exporter.ExportAsync(new ExportBatch(TrackingEvents), Cancellation);
+
+        WebhookReceiver.Received request = Assert.Single(receiver.Requests);
+        Assert.Equal(ExpectedTrackingBody, Encoding.UTF8.GetString(request.Body));
+        Assert.Equal(Sign(request.Body, "s3cret"), request.Header("X-Hub-Signature-256"));
     }
 
     [Fact]
@@ -108,10 +140,7 @@ public sealed class WebhookExporterTests
     [Fact]
     public async Task AnEndpointThatDoesNotListen_IsATransientFailure()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        int port = ClosedPort.Next();
         using var exporter = new WebhookExporter(Options($"http://127.0.0.1:{port}/hook"));
 
         WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.ExportAsync(new ExportBatch(Events), Cancellation));
@@ -182,8 +211,8 @@ public sealed class WebhookExporterTests
     [InlineData(400)]
     public async Task InThePipeline_APermanentAnswerSetsTheBatchAsideAtOnce_WithTheBodyItPosted(int status)
     {
-        using var folder = new Support.TempDirectory();
-        string letters = folder.Combine("dead-letter");
+        using var folder = new TempDirectory();
+        string letters = Path.Combine(folder.Path, "dead-letter");
         await using WebhookReceiver receiver = await WebhookReceiver.StartAsync(status);
         using var exporter = new WebhookExporter(Options(receiver.Url));
         await using var pipeline = new DataExporter(exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = letters });
@@ -221,6 +250,82 @@ public sealed class WebhookExporterTests
         WebhookReceiver.Received[] requests = [.. receiver.Requests];
         Assert.Equal([WebhookReceiver.Hang, 200], requests.Select(r => r.Status));
         Assert.Equal(requests[0].Header("Idempotency-Key"), requests[1].Header("Idempotency-Key"));
+    }
+
+    [Fact]
+    public async Task InThePipeline_A2xxThatComesAfterTheTimeout_IsRetriedWithTheSameKeyAndBody()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync(WebhookReceiver.LateOk);
+        using var exporter = new WebhookExporter(Options(receiver.Url));
+        await using var pipeline = new DataExporter(
+            exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), ExportTimeout = TimeSpan.FromSeconds(10) }, time);
+        foreach (FeatureEvent e in Events)
+        {
+            Assert.True(pipeline.Add(e));
+        }
+
+        Task flush = pipeline.FlushAsync(Cancellation);
+        await WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            return receiver.Requests.Any(r => r.Status == 200);
+        }, "the retry after the timeout is accepted");
+        _ = await Record.ExceptionAsync(() => flush);
+
+        // The receiver kept the first attempt but its 200 came too late: the retry carries the same key, so a receiver
+        // that remembers keys answers it without keeping the batch twice.
+        WebhookReceiver.Received[] requests = [.. receiver.Requests];
+        Assert.Equal([WebhookReceiver.LateOk, 200], requests.Select(r => r.Status));
+        Assert.Equal(requests[0].Header("Idempotency-Key"), requests[1].Header("Idempotency-Key"));
+        Assert.Equal(requests[0].Body, requests[1].Body);
+        Assert.Equal(0, pipeline.DeadLetterBatchCount);
+    }
+
+    [Theory]
+    [InlineData(405)]
+    [InlineData(401)]
+    [InlineData(200)]
+    public async Task VerifyEndpoint_AnyHttpAnswerIsReachable_AndPostsNothing(int status)
+    {
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        receiver.HeadStatus = status;
+        using var exporter = new WebhookExporter(Options(receiver.Url));
+
+        HttpStatusCode answered = await exporter.VerifyEndpointAsync(Cancellation);
+
+        Assert.Equal((HttpStatusCode)status, answered);
+        Assert.Equal(1, receiver.HeadRequests);
+        Assert.Empty(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task VerifyEndpoint_ARefusedPort_FailsNamingTheEndpoint()
+    {
+        string url = $"http://127.0.0.1:{ClosedPort.Next()}/hook";
+        using var exporter = new WebhookExporter(Options(url + "?token=hidden"));
+
+        WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.VerifyEndpointAsync(Cancellation));
+
+        Assert.StartsWith($"The webhook endpoint '{url}' cannot be reached: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hidden", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task VerifyEndpoint_AFailedTlsHandshake_FailsOnOneLineNamingTheEndpoint()
+    {
+        // An https URL to a plain-HTTP listener: the connection opens, the TLS handshake fails.
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        string url = "https" + receiver.Url["http".Length..];
+        using var exporter = new WebhookExporter(Options(url));
+
+        WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => exporter.VerifyEndpointAsync(Cancellation));
+
+        Assert.StartsWith($"The webhook endpoint '{url}' cannot be reached: the TLS handshake failed: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("see inner exception", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(0, receiver.HeadRequests);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

@@ -1,11 +1,12 @@
 using System.Text;
+using FlagExport.Tests.Exporters;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FlagExport.Collector.Tests.Webhook;
+namespace FlagExport.Tests.Hosting;
 
 /// <summary><c>AddWebhookExporter</c>: options read from <c>FlagExport:Exporters:&lt;name&gt;</c> and checked at start-up.</summary>
 public sealed class AddWebhookExporterTests
@@ -42,6 +43,41 @@ public sealed class AddWebhookExporterTests
         WebhookReceiver.Received request = Assert.Single(receiver.Requests);
         Assert.StartsWith("""{"meta":{"hostname":"app-1","region":"eu-west-1"},"events":[{""", Encoding.UTF8.GetString(request.Body), StringComparison.Ordinal);
         Assert.Equal("Bearer t", request.Header("Authorization"));
+    }
+
+    [Fact]
+    public async Task AnEndpointThatRefusesConnections_StopsStartUp_NamingTheKeyAndTheEndpoint_UnlessTheCheckIsOff()
+    {
+        string url = $"http://127.0.0.1:{ClosedPort.Next()}/hook";
+        using (IHost refused = Build(new() { ["FlagExport:Exporters:audit:EndpointUrl"] = url }))
+        {
+            WebhookExportException error = await Assert.ThrowsAsync<WebhookExportException>(() => refused.StartAsync(Cancellation));
+
+            Assert.StartsWith($"FlagExport:Exporters:audit:EndpointUrl: The webhook endpoint '{url}' cannot be reached: ", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith("Set VerifyEndpointOnStart to false if the receiver may start later.", error.Message, StringComparison.Ordinal);
+        }
+
+        using IHost later = Build(new()
+        {
+            ["FlagExport:Exporters:audit:EndpointUrl"] = url,
+            ["FlagExport:Exporters:audit:VerifyEndpointOnStart"] = "false",
+        });
+        await later.StartAsync(Cancellation);
+        await later.StopAsync(Cancellation);
+    }
+
+    [Fact]
+    public async Task AReachableEndpoint_PassesTheStartUpCheck_WithAHeadThatKeepsNothing()
+    {
+        await using WebhookReceiver receiver = await WebhookReceiver.StartAsync();
+        receiver.HeadStatus = 401; // any HTTP answer proves the endpoint reachable
+        using IHost host = Build(new() { ["FlagExport:Exporters:audit:EndpointUrl"] = receiver.Url });
+
+        await host.StartAsync(Cancellation);
+        await host.StopAsync(Cancellation);
+
+        Assert.Equal(1, receiver.HeadRequests);
+        Assert.Empty(receiver.Requests);
     }
 
     [Theory]
