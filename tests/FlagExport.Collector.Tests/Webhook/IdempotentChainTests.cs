@@ -167,6 +167,7 @@ public sealed class IdempotentChainTests : IDisposable
                 name: {SenderExporter}
                 endpointUrl: {endpoint.ToString().TrimEnd('/')}/v1/data/collector
                 secret: {Secret}
+                verifyEndpointOnStart: false  # the receiver may be down (killed) when the sender starts
                 flushInterval: 100
                 meta:
                   hostname: provider-1
