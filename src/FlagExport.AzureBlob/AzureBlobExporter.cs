@@ -1,4 +1,3 @@
-using System.Globalization;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging;
@@ -28,22 +27,12 @@ namespace FlagExport.AzureBlob;
 /// </remarks>
 public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
 {
-    /// <summary>The batch record prefix holding, per partition and part, the suffix chosen before its upload.</summary>
-    internal const string SuffixRecordPrefix = "azureblob.suffix:";
-
     private readonly IBlobContainer _container;
     private readonly AzureBlobSettings _settings;
-    private readonly ExportFileEncoder _encoder;
-    private readonly Func<PooledBufferWriter, PooledBufferWriter>? _compress;
-    private readonly TimeProvider _timeProvider;
+    private readonly ObjectStoreWriter _writer; // names, records, retries and encoding: everything but the Blob API
     private readonly EventType _eventType;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private int _disposed;
-    private int _released;
-
-    // Used only under _gate: the batch whose last export failed, and the parts of partitions it wrote.
-    private (string BatchId, HashSet<(string Prefix, int Part)> Parts)? _partial;
 
     /// <summary>Creates an exporter, checking every option. Makes no request: see <see cref="VerifyContainerAsync"/>.</summary>
     /// <param name="options">Where and how to write.</param>
@@ -69,17 +58,25 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     internal AzureBlobExporter(
         AzureBlobExporterOptions options, IBlobContainer? container, Func<string, string?> environment, EventType eventType, TimeProvider? timeProvider, ILogger? logger)
     {
-        (_encoder, _settings) = Check(options, eventType, container is null ? environment : null);
-        _eventType = eventType;
-        _logger = logger ?? NullLogger.Instance;
-        if (container is null && !string.IsNullOrWhiteSpace(options.AccountKey))
+        (ExportFileEncoder encoder, _settings) = Check(options, eventType, container is null ? environment : null);
+        try
         {
-            _logger.AccountKeyInConfiguration(_settings.Container);
+            _eventType = eventType;
+            _logger = logger ?? NullLogger.Instance;
+            if (container is null && !string.IsNullOrWhiteSpace(options.AccountKey))
+            {
+                _logger.AccountKeyInConfiguration(_settings.Container);
+            }
+
+            _container = container ?? new SdkBlobContainer(BlobClientFactory.Create(options, _settings.Container, environment), Transfer(options));
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
         }
 
-        _container = container ?? new SdkBlobContainer(BlobClientFactory.Create(options, _settings.Container, environment), Transfer(options));
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _compress = _settings.Compression.ToCompressor();
+        _writer = new ObjectStoreWriter(new BlobObjectStore(_container, _settings.Container, _logger), encoder, _settings.Layout, timeProvider);
     }
 
     /// <summary>Checks every option as the constructor does, without building a client; the connection options too when <paramref name="environment"/> is given.</summary>
@@ -114,7 +111,11 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     };
 
     /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
-    internal BlobNameReservations Reservations { get; set; } = BlobNameReservations.Shared;
+    internal ObjectNameReservations Reservations
+    {
+        get => _writer.Reservations;
+        set => _writer.Reservations = value;
+    }
 
     /// <inheritdoc/>
     public EventType EventType => _eventType;
@@ -181,205 +182,28 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
 
     /// <inheritdoc/>
     /// <exception cref="AzureBlobExportException">An upload failed; the message names the container, the blob and the reason.</exception>
+    /// <exception cref="IOException">Every suffix of a blob's name is taken (permanent: the batch becomes a dead letter).</exception>
     /// <exception cref="ObjectDisposedException">The exporter was disposed.</exception>
-    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+    public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (batch.Events.Count == 0)
-        {
-            return;
-        }
-
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // A retry of the batch that failed last time skips the parts it wrote; after a restart that memory is gone,
-            // and the recorded names plus the write id find them instead.
-            HashSet<(string, int)> written = _partial is { } partial && partial.BatchId == batch.Id ? partial.Parts : [];
-            _partial = null;
-            try
-            {
-                BlobBatchLayout current = BlobBatchLayout.Of(_settings);
-                using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), current.Format(), cancellationToken).ConfigureAwait(false);
-                BlobBatchLayout layout = BlobBatchLayout.Parse(encoding.ExporterSettings, current, batch.Id);
-                Func<PooledBufferWriter, PooledBufferWriter>? compress = layout.Compression == _settings.Compression ? _compress : layout.Compression.ToCompressor();
-                var headers = new BlobContent(encoding.Encoder.ContentType, layout.Compression.ContentEncoding());
-                string extension = layout.Compression.FileExtension();
-                foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in layout.Path.Partition(batch.Events))
-                {
-                    await foreach (EncodedPart part in encoding.EncodePartsAsync(
-                        prefix, partition, compress, (index, _) => ValueTask.FromResult(written.Contains((prefix, index))), cancellationToken).ConfigureAwait(false))
-                    {
-                        using (part)
-                        {
-                            await WriteBlobAsync(prefix, encoding.FileName, extension, headers, part, batch, cancellationToken).ConfigureAwait(false);
-                            _ = written.Add((prefix, part.Index));
-                        }
-                    }
-                }
-            }
-            catch
-            {
-                _partial = (batch.Id, written);
-                throw;
-            }
-        }
-        finally
-        {
-            _ = _gate.Release();
-
-            // Disposed while this export ran (abandoned at a shutdown deadline): the encoder was left for it, release it now.
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                ReleaseIfIdle();
-            }
-        }
+        return _writer.ExportAsync(batch, cancellationToken);
     }
 
     /// <inheritdoc/>
-    public async ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
-    {
-        PooledBufferWriter encoded = await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false);
-        string name = "object." + _encoder.FileExtension + _settings.Compression.FileExtension();
-        if (_compress is not { } compress)
-        {
-            return (encoded, name);
-        }
+    public ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+        _writer.EncodeObjectAsync(events, cancellationToken);
 
-        using (encoded)
-        {
-            return (compress(encoded), name);
-        }
-    }
-
-    /// <summary>Returns the encoder's pooled buffers; later exports throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>
+    /// Returns the encoder's pooled buffers; later exports throw <see cref="ObjectDisposedException"/>. An export still
+    /// running (abandoned at a shutdown deadline) keeps them until it ends.
+    /// </summary>
     /// <remarks>The container client holds no unmanaged resources (its HTTP pipeline is shared), so there is nothing else to release.</remarks>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            ReleaseIfIdle();
-        }
-    }
-
-    /// <summary>Returns the encoder's buffers, once, unless an export holds the gate (it calls again when it ends).</summary>
-    /// <remarks>
-    /// Dispose sets the flag then tries the gate; an export releases the gate then reads the flag. Both are full fences,
-    /// so at least one side sees the other: the buffers are returned once, never under a running export.
-    /// </remarks>
-    private void ReleaseIfIdle()
-    {
-        if (!_gate.Wait(0))
-        {
-            return;
-        }
-
-        try
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                _encoder.Dispose();
-            }
-        }
-        finally
-        {
-            _ = _gate.Release();
-        }
-    }
-
-    /// <summary>The batch record of the suffix of part <paramref name="part"/> of the partition <paramref name="prefix"/>.</summary>
-    internal static string SuffixRecord(string prefix, int part) =>
-        string.Create(CultureInfo.InvariantCulture, $"{SuffixRecordPrefix}{part}:{prefix}");
-
-    private async Task WriteBlobAsync(
-        string prefix, string fileName, string extension, BlobContent headers, EncodedPart part, ExportBatch batch, CancellationToken cancellationToken)
-    {
-        ReadOnlyMemory<byte> body = part.Content.WrittenMemory;
-        int eventCount = part.Events.Count;
-
-        // The name is chosen and recorded before the upload: an attempt after a crash uploads under the same name, where
-        // If-None-Match and the write id recognise the blob if it is already there.
-        string suffixRecord = SuffixRecord(prefix, part.Index);
-        string baseName = BlobNames.Compose(prefix, fileName, extension, 0);
-        int suffix;
-        if (batch.GetRecorded(suffixRecord) is { } recorded)
-        {
-            suffix = int.Parse(recorded, CultureInfo.InvariantCulture);
-        }
-        else
-        {
-            // A later part takes a suffix after its previous part's, so the names of a batch's parts sort in order.
-            int after = part.Index > 0 && batch.GetRecorded(SuffixRecord(prefix, part.Index - 1)) is { } previous
-                ? int.Parse(previous, CultureInfo.InvariantCulture)
-                : -1;
-            suffix = Reserve(baseName, after);
-            await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-        }
-
-        while (true)
-        {
-            string blobName = BlobNames.Compose(prefix, fileName, extension, suffix);
-            if (await TryCreateAsync(blobName, body, headers, batch.Id, eventCount, cancellationToken).ConfigureAwait(false))
-            {
-                _logger.BlobWritten(_settings.Container, blobName, eventCount, body.Length);
-                batch.ReportWritten($"{_container.ContainerUri.AbsoluteUri.TrimEnd('/')}/{blobName}", eventCount, body.Length);
-                return;
-            }
-
-            // The name exists: our own earlier attempt (its answer lost), or another writer's blob.
-            if (await ReadWriteIdAsync(blobName, eventCount, cancellationToken).ConfigureAwait(false) == batch.Id)
-            {
-                _logger.AlreadyWritten(_settings.Container, blobName);
-                return;
-            }
-
-            _logger.NameTaken(_settings.Container, blobName);
-            suffix = Reserve(baseName, after: suffix);
-            await batch.RecordAsync(suffixRecord, suffix.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The next suffix for <paramref name="baseName"/> after <paramref name="after"/>, within <see cref="ExportFileEncoder.MaxSuffix"/>.</summary>
-    private int Reserve(string baseName, int after)
-    {
-        int suffix = Reservations.Reserve(_container.ServiceUri.AbsoluteUri + " " + _settings.Container, baseName, after);
-        return suffix <= ExportFileEncoder.MaxSuffix
-            ? suffix
-            : throw new AzureBlobExportException(
-                $"Could not find a free name for blob '{baseName}' in container '{_settings.Container}' after {ExportFileEncoder.MaxSuffix} attempts.",
-                _settings.Container, baseName, BlobFailureReason.Permanent("every suffix is taken"), innerException: null);
-    }
-
-    private async Task<bool> TryCreateAsync(
-        string blobName, ReadOnlyMemory<byte> body, BlobContent headers, string writeId, int eventCount, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _container.TryCreateAsync(blobName, body, headers, writeId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            var reason = BlobFailureReason.Describe(exception);
-            throw new AzureBlobExportException(
-                $"Could not write {eventCount} events to blob '{blobName}' in container '{_settings.Container}' at {_container.ServiceUri}: {reason.Text}.",
-                _settings.Container, blobName, reason, exception);
-        }
-    }
-
-    /// <summary>The write id of the blob at a taken name; a failure to read it fails the export, never the name.</summary>
-    private async Task<string?> ReadWriteIdAsync(string blobName, int eventCount, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _container.ReadWriteIdAsync(blobName, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            var reason = BlobFailureReason.Describe(exception);
-            throw new AzureBlobExportException(
-                $"Could not write {eventCount} events to blob '{blobName}' in container '{_settings.Container}': the name is taken and its write id could not be read: {reason.Text}.",
-                _settings.Container, blobName, reason, exception);
+            _writer.Dispose();
         }
     }
 }

@@ -7,23 +7,14 @@ internal sealed class AzureBlobSettings
     /// <summary>The longest blob name Blob Storage accepts, in characters.</summary>
     private const int MaxBlobNameLength = 1024;
 
-    /// <summary>9999-12-31T23:59:59Z, the last second a path template renders.</summary>
-    private const long LastUnixSecond = 253_402_300_799;
-
     private AzureBlobSettings()
     {
     }
 
     public required string Container { get; init; }
 
-    /// <summary>The blob name prefix of each event: <c>Path</c> rendered from its creation hour.</summary>
-    public required PartitionTemplate Path { get; init; }
-
-    /// <summary>The <c>Path</c> template's text, recorded with each batch.</summary>
-    public required string PathText { get; init; }
-
-    /// <summary>The compression of new batches; a batch's retries keep the one it started with (<see cref="BlobBatchLayout"/>).</summary>
-    public required BlobCompression Compression { get; init; }
+    /// <summary>The <c>Path</c> and <c>Compression</c> of new batches; a batch's retries keep those it started with.</summary>
+    public required ObjectLayout Layout { get; init; }
 
     /// <summary>The smallest <c>SingleUploadThreshold</c> and <c>BlockSize</c> accepted: 1 MiB.</summary>
     private const long MinTransferSize = 1024 * 1024;
@@ -54,17 +45,8 @@ internal sealed class AzureBlobSettings
                 nameof(options.Container));
         }
 
-        var path = PartitionTemplate.Parse(options.Path, nameof(options.Path));
-        var compression = BlobCompressions.Parse(options.Compression, nameof(options.Compression));
-        if (compression != BlobCompression.None && encoder.Format == ExportFormat.Parquet)
-        {
-            throw InvalidOption(
-                $"Compression '{options.Compression}' cannot be used with Format 'Parquet': Parquet compresses its pages itself; set ParquetCompressionCodec instead and Compression to none.",
-                nameof(options.Compression));
-        }
-
-        // Every field of the path has a fixed width, so the last second of year 9999 renders the longest prefix.
-        int longest = BlobNames.Compose(path.Render(LastUnixSecond), "", compression.FileExtension(), 0).Length + encoder.MaxFileNameBytes;
+        var layout = ObjectLayout.Create(encoder, options.Path, nameof(options.Path), options.Compression, nameof(options.Compression));
+        int longest = layout.LongestName();
         if (longest > MaxBlobNameLength)
         {
             throw InvalidOption(
@@ -83,7 +65,7 @@ internal sealed class AzureBlobSettings
 
         return new AzureBlobSettings
         {
-            Container = container, Path = path, PathText = options.Path ?? "", Compression = compression,
+            Container = container, Layout = layout,
             SingleUploadThreshold = options.SingleUploadThreshold, BlockSize = options.BlockSize,
         };
     }
