@@ -184,10 +184,10 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     /// <exception cref="AzureBlobExportException">An upload failed; the message names the container, the blob and the reason.</exception>
     /// <exception cref="IOException">Every suffix of a blob's name is taken (permanent: the batch becomes a dead letter).</exception>
     /// <exception cref="ObjectDisposedException">The exporter was disposed.</exception>
-    public Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
+    public async Task ExportAsync(ExportBatch batch, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _writer.ExportAsync(batch, cancellationToken);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this); // a faulted task, as every failure of an export
+        await _writer.ExportAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

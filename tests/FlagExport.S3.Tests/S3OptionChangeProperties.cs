@@ -26,7 +26,7 @@ public sealed class S3OptionChangeProperties
         FeatureEvent[] events = [.. Enumerable.Range(0, 10 + choices.Next(50)).Select(i => TestEvents.Create(1, $"user-{i:D3}", TestEvents.CreationDate + (i * 600L))[0])];
         var records = new RestartableRecords("property", events.Length);
         var clock = new FakeTimeProvider(FlushTime);
-        var reservations = new KeyReservations();
+        var reservations = new ObjectNameReservations();
         var seen = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         S3Exporter? exporter = null;
         bool succeeded = false;
@@ -67,7 +67,7 @@ public sealed class S3OptionChangeProperties
                     records.Restart();
                     exporter.Dispose();
                     exporter = null;
-                    reservations = new KeyReservations();
+                    reservations = new ObjectNameReservations();
                 }
 
                 clock.Advance(TimeSpan.FromSeconds(1 + choices.Next(3)));

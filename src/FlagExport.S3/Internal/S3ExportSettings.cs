@@ -18,23 +18,14 @@ internal sealed class S3ExportSettings
     /// <summary>The longest object key S3 accepts, in UTF-8 bytes.</summary>
     private const int MaxKeyBytes = 1024;
 
-    /// <summary>9999-12-31T23:59:59Z, the last second a path template renders.</summary>
-    private const long LastUnixSecond = 253_402_300_799;
-
     private S3ExportSettings()
     {
     }
 
     public required string Bucket { get; init; }
 
-    /// <summary>The key prefix of each event: <c>S3Path</c> rendered from its creation hour.</summary>
-    public required PartitionTemplate Path { get; init; }
-
-    /// <summary>The <c>S3Path</c> template's text, recorded with each batch.</summary>
-    public required string PathText { get; init; }
-
-    /// <summary>The compression of new batches; a batch's retries keep the one it started with (<see cref="S3BatchLayout"/>).</summary>
-    public required PayloadCompression Compression { get; init; }
+    /// <summary>The <c>S3Path</c> and <c>Compression</c> of new batches; a batch's retries keep those it started with.</summary>
+    public required ObjectLayout Layout { get; init; }
 
     public S3StorageClass? StorageClass { get; init; }
 
@@ -78,19 +69,8 @@ internal sealed class S3ExportSettings
             throw S3ExportSettings.InvalidOption($"Bucket '{options.Bucket}' is not a bucket name: it cannot contain '/', '\\' or white space (write folders in S3Path).", nameof(options.Bucket));
         }
 
-        var path = PartitionTemplate.Parse(options.S3Path, nameof(options.S3Path));
-
-        var compression = PayloadCompressions.Parse(options.Compression, nameof(options.Compression));
-        if (compression != PayloadCompression.None && encoder.Format == ExportFormat.Parquet)
-        {
-            throw S3ExportSettings.InvalidOption(
-                $"Compression '{options.Compression}' cannot be used with Format 'Parquet': Parquet compresses its pages itself; set ParquetCompressionCodec instead and Compression to none.",
-                nameof(options.Compression));
-        }
-
-        // Every field of the path has a fixed width, so the last second of year 9999 renders the longest prefix.
-        int longestKey = Encoding.UTF8.GetByteCount(ObjectKeys.Compose(path.Render(LastUnixSecond), "", compression.FileExtension(), 0))
-            + encoder.MaxFileNameBytes;
+        var layout = ObjectLayout.Create(encoder, options.S3Path, nameof(options.S3Path), options.Compression, nameof(options.Compression));
+        int longestKey = layout.LongestName(Encoding.UTF8);
         if (longestKey > MaxKeyBytes)
         {
             throw S3ExportSettings.InvalidOption(
@@ -122,9 +102,7 @@ internal sealed class S3ExportSettings
         return new S3ExportSettings
         {
             Bucket = bucket,
-            Path = path,
-            PathText = options.S3Path ?? "",
-            Compression = compression,
+            Layout = layout,
             StorageClass = ParseStorageClass(options.StorageClass),
             ServerSideEncryption = ParseServerSideEncryption(options.ServerSideEncryption, options.SseKmsKeyId),
             SseKmsKeyId = string.IsNullOrWhiteSpace(options.SseKmsKeyId) ? null : options.SseKmsKeyId.Trim(),

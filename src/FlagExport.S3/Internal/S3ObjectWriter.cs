@@ -50,7 +50,7 @@ internal sealed class S3ObjectWriter
     /// <param name="body">The object's bytes, array-backed (a pooled buffer).</param>
     /// <param name="writeId">Stored as user metadata <see cref="WriteIdMetadataKey"/>.</param>
     /// <param name="conditional">Send <c>If-None-Match: *</c>.</param>
-    /// <param name="content">The object's content type and compression: those its batch recorded, not necessarily the options'.</param>
+    /// <param name="content">The object's content type and encoding: those its batch recorded, not necessarily the options'.</param>
     /// <param name="cancellationToken">Cancels the upload (a multipart upload is then aborted).</param>
     /// <returns>The outcome and the number of parts sent (1 for a PutObject).</returns>
     public async Task<(UploadOutcome Outcome, int Parts)> UploadAsync(
@@ -116,7 +116,7 @@ internal sealed class S3ObjectWriter
             UseChunkEncoding = false, // see NotChunked
         };
         request.Headers.ContentLength = body.Count;
-        request.Headers.ContentEncoding = content.Compression.ContentEncoding();
+        request.Headers.ContentEncoding = content.ContentEncoding;
         request.Metadata[WriteIdMetadataKey] = writeId;
         PutObjectResponse response = await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
         CheckEncryption(key, response.ServerSideEncryptionMethod);
@@ -144,7 +144,7 @@ internal sealed class S3ObjectWriter
             ServerSideEncryptionKeyManagementServiceKeyId = _settings.SseKmsKeyId,
             TagSet = _settings.Tags,
         };
-        initiate.Headers.ContentEncoding = content.Compression.ContentEncoding();
+        initiate.Headers.ContentEncoding = content.ContentEncoding;
         initiate.Metadata[WriteIdMetadataKey] = writeId;
         InitiateMultipartUploadResponse initiated = await _s3.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
         string uploadId = initiated.UploadId;

@@ -1,12 +1,12 @@
-namespace FlagExport.S3.Tests;
+namespace FlagExport.Tests.Exporters.ObjectStore;
 
 /// <summary>The process-wide memory of names given out (no server needed).</summary>
-public sealed class KeyReservationsTests
+public sealed class ObjectNameReservationsTests
 {
     [Fact]
-    public void Reserve_SameNameTwice_GivesZeroThenOne_PerBucket()
+    public void Reserve_SameNameTwice_GivesZeroThenOne_PerPlace()
     {
-        var names = new KeyReservations();
+        var names = new ObjectNameReservations();
 
         Assert.Equal((0, 1, 0), (names.Reserve("a", "x.json"), names.Reserve("a", "x.json"), names.Reserve("b", "x.json")));
     }
@@ -14,7 +14,7 @@ public sealed class KeyReservationsTests
     [Fact]
     public void Reserve_AfterATakenSuffix_SkipsPastIt()
     {
-        var names = new KeyReservations();
+        var names = new ObjectNameReservations();
         _ = names.Reserve("a", "x.json");
 
         Assert.Equal(6, names.Reserve("a", "x.json", after: 5));
@@ -24,7 +24,7 @@ public sealed class KeyReservationsTests
     [Fact]
     public async Task Reserve_ManyThreads_NeverGiveTheSameSuffixTwice()
     {
-        var names = new KeyReservations();
+        var names = new ObjectNameReservations();
 
         int[][] results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Enumerable.Range(0, 500).Select(_ => names.Reserve("a", "x.json")).ToArray())));
 
@@ -34,15 +34,15 @@ public sealed class KeyReservationsTests
     [Fact]
     public void Reserve_PastTheBound_ForgetsTheOldestNameOnly()
     {
-        var names = new KeyReservations();
+        var names = new ObjectNameReservations();
         _ = names.Reserve("a", "oldest.json");
         _ = names.Reserve("a", "recent.json");
-        for (int i = 0; i < KeyReservations.MaxRemembered - 1; i++)
+        for (int i = 0; i < ObjectNameReservations.MaxRemembered - 1; i++)
         {
             _ = names.Reserve("a", $"filler-{i}.json"); // the last one pushes "oldest" out
         }
 
         Assert.Equal(1, names.Reserve("a", "recent.json")); // still remembered: a clash in this second gets a new suffix
-        Assert.Equal(0, names.Reserve("a", "oldest.json")); // forgotten (S3's conditional write still guards it)
+        Assert.Equal(0, names.Reserve("a", "oldest.json")); // forgotten (the store's create-if-absent still guards it)
     }
 }
