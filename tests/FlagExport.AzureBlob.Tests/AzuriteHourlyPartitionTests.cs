@@ -35,7 +35,7 @@ public sealed class AzuriteHourlyPartitionTests(AzuriteServer azurite)
         FeatureEvent[] events = Interleaved(format);
         var batch = new ExportBatch(events);
         var options = new AzureBlobExporterOptions { Container = container.Name, Path = HourlyPath, Format = format, Filename = Filename };
-        using (var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new BlobNameReservations() })
+        using (var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() })
         {
             await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
         }
