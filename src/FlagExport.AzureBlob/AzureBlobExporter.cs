@@ -191,7 +191,7 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     }
 
     /// <inheritdoc/>
-    public ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+    ValueTask<(PooledBufferWriter Content, string FileName)> IEncodingExporter.EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
         _writer.EncodeObjectAsync(events, cancellationToken);
 
     /// <summary>

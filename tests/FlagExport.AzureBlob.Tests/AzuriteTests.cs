@@ -128,7 +128,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
     {
         using var s3 = new AmazonS3Client(new AnonymousAWSCredentials(), new AmazonS3Config { ServiceURL = "http://127.0.0.1:1" });
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = "unused", Format = format }, s3);
-        (PooledBufferWriter content, _) = await exporter.EncodeObjectAsync(events, TestContext.Current.CancellationToken);
+        (PooledBufferWriter content, _) = await ((IEncodingExporter)exporter).EncodeObjectAsync(events, TestContext.Current.CancellationToken);
         using (content)
         {
             return content.WrittenSpan.ToArray();

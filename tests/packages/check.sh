@@ -63,10 +63,14 @@ otel_api="$(sed -n 's/.*Include="OpenTelemetry.Api" Version="\([^"]*\)".*/\1/p' 
 [ -n "$otel_api" ] || fail "no OpenTelemetry.Api pin in Directory.Packages.props"
 grep -q "<dependency id=\"OpenTelemetry.Api\" version=\"$otel_api\"" "$work/$id.nuspec" || fail "$id: no OpenTelemetry.Api $otel_api dependency"
 
+# The object-store writer compresses in the core, so ZstdSharp is a dependency of FlagExport, not of the store packages.
+zstd="$(sed -n 's/.*Include="ZstdSharp.Port" Version="\([^"]*\)".*/\1/p' "$root/Directory.Packages.props")"
+grep -q "<dependency id=\"ZstdSharp.Port\" version=\"$zstd\"" "$work/FlagExport.nuspec" || fail "FlagExport: no ZstdSharp.Port $zstd dependency"
+
 # FlagExport.AzureBlob depends on the FlagExport of this pack and on the Azure SDK at the versions pinned centrally.
 id=FlagExport.AzureBlob
 grep -q "<dependency id=\"FlagExport\" version=\"$version\"" "$work/$id.nuspec" || fail "$id does not depend on FlagExport $version"
-for dependency in Azure.Storage.Blobs Azure.Identity ZstdSharp.Port Microsoft.Extensions.Logging.Abstractions; do
+for dependency in Azure.Storage.Blobs Azure.Identity Microsoft.Extensions.Logging.Abstractions; do
   pinned="$(sed -n "s/.*Include=\"$dependency\" Version=\"\([^\"]*\)\".*/\1/p" "$root/Directory.Packages.props")"
   [ -n "$pinned" ] || fail "no $dependency pin in Directory.Packages.props"
   grep -q "<dependency id=\"$dependency\" version=\"$pinned\"" "$work/$id.nuspec" \

@@ -145,7 +145,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
+    async ValueTask<(PooledBufferWriter Content, string FileName)> IEncodingExporter.EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
         (await _encoder.EncodeAsync(events, cancellationToken).ConfigureAwait(false), "object." + _encoder.FileExtension);
 
     /// <summary>

@@ -328,7 +328,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
 
     /// <summary>The body an attempt posts for <paramref name="events"/>, for a dead letter.</summary>
     /// <inheritdoc/>
-    public async ValueTask<(PooledBufferWriter Content, string FileName)> EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
+    async ValueTask<(PooledBufferWriter Content, string FileName)> IEncodingExporter.EncodeObjectAsync(IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         var body = new PooledBufferWriter();
