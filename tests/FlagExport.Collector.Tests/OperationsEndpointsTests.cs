@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>GET /health, /info and /metrics.</summary>
 public sealed class OperationsEndpointsTests

@@ -3,7 +3,7 @@ using System.Text;
 using FlagExport.Collector.Tests.Support;
 using FlagExport.Tests.Formats;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Exporters;
 
 /// <summary>Events posted by a client arrive in the real S3 server, in each format, from one or several collectors.</summary>
 public sealed class S3EndToEndTests : IAsyncDisposable

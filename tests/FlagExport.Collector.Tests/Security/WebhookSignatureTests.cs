@@ -4,7 +4,7 @@ using System.Text;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Security;
 
 /// <summary>
 /// A go-feature-flag relay proxy's webhook exporter posting to the collector: its <c>X-Hub-Signature-256</c> stands for

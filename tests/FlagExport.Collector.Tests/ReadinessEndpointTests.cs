@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>GET /health/ready: the FlagExport health check as JSON; /health stays the relay proxy's liveness answer.</summary>
 public sealed class ReadinessEndpointTests : IDisposable

@@ -1,7 +1,7 @@
 using System.Net;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>GET /metrics.</summary>
 [Collection(nameof(ProcessWideMetrics))]

@@ -5,7 +5,7 @@ using Azure.Storage.Blobs.Models;
 using FlagExport.AzureBlob.Tests.Support;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Exporters;
 
 /// <summary>
 /// The real executable with an <c>azureBlobStorage</c> exporter from YAML, go-feature-flag's keys, against Azurite:

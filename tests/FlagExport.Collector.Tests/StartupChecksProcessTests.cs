@@ -1,6 +1,6 @@
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>Start-up refuses an outputDir or a deadLetterDirectory it cannot write, naming the key and the path, before it listens.</summary>
 public sealed class StartupChecksProcessTests : IDisposable

@@ -1,7 +1,7 @@
 using System.Net;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Security;
 
 /// <summary>API keys as the relay proxy has them: required only when configured, as a Bearer token or X-API-Key.</summary>
 public sealed class ApiKeyTests

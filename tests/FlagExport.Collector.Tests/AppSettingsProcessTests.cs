@@ -3,7 +3,7 @@ using System.Text;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>
 /// The real executable configured as the README says it can be without YAML: an appsettings.json in the folder it runs

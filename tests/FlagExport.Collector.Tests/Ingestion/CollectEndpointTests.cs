@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Ingestion;
 
 /// <summary>POST /v1/data/collector through the real pipeline (routing, endpoint, FlagExport exporters) on a test server.</summary>
 public sealed class CollectEndpointTests

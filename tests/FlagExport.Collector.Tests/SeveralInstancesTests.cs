@@ -1,7 +1,7 @@
 using System.Net;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>The collector is stateless: instances sharing one host and one output folder never overwrite each other.</summary>
 public sealed class SeveralInstancesTests : IDisposable

@@ -4,7 +4,7 @@ using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Docs;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>
 /// The real executable: the README's main command without configuration, signals, exit codes. One class, so that its

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Exporters;
 
 /// <summary>
 /// Several collector processes (no shared memory, so no shared record of the names given out) exporting to one bucket

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Exporters;
 
 /// <summary>The real executable with an s3 exporter from YAML: SIGTERM uploads what is buffered; a bad bucket stops start-up.</summary>
 public sealed class S3CollectorProcessTests : IDisposable

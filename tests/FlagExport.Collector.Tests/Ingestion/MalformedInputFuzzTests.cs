@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests.Ingestion;
 
 /// <summary>Nothing a client sends makes the collector fail: mutated bodies get 200 or 400, never a server error.</summary>
 public sealed class MalformedInputFuzzTests

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>The collector's console log as an operator configures it: JSON for log shippers, one line per written file.</summary>
 public sealed class ConsoleLogTests : IDisposable

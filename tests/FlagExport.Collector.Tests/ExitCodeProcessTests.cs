@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>
 /// The exit codes of the real executable after SIGTERM: 0 when every event was written or kept on disk, 3 when some

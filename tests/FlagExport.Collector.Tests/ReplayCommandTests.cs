@@ -1,6 +1,6 @@
 using FlagExport.Collector.Tests.Support;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 public sealed class ReplayCommandTests : IDisposable
 {

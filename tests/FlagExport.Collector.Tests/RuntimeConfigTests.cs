@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace FlagExport.Collector.Tests.Service;
+namespace FlagExport.Collector.Tests;
 
 /// <summary>The runtime settings the collector ships with, which its measured memory under load depends on.</summary>
 public sealed class RuntimeConfigTests
