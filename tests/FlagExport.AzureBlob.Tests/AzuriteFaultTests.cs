@@ -3,7 +3,6 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FlagExport.AzureBlob.Tests.Support;
-using FlagExport.S3.Tests.Faults;
 using Microsoft.Extensions.Logging.Testing;
 
 namespace FlagExport.AzureBlob.Tests;

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using Azure.Storage;
 using Azure.Storage.Blobs;
-using FlagExport.Collector.Tests.Support;
 
 [assembly: AssemblyFixture(typeof(FlagExport.AzureBlob.Tests.Support.AzuriteServer))]
 

@@ -5,7 +5,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FlagExport.AzureBlob.Tests.Support;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.S3.Tests.Faults;
 
 namespace FlagExport.Collector.Tests.Durability;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.S3.Tests.Faults;
 
 namespace FlagExport.Collector.Tests.Durability;
 

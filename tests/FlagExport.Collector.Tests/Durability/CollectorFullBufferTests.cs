@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.S3.Tests.Faults;
 
 namespace FlagExport.Collector.Tests.Durability;
 

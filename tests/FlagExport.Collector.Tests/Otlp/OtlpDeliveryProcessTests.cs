@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.S3.Tests.Faults;
 using static FlagExport.Collector.Tests.Support.OtlpRequests;
 
 namespace FlagExport.Collector.Tests.Otlp;

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.S3.Tests.Faults;
 
 namespace FlagExport.Collector.Tests.Webhook;
 

@@ -186,7 +186,7 @@ public sealed class DataExporterTests
     [Fact]
     public async Task AWrittenFile_IsLoggedOnce_AtInformation_WithItsPathEventsAndBytes()
     {
-        using var folder = new FlagExport.Tests.Exporters.TempDirectory();
+        using var folder = new TempDirectory();
         var logger = new FakeLogger();
         await using DataExporter pipeline = Create(new FileExporter(new FileExporterOptions { OutputDir = folder.Path }, timeProvider: _time), logger: logger);
         _ = pipeline.Add(TestEvents.Feature(1));

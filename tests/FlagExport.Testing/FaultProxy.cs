@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace FlagExport.S3.Tests.Faults;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// A TCP proxy on 127.0.0.1 in front of an S3 endpoint that injects network faults, switchable while it runs (see
@@ -19,7 +19,7 @@ namespace FlagExport.S3.Tests.Faults;
 /// one (a black-holed connection ends there too).</para>
 /// <para><see cref="DisposeAsync"/> stops listening, resets every connection and waits for every task of the proxy.</para>
 /// </remarks>
-internal sealed class FaultProxy : IAsyncDisposable
+public sealed class FaultProxy : IAsyncDisposable
 {
     private const int ChunkSize = 64 * 1024;
 

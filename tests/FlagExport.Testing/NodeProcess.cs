@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace FlagExport.Collector.Tests.Support;
+namespace FlagExport.Testing;
 
 /// <summary>Runs npm and node scripts for the tests: output captured, loopback only, bounded in time.</summary>
 public static class NodeProcess

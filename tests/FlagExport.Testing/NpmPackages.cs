@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace FlagExport.Collector.Tests.Support;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// A set of npm packages at pinned versions, installed with npm once into a cache folder under the system temp folder

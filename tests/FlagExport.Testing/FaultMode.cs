@@ -1,7 +1,7 @@
-namespace FlagExport.S3.Tests.Faults;
+namespace FlagExport.Testing;
 
 /// <summary>What a <see cref="FaultProxy"/> does with the connections it accepts.</summary>
-internal enum FaultMode
+public enum FaultMode
 {
     /// <summary>Forwards both ways, untouched.</summary>
     Pass,

@@ -1,7 +1,7 @@
-namespace FlagExport.AzureBlob.Tests.Support;
+namespace FlagExport.Testing;
 
-/// <summary>Calls an exporter directly with a list of events, as a new batch.</summary>
-internal static class ExporterExtensions
+/// <summary>Calls an exporter directly with a list, as a new batch (attempt 1, identity of its own).</summary>
+public static class ExporterCalls
 {
     public static Task ExportAsync(this IExporter exporter, IReadOnlyList<ExportableEvent> events, CancellationToken cancellationToken) =>
         exporter.ExportAsync(new ExportBatch(events), cancellationToken);
