@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text;
 using FlagExport.AzureBlob.Tests.Support;
-using FlagExport.Tests.Exporters;
 using Microsoft.Extensions.Time.Testing;
 using ZstdSharp;
 

@@ -2,7 +2,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FlagExport.AzureBlob.Tests.Support;
 using FlagExport.S3;
-using FlagExport.S3.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.AzureBlob.Tests;

@@ -1,5 +1,4 @@
 using FlagExport.S3;
-using FlagExport.S3.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,4 @@
 using FlagExport.S3.Tests.Support;
-using FlagExport.Tests.Exporters;
 using FsCheck.Xunit;
 using Microsoft.Extensions.Time.Testing;
 

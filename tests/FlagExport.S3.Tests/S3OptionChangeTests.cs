@@ -1,6 +1,5 @@
 using System.Net;
 using FlagExport.S3.Tests.Support;
-using FlagExport.Tests.Exporters;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.S3.Tests;

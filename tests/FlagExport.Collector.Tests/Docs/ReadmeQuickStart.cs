@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.Snippets.Tests.Markdown;
+using FlagExport.Testing.Markdown;
 
 namespace FlagExport.Collector.Tests.Docs;
 

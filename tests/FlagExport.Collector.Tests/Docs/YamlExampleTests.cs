@@ -1,5 +1,5 @@
 using FlagExport.Collector.Tests.Support;
-using FlagExport.Snippets.Tests.Markdown;
+using FlagExport.Testing.Markdown;
 
 namespace FlagExport.Collector.Tests.Docs;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using FlagExport.AzureBlob.Tests.Support;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Durability;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using FlagExport.AzureBlob.Tests.Support;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Exporters;

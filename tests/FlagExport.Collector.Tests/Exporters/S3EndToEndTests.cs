@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.Tests.Formats;
 
 namespace FlagExport.Collector.Tests.Exporters;
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FlagExport.Collector.Tests.Otlp.DotnetClient;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.Tests.Formats;
 
 namespace FlagExport.Collector.Tests.Otlp;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Amazon.S3;
-using FlagExport.S3.Tests;
 
 namespace FlagExport.Collector.Tests.Support;
 

@@ -1,6 +1,5 @@
 using Amazon.S3;
 using Amazon.S3.Model;
-using FlagExport.S3.Tests;
 
 namespace FlagExport.Collector.Tests.Support;
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using FlagExport.Collector.Configuration;
 using FlagExport.Collector.Tests.Support;
-using FlagExport.Tests.Exporters;
 
 namespace FlagExport.Collector.Tests.Webhook;
 

@@ -1,5 +1,4 @@
 using FlagExport.Collector.Tests.Support;
-using FlagExport.Tests.Exporters;
 
 namespace FlagExport.Collector.Tests.Webhook;
 

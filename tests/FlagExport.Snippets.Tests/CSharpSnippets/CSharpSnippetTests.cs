@@ -1,4 +1,4 @@
-using FlagExport.Snippets.Tests.Markdown;
+using FlagExport.Testing.Markdown;
 
 namespace FlagExport.Snippets.Tests.CSharpSnippets;
 

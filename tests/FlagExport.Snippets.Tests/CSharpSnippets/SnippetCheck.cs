@@ -1,4 +1,4 @@
-using FlagExport.Snippets.Tests.Markdown;
+using FlagExport.Testing.Markdown;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 

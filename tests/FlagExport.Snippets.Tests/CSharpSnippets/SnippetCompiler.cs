@@ -1,5 +1,5 @@
 using System.Globalization;
-using FlagExport.Snippets.Tests.Markdown;
+using FlagExport.Testing.Markdown;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using FlagExport.Snippets.Tests.Markdown;
+using FlagExport.Testing.Markdown;
 
 namespace FlagExport.Snippets.Tests.CSharpSnippets;
 

@@ -1,3 +1,5 @@
+using FlagExport.Testing.Markdown;
+
 namespace FlagExport.Snippets.Tests.Markdown;
 
 public sealed class MarkdownFileTests

@@ -116,7 +116,7 @@ public sealed class SharedMetadataTests : IDisposable
             await store.WaitForDurableAsync(warm, TestContext.Current.CancellationToken);
         }
 
-        long allocated = await Formats.ThreadAllocations.LeastOfThreeAsync(() =>
+        long allocated = await ThreadAllocations.LeastOfThreeAsync(() =>
         {
             Assert.True(store.TryAppend(events, out _));
             return Task.CompletedTask;

@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Text.Json;
-using FlagExport.Tests.Formats;
 
 namespace FlagExport.Collector.Tests.Otlp.JsClient;
 

@@ -4,7 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace FlagExport.S3.Tests.Support;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// An in-memory S3 for the calls the exporter makes: PutObject, HeadObject, GetObject, ListObjectsV2, HeadBucket,
@@ -17,7 +17,7 @@ namespace FlagExport.S3.Tests.Support;
 /// whose endpoint is unroutable and whose credentials are fake, so it fails loudly instead of passing silently.
 /// Thread-safe: one lock guards the store, calls and fault plan.
 /// </remarks>
-internal sealed class InMemoryS3 : AmazonS3Client
+public sealed class InMemoryS3 : AmazonS3Client
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, StoredObject> _objects = new(StringComparer.Ordinal);

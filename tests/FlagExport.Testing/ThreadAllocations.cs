@@ -1,7 +1,7 @@
-namespace FlagExport.Tests.Formats;
+namespace FlagExport.Testing;
 
 /// <summary>Bytes an action allocates on the calling thread, measured so that the runtime's own rare allocations do not count.</summary>
-internal static class ThreadAllocations
+public static class ThreadAllocations
 {
     /// <summary>
     /// Runs <paramref name="action"/> three times and returns the least it allocated on this thread: now and then the

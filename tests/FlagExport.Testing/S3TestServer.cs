@@ -3,14 +3,14 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace FlagExport.S3.Tests;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// The real S3 server the integration tests run against, from the environment that <c>tests/s3-server/start.sh</c>
 /// prints (or any S3 a user points <c>S3_ENDPOINT</c> and <c>AWS_*</c> at). Without one the tests skip, saying why;
 /// with <c>CI=true</c> they fail instead, because CI always starts the server.
 /// </summary>
-internal sealed class S3TestServer
+public sealed class S3TestServer
 {
     private static readonly Lazy<Task<(S3TestServer? Server, string? Problem)>> s_instance = new(ProbeAsync);
 

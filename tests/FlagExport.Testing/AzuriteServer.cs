@@ -5,9 +5,7 @@ using System.Text;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 
-[assembly: AssemblyFixture(typeof(FlagExport.AzureBlob.Tests.Support.AzuriteServer))]
-
-namespace FlagExport.AzureBlob.Tests.Support;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// Azurite's Blob service (npm <c>azurite</c>, pinned), installed into the npm cache folder and started once for the

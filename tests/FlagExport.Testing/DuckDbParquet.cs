@@ -1,9 +1,8 @@
-using FlagExport.S3.Tests.Support;
 
-namespace FlagExport.Tests.Formats;
+namespace FlagExport.Testing;
 
 /// <summary>Reads Parquet bytes with DuckDB's own Parquet reader, which shares no code with Parquet.Net. Also linked into the collector tests.</summary>
-internal static class DuckDbParquet
+public static class DuckDbParquet
 {
     /// <summary>Runs <paramref name="sql"/> on an in-memory DuckDB where <c>{file}</c> is a temp copy of <paramref name="file"/>.</summary>
     public static List<object?[]> Query(byte[] file, string sql)

@@ -2,10 +2,10 @@ using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace FlagExport.S3.Tests;
+namespace FlagExport.Testing;
 
 /// <summary>Reads back what the tests wrote, with a client of the test's own.</summary>
-internal static class S3Read
+public static class S3Read
 {
     public static async Task<List<S3Object>> ListAsync(IAmazonS3 s3, string bucket, string prefix)
     {

@@ -1,13 +1,13 @@
 using System.Data.Common;
 using DuckDB.NET.Data;
 
-namespace FlagExport.S3.Tests.Support;
+namespace FlagExport.Testing;
 
 /// <summary>The rows of a DuckDB query, with the SQL type DuckDB gave each column.</summary>
-internal sealed record DuckDbResult(string[] Columns, string[] Types, List<object?[]> Rows);
+public sealed record DuckDbResult(string[] Columns, string[] Types, List<object?[]> Rows);
 
 /// <summary>Runs SQL on an in-memory DuckDB, whose Parquet and JSON readers share no code with FlagExport's writers.</summary>
-internal static class DuckDbQuery
+public static class DuckDbQuery
 {
     /// <summary>Runs <paramref name="setup"/> (settings such as <c>SET TimeZone</c>), then <paramref name="query"/>, in one connection.</summary>
     /// <remarks>The type names are DuckDB.NET's (<c>BigInt</c>, <c>Varchar</c>, <c>Date</c>, …), one per SQL type.</remarks>

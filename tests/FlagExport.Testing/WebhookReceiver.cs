@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace FlagExport.Tests.Exporters;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// A webhook endpoint on a real loopback port (Kestrel): records every request it receives (headers and body, read

@@ -1,10 +1,10 @@
-namespace FlagExport.Tests.Exporters;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// Choices read from a byte script that FsCheck generates and shrinks: each call takes the next byte modulo the number
 /// of choices, and 0 once the script is used up, so a shorter script is a simpler run.
 /// </summary>
-internal sealed class ScriptedChoices(byte[]? script)
+public sealed class ScriptedChoices(byte[]? script)
 {
     private readonly byte[] _script = script ?? [];
     private int _next;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FlagExport.Tests.Exporters;
+namespace FlagExport.Testing;
 
 /// <summary>A loopback port nothing listens on, for an endpoint that refuses connections.</summary>
 public static class ClosedPort

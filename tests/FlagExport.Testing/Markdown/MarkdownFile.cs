@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace FlagExport.Snippets.Tests.Markdown;
+namespace FlagExport.Testing.Markdown;
 
 /// <summary>
 /// A Markdown file of the repository's documentation, read as its fenced code blocks and the headings they sit under.

@@ -1,4 +1,4 @@
-namespace FlagExport.Snippets.Tests.Markdown;
+namespace FlagExport.Testing.Markdown;
 
 /// <summary>
 /// One fenced code block of a Markdown file: where it opens, its info string and its text, with the indentation of its

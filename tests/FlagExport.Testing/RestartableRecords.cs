@@ -1,4 +1,4 @@
-namespace FlagExport.Tests.Exporters;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// A batch's records as the durable buffer keeps them: each <see cref="ExportBatch.RecordAsync"/> persists a copy, which
