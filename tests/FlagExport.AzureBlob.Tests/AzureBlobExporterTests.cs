@@ -19,7 +19,7 @@ public sealed class AzureBlobExporterTests
     {
         var container = new InMemoryBlobContainer();
         var options = new AzureBlobExporterOptions { Container = "events", Path = "p/", Format = format, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(200, extension);
+        FeatureEvent[] events = ObjectStoreEvents.Create(200, extension);
         var batch = new ExportBatch(events);
         using AzureBlobExporter exporter = Create(options, container);
 
@@ -28,7 +28,7 @@ public sealed class AzureBlobExporterTests
         string name = $"p/batch-1617970800.{extension}";
         Assert.Equal([name], container.Names());
         StoredBlob blob = container.Get(name);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), blob.Content);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), blob.Content);
         Assert.Equal(new BlobContent(contentType, null), blob.Headers);
         Assert.Equal(batch.Id, blob.WriteId);
     }
@@ -40,14 +40,14 @@ public sealed class AzureBlobExporterTests
     {
         var container = new InMemoryBlobContainer();
         var options = new AzureBlobExporterOptions { Container = "events", Filename = "batch.{{ .Format}}", Compression = compression };
-        FeatureEvent[] events = TestEvents.Create(500, compression);
+        FeatureEvent[] events = ObjectStoreEvents.Create(500, compression);
         using AzureBlobExporter exporter = Create(options, container);
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
         StoredBlob blob = container.Get("batch.json" + extension);
         Assert.Equal(compression, blob.Headers.ContentEncoding);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), Decompress(blob.Content, compression));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), Decompress(blob.Content, compression));
     }
 
     [Fact]
@@ -56,8 +56,8 @@ public sealed class AzureBlobExporterTests
         var container = new InMemoryBlobContainer();
         using AzureBlobExporter exporter = Create(new AzureBlobExporterOptions { Container = "events", Path = "p/" }, container);
 
-        await exporter.ExportAsync(TestEvents.Create(3, "first"), TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(TestEvents.Create(3, "second"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(3, "first"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(3, "second"), TestContext.Current.CancellationToken);
 
         string name = $"p/flag-variation-{Environment.MachineName}-1617970800";
         Assert.Equal([$"{name}-1.json", $"{name}.json"], container.Names());
@@ -74,8 +74,8 @@ public sealed class AzureBlobExporterTests
         using AzureBlobExporter first = Create(options, container);
         using AzureBlobExporter second = Create(options, container);
 
-        await first.ExportAsync(TestEvents.Create(2, "first"), TestContext.Current.CancellationToken);
-        await second.ExportAsync(TestEvents.Create(2, "second"), TestContext.Current.CancellationToken);
+        await first.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
+        await second.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
 
         Assert.Equal(["batch-1.json", "batch.json"], container.Names());
         Assert.Contains("first-", Text(container, "batch.json"), StringComparison.Ordinal);
@@ -89,7 +89,7 @@ public sealed class AzureBlobExporterTests
         var container = new InMemoryBlobContainer();
         container.CommitThenFail("Create", 1, InMemoryBlobContainer.NetworkError());
         var options = new AzureBlobExporterOptions { Container = "events", Filename = "batch.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(5, "lost");
+        FeatureEvent[] events = ObjectStoreEvents.Create(5, "lost");
         var batch = new ExportBatch(events);
         using AzureBlobExporter exporter = Create(options, container);
 
@@ -99,7 +99,7 @@ public sealed class AzureBlobExporterTests
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry: same batch
 
         Assert.Equal(["batch.json"], container.Names());
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), container.Get("batch.json").Content);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), container.Get("batch.json").Content);
         Assert.Equal(2, container.Calls.Count(c => c.StartsWith("Create ", StringComparison.Ordinal)));
     }
 
@@ -110,7 +110,7 @@ public sealed class AzureBlobExporterTests
         var container = new InMemoryBlobContainer();
         container.CommitThenFail("Create", 1, InMemoryBlobContainer.NetworkError());
         var options = new AzureBlobExporterOptions { Container = "events", Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(5, "restart");
+        FeatureEvent[] events = ObjectStoreEvents.Create(5, "restart");
         var records = new RestartableRecords("restart", events.Length);
         var clock = new FakeTimeProvider(FlushTime);
         using (AzureBlobExporter before = Create(options, container, clock))
@@ -126,7 +126,7 @@ public sealed class AzureBlobExporterTests
         }
 
         Assert.Equal(["batch-1617970800.json"], container.Names());
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), container.Get("batch-1617970800.json").Content);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), container.Get("batch-1617970800.json").Content);
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class AzureBlobExporterTests
         container.CommitThenFail("Create", 1, InMemoryBlobContainer.NetworkError());
         container.Fail("GetProperties", 1, InMemoryBlobContainer.Status(503, "ServerBusy"));
         using AzureBlobExporter exporter = Create(new AzureBlobExporterOptions { Container = "events" }, container);
-        var batch = new ExportBatch(TestEvents.Create(5, "busy"));
+        var batch = new ExportBatch(ObjectStoreEvents.Create(5, "busy"));
 
         _ = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         var lookFailed = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -157,15 +157,15 @@ public sealed class AzureBlobExporterTests
         {
             Container = "events", Path = "flags/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/hour={{ .Hour}}/", Filename = "batch.{{ .Format}}",
         };
-        FeatureEvent[] twelve = TestEvents.Create(3, "twelve");
-        FeatureEvent[] thirteen = TestEvents.Create(2, "thirteen", TestEvents.CreationDate + 3600);
+        FeatureEvent[] twelve = ObjectStoreEvents.Create(3, "twelve");
+        FeatureEvent[] thirteen = ObjectStoreEvents.Create(2, "thirteen", ObjectStoreEvents.CreationDate + 3600);
         using AzureBlobExporter exporter = Create(options, container);
 
         await exporter.ExportAsync([.. twelve, .. thirteen], TestContext.Current.CancellationToken);
 
         Assert.Equal(["flags/dt=2021-04-09/hour=12/batch.json", "flags/dt=2021-04-09/hour=13/batch.json"], container.Names());
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, twelve), container.Get("flags/dt=2021-04-09/hour=12/batch.json").Content);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, thirteen), container.Get("flags/dt=2021-04-09/hour=13/batch.json").Content);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, twelve), container.Get("flags/dt=2021-04-09/hour=12/batch.json").Content);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, thirteen), container.Get("flags/dt=2021-04-09/hour=13/batch.json").Content);
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class AzureBlobExporterTests
         const int Max = 16 * 1024;
         var container = new InMemoryBlobContainer();
         var options = new AzureBlobExporterOptions { Container = "events", Filename = "batch.{{ .Format}}", MaxBatchBytes = Max };
-        FeatureEvent[] events = TestEvents.Create(1_000, "bytes");
+        FeatureEvent[] events = ObjectStoreEvents.Create(1_000, "bytes");
         using AzureBlobExporter exporter = Create(options, container);
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
@@ -183,7 +183,7 @@ public sealed class AzureBlobExporterTests
         Assert.True(names.Length >= 3, $"{names.Length} blobs");
         Assert.Equal(["batch.json", .. Enumerable.Range(1, names.Length - 1).Select(i => $"batch-{i}.json")], names);
         Assert.All(names, n => Assert.InRange(container.Get(n).Content.Length, 1, Max));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), names.SelectMany(n => container.Get(n).Content).ToArray());
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), names.SelectMany(n => container.Get(n).Content).ToArray());
     }
 
     [Fact]
@@ -192,7 +192,7 @@ public sealed class AzureBlobExporterTests
         var container = new InMemoryBlobContainer { Exists = false };
         using AzureBlobExporter exporter = Create(new AzureBlobExporterOptions { Container = "events" }, container);
 
-        var failure = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
+        var failure = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));
 
         Assert.True(failure.IsPermanent);
         Assert.Equal("ContainerNotFound", failure.ErrorCode);
@@ -219,7 +219,7 @@ public sealed class AzureBlobExporterTests
         container.Fail("Create", 1, InMemoryBlobContainer.Status(503, "ServerBusy"));
         using AzureBlobExporter exporter = Create(new AzureBlobExporterOptions { Container = "events" }, container);
 
-        var failure = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
+        var failure = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));
 
         Assert.False(failure.IsPermanent);
         Assert.Empty(container.Names());

@@ -28,7 +28,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
         BlockList blocks = (await container.GetBlockBlobClient("batch.json").GetBlockListAsync(cancellationToken: TestContext.Current.CancellationToken)).Value;
         Assert.True(blocks.CommittedBlocks.Count() >= 3, $"{blocks.CommittedBlocks.Count()} committed blocks");
         Assert.All(blocks.CommittedBlocks, b => Assert.InRange(b.SizeLong, 1, OneMiB));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
 
         Assert.Equal(["batch-1.json", "batch.json"], await AzuriteTests.NamesAsync(container));
         Assert.Equal("other writer", (await container.GetBlobClient("batch.json").DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToString());
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch-1.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch-1.json"));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
 
         Assert.Equal(1, lose.Lost);
         Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
     }
 
     /// <summary>Blocks from 1 MiB, of 1 MiB.</summary>
@@ -84,7 +84,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
             .. Enumerable.Range(0, count).Select(i => new FeatureEvent
             {
                 UserKey = $"{tag}-{i:D7}",
-                CreationDate = TestEvents.CreationDate,
+                CreationDate = ObjectStoreEvents.CreationDate,
                 Key = "large",
                 Variation = "on",
                 Value = FlagValue.FromString($"{i}-{padding}"),

@@ -82,6 +82,6 @@ public sealed class AzuriteCredentialTests(AzuriteServer azurite)
     {
         using var exporter = new AzureBlobExporter(options, container: null, environment, EventType.Feature, timeProvider: null, logger) { Reservations = new ObjectNameReservations() };
         await exporter.VerifyContainerAsync(TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(new ExportBatch(TestEvents.Create(3, "credentials")), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(new ExportBatch(ObjectStoreEvents.Create(3, "credentials")), TestContext.Current.CancellationToken);
     }
 }

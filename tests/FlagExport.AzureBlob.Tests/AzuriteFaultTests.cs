@@ -54,7 +54,7 @@ public sealed class AzuriteFaultTests(AzuriteServer azurite)
         AzuriteServer server = await azurite.RequireAsync();
         BlobContainerClient container = await server.NewContainerAsync();
         CancellationToken cancellationToken = TestContext.Current.CancellationToken;
-        FeatureEvent[] events = TestEvents.Create(300, name);
+        FeatureEvent[] events = ObjectStoreEvents.Create(300, name);
         var logger = new FakeLogger();
         int acknowledged = 0;
 

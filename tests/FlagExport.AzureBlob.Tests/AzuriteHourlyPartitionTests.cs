@@ -55,7 +55,7 @@ public sealed class AzuriteHourlyPartitionTests(AzuriteServer azurite)
             Assert.Equal(s3[expectedNames[hour]], body);
             long start = Hours[hour].ToUnixTimeSeconds() / 3600 * 3600;
             FeatureEvent[] inHour = [.. events.Where(e => e.CreationDate >= start && e.CreationDate < start + 3600)];
-            Assert.Equal(await TestEvents.LocalBytesAsync(options, inHour), body);
+            Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, inHour), body);
             Assert.Equal(batch.Id, blob.Details.Metadata[SdkBlobContainer.WriteIdMetadataKey]);
         }
 
@@ -66,7 +66,7 @@ public sealed class AzuriteHourlyPartitionTests(AzuriteServer azurite)
     /// <summary>Events of the three hours in turn, a different count in each, so that a mixed-up partition shows.</summary>
     private static FeatureEvent[] Interleaved(string tag)
     {
-        FeatureEvent[][] byHour = [.. Hours.Select((hour, i) => TestEvents.Create(4 + (3 * i), $"{tag}-h{i}", hour.ToUnixTimeSeconds()))];
+        FeatureEvent[][] byHour = [.. Hours.Select((hour, i) => ObjectStoreEvents.Create(4 + (3 * i), $"{tag}-h{i}", hour.ToUnixTimeSeconds()))];
         return [.. Enumerable.Range(0, byHour.Max(h => h.Length)).SelectMany(i => byHour.Where(h => i < h.Length).Select(h => h[i]))];
     }
 

@@ -22,7 +22,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
     {
         BlobContainerClient container = await (await azurite.RequireAsync()).NewContainerAsync();
         var options = new AzureBlobExporterOptions { Container = container.Name, Path = "p/", Format = format, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(300, extension);
+        FeatureEvent[] events = ObjectStoreEvents.Create(300, extension);
         var batch = new ExportBatch(events);
         using var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() };
 
@@ -33,7 +33,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         BlobDownloadResult blob = (await container.GetBlobClient(name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value;
         byte[] body = blob.Content.ToArray();
         Assert.Equal(await S3BytesAsync(format, events), body);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), body);
         Assert.Equal(contentType, blob.Details.ContentType);
         Assert.Equal(batch.Id, blob.Details.Metadata[SdkBlobContainer.WriteIdMetadataKey]);
         Assert.Equal($"{container.Uri.AbsoluteUri}/{name}", Assert.Single(batch.Written).Location); // the blob's own URL, in the pipeline's log line
@@ -46,8 +46,8 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         var options = new AzureBlobExporterOptions { Container = container.Name, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
         using var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() };
 
-        await exporter.ExportAsync(TestEvents.Create(2, "first"), TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(TestEvents.Create(2, "second"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
 
         Assert.Equal(["batch-1617970800-1.json", "batch-1617970800.json"], await NamesAsync(container));
     }
@@ -59,14 +59,14 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         BlobContainerClient container = await (await azurite.RequireAsync()).NewContainerAsync();
         _ = await container.GetBlobClient("batch.json").UploadAsync(BinaryData.FromString("other writer"), TestContext.Current.CancellationToken);
         var options = new AzureBlobExporterOptions { Container = container.Name, Filename = "batch.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(3, "mine");
+        FeatureEvent[] events = ObjectStoreEvents.Create(3, "mine");
         using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
         Assert.Equal(["batch-1.json", "batch.json"], await NamesAsync(container));
         Assert.Equal("other writer", (await container.GetBlobClient("batch.json").DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToString());
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch-1.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch-1.json"));
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         clientOptions.AddPolicy(lose, HttpPipelinePosition.PerCall);
         BlobContainerClient container = await server.NewContainerAsync(clientOptions);
         var options = new AzureBlobExporterOptions { Container = container.Name, Filename = "batch.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(5, "lost");
+        FeatureEvent[] events = ObjectStoreEvents.Create(5, "lost");
         var batch = new ExportBatch(events);
         using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
 
@@ -89,7 +89,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
 
         Assert.Equal(1, lose.Lost);
         Assert.Equal(["batch.json"], await NamesAsync(container));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         };
         using AzureBlobExporter exporter = await AzureBlobExporter.CreateAsync(options, cancellationToken: TestContext.Current.CancellationToken);
 
-        await exporter.ExportAsync(TestEvents.Create(1, "own"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(1, "own"), TestContext.Current.CancellationToken);
 
         Assert.Equal(["batch.json"], await NamesAsync(container));
     }

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using FlagExport.AzureBlob.Tests.Support;
-using FlagExport.S3.Tests;
 
 namespace FlagExport.AzureBlob.Tests;
 
@@ -29,7 +28,7 @@ public sealed class RecordedByEarlierVersionTests
     [Fact]
     public async Task ExportAsync_RetryOfABatchRecordedByTheFirstRelease_WritesTheRestUnderItsNamesOnceWithItsBytes()
     {
-        FeatureEvent[] events = TestEvents.Create(60_000, "compat");
+        FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "compat");
         var container = new InMemoryBlobContainer();
         container.Put("p/batch.csv.gz", [1, 2, 3], "someone-else");
         container.Put("p/batch-1.csv.gz", [1, 2, 3], BatchId); // part 0, then part 1 whose answer was lost

@@ -70,7 +70,7 @@ public sealed class HivePartitionTests
     public async Task Parquet_NoZeroPaddedValue_DuckDbInfersBigintMonthAndDay()
     {
         long november30 = new DateTimeOffset(2021, 11, 30, 23, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
-        FeatureEvent[] events = [.. TestEvents.Create(3, "nov", november30), .. TestEvents.Create(5, "dec", november30 + (31 * 86400))];
+        FeatureEvent[] events = [.. ObjectStoreEvents.Create(3, "nov", november30), .. ObjectStoreEvents.Create(5, "dec", november30 + (31 * 86400))];
         using TemporaryFolder download = await ExportAndDownloadAsync("Parquet", YearMonthDay, "", events);
         string folder = download.Path;
 
@@ -123,14 +123,14 @@ public sealed class HivePartitionTests
 
         FeatureEvent[] first =
         [
-            .. TestEvents.Create(3, "d9h22", At(9, 22, 10)),
-            .. TestEvents.Create(4, "d10h0", At(10, 0, 0)),
-            .. TestEvents.Create(2, "d9h23", At(9, 23, 59)),
+            .. ObjectStoreEvents.Create(3, "d9h22", At(9, 22, 10)),
+            .. ObjectStoreEvents.Create(4, "d10h0", At(10, 0, 0)),
+            .. ObjectStoreEvents.Create(2, "d9h23", At(9, 23, 59)),
         ];
         FeatureEvent[] second =
         [
-            .. TestEvents.Create(1, "d10h13", At(10, 13, 30)),
-            .. TestEvents.Create(6, "d11h6", At(11, 6, 0)),
+            .. ObjectStoreEvents.Create(1, "d10h13", At(10, 13, 30)),
+            .. ObjectStoreEvents.Create(6, "d11h6", At(11, 6, 0)),
         ];
         return (first, second);
     }

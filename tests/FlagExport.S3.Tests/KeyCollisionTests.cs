@@ -16,8 +16,8 @@ public sealed class KeyCollisionTests
         using var s3 = new InMemoryS3(Bucket);
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() };
 
-        await exporter.ExportAsync(TestEvents.Create(3, "first"), TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(TestEvents.Create(3, "second"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(3, "first"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(3, "second"), TestContext.Current.CancellationToken);
 
         string name = $"p/flag-variation-{Environment.MachineName}-1617970800";
         Assert.Equal([$"{name}-1.json", $"{name}.json"], s3.Keys(Bucket));
@@ -34,9 +34,9 @@ public sealed class KeyCollisionTests
         using var first = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
         using var second = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
 
-        await first.ExportAsync(TestEvents.Create(2, "first"), TestContext.Current.CancellationToken);
-        await second.ExportAsync(TestEvents.Create(2, "second"), TestContext.Current.CancellationToken);
-        await second.ExportAsync(TestEvents.Create(2, "third"), TestContext.Current.CancellationToken);
+        await first.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
+        await second.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
+        await second.ExportAsync(ObjectStoreEvents.Create(2, "third"), TestContext.Current.CancellationToken);
 
         Assert.Equal(["p/batch-1.json", "p/batch-2.json", "p/batch.json"], s3.Keys(Bucket));
         Assert.Contains("first-", Body(s3, "p/batch.json"), StringComparison.Ordinal);
@@ -52,9 +52,9 @@ public sealed class KeyCollisionTests
         S3ExporterOptions options = MultipartOptions();
         using var small = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() }; // two processes
         using var large = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        await small.ExportAsync(TestEvents.Create(1, "small"), TestContext.Current.CancellationToken);
+        await small.ExportAsync(ObjectStoreEvents.Create(1, "small"), TestContext.Current.CancellationToken);
 
-        await large.ExportAsync(TestEvents.Create(30_000, "large"), TestContext.Current.CancellationToken); // ~5.5 MiB: 2 parts
+        await large.ExportAsync(ObjectStoreEvents.Create(30_000, "large"), TestContext.Current.CancellationToken); // ~5.5 MiB: 2 parts
 
         Assert.Equal(["p/batch-1.json", "p/batch.json"], s3.Keys(Bucket));
         Assert.Contains("small-0000000", Body(s3, "p/batch.json"), StringComparison.Ordinal);
@@ -68,14 +68,14 @@ public sealed class KeyCollisionTests
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.WriteBefore("CompleteMultipartUpload", 1, Bucket, "p/batch.json", Encoding.UTF8.GetBytes("other writer"));
         using var exporter = new S3Exporter(MultipartOptions(), s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] events = TestEvents.Create(30_000, "large");
+        FeatureEvent[] events = ObjectStoreEvents.Create(30_000, "large");
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
         Assert.Equal(["p/batch-1.json", "p/batch.json"], s3.Keys(Bucket));
         Assert.Equal("other writer", Body(s3, "p/batch.json"));
         Assert.True(s3.TryGet(Bucket, "p/batch-1.json", out byte[] written, out _));
-        Assert.Equal(await TestEvents.LocalBytesAsync(MultipartOptions(), events), written);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(MultipartOptions(), events), written);
         Assert.Equal(0, s3.OpenUploads); // the refused upload was aborted
     }
 

@@ -23,7 +23,7 @@ public sealed class MaxBatchBytesTests
         using var s3 = new InMemoryS3(Bucket);
         S3ExporterOptions options = Options(format, compression);
         using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] events = TestEvents.Create(count, "bytes");
+        FeatureEvent[] events = ObjectStoreEvents.Create(count, "bytes");
 
         await exporter.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
 
@@ -34,7 +34,7 @@ public sealed class MaxBatchBytesTests
         byte[][] bodies = [.. keys.Select(k => Body(s3, k))];
         AssertSizes(bodies);
         byte[] decoded = [.. bodies.SelectMany(b => Decompress(b, compression))];
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), decoded);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), decoded);
     }
 
     [Theory]
@@ -47,7 +47,7 @@ public sealed class MaxBatchBytesTests
         options.ParquetCompressionCodec = codec;
         options.MaxBatchBytes = max;
         using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] events = TestEvents.Create(count, "pq");
+        FeatureEvent[] events = ObjectStoreEvents.Create(count, "pq");
 
         await exporter.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
 
@@ -64,8 +64,8 @@ public sealed class MaxBatchBytesTests
         S3ExporterOptions options = Options("JSON", "none");
         options.S3Path = "p/{{ .Hour}}/";
         using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] h12 = TestEvents.Create(1_500, "h12");
-        FeatureEvent[] h13 = TestEvents.Create(1_500, "h13", TestEvents.CreationDate + 3600);
+        FeatureEvent[] h12 = ObjectStoreEvents.Create(1_500, "h12");
+        FeatureEvent[] h13 = ObjectStoreEvents.Create(1_500, "h13", ObjectStoreEvents.CreationDate + 3600);
 
         await exporter.ExportAsync(new ExportBatch([.. h12, .. h13]), TestContext.Current.CancellationToken);
 
@@ -76,14 +76,14 @@ public sealed class MaxBatchBytesTests
             Assert.Equal($"p/{hour}/batch.json", keys[0]);
             byte[][] bodies = [.. keys.Select(k => Body(s3, k))];
             AssertSizes(bodies);
-            Assert.Equal(await TestEvents.LocalBytesAsync(options, events), bodies.SelectMany(b => b).ToArray());
+            Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), bodies.SelectMany(b => b).ToArray());
         }
     }
 
     [Fact]
     public async Task ExportAsync_SameBatchTwiceWithFreshExporters_WritesTheSameKeysAndBytes()
     {
-        FeatureEvent[] events = TestEvents.Create(60_000, "again");
+        FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "again");
         using var first = new InMemoryS3(Bucket);
         using var second = new InMemoryS3(Bucket);
         using (var exporter = new S3Exporter(Options("CSV", "gzip"), first) { Reservations = new ObjectNameReservations() })
@@ -108,7 +108,7 @@ public sealed class MaxBatchBytesTests
     [InlineData(true, true)] // its answer is lost and the process restarts: a new exporter retries from the batch's records
     public async Task ExportAsync_RetryAfterTheSecondObjectFailed_WritesTheRestOnceUnderTheSameKeys(bool committed, bool newExporter)
     {
-        FeatureEvent[] events = TestEvents.Create(60_000, "retry");
+        FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "retry");
         S3ExporterOptions options = Options("CSV", "gzip");
         using var clean = new InMemoryS3(Bucket);
         using (var reference = new S3Exporter(options, clean) { Reservations = new ObjectNameReservations() })

@@ -17,7 +17,7 @@ public sealed class MultipartAbortTests
         _ = s3.Fail(operation, call, InMemoryS3.Status(HttpStatusCode.InternalServerError, "InternalError"));
         S3ExporterOptions options = KeyCollisionTests.MultipartOptions();
         using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] events = TestEvents.Create(60_000, "abort"); // ~11 MiB: 3 parts of 5 MiB
+        FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "abort"); // ~11 MiB: 3 parts of 5 MiB
         var batch = new ExportBatch(events);
 
         var failure = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -30,7 +30,7 @@ public sealed class MultipartAbortTests
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry: same batch, same key
         Assert.Equal(["p/batch.json"], s3.Keys(Bucket));
         Assert.True(s3.TryGet(Bucket, "p/batch.json", out byte[] body, out _));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), body);
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class MultipartAbortTests
         _ = s3.Fail("InitiateMultipartUpload", 1, InMemoryS3.NetworkError());
         using var exporter = new S3Exporter(KeyCollisionTests.MultipartOptions(), s3) { Reservations = new ObjectNameReservations() };
 
-        _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(30_000, "init"), TestContext.Current.CancellationToken));
+        _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(30_000, "init"), TestContext.Current.CancellationToken));
 
         Assert.DoesNotContain(s3.Calls, c => c.StartsWith("UploadPart ", StringComparison.Ordinal) || c.StartsWith("AbortMultipartUpload ", StringComparison.Ordinal));
         Assert.Empty(s3.Keys(Bucket));

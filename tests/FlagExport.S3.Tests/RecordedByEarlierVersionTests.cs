@@ -30,7 +30,7 @@ public sealed class RecordedByEarlierVersionTests
     [Fact]
     public async Task ExportAsync_RetryOfABatchRecordedByTheFirstRelease_WritesTheRestUnderItsNamesOnceWithItsBytes()
     {
-        FeatureEvent[] events = TestEvents.Create(60_000, "compat");
+        FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "compat");
         using var s3 = new InMemoryS3(Bucket);
         await PutAsync(s3, "p/batch.csv.gz", writeId: null); // the other writer's
         await PutAsync(s3, "p/batch-1.csv.gz", BatchId); // part 0, then part 1 whose answer was lost

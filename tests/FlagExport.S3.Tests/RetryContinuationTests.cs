@@ -14,7 +14,7 @@ public sealed class RetryContinuationTests
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.CommitThenFail("PutObject", 1, InMemoryS3.NetworkError());
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] events = TestEvents.Create(5, "lost");
+        FeatureEvent[] events = ObjectStoreEvents.Create(5, "lost");
         var batch = new ExportBatch(events);
 
         var failure = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -23,7 +23,7 @@ public sealed class RetryContinuationTests
 
         string key = Assert.Single(s3.Keys(Bucket));
         Assert.True(s3.TryGet(Bucket, key, out byte[] body, out IReadOnlyDictionary<string, string> metadata));
-        Assert.Equal(await TestEvents.LocalBytesAsync(new S3ExporterOptions(), events), body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(new S3ExporterOptions(), events), body);
         Assert.True(metadata.ContainsKey(S3ObjectWriter.WriteIdMetadataKey));
     }
 
@@ -34,7 +34,7 @@ public sealed class RetryContinuationTests
         _ = s3.CommitThenFail("CompleteMultipartUpload", 1, InMemoryS3.NetworkError());
         S3ExporterOptions options = KeyCollisionTests.MultipartOptions();
         using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        FeatureEvent[] events = TestEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
+        FeatureEvent[] events = ObjectStoreEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
         var batch = new ExportBatch(events);
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -42,7 +42,7 @@ public sealed class RetryContinuationTests
 
         Assert.Equal(["p/batch.json"], s3.Keys(Bucket));
         Assert.True(s3.TryGet(Bucket, "p/batch.json", out byte[] body, out _));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), body);
         Assert.Equal(1, s3.Calls.Count(c => c.StartsWith("CompleteMultipartUpload ", StringComparison.Ordinal)));
         Assert.Equal(0, s3.OpenUploads);
     }
@@ -55,7 +55,7 @@ public sealed class RetryContinuationTests
         _ = s3.CommitThenFail("PutObject", 1, InMemoryS3.NetworkError());
         _ = s3.Fail("HeadObject", 1, InMemoryS3.Status(HttpStatusCode.ServiceUnavailable, "SlowDown"));
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3) { Reservations = new ObjectNameReservations() };
-        var batch = new ExportBatch(TestEvents.Create(5, "slow"));
+        var batch = new ExportBatch(ObjectStoreEvents.Create(5, "slow"));
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         S3ExportException lookFailed = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));

@@ -17,7 +17,7 @@ public sealed class S3ExporterDisposeTests
     {
         var client = new HeldPutClient();
         var exporter = new S3Exporter(Options, client, ownsClient: true, EventType.Feature, timeProvider: null, logger: null);
-        Task export = exporter.ExportAsync(TestEvents.Create(3, "held"), TestContext.Current.CancellationToken);
+        Task export = exporter.ExportAsync(ObjectStoreEvents.Create(3, "held"), TestContext.Current.CancellationToken);
         await client.PutStarted.WaitAsync(TestContext.Current.CancellationToken);
 
         exporter.Dispose();
@@ -38,7 +38,7 @@ public sealed class S3ExporterDisposeTests
 
         exporter.Dispose();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => exporter.ExportAsync(TestEvents.Create(1, "late"), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "late"), TestContext.Current.CancellationToken));
         Assert.Equal(1, client.Disposals);
         Assert.Equal(0, client.PutCalls);
     }
@@ -48,11 +48,11 @@ public sealed class S3ExporterDisposeTests
     {
         var client = new HeldPutClient();
         var exporter = new S3Exporter(Options, client, ownsClient: true, EventType.Feature, timeProvider: null, logger: null);
-        Task abandoned = exporter.ExportAsync(TestEvents.Create(3, "held"), TestContext.Current.CancellationToken);
+        Task abandoned = exporter.ExportAsync(ObjectStoreEvents.Create(3, "held"), TestContext.Current.CancellationToken);
         await client.PutStarted.WaitAsync(TestContext.Current.CancellationToken);
         exporter.Dispose();
 
-        Task late = exporter.ExportAsync(TestEvents.Create(1, "late"), TestContext.Current.CancellationToken);
+        Task late = exporter.ExportAsync(ObjectStoreEvents.Create(1, "late"), TestContext.Current.CancellationToken);
 
         Assert.True(late.IsCompleted, "An export after Dispose waited behind the abandoned one.");
         await Assert.ThrowsAsync<ObjectDisposedException>(() => late);
@@ -71,7 +71,7 @@ public sealed class S3ExporterDisposeTests
         exporter.Dispose();
 
         Assert.Equal(0, client.Disposals);
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => exporter.ExportAsync(TestEvents.Create(1, "late"), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "late"), TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class S3ExporterDisposeTests
         {
             var client = new RacingClient();
             var exporter = new S3Exporter(Options, client, ownsClient: true, EventType.Feature, timeProvider: null, logger: null);
-            Task[] exports = [.. Enumerable.Range(0, 2).Select(i => Task.Run(() => exporter.ExportAsync(TestEvents.Create(1, $"r{i}"), TestContext.Current.CancellationToken)))];
+            Task[] exports = [.. Enumerable.Range(0, 2).Select(i => Task.Run(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, $"r{i}"), TestContext.Current.CancellationToken)))];
             await Task.Delay(round % 3, TestContext.Current.CancellationToken);
 
             exporter.Dispose();

@@ -59,7 +59,7 @@ public sealed class S3ExporterFailureTests
         var logger = new FakeLogger();
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = "flagexport-no-such-bucket", S3Path = "a", Filename = "b.{{ .Format}}" }, s3, logger: logger);
 
-        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(2, "x"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(2, "x"), TestContext.Current.CancellationToken));
 
         Assert.Equal("Could not write 2 events to s3://flagexport-no-such-bucket/a/b.json: the bucket does not exist (NoSuchBucket, HTTP 404).", error.Message);
         Assert.Equal(("flagexport-no-such-bucket", "a/b.json", "NoSuchBucket"), (error.Bucket, error.Key, error.ErrorCode));
@@ -92,7 +92,7 @@ public sealed class S3ExporterFailureTests
         {
             var options = new S3ExporterOptions { Bucket = "flagexport-no-such-bucket", S3Path = "a", Format = "csv", Filename = "b.{{ .Format}}" };
             using var exporter = new S3Exporter(options, s3);
-            FeatureEvent[] events = TestEvents.Create(3, "lost-bucket");
+            FeatureEvent[] events = ObjectStoreEvents.Create(3, "lost-bucket");
             await using (var pipeline = new DataExporter(exporter, new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), DeadLetterDirectory = letters }, name: "s3"))
             {
                 foreach (FeatureEvent e in events)
@@ -105,7 +105,7 @@ public sealed class S3ExporterFailureTests
             }
 
             string letter = Assert.Single(DeadLetters.List(letters));
-            Assert.Equal(await TestEvents.LocalBytesAsync(options, events), await File.ReadAllBytesAsync(Path.Combine(letter, "object.csv"), TestContext.Current.CancellationToken));
+            Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await File.ReadAllBytesAsync(Path.Combine(letter, "object.csv"), TestContext.Current.CancellationToken));
             string manifest = await File.ReadAllTextAsync(Path.Combine(letter, "manifest.json"), TestContext.Current.CancellationToken);
             Assert.Contains("\"permanent\": true", manifest, StringComparison.Ordinal);
             using JsonDocument parsed = JsonDocument.Parse(manifest);
@@ -140,7 +140,7 @@ public sealed class S3ExporterFailureTests
             Reservations = new ObjectNameReservations(),
         };
 
-        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));
 
         Assert.Equal(
             $"Could not write 1 events to s3://{server.Bucket}/denied/b.json: access denied: the credentials lack permission for this request (AccessDenied, HTTP 403).",
@@ -164,7 +164,7 @@ public sealed class S3ExporterFailureTests
             Reservations = new ObjectNameReservations(), // the exact key is asserted: not "b-1.json" after the other case
         };
 
-        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));
 
         Assert.Equal($"Could not write 1 events to s3://{server.Bucket}/creds/b.json: {reason}.", error.Message);
         string everything = string.Join('\n', logger.Collector.GetSnapshot().Select(r => r.Message)) + error.Message;
@@ -181,7 +181,7 @@ public sealed class S3ExporterFailureTests
         });
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = "b", Filename = "f.{{ .Format}}" }, s3);
 
-        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(1, "x"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));
 
         Assert.StartsWith("Could not write 1 events to s3://b/f.json: network error: ConnectionRefused", error.Message, StringComparison.Ordinal);
         Assert.Null(error.StatusCode);

@@ -21,7 +21,7 @@ public sealed class S3ExporterFormatTests
         using AmazonS3Client s3 = server.CreateClient();
         string prefix = S3TestServer.NewPrefix($"format-{extension}");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Format = format, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(500, extension);
+        FeatureEvent[] events = ObjectStoreEvents.Create(500, extension);
         using var exporter = new S3Exporter(options, s3, timeProvider: new FakeTimeProvider(FlushTime));
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
@@ -29,7 +29,7 @@ public sealed class S3ExporterFormatTests
         string key = $"{prefix}batch-1617970800.{extension}";
         Assert.Equal([key], await S3Read.KeysAsync(s3, server.Bucket, prefix));
         (byte[] body, var response) = await S3Read.GetAsync(s3, server.Bucket, key);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), body);
         Assert.Equal(contentType, response.Headers.ContentType);
         Assert.Null(response.Headers.ContentEncoding);
     }
@@ -41,7 +41,7 @@ public sealed class S3ExporterFormatTests
         using AmazonS3Client s3 = server.CreateClient();
         string prefix = S3TestServer.NewPrefix("parquet-reader");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Format = "parquet", ParquetCompressionCodec = "ZSTD" };
-        FeatureEvent[] events = TestEvents.Create(1000, "pq");
+        FeatureEvent[] events = ObjectStoreEvents.Create(1000, "pq");
         using var exporter = new S3Exporter(options, s3);
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
@@ -105,7 +105,7 @@ public sealed class S3ExporterFormatTests
         using AmazonS3Client s3 = server.CreateClient();
         string prefix = S3TestServer.NewPrefix($"compressed-{compression.ToLowerInvariant()}");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Format = format, Compression = compression, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
-        FeatureEvent[] events = TestEvents.Create(2000, "z");
+        FeatureEvent[] events = ObjectStoreEvents.Create(2000, "z");
         using var exporter = new S3Exporter(options, s3, timeProvider: new FakeTimeProvider(FlushTime));
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
@@ -113,7 +113,7 @@ public sealed class S3ExporterFormatTests
         string key = $"{prefix}batch-1617970800{suffix}";
         Assert.Equal([key], await S3Read.KeysAsync(s3, server.Bucket, prefix));
         (byte[] body, var response) = await S3Read.GetAsync(s3, server.Bucket, key);
-        byte[] expected = await TestEvents.LocalBytesAsync(options, events);
+        byte[] expected = await ObjectStoreEvents.LocalBytesAsync(options, events);
         Assert.True(body.Length < expected.Length / 3, $"{body.Length} compressed bytes for {expected.Length}");
         Assert.Equal(expected, Decompress(compression, body));
         Assert.Equal(compression.ToLowerInvariant(), response.Headers.ContentEncoding);

@@ -48,8 +48,8 @@ public sealed class S3ExporterKeyTests
         string prefix = S3TestServer.NewPrefix("same-second");
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix }, s3, timeProvider: new FakeTimeProvider(FlushTime));
 
-        await exporter.ExportAsync(TestEvents.Create(3, "first"), TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(TestEvents.Create(3, "second"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(3, "first"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(3, "second"), TestContext.Current.CancellationToken);
 
         string name = $"{prefix}flag-variation-{Environment.MachineName}-1617970800";
         Assert.Equal([$"{name}-1.json", $"{name}.json"], await S3Read.KeysAsync(s3, server.Bucket, prefix));
@@ -68,9 +68,9 @@ public sealed class S3ExporterKeyTests
         using var first = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
         using var second = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
 
-        await first.ExportAsync(TestEvents.Create(2, "first"), TestContext.Current.CancellationToken);
-        await second.ExportAsync(TestEvents.Create(2, "second"), TestContext.Current.CancellationToken);
-        await second.ExportAsync(TestEvents.Create(2, "third"), TestContext.Current.CancellationToken);
+        await first.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
+        await second.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
+        await second.ExportAsync(ObjectStoreEvents.Create(2, "third"), TestContext.Current.CancellationToken);
 
         Assert.Equal([$"{prefix}batch-1.json", $"{prefix}batch-2.json", $"{prefix}batch.json"], await S3Read.KeysAsync(s3, server.Bucket, prefix));
         Assert.Contains("first-", Encoding.UTF8.GetString((await S3Read.GetAsync(s3, server.Bucket, $"{prefix}batch.json")).Body));
@@ -90,8 +90,8 @@ public sealed class S3ExporterKeyTests
         using var feature = new S3Exporter(options, s3) { Reservations = names };
         using var other = new S3Exporter(options, s3) { Reservations = names };
 
-        await feature.ExportAsync(TestEvents.Create(2, "a"), TestContext.Current.CancellationToken);
-        await other.ExportAsync(TestEvents.Create(2, "b"), TestContext.Current.CancellationToken);
+        await feature.ExportAsync(ObjectStoreEvents.Create(2, "a"), TestContext.Current.CancellationToken);
+        await other.ExportAsync(ObjectStoreEvents.Create(2, "b"), TestContext.Current.CancellationToken);
 
         Assert.Equal([$"{prefix}batch-1.json", $"{prefix}batch.json"], await S3Read.KeysAsync(s3, server.Bucket, prefix));
         Assert.Equal(2, s3.PutCalls);
@@ -105,9 +105,9 @@ public sealed class S3ExporterKeyTests
         string prefix = S3TestServer.NewPrefix("partitions");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix + "events/dt={{ .Year}}-{{ .Month}}-{{ .Day}}/", Filename = "batch.{{ .Format}}" };
         long lastHourOfDay1 = new DateTimeOffset(2021, 4, 9, 23, 59, 59, TimeSpan.Zero).ToUnixTimeSeconds();
-        FeatureEvent[] day1a = TestEvents.Create(3, "day1a", lastHourOfDay1 - 3600);
-        FeatureEvent[] day2 = TestEvents.Create(4, "day2", lastHourOfDay1 + 1);
-        FeatureEvent[] day1b = TestEvents.Create(2, "day1b", lastHourOfDay1);
+        FeatureEvent[] day1a = ObjectStoreEvents.Create(3, "day1a", lastHourOfDay1 - 3600);
+        FeatureEvent[] day2 = ObjectStoreEvents.Create(4, "day2", lastHourOfDay1 + 1);
+        FeatureEvent[] day1b = ObjectStoreEvents.Create(2, "day1b", lastHourOfDay1);
         using var exporter = new S3Exporter(options, s3);
 
         await exporter.ExportAsync([.. day1a, .. day2, .. day1b], TestContext.Current.CancellationToken);
@@ -116,9 +116,9 @@ public sealed class S3ExporterKeyTests
             [$"{prefix}events/dt=2021-04-09/batch.json", $"{prefix}events/dt=2021-04-10/batch.json"],
             await S3Read.KeysAsync(s3, server.Bucket, prefix));
         (byte[] day1Body, _) = await S3Read.GetAsync(s3, server.Bucket, $"{prefix}events/dt=2021-04-09/batch.json");
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, [.. day1a, .. day1b]), day1Body); // order kept within a partition
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, [.. day1a, .. day1b]), day1Body); // order kept within a partition
         (byte[] day2Body, _) = await S3Read.GetAsync(s3, server.Bucket, $"{prefix}events/dt=2021-04-10/batch.json");
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, day2), day2Body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, day2), day2Body);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class S3ExporterKeyTests
         using var s3 = new FaultyS3Client(server.ClientConfig()) { LosePutAnswer = { 1 } };
         string prefix = S3TestServer.NewPrefix("lost-answer");
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix }, s3);
-        FeatureEvent[] events = TestEvents.Create(5, "lost");
+        FeatureEvent[] events = ObjectStoreEvents.Create(5, "lost");
         var batch = new ExportBatch(events);
 
         var failure = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -136,7 +136,7 @@ public sealed class S3ExporterKeyTests
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry: same batch
 
         S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
-        Assert.Equal(await TestEvents.LocalBytesAsync(new S3ExporterOptions(), events), (await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(new S3ExporterOptions(), events), (await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class S3ExporterKeyTests
         using var s3 = new FaultyS3Client(server.ClientConfig()) { LosePutAnswer = { 1 } };
         string prefix = S3TestServer.NewPrefix("restart");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "b-{{ .UUID}}.{{ .Format}}" };
-        var batch = new ExportBatch(TestEvents.Create(4, "restart"));
+        var batch = new ExportBatch(ObjectStoreEvents.Create(4, "restart"));
         using (var before = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() })
         {
             _ = await Assert.ThrowsAsync<S3ExportException>(() => before.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -169,7 +169,7 @@ public sealed class S3ExporterKeyTests
         string prefix = S3TestServer.NewPrefix("partial");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix + "{{ .Hour}}/", Filename = "b-{{ .UUID}}.{{ .Format}}" };
         using var exporter = new S3Exporter(options, s3);
-        var batch = new ExportBatch([.. TestEvents.Create(3, "h12"), .. TestEvents.Create(3, "h13", TestEvents.CreationDate + 3600)]);
+        var batch = new ExportBatch([.. ObjectStoreEvents.Create(3, "h12"), .. ObjectStoreEvents.Create(3, "h13", ObjectStoreEvents.CreationDate + 3600)]);
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);

@@ -18,8 +18,8 @@ public sealed class S3ExporterMultipartTests
         string prefix = S3TestServer.NewPrefix("multipart");
         // Above the threshold (the default, 64 MiB, would take a 50 MiB batch in one PutObject), default part size and concurrency.
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "big.{{ .Format}}", MultipartThreshold = 32L * 1024 * 1024 };
-        FeatureEvent[] events = TestEvents.Create(FiftyMiBOfEvents, "big");
-        byte[] expected = await TestEvents.LocalBytesAsync(options, events);
+        FeatureEvent[] events = ObjectStoreEvents.Create(FiftyMiBOfEvents, "big");
+        byte[] expected = await ObjectStoreEvents.LocalBytesAsync(options, events);
         Assert.InRange(expected.Length, 50L * 1024 * 1024, 60L * 1024 * 1024);
         using var exporter = new S3Exporter(options, s3);
 
@@ -47,7 +47,7 @@ public sealed class S3ExporterMultipartTests
             Bucket = server.Bucket, S3Path = prefix, MultipartThreshold = S3ExporterOptions.MinMultipartPartSize, MultipartPartSize = S3ExporterOptions.MinMultipartPartSize,
         };
         using var exporter = new S3Exporter(options, s3);
-        FeatureEvent[] events = TestEvents.Create(60_000, "abort"); // ~11 MiB: 3 parts of 5 MiB
+        FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "abort"); // ~11 MiB: 3 parts of 5 MiB
 
         var failure = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(events, TestContext.Current.CancellationToken));
 
@@ -75,7 +75,7 @@ public sealed class S3ExporterMultipartTests
             Bucket = server.Bucket, S3Path = prefix, MultipartThreshold = S3ExporterOptions.MinMultipartPartSize, MultipartPartSize = S3ExporterOptions.MinMultipartPartSize,
         };
         using var exporter = new S3Exporter(options, s3);
-        FeatureEvent[] events = TestEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
+        FeatureEvent[] events = ObjectStoreEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
         var batch = new ExportBatch(events);
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
@@ -83,7 +83,7 @@ public sealed class S3ExporterMultipartTests
 
         S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));
         Assert.Equal(1, s3.CompleteCalls); // the retry found its own object (write id) instead of uploading it again
-        Assert.Equal(SHA256.HashData(await TestEvents.LocalBytesAsync(options, events)), SHA256.HashData((await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body));
+        Assert.Equal(SHA256.HashData(await ObjectStoreEvents.LocalBytesAsync(options, events)), SHA256.HashData((await S3Read.GetAsync(s3, server.Bucket, written.Key)).Body));
     }
 
     [Fact]
@@ -99,9 +99,9 @@ public sealed class S3ExporterMultipartTests
         };
         using var small = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() }; // two processes
         using var large = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        await small.ExportAsync(TestEvents.Create(1, "small"), TestContext.Current.CancellationToken);
+        await small.ExportAsync(ObjectStoreEvents.Create(1, "small"), TestContext.Current.CancellationToken);
 
-        await large.ExportAsync(TestEvents.Create(30_000, "large"), TestContext.Current.CancellationToken); // ~5.5 MiB: 2 parts
+        await large.ExportAsync(ObjectStoreEvents.Create(30_000, "large"), TestContext.Current.CancellationToken); // ~5.5 MiB: 2 parts
 
         Assert.Equal([$"{prefix}batch-1.json", $"{prefix}batch.json"], await S3Read.KeysAsync(s3, server.Bucket, prefix));
         Assert.Contains("small-0000000", System.Text.Encoding.UTF8.GetString((await S3Read.GetAsync(s3, server.Bucket, $"{prefix}batch.json")).Body), StringComparison.Ordinal);

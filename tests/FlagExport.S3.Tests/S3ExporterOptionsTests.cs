@@ -85,7 +85,7 @@ public sealed class S3ExporterOptionsTests
             Tags = { ["team"] = "growth" }, StorageClass = "STANDARD",
         });
 
-        await exporter.ExportAsync(TestEvents.Create(2, "own"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(2, "own"), TestContext.Current.CancellationToken);
 
         using AmazonS3Client s3 = server.CreateClient();
         string key = Assert.Single(await S3Read.KeysAsync(s3, server.Bucket, prefix));
@@ -106,8 +106,8 @@ public sealed class S3ExporterOptionsTests
             MultipartThreshold = S3ExporterOptions.MinMultipartPartSize, MultipartPartSize = S3ExporterOptions.MinMultipartPartSize,
         });
 
-        await exporter.ExportAsync(TestEvents.Create(2, "crc"), TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(TestEvents.Create(30_000, "crc-multipart"), TestContext.Current.CancellationToken); // 2 parts
+        await exporter.ExportAsync(ObjectStoreEvents.Create(2, "crc"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(30_000, "crc-multipart"), TestContext.Current.CancellationToken); // 2 parts
 
         using AmazonS3Client s3 = server.CreateClient();
         Assert.Equal(2, (await S3Read.KeysAsync(s3, server.Bucket, prefix)).Length);

@@ -26,7 +26,7 @@ public sealed class S3ObjectSettingsTests
         using AmazonS3Client s3 = server.CreateClient();
         var logger = new FakeLogger();
         S3ExporterOptions options = Options(server, "sse-kms", multipart, o => { o.ServerSideEncryption = "aws:kms"; o.SseKmsKeyId = KmsKeyId; });
-        FeatureEvent[] events = TestEvents.Create(multipart ? MultipartEvents : 20, "kms");
+        FeatureEvent[] events = ObjectStoreEvents.Create(multipart ? MultipartEvents : 20, "kms");
 
         string key = await ExportOneAsync(s3, options, events, logger);
 
@@ -36,7 +36,7 @@ public sealed class S3ObjectSettingsTests
         (byte[] body, GetObjectResponse get) = await S3Read.GetAsync(s3, server.Bucket, key);
         Assert.Equal(ServerSideEncryptionMethod.AWSKMS, get.ServerSideEncryptionMethod);
         Assert.Equal(KmsKeyId, get.ServerSideEncryptionKeyManagementServiceKeyId);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), body); // decrypted on the way out
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), body); // decrypted on the way out
         Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Name == "EncryptionNotConfirmed");
         await DeleteAsync(s3, options);
     }
@@ -51,7 +51,7 @@ public sealed class S3ObjectSettingsTests
         using AmazonS3Client writer = server.CreateClient(); // its connection may be left unusable: see S3TestServer.CreateClient
         using var exporter = new S3Exporter(options, writer, logger: logger);
 
-        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(3, "x"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(3, "x"), TestContext.Current.CancellationToken));
 
         // radosgw answers InvalidAccessKeyId, which must not read as wrong credentials.
         string key = $"{options.S3Path}batch.json";
@@ -72,7 +72,7 @@ public sealed class S3ObjectSettingsTests
         using AmazonS3Client writer = server.CreateClient(); // its connection may be left unusable: see S3TestServer.CreateClient
         using var exporter = new S3Exporter(options, writer);
 
-        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(TestEvents.Create(3, "x"), TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(3, "x"), TestContext.Current.CancellationToken));
 
         // Amazon S3 would use the account's default KMS key; radosgw 16 has none.
         Assert.Equal(
@@ -90,11 +90,11 @@ public sealed class S3ObjectSettingsTests
         using AmazonS3Client s3 = server.CreateClient();
         var logger = new FakeLogger();
         S3ExporterOptions options = Options(server, "sse-s3", multipart, o => o.ServerSideEncryption = "AES256");
-        FeatureEvent[] events = TestEvents.Create(multipart ? MultipartEvents : 20, "aes");
+        FeatureEvent[] events = ObjectStoreEvents.Create(multipart ? MultipartEvents : 20, "aes");
         using var exporter = new S3Exporter(options, s3, logger: logger);
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
-        await exporter.ExportAsync(TestEvents.Create(5, "aes-again"), TestContext.Current.CancellationToken);
+        await exporter.ExportAsync(ObjectStoreEvents.Create(5, "aes-again"), TestContext.Current.CancellationToken);
         string key = $"{options.S3Path}batch.json";
 
         // radosgw 16 accepts x-amz-server-side-encryption: AES256 with 200 and stores the object as it came (SSE-S3
@@ -108,7 +108,7 @@ public sealed class S3ObjectSettingsTests
             StringComparison.Ordinal);
         // A server that ignores the setting ignores it for every object: one warning per exporter, then Debug.
         Assert.Equal(LogLevel.Debug, Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "EncryptionNotConfirmedAgain").Level);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
         await DeleteAsync(s3, options);
     }
 
@@ -121,7 +121,7 @@ public sealed class S3ObjectSettingsTests
         using var s3 = new FaultyS3Client(server.ClientConfig());
         S3ExporterOptions options = Options(server, "tags", multipart, o => { o.Tags["team"] = "growth"; o.Tags["data"] = "flag events & more"; });
 
-        string key = await ExportOneAsync(s3, options, TestEvents.Create(multipart ? MultipartEvents : 20, "tags"));
+        string key = await ExportOneAsync(s3, options, ObjectStoreEvents.Create(multipart ? MultipartEvents : 20, "tags"));
 
         Assert.Equal([("data", "flag events & more"), ("team", "growth")], await TagsAsync(s3, server.Bucket, key));
         // PutObject carries its tags; radosgw 16 drops those of CreateMultipartUpload, so the exporter sets them after.
@@ -138,14 +138,14 @@ public sealed class S3ObjectSettingsTests
         using var s3 = new FaultyS3Client(server.ClientConfig()) { FailPutTagging = { 1 } };
         var logger = new FakeLogger();
         S3ExporterOptions options = Options(server, "tags-fail", multipart: true, o => o.Tags["team"] = "growth");
-        FeatureEvent[] events = TestEvents.Create(MultipartEvents, "tags-fail");
+        FeatureEvent[] events = ObjectStoreEvents.Create(MultipartEvents, "tags-fail");
         using var exporter = new S3Exporter(options, s3, logger: logger);
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
         string key = $"{options.S3Path}batch.json";
         Assert.Equal([key], await S3Read.KeysAsync(s3, server.Bucket, options.S3Path!));
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
         Assert.Empty(await TagsAsync(s3, server.Bucket, key));
         Assert.Equal((1, 1), (s3.CompleteCalls, s3.TaggingCalls));
         FakeLogRecord warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "TaggingFailed");
@@ -162,7 +162,7 @@ public sealed class S3ObjectSettingsTests
         using AmazonS3Client s3 = server.CreateClient();
         S3ExporterOptions options = Options(server, "class-standard", multipart: false, o => o.StorageClass = "STANDARD");
 
-        string key = await ExportOneAsync(s3, options, TestEvents.Create(20, "std"));
+        string key = await ExportOneAsync(s3, options, ObjectStoreEvents.Create(20, "std"));
 
         Assert.Equal(S3StorageClass.Standard, Assert.Single(await S3Read.ListAsync(s3, server.Bucket, options.S3Path!)).StorageClass);
         Assert.Equal(S3StorageClass.Standard, (await HeadAsync(s3, server.Bucket, key)).StorageClass);
@@ -178,13 +178,13 @@ public sealed class S3ObjectSettingsTests
         S3TestServer server = await RequireConfiguredServerAsync();
         using AmazonS3Client s3 = server.CreateClient();
         S3ExporterOptions options = Options(server, "class-cold", multipart, o => o.StorageClass = storageClass);
-        FeatureEvent[] events = TestEvents.Create(multipart ? MultipartEvents : 20, "cold");
+        FeatureEvent[] events = ObjectStoreEvents.Create(multipart ? MultipartEvents : 20, "cold");
 
         string key = await ExportOneAsync(s3, options, events);
 
         Assert.Equal("COLD", Assert.Single(await S3Read.ListAsync(s3, server.Bucket, options.S3Path!)).StorageClass?.Value);
         Assert.Equal("COLD", (await HeadAsync(s3, server.Bucket, key)).StorageClass?.Value);
-        Assert.Equal(await TestEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), (await S3Read.GetAsync(s3, server.Bucket, key)).Body);
         await DeleteAsync(s3, options);
     }
 
@@ -203,7 +203,7 @@ public sealed class S3ObjectSettingsTests
         var pipelineOptions = new DataExporterOptions { FlushInterval = TimeSpan.FromHours(1), ShutdownTimeout = TimeSpan.FromSeconds(1) };
         await using (var pipeline = new DataExporter(exporter, pipelineOptions, logger: logger))
         {
-            foreach (FeatureEvent e in TestEvents.Create(count, "glacier"))
+            foreach (FeatureEvent e in ObjectStoreEvents.Create(count, "glacier"))
             {
                 Assert.True(pipeline.Add(e));
             }

@@ -22,7 +22,7 @@ public sealed class S3OptionChangeProperties
     private static async Task RunAsync(ScriptedChoices choices)
     {
         using var s3 = new InMemoryS3(Bucket);
-        FeatureEvent[] events = [.. Enumerable.Range(0, 10 + choices.Next(50)).Select(i => TestEvents.Create(1, $"user-{i:D3}", TestEvents.CreationDate + (i * 600L))[0])];
+        FeatureEvent[] events = [.. Enumerable.Range(0, 10 + choices.Next(50)).Select(i => ObjectStoreEvents.Create(1, $"user-{i:D3}", ObjectStoreEvents.CreationDate + (i * 600L))[0])];
         var records = new RestartableRecords("property", events.Length);
         var clock = new FakeTimeProvider(FlushTime);
         var reservations = new ObjectNameReservations();

@@ -68,6 +68,6 @@ public sealed class S3OptionChangeTests
     /// <summary>Events with unique user keys created over about four hours, so a dated path splits them.</summary>
     private static FeatureEvent[] HourlyEvents(int count) =>
     [
-        .. Enumerable.Range(0, count).Select(i => TestEvents.Create(1, $"user-{i:D5}", TestEvents.CreationDate + (i * 5L))[0]),
+        .. Enumerable.Range(0, count).Select(i => ObjectStoreEvents.Create(1, $"user-{i:D5}", ObjectStoreEvents.CreationDate + (i * 5L))[0]),
     ];
 }

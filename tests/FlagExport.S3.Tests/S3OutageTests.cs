@@ -40,7 +40,7 @@ public sealed class S3OutageTests
                 {
                     for (int i = 0; i < 25; i++)
                     {
-                        Assert.True(pipeline.Add(new FeatureEvent { UserKey = $"user-{added:D7}", Key = "outage", CreationDate = TestEvents.CreationDate, Value = added }));
+                        Assert.True(pipeline.Add(new FeatureEvent { UserKey = $"user-{added:D7}", Key = "outage", CreationDate = ObjectStoreEvents.CreationDate, Value = added }));
                         added++;
                     }
 

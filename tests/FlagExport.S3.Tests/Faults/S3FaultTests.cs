@@ -126,7 +126,7 @@ public sealed class S3FaultTests
     {
         S3TestServer server = await S3TestServer.RequireAsync();
         CancellationToken cancellationToken = TestContext.Current.CancellationToken;
-        events ??= TestEvents.Create(300, name);
+        events ??= ObjectStoreEvents.Create(300, name);
         string prefix = S3TestServer.NewPrefix($"fault-{name}");
         var logger = new FakeLogger();
         var clock = Stopwatch.StartNew();
@@ -242,7 +242,7 @@ public sealed class S3FaultTests
             .. Enumerable.Range(0, count).Select(i => new FeatureEvent
             {
                 UserKey = $"{tag}-{i:D7}",
-                CreationDate = TestEvents.CreationDate,
+                CreationDate = ObjectStoreEvents.CreationDate,
                 Key = "large",
                 Variation = "on",
                 Value = FlagValue.FromString($"{i}-{padding}"),

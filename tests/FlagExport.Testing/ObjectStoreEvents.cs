@@ -1,10 +1,10 @@
-namespace FlagExport.S3.Tests;
+namespace FlagExport.Testing;
 
 /// <summary>
 /// Events with unique user keys, and the bytes the local file exporter writes for them: what every object-store
-/// exporter (S3, Azure Blob) must write byte for byte. Linked into the Azure Blob tests.
+/// exporter (S3, Azure Blob) must write byte for byte.
 /// </summary>
-internal static class TestEvents
+public static class ObjectStoreEvents
 {
     /// <summary>A fixed creation time: 2021-04-09T12:15:47Z.</summary>
     public const long CreationDate = 1617970547;
