@@ -10,7 +10,7 @@ namespace FlagExport;
 public sealed class ObjectNameReservations
 {
     /// <summary>How many names are remembered; beyond it the oldest is forgotten.</summary>
-    public const int MaxRemembered = 4096;
+    internal const int MaxRemembered = 4096;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _nextSuffix = new(StringComparer.Ordinal);
