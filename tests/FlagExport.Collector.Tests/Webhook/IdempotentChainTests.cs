@@ -66,14 +66,7 @@ public sealed class IdempotentChainTests : IDisposable
         {
             await PostToSenderAsync(sender);
             await WaitUntilAsync(() => proxy.FaultsInjected >= 1); // acknowledged (on disk), answer lost
-            receiver.Kill();
-            proxy.Pass();
-            receiver.Dispose();
-            receiver = await StartReceiverAsync();
-
-            await sender.WaitForOutputAsync($"Exporter '{SenderExporter}' wrote again after");
-            await StopAsync(sender);
-            await StopAsync(receiver);
+            receiver = await KillRestartAndDrainAsync(receiver, proxy, sender);
         }
         finally
         {
@@ -121,14 +114,7 @@ public sealed class IdempotentChainTests : IDisposable
 
             // Checked after the events: without key handling there is no journal, and the duplicate is what matters.
             journaled = File.Exists(Path.Combine(_receiverDirectory, "buffer", "idempotency-keys"));
-            receiver.Kill();
-            proxy.Pass();
-            receiver.Dispose();
-            receiver = await StartReceiverAsync();
-
-            await sender.WaitForOutputAsync($"Exporter '{SenderExporter}' wrote again after");
-            await StopAsync(sender);
-            await StopAsync(receiver);
+            receiver = await KillRestartAndDrainAsync(receiver, proxy, sender);
         }
         finally
         {
@@ -199,6 +185,23 @@ public sealed class IdempotentChainTests : IDisposable
     }
 
     /// <summary>Both ends hold the same bytes: every event once at the receiver.</summary>
+    /// <summary>
+    /// SIGKILLs the receiver, lets answers through again and starts it anew on the same buffer; once the sender's retry
+    /// was written, stops both. Returns the new receiver, for its output.
+    /// </summary>
+    private async Task<CollectorProcess> KillRestartAndDrainAsync(CollectorProcess receiver, FaultProxy proxy, CollectorProcess sender)
+    {
+        receiver.Kill();
+        proxy.Pass();
+        receiver.Dispose();
+        CollectorProcess restarted = await StartReceiverAsync();
+
+        await sender.WaitForOutputAsync($"Exporter '{SenderExporter}' wrote again after");
+        await StopAsync(sender);
+        await StopAsync(restarted);
+        return restarted;
+    }
+
     private void AssertReceiverWroteWhatTheSenderWrote()
     {
         string sent = ReadAll(Path.Combine(_senderDirectory, "json"));
