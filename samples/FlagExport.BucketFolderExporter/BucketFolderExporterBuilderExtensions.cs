@@ -19,11 +19,13 @@ public static class BucketFolderExporterBuilderExtensions
         string name = "bucket-folder",
         Action<BucketFolderExporterOptions>? configure = null,
         Action<DataExporterOptions>? configurePipeline = null) =>
-        builder.AddExportFileExporter<BucketFolderExporterOptions, BucketFolderExporter>(
-            name,
-            configure,
-            configurePipeline,
-            static (section, options) => section.Bind(options),
-            static (options, eventType) => _ = BucketFolderExporter.Check(options, eventType),
-            static (services, options, eventType) => new BucketFolderExporter(options, eventType, services.GetService(typeof(TimeProvider)) as TimeProvider));
+        builder.AddExportFileExporter(name, Kind, configure, configurePipeline);
+
+    // How this kind binds and checks its options and builds its exporter; the same for every exporter of the kind.
+    private static readonly ExportFileExporterKind<BucketFolderExporterOptions, BucketFolderExporter> Kind = new()
+    {
+        Bind = static (section, options) => section.Bind(options),
+        Validate = static (options, eventType) => _ = BucketFolderExporter.Check(options, eventType),
+        Create = static (services, options, eventType) => new BucketFolderExporter(options, eventType, services.GetService(typeof(TimeProvider)) as TimeProvider),
+    };
 }

@@ -110,12 +110,8 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
         MaximumConcurrency = 4,
     };
 
-    /// <summary>The names given out; process-wide, replaced by tests that play two processes.</summary>
-    internal ObjectNameReservations Reservations
-    {
-        get => _writer.Reservations;
-        set => _writer.Reservations = value;
-    }
+    /// <summary>The shared writer; tests that play two processes give it names of its own.</summary>
+    internal ObjectStoreWriter Writer => _writer;
 
     /// <inheritdoc/>
     public EventType EventType => _eventType;

@@ -15,13 +15,13 @@ namespace FlagExport.AzureBlob;
 public sealed class AzureBlobExporterOptions : ExportFileOptions
 {
     /// <summary>The default for <see cref="SingleUploadThreshold"/>: 64 MiB, above a default batch.</summary>
-    public const long DefaultSingleUploadThreshold = 64L * 1024 * 1024;
+    internal const long DefaultSingleUploadThreshold = 64L * 1024 * 1024;
 
     /// <summary>The default for <see cref="BlockSize"/>: 8 MiB.</summary>
-    public const long DefaultBlockSize = 8L * 1024 * 1024;
+    internal const long DefaultBlockSize = 8L * 1024 * 1024;
 
     /// <summary>The largest block Blob Storage accepts: 4000 MiB.</summary>
-    public const long MaxBlockSize = 4000L * 1024 * 1024;
+    internal const long MaxBlockSize = 4000L * 1024 * 1024;
 
     /// <summary>The name of the container the blobs are written to. Required.</summary>
     public string Container { get; set; } = "";

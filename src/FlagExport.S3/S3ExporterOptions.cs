@@ -20,19 +20,19 @@ public sealed class S3ExporterOptions : ExportFileOptions
     /// of JSON lines), which then goes in one request: on the local S3 server one PutObject took 1.2 times a raw
     /// PutObject of the same bytes where four 8 MiB parts took 2.3 times, and a multipart upload is six requests.
     /// </summary>
-    public const long DefaultMultipartThreshold = 64L * 1024 * 1024;
+    internal const long DefaultMultipartThreshold = 64L * 1024 * 1024;
 
     /// <summary>The default for <see cref="MultipartPartSize"/>: 8 MiB.</summary>
-    public const long DefaultMultipartPartSize = 8L * 1024 * 1024;
+    internal const long DefaultMultipartPartSize = 8L * 1024 * 1024;
 
     /// <summary>The default for <see cref="MultipartConcurrency"/>.</summary>
-    public const int DefaultMultipartConcurrency = 4;
+    internal const int DefaultMultipartConcurrency = 4;
 
     /// <summary>The smallest part S3 accepts, except for the last one: 5 MiB.</summary>
-    public const long MinMultipartPartSize = 5L * 1024 * 1024;
+    internal const long MinMultipartPartSize = 5L * 1024 * 1024;
 
     /// <summary>The largest part S3 accepts: 5 GiB.</summary>
-    public const long MaxMultipartPartSize = 5L * 1024 * 1024 * 1024;
+    internal const long MaxMultipartPartSize = 5L * 1024 * 1024 * 1024;
 
     /// <summary>The name of the bucket the objects are written to. Required.</summary>
     public string Bucket { get; set; } = "";

@@ -226,7 +226,7 @@ public sealed class AzureBlobExporterTests
     }
 
     internal static AzureBlobExporter Create(AzureBlobExporterOptions options, IBlobContainer container, TimeProvider? clock = null) =>
-        new(options, container, _ => null, EventType.Feature, clock ?? new FakeTimeProvider(FlushTime), logger: null) { Reservations = new ObjectNameReservations() };
+        new(options, container, _ => null, EventType.Feature, clock ?? new FakeTimeProvider(FlushTime), logger: null) { Writer = { Reservations = new ObjectNameReservations() } };
 
     private static string Text(InMemoryBlobContainer container, string name) => Encoding.UTF8.GetString(container.Get(name).Content);
 

@@ -20,7 +20,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
         BlobContainerClient container = await (await azurite.RequireAsync()).NewContainerAsync();
         AzureBlobExporterOptions options = BlockOptions(container);
         FeatureEvent[] events = LargeEvents(2_500, "blocks"); // about 3 MB of JSON lines
-        using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
@@ -38,7 +38,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
         _ = await container.GetBlobClient("batch.json").UploadAsync(BinaryData.FromString("other writer"), TestContext.Current.CancellationToken);
         AzureBlobExporterOptions options = BlockOptions(container);
         FeatureEvent[] events = LargeEvents(2_500, "taken");
-        using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
@@ -58,7 +58,7 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
         AzureBlobExporterOptions options = BlockOptions(container);
         FeatureEvent[] events = LargeEvents(2_500, "lostcommit");
         var batch = new ExportBatch(events);
-        using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container) { Writer = { Reservations = new ObjectNameReservations() } };
 
         _ = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container)); // committed, though the exporter never heard so

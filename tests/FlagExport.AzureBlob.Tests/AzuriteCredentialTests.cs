@@ -80,7 +80,7 @@ public sealed class AzuriteCredentialTests(AzuriteServer azurite)
     /// <summary>An exporter building its own client with <paramref name="environment"/>: checks the container and writes one batch.</summary>
     private static async Task ExportOwnClientAsync(AzureBlobExporterOptions options, Func<string, string?> environment, FakeLogger logger)
     {
-        using var exporter = new AzureBlobExporter(options, container: null, environment, EventType.Feature, timeProvider: null, logger) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container: null, environment, EventType.Feature, timeProvider: null, logger) { Writer = { Reservations = new ObjectNameReservations() } };
         await exporter.VerifyContainerAsync(TestContext.Current.CancellationToken);
         await exporter.ExportAsync(new ExportBatch(ObjectStoreEvents.Create(3, "credentials")), TestContext.Current.CancellationToken);
     }

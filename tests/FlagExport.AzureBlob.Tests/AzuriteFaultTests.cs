@@ -67,7 +67,7 @@ public sealed class AzuriteFaultTests(AzuriteServer azurite)
                 AccountKey = AzuriteServer.AccountKey,
                 ServiceUrl = new Uri(proxy.Endpoint, "/" + AzuriteServer.Account),
             };
-            using var exporter = new AzureBlobExporter(options, logger: logger) { Reservations = new ObjectNameReservations() };
+            using var exporter = new AzureBlobExporter(options, logger: logger) { Writer = { Reservations = new ObjectNameReservations() } };
             await using var pipeline = new DataExporter(exporter, new DataExporterOptions
             {
                 FlushInterval = TimeSpan.FromHours(1),

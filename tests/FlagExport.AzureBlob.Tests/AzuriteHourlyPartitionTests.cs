@@ -34,7 +34,7 @@ public sealed class AzuriteHourlyPartitionTests(AzuriteServer azurite)
         FeatureEvent[] events = Interleaved(format);
         var batch = new ExportBatch(events);
         var options = new AzureBlobExporterOptions { Container = container.Name, Path = HourlyPath, Format = format, Filename = Filename };
-        using (var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() })
+        using (var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
         }

@@ -24,7 +24,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         var options = new AzureBlobExporterOptions { Container = container.Name, Path = "p/", Format = format, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
         FeatureEvent[] events = ObjectStoreEvents.Create(300, extension);
         var batch = new ExportBatch(events);
-        using var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
 
@@ -44,7 +44,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
     {
         BlobContainerClient container = await (await azurite.RequireAsync()).NewContainerAsync();
         var options = new AzureBlobExporterOptions { Container = container.Name, Filename = "batch-{{ .Timestamp}}.{{ .Format}}" };
-        using var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container, timeProvider: new FakeTimeProvider(FlushTime)) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await exporter.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
         await exporter.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
@@ -60,7 +60,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         _ = await container.GetBlobClient("batch.json").UploadAsync(BinaryData.FromString("other writer"), TestContext.Current.CancellationToken);
         var options = new AzureBlobExporterOptions { Container = container.Name, Filename = "batch.{{ .Format}}" };
         FeatureEvent[] events = ObjectStoreEvents.Create(3, "mine");
-        using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
@@ -80,7 +80,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         var options = new AzureBlobExporterOptions { Container = container.Name, Filename = "batch.{{ .Format}}" };
         FeatureEvent[] events = ObjectStoreEvents.Create(5, "lost");
         var batch = new ExportBatch(events);
-        using var exporter = new AzureBlobExporter(options, container) { Reservations = new ObjectNameReservations() };
+        using var exporter = new AzureBlobExporter(options, container) { Writer = { Reservations = new ObjectNameReservations() } };
 
         var failure = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         Assert.False(failure.IsPermanent);

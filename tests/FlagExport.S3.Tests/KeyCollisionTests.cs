@@ -14,7 +14,7 @@ public sealed class KeyCollisionTests
     public async Task ExportAsync_TwoFlushesInOneSecond_WriteTwoObjects()
     {
         using var s3 = new InMemoryS3(Bucket);
-        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3, timeProvider: new FakeTimeProvider(FlushTime)) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3, timeProvider: new FakeTimeProvider(FlushTime)) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await exporter.ExportAsync(ObjectStoreEvents.Create(3, "first"), TestContext.Current.CancellationToken);
         await exporter.ExportAsync(ObjectStoreEvents.Create(3, "second"), TestContext.Current.CancellationToken);
@@ -31,8 +31,8 @@ public sealed class KeyCollisionTests
         // Two exporters with their own name memories stand for two processes: only If-None-Match stops the overwrite.
         using var s3 = new InMemoryS3(Bucket);
         var options = new S3ExporterOptions { Bucket = Bucket, S3Path = "p/", Filename = "batch.{{ .Format}}" };
-        using var first = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        using var second = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var first = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
+        using var second = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await first.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
         await second.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
@@ -50,8 +50,8 @@ public sealed class KeyCollisionTests
     {
         using var s3 = new InMemoryS3(Bucket);
         S3ExporterOptions options = MultipartOptions();
-        using var small = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() }; // two processes
-        using var large = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var small = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } }; // two processes
+        using var large = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         await small.ExportAsync(ObjectStoreEvents.Create(1, "small"), TestContext.Current.CancellationToken);
 
         await large.ExportAsync(ObjectStoreEvents.Create(30_000, "large"), TestContext.Current.CancellationToken); // ~5.5 MiB: 2 parts
@@ -67,7 +67,7 @@ public sealed class KeyCollisionTests
         // The window the look before the upload cannot close: only If-None-Match on CompleteMultipartUpload does.
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.WriteBefore("CompleteMultipartUpload", 1, Bucket, "p/batch.json", Encoding.UTF8.GetBytes("other writer"));
-        using var exporter = new S3Exporter(MultipartOptions(), s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(MultipartOptions(), s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] events = ObjectStoreEvents.Create(30_000, "large");
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);

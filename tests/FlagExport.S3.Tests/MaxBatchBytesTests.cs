@@ -22,7 +22,7 @@ public sealed class MaxBatchBytesTests
     {
         using var s3 = new InMemoryS3(Bucket);
         S3ExporterOptions options = Options(format, compression);
-        using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] events = ObjectStoreEvents.Create(count, "bytes");
 
         await exporter.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
@@ -46,7 +46,7 @@ public sealed class MaxBatchBytesTests
         S3ExporterOptions options = Options("Parquet", "none");
         options.ParquetCompressionCodec = codec;
         options.MaxBatchBytes = max;
-        using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] events = ObjectStoreEvents.Create(count, "pq");
 
         await exporter.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
@@ -63,7 +63,7 @@ public sealed class MaxBatchBytesTests
         using var s3 = new InMemoryS3(Bucket);
         S3ExporterOptions options = Options("JSON", "none");
         options.S3Path = "p/{{ .Hour}}/";
-        using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] h12 = ObjectStoreEvents.Create(1_500, "h12");
         FeatureEvent[] h13 = ObjectStoreEvents.Create(1_500, "h13", ObjectStoreEvents.CreationDate + 3600);
 
@@ -86,12 +86,12 @@ public sealed class MaxBatchBytesTests
         FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "again");
         using var first = new InMemoryS3(Bucket);
         using var second = new InMemoryS3(Bucket);
-        using (var exporter = new S3Exporter(Options("CSV", "gzip"), first) { Reservations = new ObjectNameReservations() })
+        using (var exporter = new S3Exporter(Options("CSV", "gzip"), first) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             await exporter.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
         }
 
-        using (var exporter = new S3Exporter(Options("CSV", "gzip"), second) { Reservations = new ObjectNameReservations() })
+        using (var exporter = new S3Exporter(Options("CSV", "gzip"), second) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             await exporter.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
         }
@@ -111,7 +111,7 @@ public sealed class MaxBatchBytesTests
         FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "retry");
         S3ExporterOptions options = Options("CSV", "gzip");
         using var clean = new InMemoryS3(Bucket);
-        using (var reference = new S3Exporter(options, clean) { Reservations = new ObjectNameReservations() })
+        using (var reference = new S3Exporter(options, clean) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             await reference.ExportAsync(new ExportBatch(events), TestContext.Current.CancellationToken);
         }
@@ -121,13 +121,13 @@ public sealed class MaxBatchBytesTests
         using var s3 = new InMemoryS3(Bucket);
         _ = committed ? s3.CommitThenFail("PutObject", 2, InMemoryS3.NetworkError()) : s3.Fail("PutObject", 2, InMemoryS3.NetworkError());
         var batch = new ExportBatch(events);
-        var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         Assert.Equal(committed ? expected[..2] : expected[..1], PartKeys(s3));
         if (newExporter)
         {
             exporter.Dispose();
-            exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+            exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         }
 
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);

@@ -16,7 +16,7 @@ public sealed class MultipartAbortTests
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.Fail(operation, call, InMemoryS3.Status(HttpStatusCode.InternalServerError, "InternalError"));
         S3ExporterOptions options = KeyCollisionTests.MultipartOptions();
-        using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] events = ObjectStoreEvents.Create(60_000, "abort"); // ~11 MiB: 3 parts of 5 MiB
         var batch = new ExportBatch(events);
 
@@ -38,7 +38,7 @@ public sealed class MultipartAbortTests
     {
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.Fail("InitiateMultipartUpload", 1, InMemoryS3.NetworkError());
-        using var exporter = new S3Exporter(KeyCollisionTests.MultipartOptions(), s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(KeyCollisionTests.MultipartOptions(), s3) { Writer = { Reservations = new ObjectNameReservations() } };
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(30_000, "init"), TestContext.Current.CancellationToken));
 

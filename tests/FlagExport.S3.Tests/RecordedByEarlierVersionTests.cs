@@ -39,7 +39,7 @@ public sealed class RecordedByEarlierVersionTests
 
         // Options changed since the first attempt: the recorded format, compression, path and parts still decide.
         var options = new S3ExporterOptions { Bucket = Bucket, S3Path = "q/", Filename = "other.{{ .Format}}", Format = "JSON", Compression = "none" };
-        using (var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() })
+        using (var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             var batch = new ExportBatch(events, new BatchState(BatchId, 0, events.Length, new Dictionary<string, string>(Recorded, StringComparer.Ordinal)), attempt: 2);
             await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);

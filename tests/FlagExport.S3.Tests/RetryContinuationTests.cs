@@ -13,7 +13,7 @@ public sealed class RetryContinuationTests
     {
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.CommitThenFail("PutObject", 1, InMemoryS3.NetworkError());
-        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] events = ObjectStoreEvents.Create(5, "lost");
         var batch = new ExportBatch(events);
 
@@ -33,7 +33,7 @@ public sealed class RetryContinuationTests
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.CommitThenFail("CompleteMultipartUpload", 1, InMemoryS3.NetworkError());
         S3ExporterOptions options = KeyCollisionTests.MultipartOptions();
-        using var exporter = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         FeatureEvent[] events = ObjectStoreEvents.Create(30_000, "lost"); // ~5.5 MiB: 2 parts
         var batch = new ExportBatch(events);
 
@@ -54,7 +54,7 @@ public sealed class RetryContinuationTests
         using var s3 = new InMemoryS3(Bucket);
         _ = s3.CommitThenFail("PutObject", 1, InMemoryS3.NetworkError());
         _ = s3.Fail("HeadObject", 1, InMemoryS3.Status(HttpStatusCode.ServiceUnavailable, "SlowDown"));
-        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3) { Reservations = new ObjectNameReservations() };
+        using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = Bucket, S3Path = "p/" }, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         var batch = new ExportBatch(ObjectStoreEvents.Create(5, "slow"));
 
         _ = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));

@@ -137,7 +137,7 @@ public sealed class S3ExporterFailureTests
         var logger = new FakeLogger();
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = "denied", Filename = "b.{{ .Format}}" }, s3, logger: logger)
         {
-            Reservations = new ObjectNameReservations(),
+            Writer = { Reservations = new ObjectNameReservations() },
         };
 
         var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));
@@ -161,7 +161,7 @@ public sealed class S3ExporterFailureTests
         var logger = new FakeLogger();
         using var exporter = new S3Exporter(new S3ExporterOptions { Bucket = server.Bucket, S3Path = "creds", Filename = "b.{{ .Format}}" }, s3, logger: logger)
         {
-            Reservations = new ObjectNameReservations(), // the exact key is asserted: not "b-1.json" after the other case
+            Writer = { Reservations = new ObjectNameReservations() }, // the exact key is asserted: not "b-1.json" after the other case
         };
 
         var error = await Assert.ThrowsAsync<S3ExportException>(() => exporter.ExportAsync(ObjectStoreEvents.Create(1, "x"), TestContext.Current.CancellationToken));

@@ -65,8 +65,8 @@ public sealed class S3ExporterKeyTests
         using var s3 = new FaultyS3Client(server.ClientConfig());
         string prefix = S3TestServer.NewPrefix("other-writer");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "batch.{{ .Format}}" };
-        using var first = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
-        using var second = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var first = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
+        using var second = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
 
         await first.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
         await second.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
@@ -87,8 +87,8 @@ public sealed class S3ExporterKeyTests
         string prefix = S3TestServer.NewPrefix("same-process");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "batch.{{ .Format}}" };
         var names = new ObjectNameReservations();
-        using var feature = new S3Exporter(options, s3) { Reservations = names };
-        using var other = new S3Exporter(options, s3) { Reservations = names };
+        using var feature = new S3Exporter(options, s3) { Writer = { Reservations = names } };
+        using var other = new S3Exporter(options, s3) { Writer = { Reservations = names } };
 
         await feature.ExportAsync(ObjectStoreEvents.Create(2, "a"), TestContext.Current.CancellationToken);
         await other.ExportAsync(ObjectStoreEvents.Create(2, "b"), TestContext.Current.CancellationToken);
@@ -148,12 +148,12 @@ public sealed class S3ExporterKeyTests
         string prefix = S3TestServer.NewPrefix("restart");
         var options = new S3ExporterOptions { Bucket = server.Bucket, S3Path = prefix, Filename = "b-{{ .UUID}}.{{ .Format}}" };
         var batch = new ExportBatch(ObjectStoreEvents.Create(4, "restart"));
-        using (var before = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() })
+        using (var before = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             _ = await Assert.ThrowsAsync<S3ExportException>(() => before.ExportAsync(batch, TestContext.Current.CancellationToken));
         }
 
-        using var after = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var after = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         await after.ExportAsync(batch, TestContext.Current.CancellationToken);
 
         S3Object written = Assert.Single(await S3Read.ListAsync(s3, server.Bucket, prefix));

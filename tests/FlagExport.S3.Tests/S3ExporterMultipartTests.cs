@@ -97,8 +97,8 @@ public sealed class S3ExporterMultipartTests
             Bucket = server.Bucket, S3Path = prefix, Filename = "batch.{{ .Format}}",
             MultipartThreshold = S3ExporterOptions.MinMultipartPartSize, MultipartPartSize = S3ExporterOptions.MinMultipartPartSize,
         };
-        using var small = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() }; // two processes
-        using var large = new S3Exporter(options, s3) { Reservations = new ObjectNameReservations() };
+        using var small = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } }; // two processes
+        using var large = new S3Exporter(options, s3) { Writer = { Reservations = new ObjectNameReservations() } };
         await small.ExportAsync(ObjectStoreEvents.Create(1, "small"), TestContext.Current.CancellationToken);
 
         await large.ExportAsync(ObjectStoreEvents.Create(30_000, "large"), TestContext.Current.CancellationToken); // ~5.5 MiB: 2 parts

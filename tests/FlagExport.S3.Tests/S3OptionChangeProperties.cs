@@ -39,7 +39,7 @@ public sealed class S3OptionChangeProperties
                 if (exporter is null || choices.Next(3) != 0)
                 {
                     exporter?.Dispose();
-                    exporter = new S3Exporter(RandomOptions(choices), s3, timeProvider: clock) { Reservations = reservations };
+                    exporter = new S3Exporter(RandomOptions(choices), s3, timeProvider: clock) { Writer = { Reservations = reservations } };
                 }
 
                 records.FailPersist(newFaults ? InjectFault(choices, s3) : 0);

@@ -39,7 +39,7 @@ public sealed class S3OptionChangeTests
             Bucket = Bucket, S3Path = "p/{{ .Year}}/{{ .Month}}/{{ .Day}}/{{ .Hour}}/", Filename = "batch-{{ .Timestamp}}.{{ .Format}}",
             Compression = "gzip", MaxBatchBytes = 4 * 1024,
         };
-        using (var before = new S3Exporter(first, s3, timeProvider: clock) { Reservations = new ObjectNameReservations() })
+        using (var before = new S3Exporter(first, s3, timeProvider: clock) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             _ = await Assert.ThrowsAsync<S3ExportException>(() => before.ExportAsync(new ExportBatch(events, records.State, 1), TestContext.Current.CancellationToken));
         }
@@ -54,7 +54,7 @@ public sealed class S3OptionChangeTests
             Bucket = Bucket, S3Path = "q/", Filename = "other-{{ .UUID}}.{{ .Format}}",
             Format = format, Compression = compression, MaxBatchBytes = maxBatchBytes, ParquetRowGroupSize = 50,
         };
-        using (var after = new S3Exporter(changed, s3, timeProvider: clock) { Reservations = new ObjectNameReservations() })
+        using (var after = new S3Exporter(changed, s3, timeProvider: clock) { Writer = { Reservations = new ObjectNameReservations() } })
         {
             await after.ExportAsync(new ExportBatch(events, records.State, 2), TestContext.Current.CancellationToken);
         }

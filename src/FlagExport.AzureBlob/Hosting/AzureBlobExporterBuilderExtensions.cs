@@ -11,7 +11,7 @@ namespace FlagExport.AzureBlob;
 public static class AzureBlobExporterBuilderExtensions
 {
     /// <summary>The name <see cref="AddAzureBlobExporter"/> uses when none is given.</summary>
-    public const string DefaultName = "azureBlob";
+    internal const string DefaultName = "azureBlob";
 
     /// <summary>Adds a pipeline that writes its batches as blobs in an Azure Blob Storage container.</summary>
     /// <param name="builder">The FlagExport builder.</param>
@@ -39,18 +39,18 @@ public static class AzureBlobExporterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        _ = builder.AddExportFileExporter<AzureBlobExporterOptions, AzureBlobExporter>(
-            name,
-            configure,
-            configurePipeline,
-            static (section, options) => section.Bind(options),
-            (options, eventType) => AzureBlobExporter.Check(options, eventType, containerClient is null ? Environment.GetEnvironmentVariable : null).Encoder.Dispose(),
-            (services, options, eventType) => new AzureBlobExporter(
+        var kind = new ExportFileExporterKind<AzureBlobExporterOptions, AzureBlobExporter>
+        {
+            Bind = static (section, options) => section.Bind(options),
+            Validate = (options, eventType) => AzureBlobExporter.Check(options, eventType, containerClient is null ? Environment.GetEnvironmentVariable : null).Encoder.Dispose(),
+            Create = (services, options, eventType) => new AzureBlobExporter(
                 options,
                 containerClient?.Invoke(services),
                 eventType,
                 services.GetService<TimeProvider>(),
-                services.GetService<ILoggerFactory>()?.CreateLogger<AzureBlobExporter>()));
+                services.GetService<ILoggerFactory>()?.CreateLogger<AzureBlobExporter>()),
+        };
+        _ = builder.AddExportFileExporter(name, kind, configure, configurePipeline);
 
         _ = builder.Services.AddSingleton<IHostedService>(services => new ContainerCheck(name, services));
         return builder;

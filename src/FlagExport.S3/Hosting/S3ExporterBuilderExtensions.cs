@@ -11,7 +11,7 @@ namespace FlagExport.S3;
 public static class S3ExporterBuilderExtensions
 {
     /// <summary>The name <see cref="AddS3Exporter"/> uses when none is given.</summary>
-    public const string DefaultName = "s3";
+    internal const string DefaultName = "s3";
 
     /// <summary>
     /// Adds a pipeline that writes its batches as objects in an S3 bucket.
@@ -49,19 +49,19 @@ public static class S3ExporterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        _ = builder.AddExportFileExporter<S3ExporterOptions, S3Exporter>(
-            name,
-            configure,
-            configurePipeline,
-            static (section, options) => section.Bind(options),
-            static (options, eventType) => _ = S3Exporter.Check(options, eventType),
-            (services, options, eventType) => new S3Exporter(
+        var kind = new ExportFileExporterKind<S3ExporterOptions, S3Exporter>
+        {
+            Bind = static (section, options) => section.Bind(options),
+            Validate = static (options, eventType) => _ = S3Exporter.Check(options, eventType),
+            Create = (services, options, eventType) => new S3Exporter(
                 options,
                 s3Client?.Invoke(services),
                 eventType,
                 services.GetService<TimeProvider>(),
                 services.GetService<ILoggerFactory>()?.CreateLogger<S3Exporter>()),
-            ExplainUnknownKey);
+            ExplainUnknownKey = ExplainUnknownKey,
+        };
+        _ = builder.AddExportFileExporter(name, kind, configure, configurePipeline);
 
         _ = builder.Services.AddSingleton<IHostedService>(services => new S3BucketCheck(name, services));
         return builder;

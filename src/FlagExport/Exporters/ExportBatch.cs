@@ -58,7 +58,7 @@ public sealed class ExportBatch
     internal long EndPosition => _state.EndPosition;
 
     /// <summary>Which attempt this is: 1 for the first, counted across restarts with the durable buffer.</summary>
-    public int Attempt { get; }
+    internal int Attempt { get; }
 
     /// <summary>The value stored under <paramref name="name"/> by an earlier attempt, or <see langword="null"/>.</summary>
     /// <param name="name">The name, chosen by the exporter.</param>

@@ -50,7 +50,7 @@ public sealed class ExportFileEncoder : IDisposable
     public int? MaxBatchBytes { get; }
 
     /// <summary>The format written.</summary>
-    public ExportFormat Format => _encoder.Format;
+    internal ExportFormat Format => _encoder.Format;
 
     /// <summary>The file name extension of the format, without the dot: <c>json</c>, <c>csv</c> or <c>parquet</c>.</summary>
     public string FileExtension => Format.ToFileExtension();
@@ -371,7 +371,7 @@ public sealed class ExportFileEncoder : IDisposable
     /// The most UTF-8 bytes a name from <see cref="RenderFilename"/> can have on this host, with the longest suffix
     /// <see cref="WithSuffix"/> may add: what an exporter compares with its store's limit on names when it is built.
     /// </summary>
-    public int MaxFileNameBytes => _filename.LongestRenderedBytes(_hostname) + WithSuffix("", MaxSuffix).Length;
+    internal int MaxFileNameBytes => _filename.LongestRenderedBytes(_hostname) + WithSuffix("", MaxSuffix).Length;
 
     /// <summary>
     /// The <paramref name="suffix"/>-th candidate for a name that is taken: <c>name-N.ext</c>, the name itself for 0;

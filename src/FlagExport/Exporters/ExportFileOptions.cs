@@ -10,22 +10,22 @@ namespace FlagExport;
 public abstract class ExportFileOptions
 {
     /// <summary>The default for <see cref="Filename"/>.</summary>
-    public const string DefaultFilename = Templates.FilenameTemplate.DefaultText;
+    internal const string DefaultFilename = Templates.FilenameTemplate.DefaultText;
 
     /// <summary>The default for <see cref="CsvTemplate"/>, ending with a newline.</summary>
-    public const string DefaultCsvTemplate = Formats.CsvEncoder.DefaultFeatureTemplate;
+    internal const string DefaultCsvTemplate = Formats.CsvEncoder.DefaultFeatureTemplate;
 
     /// <summary>The default for <see cref="Format"/>.</summary>
-    public const string DefaultFormat = "JSON";
+    internal const string DefaultFormat = "JSON";
 
     /// <summary>The default for <see cref="ParquetCompressionCodec"/>.</summary>
-    public const string DefaultParquetCompressionCodec = "SNAPPY";
+    internal const string DefaultParquetCompressionCodec = "SNAPPY";
 
     /// <summary>The default for <see cref="ParquetRowGroupSize"/>: one million rows.</summary>
-    public const int DefaultParquetRowGroupSize = 1_000_000;
+    internal const int DefaultParquetRowGroupSize = 1_000_000;
 
     /// <summary>The smallest value <see cref="MaxBatchBytes"/> accepts: 1 KiB.</summary>
-    public const int MinMaxBatchBytes = 1024;
+    internal const int MinMaxBatchBytes = 1024;
 
     /// <summary>
     /// The output format: <c>JSON</c> (JSON lines), <c>CSV</c> or <c>Parquet</c>, case-insensitive.

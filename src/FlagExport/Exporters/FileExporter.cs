@@ -59,7 +59,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
     public EventType EventType { get; }
 
     /// <summary>The absolute path of the folder the files are written to.</summary>
-    public string OutputDirectory { get; }
+    internal string OutputDirectory { get; }
 
     /// <summary>
     /// The batch record holding the absolute path the file was given (the base name or one with a suffix), so that a

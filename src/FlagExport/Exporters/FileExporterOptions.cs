@@ -4,7 +4,7 @@ namespace FlagExport;
 public sealed class FileExporterOptions : ExportFileOptions
 {
     /// <summary>The default for <see cref="OutputDir"/>.</summary>
-    public const string DefaultOutputDir = "./exports";
+    internal const string DefaultOutputDir = "./exports";
 
     /// <summary>
     /// The folder the files are written to, created when missing; relative paths are relative to the current directory.

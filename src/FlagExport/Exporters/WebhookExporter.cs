@@ -25,7 +25,7 @@ namespace FlagExport;
 public sealed class WebhookExporter : IEncodingExporter, IDisposable
 {
     /// <summary>The header carrying the batch's identity on every attempt.</summary>
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    internal const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>
     /// The header that asks a FlagExport collector to keep each event's own <c>metadata</c>, with the value
@@ -34,10 +34,10 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     /// collector → webhook → collector chain writes the same events at both ends; go-feature-flag's relay proxy ignores
     /// the header and applies its rule.
     /// </summary>
-    public const string EventMetadataHeader = "FlagExport-Event-Metadata";
+    internal const string EventMetadataHeader = "FlagExport-Event-Metadata";
 
     /// <summary>The value of <see cref="EventMetadataHeader"/>: the events carry their own metadata.</summary>
-    public const string OwnEventMetadata = "own";
+    internal const string OwnEventMetadata = "own";
 
     /// <summary>How much of a failed answer's body goes into the error message.</summary>
     private const int MaxAnswerExcerptBytes = 512;
@@ -86,7 +86,7 @@ public sealed class WebhookExporter : IEncodingExporter, IDisposable
     public EventType EventType { get; }
 
     /// <summary>The endpoint, without credentials or query: what the logs and errors show.</summary>
-    public string Location => _location;
+    internal string Location => _location;
 
     /// <summary>The endpoint as logs and errors show it: without credentials or query, which may hold a token.</summary>
     internal static string LocationOf(Uri endpoint) =>

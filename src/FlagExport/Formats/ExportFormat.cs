@@ -1,7 +1,7 @@
 namespace FlagExport;
 
 /// <summary>The file formats an exporter writes, named by the <see cref="ExportFileOptions.Format"/> option.</summary>
-public enum ExportFormat
+internal enum ExportFormat
 {
     /// <summary>JSON lines (<c>json</c>): one event per line, byte for byte as go-feature-flag writes it.</summary>
     Json,

@@ -12,36 +12,24 @@ namespace FlagExport;
 /// </summary>
 public static class ExportFileExporterBuilderExtensions
 {
-    /// <summary>Registers an exporter of the kind <typeparamref name="TExporter"/> under <paramref name="name"/>.</summary>
+    /// <summary>Registers an exporter of the kind <paramref name="kind"/> under <paramref name="name"/>.</summary>
     /// <typeparam name="TOptions">The exporter's options: <see cref="ExportFileOptions"/> and its own.</typeparam>
     /// <typeparam name="TExporter">The exporter.</typeparam>
     /// <param name="builder">The FlagExport builder.</param>
     /// <param name="name">The exporter's name; its section is <c>FlagExport:Exporters:&lt;name&gt;</c>.</param>
+    /// <param name="kind">How the kind binds and checks its options and builds its exporter.</param>
     /// <param name="configure">Sets the exporter's options in code; the configuration section overrides it.</param>
     /// <param name="configurePipeline">Sets the pipeline's options in code; the configuration section overrides it.</param>
-    /// <param name="bind">Binds the section to the options; passed in so that the binder sees the concrete type.</param>
-    /// <param name="validate">Throws <see cref="ArgumentException"/> naming the option when the options cannot work.</param>
-    /// <param name="explainUnknownKey">
-    /// The message for a key of the section that no option reads, when the kind has more to say than the list of valid
-    /// options (S3: credentials never come from configuration); null for the usual message.
-    /// </param>
-    /// <param name="create">
-    /// Builds the exporter when the pipelines start. It is registered as a keyed singleton (key: the name), so that the
-    /// container disposes it, and what it owns, after the pipelines have stopped.
-    /// </param>
     /// <returns>The builder, for chaining.</returns>
     public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
         this FlagExportBuilder builder,
         string name,
-        Action<TOptions>? configure,
-        Action<DataExporterOptions>? configurePipeline,
-        Action<IConfigurationSection, TOptions> bind,
-        Action<TOptions, EventType> validate,
-        Func<IServiceProvider, TOptions, EventType, TExporter> create,
-        Func<string, string?>? explainUnknownKey = null)
+        ExportFileExporterKind<TOptions, TExporter> kind,
+        Action<TOptions>? configure = null,
+        Action<DataExporterOptions>? configurePipeline = null)
         where TOptions : ExportFileOptions
         where TExporter : class, IExporter =>
-        AddOptionsExporter(builder, name, configure, configurePipeline, bind, validate, create, explainUnknownKey);
+        AddOptionsExporter(builder, name, kind, configure, configurePipeline);
 
     /// <summary>
     /// <see cref="AddExportFileExporter"/> for an exporter whose options are its own, not <see cref="ExportFileOptions"/>
@@ -50,20 +38,18 @@ public static class ExportFileExporterBuilderExtensions
     internal static FlagExportBuilder AddOptionsExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
         this FlagExportBuilder builder,
         string name,
+        ExportFileExporterKind<TOptions, TExporter> kind,
         Action<TOptions>? configure,
-        Action<DataExporterOptions>? configurePipeline,
-        Action<IConfigurationSection, TOptions> bind,
-        Action<TOptions, EventType> validate,
-        Func<IServiceProvider, TOptions, EventType, TExporter> create,
-        Func<string, string?>? explainUnknownKey = null)
+        Action<DataExporterOptions>? configurePipeline)
         where TOptions : class
         where TExporter : class, IExporter
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(kind);
 
         // First: AddExporter refuses a duplicate name before anything else is registered.
         _ = builder.AddExporter(name, services => services.GetRequiredKeyedService<TExporter>(name), configurePipeline);
-        _ = builder.Services.AddKeyedSingleton(name, (services, _) => create(
+        _ = builder.Services.AddKeyedSingleton(name, (services, _) => kind.Create(
             services,
             services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name),
             services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name).EventType));
@@ -80,14 +66,14 @@ public static class ExportFileExporterBuilderExtensions
             {
                 if (services.GetService<IConfiguration>()?.GetSection(path) is { } section)
                 {
-                    OptionsBinding.Bind(section, o, bind);
+                    OptionsBinding.Bind(section, o, kind.Bind);
                 }
             })
             .ValidateOnStart();
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new Validator<TOptions>(
-            name, path, validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
+            name, path, kind.Validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new UnknownKeysValidator<TOptions>(
-            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>(), explainUnknownKey));
+            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>(), kind.ExplainUnknownKey));
         return builder;
     }
 

@@ -7,7 +7,7 @@ namespace FlagExport;
 public static class FileExporterBuilderExtensions
 {
     /// <summary>The name <see cref="AddFileExporter"/> uses when none is given.</summary>
-    public const string DefaultName = "file";
+    internal const string DefaultName = "file";
 
     /// <summary>
     /// Adds a pipeline that writes its batches to files in a local folder.
@@ -33,11 +33,12 @@ public static class FileExporterBuilderExtensions
         string name = DefaultName,
         Action<FileExporterOptions>? configure = null,
         Action<DataExporterOptions>? configurePipeline = null) =>
-        builder.AddExportFileExporter(
-            name,
-            configure,
-            configurePipeline,
-            static (section, options) => section.Bind(options),
-            static (options, eventType) => _ = new FileExporter(options, eventType),
-            static (services, options, eventType) => new FileExporter(options, eventType, services.GetRequiredService<TimeProvider>()));
+        builder.AddExportFileExporter(name, Kind, configure, configurePipeline);
+
+    private static readonly ExportFileExporterKind<FileExporterOptions, FileExporter> Kind = new()
+    {
+        Bind = static (section, options) => section.Bind(options),
+        Validate = static (options, eventType) => _ = new FileExporter(options, eventType),
+        Create = static (services, options, eventType) => new FileExporter(options, eventType, services.GetRequiredService<TimeProvider>()),
+    };
 }

@@ -32,7 +32,7 @@ public sealed class FlagExportBuilder
     /// Exporter kinds bind their own options from the same section.
     /// </summary>
     /// <param name="name">The exporter's name.</param>
-    public static string GetConfigurationPath(string name) => $"{DataExporterOptionsValidator.ExportersSection}:{name}";
+    internal static string GetConfigurationPath(string name) => $"{DataExporterOptionsValidator.ExportersSection}:{name}";
 
     /// <summary>
     /// Turns the durable buffer on: every event is written to a write-ahead log in <paramref name="bufferDirectory"/>

@@ -30,7 +30,7 @@ public sealed class PartitionTemplate
     }
 
     /// <summary>Whether the template has a time field, so that events of one batch may fall into several partitions.</summary>
-    public bool HasTimeFields { get; }
+    internal bool HasTimeFields { get; }
 
     /// <summary>Parses a template; <see langword="null"/> is the same as empty: one partition, the empty path.</summary>
     /// <param name="template">The template text.</param>
@@ -44,7 +44,7 @@ public sealed class PartitionTemplate
 
     /// <summary>The normalised path of events created at <paramref name="creationDate"/> (Unix seconds).</summary>
     /// <remarks>Dates outside years 1 to 9999 are clamped to that range rather than failing the batch.</remarks>
-    public string Render(long creationDate)
+    internal string Render(long creationDate)
     {
         if (_fixedPath is not null)
         {

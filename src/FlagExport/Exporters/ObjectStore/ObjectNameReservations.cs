@@ -7,7 +7,7 @@ namespace FlagExport;
 /// </summary>
 /// <remarks>Thread-safe. Bounded: past <see cref="MaxRemembered"/> names it forgets the oldest one first, so the names of
 /// the current second, the ones a new flush can clash with, are the last to go.</remarks>
-public sealed class ObjectNameReservations
+internal sealed class ObjectNameReservations
 {
     /// <summary>How many names are remembered; beyond it the oldest is forgotten.</summary>
     internal const int MaxRemembered = 4096;

@@ -10,7 +10,7 @@ namespace FlagExport;
 /// <para>A batch is split by <see cref="ObjectLayout"/>'s path into partitions, each cut into parts
 /// (<see cref="ExportFileOptions.MaxBatchBytes"/>); part <c>i</c> of a partition is the object
 /// <c>path + file name-N.ext + compression extension</c>, where <c>N</c> (none for 0) is the first suffix this process
-/// has not given out (<see cref="Reservations"/>), and a later part's suffix is above its previous part's.</para>
+/// has not given out, and a later part's suffix is above its previous part's.</para>
 /// <para>Invariant: a part's suffix is recorded in the batch (<see cref="ExportBatch.RecordAsync"/>) before the object
 /// is created, and the object carries the batch's <see cref="ExportBatch.Id"/> as its write id. So an attempt, in this
 /// process or after a restart with the durable buffer, writes each part under its recorded name; where it finds the
@@ -53,9 +53,9 @@ public sealed class ObjectStoreWriter : IDisposable
 
     /// <summary>
     /// The names given out, so that the same name is not tried twice; <see cref="ObjectNameReservations.Shared"/> unless
-    /// set. A writer with its own instance behaves as if it ran in another process.
+    /// set. A writer with its own instance behaves as if it ran in another process (tests simulate other writers so).
     /// </summary>
-    public ObjectNameReservations Reservations { get; set; } = ObjectNameReservations.Shared;
+    internal ObjectNameReservations Reservations { get; set; } = ObjectNameReservations.Shared;
 
     /// <summary>Writes <paramref name="batch"/>'s objects: those its earlier attempts did not write, each once.</summary>
     /// <param name="batch">The batch; nothing is written for one without events.</param>
