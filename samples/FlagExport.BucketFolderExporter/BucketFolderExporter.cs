@@ -18,7 +18,7 @@ namespace FlagExport.BucketFolderExporter;
 /// process restarted with the durable buffer, even with other options) finds the files it already wrote and writes
 /// exactly the rest.</para>
 /// <para>With <see cref="ExportFileOptions.MaxBatchBytes"/>, each partition is written as consecutive files of at most
-/// that size (<see cref="ExportFileEncoder.EncodePartsAsync"/>), the later ones under the next free suffixes.</para>
+/// that size (<see cref="BatchEncoding.EncodePartsAsync"/>), the later ones under the next free suffixes.</para>
 /// </remarks>
 public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
 {

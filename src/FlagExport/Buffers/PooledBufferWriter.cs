@@ -21,7 +21,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     /// <summary>Rents a buffer of at least <paramref name="initialCapacity"/> bytes (at least 4 KiB).</summary>
     /// <param name="initialCapacity">The expected size; the buffer grows by doubling beyond it.</param>
-    public PooledBufferWriter(int initialCapacity = 64 * 1024) =>
+    internal PooledBufferWriter(int initialCapacity = 64 * 1024) =>
         _buffer = Rent(Math.Max(initialCapacity, MinimumCapacity));
 
     /// <summary>The bytes written so far.</summary>
@@ -34,7 +34,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public int WrittenCount => _written;
 
     /// <summary>Forgets what was written and keeps the array for the next batch.</summary>
-    public void Clear() => _written = 0;
+    internal void Clear() => _written = 0;
 
     /// <summary>Forgets what was written after the first <paramref name="writtenCount"/> bytes.</summary>
     internal void Truncate(int writtenCount)

@@ -242,7 +242,7 @@ public sealed class ExportFileEncoder : IDisposable
     /// </param>
     /// <param name="cancellationToken">Cancels the encoding.</param>
     /// <exception cref="ExportEncodingException">An event could not be encoded; the message says why.</exception>
-    public async IAsyncEnumerable<EncodedPart> EncodePartsAsync(
+    internal async IAsyncEnumerable<EncodedPart> EncodePartsAsync(
         IReadOnlyList<ExportableEvent> events,
         Func<PooledBufferWriter, PooledBufferWriter>? compress,
         [EnumeratorCancellation] CancellationToken cancellationToken)
