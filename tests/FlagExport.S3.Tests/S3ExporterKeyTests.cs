@@ -1,6 +1,7 @@
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
+using FlagExport.S3.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlagExport.S3.Tests;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
+using FlagExport.S3.Tests.Support;
 
 namespace FlagExport.S3.Tests;
 

@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using FlagExport.S3.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 

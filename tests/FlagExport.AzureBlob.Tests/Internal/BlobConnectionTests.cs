@@ -1,4 +1,4 @@
-namespace FlagExport.AzureBlob.Tests;
+namespace FlagExport.AzureBlob.Tests.Internal;
 
 /// <summary>
 /// The order of the credential sources of the exporter's own client: the options' key, the connection string, the key

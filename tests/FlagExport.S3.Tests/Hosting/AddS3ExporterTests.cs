@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace FlagExport.S3.Tests;
+namespace FlagExport.S3.Tests.Hosting;
 
 /// <summary><c>AddS3Exporter</c> in a host: options from configuration, start-up checks, flush on stop.</summary>
 public sealed class AddS3ExporterTests

@@ -1,7 +1,7 @@
 using Azure.Core;
 using Azure.Identity;
 
-namespace FlagExport.AzureBlob.Tests;
+namespace FlagExport.AzureBlob.Tests.Internal;
 
 /// <summary>A DefaultAzureCredential failure becomes one line naming the exporter's sources and each credential tried.</summary>
 public sealed class ExplainedDefaultCredentialTests

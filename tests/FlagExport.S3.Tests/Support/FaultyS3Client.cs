@@ -1,7 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace FlagExport.S3.Tests;
+namespace FlagExport.S3.Tests.Support;
 
 /// <summary>
 /// A real client for the real server that also counts calls and injects faults on chosen calls: a failed part, or an
