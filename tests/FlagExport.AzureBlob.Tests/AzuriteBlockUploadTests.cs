@@ -24,11 +24,11 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
         BlockList blocks = (await container.GetBlockBlobClient("batch.json").GetBlockListAsync(cancellationToken: TestContext.Current.CancellationToken)).Value;
         Assert.True(blocks.CommittedBlocks.Count() >= 3, $"{blocks.CommittedBlocks.Count()} committed blocks");
         Assert.All(blocks.CommittedBlocks, b => Assert.InRange(b.SizeLong, 1, OneMiB));
-        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BlobRead.BodyAsync(container, "batch.json"));
     }
 
     [Fact]
@@ -42,9 +42,9 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["batch-1.json", "batch.json"], await AzuriteTests.NamesAsync(container));
+        Assert.Equal(["batch-1.json", "batch.json"], await BlobRead.NamesAsync(container));
         Assert.Equal("other writer", (await container.GetBlobClient("batch.json").DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToString());
-        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch-1.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BlobRead.BodyAsync(container, "batch-1.json"));
     }
 
     [Fact]
@@ -61,12 +61,12 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
         using var exporter = new AzureBlobExporter(options, container) { Writer = { Reservations = new ObjectNameReservations() } };
 
         _ = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
-        Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container)); // committed, though the exporter never heard so
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container)); // committed, though the exporter never heard so
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
 
         Assert.Equal(1, lose.Lost);
-        Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container));
-        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BlobRead.BodyAsync(container, "batch.json"));
     }
 
     /// <summary>Blocks from 1 MiB, of 1 MiB.</summary>
@@ -91,7 +91,4 @@ public sealed class AzuriteBlockUploadTests(AzuriteServer azurite)
             }),
         ];
     }
-
-    private static async Task<byte[]> BodyAsync(BlobContainerClient container, string name) =>
-        (await container.GetBlobClient(name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToArray();
 }

@@ -21,7 +21,7 @@ public sealed class AzuriteCredentialTests(AzuriteServer azurite)
 
         await ExportOwnClientAsync(options, name => name == "AZURE_STORAGE_CONNECTION_STRING" ? connectionString : null, new FakeLogger());
 
-        Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class AzuriteCredentialTests(AzuriteServer azurite)
 
         await ExportOwnClientAsync(options, name => name == "AZURE_STORAGE_KEY" ? AzuriteServer.AccountKey : null, logger);
 
-        Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
         Assert.DoesNotContain(logger.Collector.GetSnapshot(), record => record.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 
@@ -56,7 +56,7 @@ public sealed class AzuriteCredentialTests(AzuriteServer azurite)
 
         await ExportOwnClientAsync(options, name => name == "AZURE_STORAGE_KEY" ? wrongKey : null, logger);
 
-        Assert.Equal(["batch.json"], await AzuriteTests.NamesAsync(container));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
         FakeLogRecord warning = Assert.Single(logger.Collector.GetSnapshot(), record => record.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
         Assert.Contains($"The account key of container '{container.Name}' is read from the configuration; prefer AZURE_STORAGE_KEY", warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(AzuriteServer.AccountKey, warning.Message, StringComparison.Ordinal);

@@ -45,7 +45,7 @@ public sealed class AzuriteHourlyPartitionTests(AzuriteServer azurite)
             $"flags/year=2021/month=04/day=30/hour=23/batch-{FlushTime.ToUnixTimeSeconds()}.{extension}",
             $"flags/year=2021/month=05/day=01/hour=00/batch-{FlushTime.ToUnixTimeSeconds()}.{extension}",
         ];
-        Assert.Equal(expectedNames, await AzuriteTests.NamesAsync(container));
+        Assert.Equal(expectedNames, await BlobRead.NamesAsync(container));
         Dictionary<string, byte[]> s3 = await S3ObjectsAsync(format, events);
         Assert.Equal(expectedNames, s3.Keys.Order(StringComparer.Ordinal));
         for (int hour = 0; hour < Hours.Length; hour++)

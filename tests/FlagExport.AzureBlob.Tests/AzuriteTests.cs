@@ -29,7 +29,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken);
 
         string name = $"p/batch-1617970800.{extension}";
-        Assert.Equal([name], await NamesAsync(container));
+        Assert.Equal([name], await BlobRead.NamesAsync(container));
         BlobDownloadResult blob = (await container.GetBlobClient(name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value;
         byte[] body = blob.Content.ToArray();
         Assert.Equal(await S3BytesAsync(format, events), body);
@@ -49,7 +49,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
         await exporter.ExportAsync(ObjectStoreEvents.Create(2, "first"), TestContext.Current.CancellationToken);
         await exporter.ExportAsync(ObjectStoreEvents.Create(2, "second"), TestContext.Current.CancellationToken);
 
-        Assert.Equal(["batch-1617970800-1.json", "batch-1617970800.json"], await NamesAsync(container));
+        Assert.Equal(["batch-1617970800-1.json", "batch-1617970800.json"], await BlobRead.NamesAsync(container));
     }
 
     [Fact]
@@ -64,9 +64,9 @@ public sealed class AzuriteTests(AzuriteServer azurite)
 
         await exporter.ExportAsync(events, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["batch-1.json", "batch.json"], await NamesAsync(container));
+        Assert.Equal(["batch-1.json", "batch.json"], await BlobRead.NamesAsync(container));
         Assert.Equal("other writer", (await container.GetBlobClient("batch.json").DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToString());
-        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch-1.json"));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BlobRead.BodyAsync(container, "batch-1.json"));
     }
 
     [Fact]
@@ -84,12 +84,12 @@ public sealed class AzuriteTests(AzuriteServer azurite)
 
         var failure = await Assert.ThrowsAsync<AzureBlobExportException>(() => exporter.ExportAsync(batch, TestContext.Current.CancellationToken));
         Assert.False(failure.IsPermanent);
-        Assert.Equal(["batch.json"], await NamesAsync(container)); // written, though the exporter never heard so
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container)); // written, though the exporter never heard so
         await exporter.ExportAsync(batch, TestContext.Current.CancellationToken); // the pipeline's retry: same batch
 
         Assert.Equal(1, lose.Lost);
-        Assert.Equal(["batch.json"], await NamesAsync(container));
-        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BodyAsync(container, "batch.json"));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
+        Assert.Equal(await ObjectStoreEvents.LocalBytesAsync(options, events), await BlobRead.BodyAsync(container, "batch.json"));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class AzuriteTests(AzuriteServer azurite)
 
         await exporter.ExportAsync(ObjectStoreEvents.Create(1, "own"), TestContext.Current.CancellationToken);
 
-        Assert.Equal(["batch.json"], await NamesAsync(container));
+        Assert.Equal(["batch.json"], await BlobRead.NamesAsync(container));
     }
 
     /// <summary>What the S3 exporter uploads for <paramref name="events"/> in one object (no request is made).</summary>
@@ -134,18 +134,4 @@ public sealed class AzuriteTests(AzuriteServer azurite)
             return content.WrittenSpan.ToArray();
         }
     }
-
-    internal static async Task<string[]> NamesAsync(BlobContainerClient container)
-    {
-        var names = new List<string>();
-        await foreach (BlobItem item in container.GetBlobsAsync(cancellationToken: TestContext.Current.CancellationToken))
-        {
-            names.Add(item.Name);
-        }
-
-        return [.. names.Order(StringComparer.Ordinal)];
-    }
-
-    private static async Task<byte[]> BodyAsync(BlobContainerClient container, string name) =>
-        (await container.GetBlobClient(name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToArray();
 }

@@ -34,7 +34,7 @@ public sealed class AddAzureBlobExporterTests(AzuriteServer azurite)
             await host.StopAsync(TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal(["flags/dt=2021-04-09/hosted-1617970800.csv.gz"], await AzuriteTests.NamesAsync(container));
+        Assert.Equal(["flags/dt=2021-04-09/hosted-1617970800.csv.gz"], await BlobRead.NamesAsync(container));
     }
 
     [Fact]

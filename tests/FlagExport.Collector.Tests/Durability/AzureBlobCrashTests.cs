@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Durability;
@@ -88,10 +88,9 @@ public sealed class AzureBlobCrashTests(AzuriteServer azurite) : IDisposable
     private static async Task<SortedDictionary<string, string[]>> ReadUserKeysAsync(BlobContainerClient container)
     {
         var blobs = new SortedDictionary<string, string[]>(StringComparer.Ordinal);
-        await foreach (BlobItem item in container.GetBlobsAsync(cancellationToken: TestContext.Current.CancellationToken))
+        foreach ((string name, byte[] body) in await BlobRead.ReadAllAsync(container))
         {
-            BinaryData body = (await container.GetBlobClient(item.Name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content;
-            blobs[item.Name] = [.. body.ToString()
+            blobs[name] = [.. Encoding.UTF8.GetString(body)
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("userKey").GetString()!)];
         }

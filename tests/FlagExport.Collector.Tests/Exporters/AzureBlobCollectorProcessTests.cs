@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using FlagExport.Collector.Tests.Support;
 
 namespace FlagExport.Collector.Tests.Exporters;
@@ -31,7 +30,7 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
     {
         AzuriteServer server = await azurite.RequireAsync();
         BlobContainerClient container = await server.NewContainerAsync();
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+        using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
             exporters:
               - kind: azureBlobStorage
                 container: {container.Name}
@@ -41,30 +40,14 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
                 path: flags/dt={"{{ .Year}}-{{ .Month}}-{{ .Day}}"}/
                 format: csv
                 flushInterval: 3600000
-            """, TestContext.Current.CancellationToken);
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
-        string address = await collector.WaitUntilListeningAsync();
-        using var client = new HttpClient();
-        HttpResponseMessage response = await client.PostAsync(
-            address + "/v1/data/collector",
-            new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"u","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
-            TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            """);
+        Assert.Equal(HttpStatusCode.OK, (await collector.PostEventsAsync(YamlCollector.OneFeatureEvent)).StatusCode);
 
-        collector.Signal("TERM");
-
-        Assert.Equal(0, await collector.WaitForExitAsync());
-        var names = new List<string>();
-        await foreach (BlobItem item in container.GetBlobsAsync(cancellationToken: TestContext.Current.CancellationToken))
-        {
-            names.Add(item.Name);
-        }
-
-        string name = Assert.Single(names);
+        Assert.Equal(0, await collector.StopAsync());
+        (string name, byte[] body) = Assert.Single(await BlobRead.ReadAllAsync(container));
         Assert.StartsWith("flags/dt=2023-11-14/", name, StringComparison.Ordinal);
         Assert.EndsWith(".csv", name, StringComparison.Ordinal);
-        BinaryData body = (await container.GetBlobClient(name).DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content;
-        Assert.Equal("feature;user;u;1700000000;k;v;1;false;PROVIDER_CACHE\n", body.ToString());
+        Assert.Equal(YamlCollector.OneFeatureEventCsv, Encoding.UTF8.GetString(body));
         Assert.Contains("The account key of container", collector.Output, StringComparison.Ordinal); // the start-up warning
         Assert.DoesNotContain(AzuriteServer.AccountKey, collector.Output, StringComparison.Ordinal);
     }
@@ -73,15 +56,14 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
     public async Task MissingContainer_StopsStartUp_WithExitCode1()
     {
         AzuriteServer server = await azurite.RequireAsync();
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+        using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
             exporters:
               - kind: azureBlobStorage
                 container: no-such-container-{Guid.NewGuid():N}
                 accountName: {AzuriteServer.Account}
                 accountKey: {AzuriteServer.AccountKey}
                 serviceUrl: {server.ServiceUrl}
-            """, TestContext.Current.CancellationToken);
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
+            """);
 
         Assert.Equal(1, await collector.WaitForExitAsync());
         Assert.Contains("Cannot start the collector: Blob container 'no-such-container-", collector.Output, StringComparison.Ordinal);
@@ -95,7 +77,7 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
         AzuriteServer server = await azurite.RequireAsync();
         BlobContainerClient existing = await server.NewContainerAsync();
         string missing = $"no-such-container-{Guid.NewGuid():N}";
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+        string yaml = $"""
             exporters:
               - kind: azureBlobStorage
                 container: {existing.Name}
@@ -107,14 +89,14 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
                 accountName: {AzuriteServer.Account}
                 accountKey: {AzuriteServer.AccountKey}
                 serviceUrl: {server.ServiceUrl}
-            """, TestContext.Current.CancellationToken);
+            """;
 
-        using (CollectorProcess offline = CollectorProcess.Start(_directory.Path, ["validate", "--config", "collector.yaml"]))
+        using (CollectorProcess offline = await YamlCollector.ValidateAsync(_directory, yaml, checkConnectivity: false))
         {
             Assert.Equal(0, await offline.WaitForExitAsync()); // no request without --check-connectivity
         }
 
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["validate", "--config", "collector.yaml", "--check-connectivity"]);
+        using CollectorProcess collector = await YamlCollector.ValidateAsync(_directory, yaml, checkConnectivity: true);
 
         Assert.Equal(ExitCodes.StartFailed, await collector.WaitForExitAsync());
         Assert.Contains($"exporters[1].container: Blob container '{missing}'", collector.Output, StringComparison.Ordinal);
@@ -128,31 +110,26 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
         BlobContainerClient existing = await server.NewContainerAsync();
         string missing = $"no-such-container-{Guid.NewGuid():N}";
         var environment = new Dictionary<string, string> { ["AZURE_STORAGE_KEY"] = AzuriteServer.AccountKey };
-        await File.WriteAllTextAsync(_directory.Combine("good.yaml"), $"""
+        using (CollectorProcess good = await YamlCollector.ValidateAsync(_directory, $"""
             exporters:
               - kind: azureBlobStorage
                 container: {existing.Name}
                 accountName: {AzuriteServer.Account}
                 serviceUrl: {server.ServiceUrl}
-            """, TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(_directory.Combine("missing.yaml"), $"""
-            exporters:
-              - kind: azureBlobStorage
-                container: {missing}
-                accountName: {AzuriteServer.Account}
-                serviceUrl: {server.ServiceUrl}
-            """, TestContext.Current.CancellationToken);
-
-        using (CollectorProcess good = CollectorProcess.Start(
-            _directory.Path, ["validate", "--config", "good.yaml", "--check-connectivity"], environment, unset: AzureCredentialVariables))
+            """, checkConnectivity: true, environment, AzureCredentialVariables))
         {
             Assert.Equal(0, await good.WaitForExitAsync());
             Assert.Contains("configuration and connectivity OK: 1 exporter(s)", good.Output, StringComparison.Ordinal);
             Assert.Contains($"container '{existing.Name}'", good.Output, StringComparison.Ordinal);
         }
 
-        using CollectorProcess collector = CollectorProcess.Start(
-            _directory.Path, ["validate", "--config", "missing.yaml", "--check-connectivity"], environment, unset: AzureCredentialVariables);
+        using CollectorProcess collector = await YamlCollector.ValidateAsync(_directory, $"""
+            exporters:
+              - kind: azureBlobStorage
+                container: {missing}
+                accountName: {AzuriteServer.Account}
+                serviceUrl: {server.ServiceUrl}
+            """, checkConnectivity: true, environment, AzureCredentialVariables);
 
         Assert.Equal(ExitCodes.StartFailed, await collector.WaitForExitAsync());
         Assert.Contains(
@@ -166,37 +143,21 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
     {
         AzuriteServer server = await azurite.RequireAsync();
         BlobContainerClient container = await server.NewContainerAsync();
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
-            exporters:
-              - kind: azureBlobStorage
-                container: {container.Name}
-                flushInterval: 3600000
-            """, TestContext.Current.CancellationToken);
         var environment = new Dictionary<string, string>
         {
             ["AZURE_STORAGE_CONNECTION_STRING"] =
                 $"DefaultEndpointsProtocol=http;AccountName={AzuriteServer.Account};AccountKey={AzuriteServer.AccountKey};BlobEndpoint={server.ServiceUrl};",
         };
-        using CollectorProcess collector = CollectorProcess.Start(
-            _directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"], environment, unset: AzureCredentialVariables);
-        string address = await collector.WaitUntilListeningAsync();
-        using var client = new HttpClient();
-        HttpResponseMessage response = await client.PostAsync(
-            address + "/v1/data/collector",
-            new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"u","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
-            TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
+            exporters:
+              - kind: azureBlobStorage
+                container: {container.Name}
+                flushInterval: 3600000
+            """, environment, AzureCredentialVariables);
+        Assert.Equal(HttpStatusCode.OK, (await collector.PostEventsAsync(YamlCollector.OneFeatureEvent)).StatusCode);
 
-        collector.Signal("TERM");
-
-        Assert.Equal(0, await collector.WaitForExitAsync());
-        var names = new List<string>();
-        await foreach (BlobItem item in container.GetBlobsAsync(cancellationToken: TestContext.Current.CancellationToken))
-        {
-            names.Add(item.Name);
-        }
-
-        Assert.EndsWith(".json", Assert.Single(names), StringComparison.Ordinal);
+        Assert.Equal(0, await collector.StopAsync());
+        Assert.EndsWith(".json", Assert.Single(await BlobRead.NamesAsync(container)), StringComparison.Ordinal);
         Assert.DoesNotContain("The account key of container", collector.Output, StringComparison.Ordinal); // no key in the file, no warning
     }
 
@@ -205,15 +166,13 @@ public sealed class AzureBlobCollectorProcessTests(AzuriteServer azurite) : IDis
     {
         // No key, no connection string: DefaultAzureCredential. AZURE_TOKEN_CREDENTIALS keeps its chain to the credentials
         // that need no network or developer tool, so the check fails at once, as on a host with no identity.
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+        var environment = new Dictionary<string, string> { ["AZURE_TOKEN_CREDENTIALS"] = "EnvironmentCredential" };
+        using CollectorProcess collector = await YamlCollector.ValidateAsync(_directory, $"""
             exporters:
               - kind: azureBlobStorage
                 container: events
                 accountName: {AzuriteServer.Account}
-            """, TestContext.Current.CancellationToken);
-        var environment = new Dictionary<string, string> { ["AZURE_TOKEN_CREDENTIALS"] = "EnvironmentCredential" };
-        using CollectorProcess collector = CollectorProcess.Start(
-            _directory.Path, ["validate", "--config", "collector.yaml", "--check-connectivity"], environment, unset: AzureCredentialVariables);
+            """, checkConnectivity: true, environment, AzureCredentialVariables);
 
         Assert.Equal(ExitCodes.StartFailed, await collector.WaitForExitAsync());
         string line = Assert.Single(collector.Output.Split('\n'), l => l.Contains("exporters[0].container", StringComparison.Ordinal)).Trim();

@@ -18,7 +18,7 @@ public sealed class S3CollectorProcessTests : IDisposable
         string prefix = S3Server.NewPrefix("sigterm");
         try
         {
-            await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+            using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
                 exporters:
                   - kind: s3
                     bucket: {s3.Bucket}
@@ -28,23 +28,14 @@ public sealed class S3CollectorProcessTests : IDisposable
                     region: {s3.Region}
                     format: csv
                     flushInterval: 3600000
-                """, TestContext.Current.CancellationToken);
-            using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
-            string address = await collector.WaitUntilListeningAsync();
-            using var client = new HttpClient();
-            HttpResponseMessage response = await client.PostAsync(
-                address + "/v1/data/collector",
-                new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"u","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
-                TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                """);
+            Assert.Equal(HttpStatusCode.OK, (await collector.PostEventsAsync(YamlCollector.OneFeatureEvent)).StatusCode);
             Assert.Empty(await s3.ReadAllAsync(prefix));
 
-            collector.Signal("TERM");
-
-            Assert.Equal(0, await collector.WaitForExitAsync());
+            Assert.Equal(0, await collector.StopAsync());
             (string key, byte[] body) = Assert.Single(await s3.ReadAllAsync(prefix));
             Assert.EndsWith(".csv", key, StringComparison.Ordinal);
-            Assert.Equal("feature;user;u;1700000000;k;v;1;false;PROVIDER_CACHE\n", Encoding.UTF8.GetString(body));
+            Assert.Equal(YamlCollector.OneFeatureEventCsv, Encoding.UTF8.GetString(body));
         }
         finally
         {
@@ -77,7 +68,7 @@ public sealed class S3CollectorProcessTests : IDisposable
                 [profile flagexport-test]
                 region = {s3.Region}
                 """, TestContext.Current.CancellationToken);
-            await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+            using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
                 exporters:
                   - kind: s3
                     bucket: {s3.Bucket}
@@ -86,24 +77,14 @@ public sealed class S3CollectorProcessTests : IDisposable
                     forcePathStyle: true
                     verifyBucketOnStart: true
                     flushInterval: 3600000
-                """, TestContext.Current.CancellationToken);
-            using CollectorProcess collector = CollectorProcess.Start(
-                _directory.Path,
-                ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
-                ProfileEnvironment("flagexport-test"),
-                unset: AwsCredentialVariables);
-            string address = await collector.WaitUntilListeningAsync();
+                """, ProfileEnvironment("flagexport-test"), AwsCredentialVariables);
+            _ = await collector.WaitUntilListeningAsync();
             Assert.Contains("S3 bucket '" + s3.Bucket + "' exists and the credentials can access it.", collector.Output, StringComparison.Ordinal);
-            using var client = new HttpClient();
-            HttpResponseMessage response = await client.PostAsync(
-                address + "/v1/data/collector",
-                new StringContent("""{"events":[{"kind":"feature","contextKind":"user","userKey":"profile-user","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""", Encoding.UTF8, "application/json"),
-                TestContext.Current.CancellationToken);
+            HttpResponseMessage response = await collector.PostEventsAsync(
+                """{"events":[{"kind":"feature","contextKind":"user","userKey":"profile-user","creationDate":1700000000,"key":"k","variation":"v","value":1}]}""");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-            collector.Signal("TERM");
-
-            Assert.Equal(0, await collector.WaitForExitAsync());
+            Assert.Equal(0, await collector.StopAsync());
             (string key, byte[] body) = Assert.Single(await s3.ReadAllAsync(prefix));
             Assert.EndsWith(".json", key, StringComparison.Ordinal);
             Assert.Equal(
@@ -126,7 +107,7 @@ public sealed class S3CollectorProcessTests : IDisposable
             aws_access_key_id = {Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")}
             aws_secret_access_key = {Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")}
             """, TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+        using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
             exporters:
               - kind: s3
                 bucket: {s3.Bucket}
@@ -134,12 +115,7 @@ public sealed class S3CollectorProcessTests : IDisposable
                 forcePathStyle: true
                 region: {s3.Region}
                 verifyBucketOnStart: true
-            """, TestContext.Current.CancellationToken);
-        using CollectorProcess collector = CollectorProcess.Start(
-            _directory.Path,
-            ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"],
-            ProfileEnvironment("no-such-profile"),
-            unset: AwsCredentialVariables);
+            """, ProfileEnvironment("no-such-profile"), AwsCredentialVariables);
 
         Assert.Equal(1, await collector.WaitForExitAsync());
         Assert.Contains("Cannot start the collector: ", collector.Output, StringComparison.Ordinal);
@@ -151,15 +127,14 @@ public sealed class S3CollectorProcessTests : IDisposable
     public async Task MissingBucket_StopsStartUp_ByDefault_WithExitCode1()
     {
         S3Server s3 = await S3Server.RequireAsync();
-        await File.WriteAllTextAsync(_directory.Combine("collector.yaml"), $"""
+        using CollectorProcess collector = await YamlCollector.ServeAsync(_directory, $"""
             exporters:
               - kind: s3
                 bucket: no-such-bucket-{Guid.NewGuid():N}
                 serviceUrl: {s3.Endpoint}
                 forcePathStyle: true
                 region: {s3.Region}
-            """, TestContext.Current.CancellationToken);
-        using CollectorProcess collector = CollectorProcess.Start(_directory.Path, ["--config", "collector.yaml", "--urls", "http://127.0.0.1:0"]);
+            """);
 
         Assert.Equal(1, await collector.WaitForExitAsync());
         Assert.Contains("Cannot start the collector: ", collector.Output, StringComparison.Ordinal);

@@ -10,6 +10,8 @@ namespace FlagExport.Collector.Tests.Support;
 /// </summary>
 public sealed partial class CollectorProcess : IDisposable
 {
+    private static readonly HttpClient Client = new();
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -144,6 +146,21 @@ public sealed partial class CollectorProcess : IDisposable
         return finished == _listening.Task
             ? await _listening.Task
             : throw new InvalidOperationException($"The collector did not start listening. Output:{Environment.NewLine}{Output}");
+    }
+
+    /// <summary>Posts <paramref name="body"/> to the collector's <c>/v1/data/collector</c> once it listens; returns the answer.</summary>
+    public async Task<HttpResponseMessage> PostEventsAsync(string body)
+    {
+        string address = await WaitUntilListeningAsync();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        return await Client.PostAsync(address + "/v1/data/collector", content, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Sends SIGTERM, as an orchestrator stops a service, and returns the exit code.</summary>
+    public Task<int> StopAsync()
+    {
+        Signal("TERM");
+        return WaitForExitAsync();
     }
 
     /// <summary>Waits until the output contains <paramref name="text"/>.</summary>
