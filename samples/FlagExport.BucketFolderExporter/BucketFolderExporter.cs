@@ -104,7 +104,7 @@ public sealed class BucketFolderExporter : IEncodingExporter, IDisposable
     {
         // The recorded parts, each with exactly its recorded events (those already on disk skipped), then new ones.
         int firstSuffix = 0;
-        await foreach (EncodedPart part in encoding.EncodePartsAsync(prefix, events, compress: null, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
+        await foreach (EncodedPart part in encoding.EncodePartsAsync(prefix, events, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
         {
             using (part)
             {

@@ -5,6 +5,14 @@ namespace FlagExport.BucketFolderExporter;
 /// <summary>Registers a <see cref="BucketFolderExporter"/> with FlagExport.</summary>
 public static class BucketFolderExporterBuilderExtensions
 {
+    // How this kind binds and checks its options and builds its exporter; the same for every exporter of the kind.
+    private static readonly ExportFileExporterDescriptor<BucketFolderExporterOptions, BucketFolderExporter> Descriptor = new()
+    {
+        BindOptions = static (section, options) => section.Bind(options),
+        ValidateOptions = static (options, eventType) => _ = BucketFolderExporter.Check(options, eventType),
+        ExporterFactory = static (services, options, eventType) => new BucketFolderExporter(options, eventType, services.GetService(typeof(TimeProvider)) as TimeProvider),
+    };
+
     /// <summary>
     /// Adds a bucket-folder exporter named <paramref name="name"/>, configured in code and by the section
     /// <c>FlagExport:Exporters:&lt;name&gt;</c> (its options and the pipeline's), checked when the host starts.
@@ -19,13 +27,5 @@ public static class BucketFolderExporterBuilderExtensions
         string name = "bucket-folder",
         Action<BucketFolderExporterOptions>? configure = null,
         Action<DataExporterOptions>? configurePipeline = null) =>
-        builder.AddExportFileExporter(name, Kind, configure, configurePipeline);
-
-    // How this kind binds and checks its options and builds its exporter; the same for every exporter of the kind.
-    private static readonly ExportFileExporterKind<BucketFolderExporterOptions, BucketFolderExporter> Kind = new()
-    {
-        Bind = static (section, options) => section.Bind(options),
-        Validate = static (options, eventType) => _ = BucketFolderExporter.Check(options, eventType),
-        Create = static (services, options, eventType) => new BucketFolderExporter(options, eventType, services.GetService(typeof(TimeProvider)) as TimeProvider),
-    };
+        builder.AddExportFileExporter(name, Descriptor, configure, configurePipeline);
 }

@@ -117,7 +117,7 @@ public sealed class AzureBlobExporter : IEncodingExporter, IDisposable
     public EventType EventType => _eventType;
 
     /// <summary>The container the blobs are written to.</summary>
-    public string Container => _settings.Container;
+    internal string Container => _settings.Container;
 
     /// <summary>
     /// Creates an exporter and, when <see cref="AzureBlobExporterOptions.VerifyContainerOnStart"/> is set, checks the

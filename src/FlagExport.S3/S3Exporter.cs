@@ -103,7 +103,7 @@ public sealed class S3Exporter : IEncodingExporter, IDisposable
     public EventType EventType => _eventType;
 
     /// <summary>The bucket the objects are written to.</summary>
-    public string Bucket => _settings.Bucket;
+    internal string Bucket => _settings.Bucket;
 
     /// <summary>
     /// Creates an exporter and, when <see cref="S3ExporterOptions.VerifyBucketOnStart"/> is set, checks the bucket

@@ -112,14 +112,14 @@ public sealed class S3ExporterOptions : ExportFileOptions
 
     /// <summary>
     /// Objects larger than this many bytes (after compression) are sent as a multipart upload, smaller ones with one
-    /// PutObject. Must be at least <see cref="MinMultipartPartSize"/> (5 MiB).
-    /// The default value is <see cref="DefaultMultipartThreshold"/> (64 MiB).
+    /// PutObject. Must be at least 5 MiB (5242880), the smallest part S3 accepts.
+    /// The default value is 64 MiB.
     /// </summary>
     public long MultipartThreshold { get; set; } = DefaultMultipartThreshold;
 
     /// <summary>
     /// The size of each part of a multipart upload, the last one excepted; between 5 MiB and 5 GiB.
-    /// The default value is <see cref="DefaultMultipartPartSize"/> (8 MiB).
+    /// The default value is 8 MiB.
     /// </summary>
     public long MultipartPartSize { get; set; } = DefaultMultipartPartSize;
 

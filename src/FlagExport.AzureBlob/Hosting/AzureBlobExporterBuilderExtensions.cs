@@ -39,18 +39,18 @@ public static class AzureBlobExporterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        var kind = new ExportFileExporterKind<AzureBlobExporterOptions, AzureBlobExporter>
+        var descriptor = new ExportFileExporterDescriptor<AzureBlobExporterOptions, AzureBlobExporter>
         {
-            Bind = static (section, options) => section.Bind(options),
-            Validate = (options, eventType) => AzureBlobExporter.Check(options, eventType, containerClient is null ? Environment.GetEnvironmentVariable : null).Encoder.Dispose(),
-            Create = (services, options, eventType) => new AzureBlobExporter(
+            BindOptions = static (section, options) => section.Bind(options),
+            ValidateOptions = (options, eventType) => AzureBlobExporter.Check(options, eventType, containerClient is null ? Environment.GetEnvironmentVariable : null).Encoder.Dispose(),
+            ExporterFactory = (services, options, eventType) => new AzureBlobExporter(
                 options,
                 containerClient?.Invoke(services),
                 eventType,
                 services.GetService<TimeProvider>(),
                 services.GetService<ILoggerFactory>()?.CreateLogger<AzureBlobExporter>()),
         };
-        _ = builder.AddExportFileExporter(name, kind, configure, configurePipeline);
+        _ = builder.AddExportFileExporter(name, descriptor, configure, configurePipeline);
 
         _ = builder.Services.AddSingleton<IHostedService>(services => new ContainerCheck(name, services));
         return builder;

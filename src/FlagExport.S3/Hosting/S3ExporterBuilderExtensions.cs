@@ -49,19 +49,19 @@ public static class S3ExporterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        var kind = new ExportFileExporterKind<S3ExporterOptions, S3Exporter>
+        var descriptor = new ExportFileExporterDescriptor<S3ExporterOptions, S3Exporter>
         {
-            Bind = static (section, options) => section.Bind(options),
-            Validate = static (options, eventType) => _ = S3Exporter.Check(options, eventType),
-            Create = (services, options, eventType) => new S3Exporter(
+            BindOptions = static (section, options) => section.Bind(options),
+            ValidateOptions = static (options, eventType) => _ = S3Exporter.Check(options, eventType),
+            ExporterFactory = (services, options, eventType) => new S3Exporter(
                 options,
                 s3Client?.Invoke(services),
                 eventType,
                 services.GetService<TimeProvider>(),
                 services.GetService<ILoggerFactory>()?.CreateLogger<S3Exporter>()),
-            ExplainUnknownKey = ExplainUnknownKey,
+            UnknownKeyMessage = ExplainUnknownKey,
         };
-        _ = builder.AddExportFileExporter(name, kind, configure, configurePipeline);
+        _ = builder.AddExportFileExporter(name, descriptor, configure, configurePipeline);
 
         _ = builder.Services.AddSingleton<IHostedService>(services => new S3BucketCheck(name, services));
         return builder;

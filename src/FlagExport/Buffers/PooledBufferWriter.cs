@@ -71,7 +71,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     }
 
     /// <summary>Appends <paramref name="bytes"/>.</summary>
-    public void Write(ReadOnlySpan<byte> bytes)
+    internal void Write(ReadOnlySpan<byte> bytes)
     {
         EnsureFree(bytes.Length);
         bytes.CopyTo(_buffer.AsSpan(_written));
@@ -83,7 +83,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     /// Parquet.Net). Its <see cref="Stream.Position"/> counts the bytes written through it; disposing it leaves the
     /// buffer as it is.
     /// </summary>
-    public Stream AsStream() => new BufferWriterStream(this);
+    internal Stream AsStream() => new BufferWriterStream(this);
 
     /// <summary>Returns the array to the pool; the buffer cannot be written afterwards.</summary>
     public void Dispose()

@@ -42,7 +42,7 @@ public sealed class BatchEncoding : IDisposable
     }
 
     /// <summary>The encoder with the batch's recorded settings: its format, content type, extension and <c>MaxBatchBytes</c>.</summary>
-    public ExportFileEncoder Encoder { get; }
+    internal ExportFileEncoder Encoder { get; }
 
     /// <summary>The file name rendered on the batch's first attempt (one flush time for all its parts and partitions).</summary>
     public string FileName { get; }
@@ -57,7 +57,6 @@ public sealed class BatchEncoding : IDisposable
     /// </summary>
     /// <param name="partition">Tells the batch's partitions apart (the S3 key prefix); "" for a batch of one partition.</param>
     /// <param name="events">The partition's events, the same on every attempt.</param>
-    /// <param name="compress">Null, or what turns an encoding into the bytes written; it must be the same on every attempt.</param>
     /// <param name="isWritten">
     /// Null, or whether a recorded part (by index) is known to be written already: it is then neither encoded nor
     /// handed out. Not asked for parts cut by this attempt, which no attempt can have written.
@@ -67,7 +66,20 @@ public sealed class BatchEncoding : IDisposable
     /// An event could not be encoded, the events need more parts than a name has suffixes
     /// (<see cref="ExportFileEncoder.MaxSuffix"/>), or the records do not match the events: retrying cannot help.
     /// </exception>
-    public async IAsyncEnumerable<EncodedPart> EncodePartsAsync(
+    public IAsyncEnumerable<EncodedPart> EncodePartsAsync(
+        string partition,
+        IReadOnlyList<ExportableEvent> events,
+        Func<int, CancellationToken, ValueTask<bool>>? isWritten,
+        CancellationToken cancellationToken) =>
+        EncodeCompressedPartsAsync(partition, events, compress: null, isWritten, cancellationToken);
+
+    /// <summary>
+    /// <see cref="EncodePartsAsync"/>
+    /// with each part's encoding passed through <paramref name="compress"/>, which must be the same on every attempt; the
+    /// limit bounds its result, and when it returns another buffer than the one it received, the encoder disposes the one
+    /// it received.
+    /// </summary>
+    internal async IAsyncEnumerable<EncodedPart> EncodeCompressedPartsAsync(
         string partition,
         IReadOnlyList<ExportableEvent> events,
         Func<PooledBufferWriter, PooledBufferWriter>? compress,

@@ -1,7 +1,7 @@
 namespace FlagExport;
 
 /// <summary>
-/// One file or object of a batch, as <see cref="ExportFileEncoder.EncodePartsAsync"/> cuts it: its events, its encoded
+/// One file or object of a batch, as <see cref="BatchEncoding.EncodePartsAsync"/> cuts it: its events, its encoded
 /// (and compressed) bytes and its place in the batch.
 /// </summary>
 /// <remarks>Owns <see cref="Content"/>: dispose the part to return the buffer to the pool.</remarks>

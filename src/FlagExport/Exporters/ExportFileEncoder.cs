@@ -56,7 +56,7 @@ public sealed class ExportFileEncoder : IDisposable
     public string FileExtension => Format.ToFileExtension();
 
     /// <summary>The media type of the format: <c>application/x-ndjson</c>, <c>text/csv</c> or <c>application/vnd.apache.parquet</c>.</summary>
-    public string ContentType => Format switch
+    internal string ContentType => Format switch
     {
         ExportFormat.Csv => "text/csv",
         ExportFormat.Parquet => "application/vnd.apache.parquet",
@@ -365,11 +365,11 @@ public sealed class ExportFileEncoder : IDisposable
 
     /// <summary>The name of a file flushed at <paramref name="flushTime"/>, from the <c>Filename</c> template.</summary>
     /// <param name="flushTime">The time the batch is flushed: <c>{{ .Timestamp}}</c>.</param>
-    public string RenderFilename(DateTimeOffset flushTime) => _filename.Render(_hostname, flushTime.ToUnixTimeSeconds(), Format);
+    internal string RenderFilename(DateTimeOffset flushTime) => _filename.Render(_hostname, flushTime.ToUnixTimeSeconds(), Format);
 
     /// <summary>
     /// The most UTF-8 bytes a name from <see cref="RenderFilename"/> can have on this host, with the longest suffix
-    /// <see cref="WithSuffix"/> may add: what an exporter compares with its store's limit on names when it is built.
+    /// <see cref="WithSuffix"/> may add: what the file exporter and <see cref="ObjectLayout.LongestName"/> compare with a store's limit on names.
     /// </summary>
     internal int MaxFileNameBytes => _filename.LongestRenderedBytes(_hostname) + WithSuffix("", MaxSuffix).Length;
 
@@ -377,7 +377,7 @@ public sealed class ExportFileEncoder : IDisposable
     /// The <paramref name="suffix"/>-th candidate for a name that is taken: <c>name-N.ext</c>, the name itself for 0;
     /// the rule of the file and S3 exporters, so that every store names a second file of the same second alike.
     /// </summary>
-    /// <param name="fileName">A name from <see cref="RenderFilename"/>.</param>
+    /// <param name="fileName">A file name, such as <see cref="BatchEncoding.FileName"/>.</param>
     /// <param name="suffix">0 to <see cref="MaxSuffix"/>.</param>
     public static string WithSuffix(string fileName, int suffix)
     {

@@ -85,7 +85,7 @@ public sealed class FileExporter : IEncodingExporter, IDisposable
         using BatchEncoding encoding = await _encoder.BeginAsync(batch, _timeProvider.GetUtcNow(), exporterSettings: null, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(OutputDirectory);
         int firstSuffix = 0;
-        await foreach (EncodedPart part in encoding.EncodePartsAsync("", batch.Events, compress: null, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
+        await foreach (EncodedPart part in encoding.EncodePartsAsync("", batch.Events, IsWrittenAsync, cancellationToken).ConfigureAwait(false))
         {
             using (part)
             {

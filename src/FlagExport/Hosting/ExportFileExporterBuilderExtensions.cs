@@ -12,24 +12,33 @@ namespace FlagExport;
 /// </summary>
 public static class ExportFileExporterBuilderExtensions
 {
-    /// <summary>Registers an exporter of the kind <paramref name="kind"/> under <paramref name="name"/>.</summary>
+    /// <summary>Registers an exporter of the kind <paramref name="descriptor"/> describes under <paramref name="name"/>.</summary>
     /// <typeparam name="TOptions">The exporter's options: <see cref="ExportFileOptions"/> and its own.</typeparam>
     /// <typeparam name="TExporter">The exporter.</typeparam>
     /// <param name="builder">The FlagExport builder.</param>
     /// <param name="name">The exporter's name; its section is <c>FlagExport:Exporters:&lt;name&gt;</c>.</param>
-    /// <param name="kind">How the kind binds and checks its options and builds its exporter.</param>
+    /// <param name="descriptor">How the kind binds and checks its options and builds its exporter.</param>
     /// <param name="configure">Sets the exporter's options in code; the configuration section overrides it.</param>
     /// <param name="configurePipeline">Sets the pipeline's options in code; the configuration section overrides it.</param>
     /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">The builder, the descriptor or one of its required delegates is null.</exception>
     public static FlagExportBuilder AddExportFileExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
         this FlagExportBuilder builder,
         string name,
-        ExportFileExporterKind<TOptions, TExporter> kind,
+        ExportFileExporterDescriptor<TOptions, TExporter> descriptor,
         Action<TOptions>? configure = null,
         Action<DataExporterOptions>? configurePipeline = null)
         where TOptions : ExportFileOptions
-        where TExporter : class, IExporter =>
-        AddOptionsExporter(builder, name, kind, configure, configurePipeline);
+        where TExporter : class, IExporter
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(descriptor.BindOptions);
+        ArgumentNullException.ThrowIfNull(descriptor.ValidateOptions);
+        ArgumentNullException.ThrowIfNull(descriptor.ExporterFactory);
+        return AddOptionsExporter(
+            builder, name, configure, configurePipeline,
+            descriptor.BindOptions, descriptor.ValidateOptions, descriptor.ExporterFactory, descriptor.UnknownKeyMessage);
+    }
 
     /// <summary>
     /// <see cref="AddExportFileExporter"/> for an exporter whose options are its own, not <see cref="ExportFileOptions"/>
@@ -38,18 +47,23 @@ public static class ExportFileExporterBuilderExtensions
     internal static FlagExportBuilder AddOptionsExporter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions, TExporter>(
         this FlagExportBuilder builder,
         string name,
-        ExportFileExporterKind<TOptions, TExporter> kind,
         Action<TOptions>? configure,
-        Action<DataExporterOptions>? configurePipeline)
+        Action<DataExporterOptions>? configurePipeline,
+        Action<IConfigurationSection, TOptions> bind,
+        Action<TOptions, EventType> validate,
+        Func<IServiceProvider, TOptions, EventType, TExporter> create,
+        Func<string, string?>? explainUnknownKey = null)
         where TOptions : class
         where TExporter : class, IExporter
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(validate);
+        ArgumentNullException.ThrowIfNull(create);
 
         // First: AddExporter refuses a duplicate name before anything else is registered.
         _ = builder.AddExporter(name, services => services.GetRequiredKeyedService<TExporter>(name), configurePipeline);
-        _ = builder.Services.AddKeyedSingleton(name, (services, _) => kind.Create(
+        _ = builder.Services.AddKeyedSingleton(name, (services, _) => create(
             services,
             services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name),
             services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>().Get(name).EventType));
@@ -66,14 +80,14 @@ public static class ExportFileExporterBuilderExtensions
             {
                 if (services.GetService<IConfiguration>()?.GetSection(path) is { } section)
                 {
-                    OptionsBinding.Bind(section, o, kind.Bind);
+                    OptionsBinding.Bind(section, o, bind);
                 }
             })
             .ValidateOnStart();
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new Validator<TOptions>(
-            name, path, kind.Validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
+            name, path, validate, services.GetRequiredService<IOptionsMonitor<DataExporterOptions>>()));
         _ = builder.Services.AddSingleton<IValidateOptions<TOptions>>(services => new UnknownKeysValidator<TOptions>(
-            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>(), kind.ExplainUnknownKey));
+            name, path, services.GetService<IConfiguration>(), KnownKeys<TOptions>(), explainUnknownKey));
         return builder;
     }
 

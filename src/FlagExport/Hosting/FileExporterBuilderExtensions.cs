@@ -9,6 +9,14 @@ public static class FileExporterBuilderExtensions
     /// <summary>The name <see cref="AddFileExporter"/> uses when none is given.</summary>
     internal const string DefaultName = "file";
 
+    // How the options are bound and checked, and the exporter built; shared by every file exporter.
+    private static readonly ExportFileExporterDescriptor<FileExporterOptions, FileExporter> Descriptor = new()
+    {
+        BindOptions = static (section, options) => section.Bind(options),
+        ValidateOptions = static (options, eventType) => _ = new FileExporter(options, eventType),
+        ExporterFactory = static (services, options, eventType) => new FileExporter(options, eventType, services.GetRequiredService<TimeProvider>()),
+    };
+
     /// <summary>
     /// Adds a pipeline that writes its batches to files in a local folder.
     /// </summary>
@@ -33,12 +41,5 @@ public static class FileExporterBuilderExtensions
         string name = DefaultName,
         Action<FileExporterOptions>? configure = null,
         Action<DataExporterOptions>? configurePipeline = null) =>
-        builder.AddExportFileExporter(name, Kind, configure, configurePipeline);
-
-    private static readonly ExportFileExporterKind<FileExporterOptions, FileExporter> Kind = new()
-    {
-        Bind = static (section, options) => section.Bind(options),
-        Validate = static (options, eventType) => _ = new FileExporter(options, eventType),
-        Create = static (services, options, eventType) => new FileExporter(options, eventType, services.GetRequiredService<TimeProvider>()),
-    };
+        builder.AddExportFileExporter(name, Descriptor, configure, configurePipeline);
 }

@@ -43,17 +43,16 @@ public static class WebhookExporterBuilderExtensions
         Action<WebhookExporterOptions>? configure = null,
         Action<DataExporterOptions>? configurePipeline = null)
     {
-        _ = builder.AddOptionsExporter(name, Kind, configure, configurePipeline);
+        _ = builder.AddOptionsExporter(
+            name,
+            configure,
+            configurePipeline,
+            static (section, options) => section.Bind(options),
+            static (options, _) => WebhookExporter.Validate(options),
+            static (_, options, eventType) => new WebhookExporter(options, eventType));
         _ = builder.Services.AddSingleton<IHostedService>(services => new WebhookEndpointCheck(name, services));
         return builder;
     }
-
-    private static readonly ExportFileExporterKind<WebhookExporterOptions, WebhookExporter> Kind = new()
-    {
-        Bind = static (section, options) => section.Bind(options),
-        Validate = static (options, _) => WebhookExporter.Validate(options),
-        Create = static (_, options, eventType) => new WebhookExporter(options, eventType),
-    };
 
     /// <summary>Runs <see cref="WebhookExporter.VerifyEndpointAsync"/> when the host starts, if the exporter's options ask for it.</summary>
     private sealed class WebhookEndpointCheck(string name, IServiceProvider services) : IHostedService

@@ -19,7 +19,7 @@ public sealed class BatchEncodingTests
 
         ExportEncodingException error = await Assert.ThrowsAsync<ExportEncodingException>(async () =>
         {
-            await foreach (EncodedPart part in encoding.EncodePartsAsync("", events, compress: null, isWritten: null, TestContext.Current.CancellationToken))
+            await foreach (EncodedPart part in encoding.EncodePartsAsync("", events, isWritten: null, TestContext.Current.CancellationToken))
             {
                 part.Dispose();
                 parts++;

@@ -89,7 +89,7 @@ public sealed class ObjectStoreWriter : IDisposable
                 Func<PooledBufferWriter, PooledBufferWriter>? compress = layout.Compression == _layout.Compression ? _compress : layout.Compression.ToCompressor();
                 foreach ((string prefix, IReadOnlyList<ExportableEvent> partition) in layout.Path.Partition(batch.Events))
                 {
-                    await foreach (EncodedPart part in encoding.EncodePartsAsync(
+                    await foreach (EncodedPart part in encoding.EncodeCompressedPartsAsync(
                         prefix, partition, compress, (index, _) => ValueTask.FromResult(written.Contains((prefix, index))), cancellationToken).ConfigureAwait(false))
                     {
                         using (part)
