@@ -19,6 +19,32 @@ dotnet publish "$root/src/FlagExport.Collector" -c Release -r linux-x64 -p:Publi
 [ -x "$work/bin/FlagExport.Collector" ] || fail "no native binary in $work/bin"
 say "published: $(du -h "$work/bin/FlagExport.Collector" | cut -f1) native binary"
 
+# The S3 and Azure options bound in native code (the binder's source generator, not reflection): the values reach the
+# checks, which name them. validate makes no request, so no store is needed.
+say "binding the s3 and azureBlobStorage options in the native binary (validate)"
+cat >"$work/stores.yaml" <<'YAML'
+exporters:
+  - kind: s3
+    bucket: events
+    serviceUrl: http://127.0.0.1:9
+    forcePathStyle: true
+    region: us-east-1
+    path: flags/{{ .Year}}/
+    multipartPartSize: 6291456
+  - kind: azureBlobStorage
+    container: events
+    accountName: devstoreaccount1
+    serviceUrl: http://127.0.0.1:9/devstoreaccount1
+    blockSize: 4194304
+YAML
+sed 's/multipartPartSize: 6291456/multipartPartSize: 1024/; s/blockSize: 4194304/blockSize: 1024/' "$work/stores.yaml" >"$work/bad-stores.yaml"
+out="$(cd "$work" && "$work/bin/FlagExport.Collector" validate --config stores.yaml 2>&1)" || fail "validate of the store options: $out"
+[[ "$out" == *"configuration OK: 2 exporter(s)"*"to s3://events/flags/{{ .Year}}"*"to container 'events'"* ]] || fail "validate of the store options said: $out"
+rc=0; out="$(cd "$work" && "$work/bin/FlagExport.Collector" validate --config bad-stores.yaml 2>&1)" || rc=$?
+[ "$rc" = 1 ] || fail "validate of bad store options: exit code $rc: $out"
+[[ "$out" == *"exporters[0].multipartPartSize: 1024 is out of range"*"exporters[1].blockSize: 1024 is out of range"* ]] \
+  || fail "validate of bad store options said: $out"
+
 # Fixed file names, so that both runs write files of the same names; creation dates fixed in the events.
 cat >"$work/config.yaml" <<'YAML'
 exporters:
@@ -113,4 +139,4 @@ grep -q '"value":{"a":\[1,2.5,"x\\u003cy"\]}' "$work/aot/json/out.json" || fail 
 for f in parquet/out.parquet tracking/out.parquet; do
   [ "$(head -c 4 "$work/aot/$f")" = PAR1 ] && [ "$(tail -c 4 "$work/aot/$f")" = PAR1 ] || fail "$f is not a Parquet file"
 done
-say "passed: the native binary wrote JSON, CSV, Parquet and tracking Parquet, byte for byte as the JIT collector, forwarded a relay-proxy route, and took an OTLP/gRPC export"
+say "passed: the native binary bound the S3 and Azure options, wrote JSON, CSV, Parquet and tracking Parquet, byte for byte as the JIT collector, forwarded a relay-proxy route, and took an OTLP/gRPC export"
