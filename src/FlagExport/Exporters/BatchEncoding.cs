@@ -55,6 +55,14 @@ public sealed class BatchEncoding : IDisposable
     /// first the recorded ones, each with exactly its recorded events, then new ones cut after them, each recorded
     /// before it is handed out. The caller writes each part before asking for the next, and disposes it.
     /// </summary>
+    /// <remarks>
+    /// <para>Without <see cref="ExportFileOptions.MaxBatchBytes"/> a partition is one part, the bytes
+    /// <see cref="ExportFileEncoder.EncodeAsync"/> writes. With it, each new part is at most that many bytes and, but the
+    /// last, at least 90% of it: its event count is guessed from the bytes per event of the previous part and corrected
+    /// by encoding again, a bounded number of times. One event whose encoding alone is larger is a part of its own: an
+    /// event is never split or dropped.</para>
+    /// <para>Parts are encoded as they are enumerated, so a caller holds about one part's bytes at a time.</para>
+    /// </remarks>
     /// <param name="partition">Tells the batch's partitions apart (the S3 key prefix); "" for a batch of one partition.</param>
     /// <param name="events">The partition's events, the same on every attempt.</param>
     /// <param name="isWritten">

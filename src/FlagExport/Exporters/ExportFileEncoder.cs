@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FlagExport.Buffers;
 using FlagExport.Formats;
 using FlagExport.Templates;
@@ -215,53 +214,6 @@ public sealed class ExportFileEncoder : IDisposable
 
         _lastBatchBytes = output.WrittenCount;
         return output;
-    }
-
-    /// <summary>
-    /// Encodes <paramref name="events"/> as consecutive parts, each one file or object: without
-    /// <see cref="MaxBatchBytes"/> exactly one part, the bytes <see cref="EncodeAsync"/> writes (then
-    /// <paramref name="compress"/>ed); with it, parts of at most that many bytes, each but the last at least 90% of it.
-    /// The caller disposes each part.
-    /// </summary>
-    /// <remarks>
-    /// <para>The sizes are those of the real encodings: a part's event count is guessed from the bytes per event seen so
-    /// far and corrected proportionally, encoding again, until the size is within bounds (or all the rest fits), in a
-    /// bounded number of attempts after which the largest encoding within the limit is kept. The cut depends only on
-    /// the events and the options, so encoding the same events again gives the same parts. An exporter that may retry a
-    /// batch writes through <see cref="BeginAsync"/> instead, which records each part's events before it is written and
-    /// keeps the batch's first options for its retries.</para>
-    /// <para>One event whose encoding alone is larger than <see cref="MaxBatchBytes"/> is a part of its own, above the
-    /// limit: an event is never split or dropped.</para>
-    /// <para>Parts are encoded as they are enumerated: a caller that writes each part before asking for the next holds
-    /// about one part's bytes at a time.</para>
-    /// </remarks>
-    /// <param name="events">The events, all of the type the encoder was created for.</param>
-    /// <param name="compress">
-    /// Null, or what turns an encoding into the bytes written (an object store's gzip): the limit bounds its result. When
-    /// it returns another buffer than the one it received, the encoder disposes the one it received.
-    /// </param>
-    /// <param name="cancellationToken">Cancels the encoding.</param>
-    /// <exception cref="ExportEncodingException">An event could not be encoded; the message says why.</exception>
-    internal async IAsyncEnumerable<EncodedPart> EncodePartsAsync(
-        IReadOnlyList<ExportableEvent> events,
-        Func<PooledBufferWriter, PooledBufferWriter>? compress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        if (MaxBatchBytes is null || events.Count == 0)
-        {
-            yield return new EncodedPart(0, events, await EncodeCompressedAsync(events, compress, cancellationToken).ConfigureAwait(false));
-            yield break;
-        }
-
-        double bytesPerEvent = 0; // of the last part; none before the first
-        for (int start = 0, index = 0; start < events.Count; index++)
-        {
-            (PooledBufferWriter content, int count) = await EncodeNextPartAsync(events, start, bytesPerEvent, compress, cancellationToken).ConfigureAwait(false);
-            bytesPerEvent = (double)content.WrittenCount / count;
-            yield return new EncodedPart(index, EventSlice.Of(events, start, count), content);
-            start += count;
-        }
     }
 
     /// <summary>

@@ -57,9 +57,6 @@ public static class ExportFileExporterBuilderExtensions
         where TExporter : class, IExporter
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(bind);
-        ArgumentNullException.ThrowIfNull(validate);
-        ArgumentNullException.ThrowIfNull(create);
 
         // First: AddExporter refuses a duplicate name before anything else is registered.
         _ = builder.AddExporter(name, services => services.GetRequiredKeyedService<TExporter>(name), configurePipeline);

@@ -2,7 +2,7 @@ using FlagExport.Tests.Formats;
 
 namespace FlagExport.Tests.Exporters;
 
-/// <summary><see cref="ExportFileEncoder.EncodePartsAsync"/> with and without <see cref="ExportFileOptions.MaxBatchBytes"/>.</summary>
+/// <summary>How <see cref="BatchEncoding.EncodePartsAsync"/> cuts a batch, with and without <see cref="ExportFileOptions.MaxBatchBytes"/>.</summary>
 public sealed class ExportFileEncoderPartsTests
 {
     private const int Max = 256 * 1024;
@@ -118,10 +118,12 @@ public sealed class ExportFileEncoderPartsTests
         parts.ForEach(p => p.Dispose());
     }
 
+    // The parts of a batch's first attempt: a fresh batch, so every part is cut anew.
     private static async Task<List<EncodedPart>> PartsAsync(ExportFileEncoder encoder, IReadOnlyList<ExportableEvent> events)
     {
         var parts = new List<EncodedPart>();
-        await foreach (EncodedPart part in encoder.EncodePartsAsync(events, compress: null, TestContext.Current.CancellationToken))
+        using BatchEncoding encoding = await encoder.BeginAsync(new ExportBatch(events), DateTimeOffset.UnixEpoch, null, TestContext.Current.CancellationToken);
+        await foreach (EncodedPart part in encoding.EncodePartsAsync("", events, isWritten: null, TestContext.Current.CancellationToken))
         {
             parts.Add(part);
         }
